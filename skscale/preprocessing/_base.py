@@ -1,0 +1,165 @@
+"""The template shared by the per-feature affine scalers.
+
+Every such scaler learns, per feature, a ``center`` and a ``scale`` and maps
+``x -> (x - center) / scale``; ``inverse_transform`` maps back with
+``x * scale + center``. Subclasses implement ``fit``/``partial_fit`` (the
+statistics) and ``_center_scale`` (how the statistics become the map); this
+class validates input, applies the map through the blocked kernel, and keeps
+the promises every scaler makes: NaN passes through, +/-inf is refused with the
+column named, float32 stays float32, ``copy=True`` never touches the caller's
+data, ``set_output`` applies to ``inverse_transform`` too.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from skscale.utils._sklearn_compat import validate_data, wrap_like_transform
+from skscale.utils._stats import affine_map, sparse_scale
+from skscale.utils.validation import column_label, reject_non_numeric_columns
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Base class of the per-feature affine scalers (not public)."""
+
+    # Whether scipy sparse input is accepted in the current configuration.
+    def _accepts_sparse(self):
+        return False
+
+    def _center_scale(self):
+        """Return ``(center, scale)``, float64 arrays of shape (n_features,) or None."""
+        raise NotImplementedError
+
+    def _finish_transform(self, out):
+        """Hook applied to the transformed array (MinMaxScaler clips here)."""
+        return out
+
+    def _validate_input(self, X, *, reset):
+        reject_non_numeric_columns(X, type(self).__name__)
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=("csr", "csc") if self._accepts_sparse() else False,
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite=False,
+            copy=False,
+        )
+
+    def _feature_names(self):
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else list(names)
+
+    def _warn_empty_features(self, empty):
+        """Warn about features that had no value at all (all NaN)."""
+        empty = np.flatnonzero(empty)
+        if empty.size:
+            names = self._feature_names()
+            labels = ", ".join(column_label(int(j), names) for j in empty[:5])
+            more = f" and {empty.size - 5} more" if empty.size > 5 else ""
+            warnings.warn(
+                f"{type(self).__name__}: {labels}{more} held only NaN; "
+                "they are left unscaled and stay NaN after transform.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _apply(self, X, *, copy, inverse):
+        check_is_fitted(self)
+        copy = self.copy if copy is None else copy
+        original = X
+        what = "X passed to inverse_transform" if inverse else "X"
+        X = self._validate_input(X, reset=False)
+        center, scale = self._center_scale()
+        names = self._feature_names()
+        if sp.issparse(X):
+            if center is not None:
+                raise ValueError(
+                    f"{type(self).__name__} cannot center a sparse matrix: "
+                    "that would make it dense. Pass with_mean=False, or a dense array."
+                )
+            fresh = X is not original
+            return sparse_scale(
+                X,
+                scale,
+                copy=copy and not fresh,
+                inverse=inverse,
+                feature_names=names,
+                what=what,
+            )
+        # X may be the caller's array, a view of the caller's DataFrame, or a
+        # conversion made by validate_data (only the last is ours to write to).
+        fresh = isinstance(original, np.ndarray) and not np.may_share_memory(
+            X, original
+        )
+        if X.flags.writeable and (fresh or not copy):
+            out = X
+        else:
+            out = np.empty_like(X)
+        affine_map(
+            X, center, scale, out=out, inverse=inverse, feature_names=names, what=what
+        )
+        return out
+
+    def transform(self, X, copy=None):
+        """Scale each feature with the statistics learned in ``fit``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data to scale. NaN is kept as NaN.
+        copy : bool, default=None
+            Copy the input; ``None`` uses the ``copy`` parameter.
+
+        Returns
+        -------
+        X_tr : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Scaled data, float32 if ``X`` was float32, float64 otherwise.
+        """
+        out = self._apply(X, copy=copy, inverse=False)
+        return self._finish_transform(out)
+
+    def inverse_transform(self, X, copy=None):
+        """Map scaled data back to the original units.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Scaled data, as returned by ``transform``.
+        copy : bool, default=None
+            Copy the input; ``None`` uses the ``copy`` parameter.
+
+        Returns
+        -------
+        X_original : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Data in the original units; a DataFrame when
+            ``set_output(transform="pandas")`` was set.
+        """
+        out = self._apply(X, copy=copy, inverse=True)
+        return wrap_like_transform(self, out, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = self._accepts_sparse()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def near_constant(spread, magnitude, dtype, n_ulps):
+    """Whether a feature's spread is indistinguishable from rounding noise.
+
+    A feature is treated as constant when its spread (standard deviation or
+    range) is at most ``n_ulps`` units in the last place of its magnitude in
+    the input dtype: a relative test, so that ``1 + 1e-14 * noise`` counts as
+    constant while ``1e-14 * noise`` (a genuinely small feature) does not.
+    NaN spreads (no value seen) count as constant too.
+    """
+    tolerance = n_ulps * np.finfo(dtype).eps * np.abs(magnitude)
+    with np.errstate(invalid="ignore"):
+        return ~(spread > tolerance)

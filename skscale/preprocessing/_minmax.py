@@ -1,0 +1,260 @@
+"""MinMaxScaler: map each feature's range (or a percentile range) onto an interval."""
+
+import warnings
+
+import numpy as np
+
+from skscale.preprocessing._base import _AffineScaler, near_constant
+from skscale.utils._sklearn_compat import _fit_context
+from skscale.utils._stats import dense_min_max, row_blocks
+
+# A range within this many units in the last place of the feature's magnitude
+# is rounding noise, not signal: such a feature is treated as constant.
+_RANGE_ULPS = 1000
+
+# Columns per block when computing percentiles, whose temporary is a float64
+# copy of the block's columns.
+_PERCENTILE_BLOCK_ELEMENTS = 1 << 22
+
+
+class MinMaxScaler(_AffineScaler):
+    """Scale each feature to a given range.
+
+    ``x_scaled = (x - lo) / (hi - lo) * (max - min) + min`` where
+    ``(min, max) = feature_range`` and ``lo``, ``hi`` are the feature's minimum
+    and maximum (or, with ``quantile_range``, two of its percentiles).
+
+    A drop-in for :class:`sklearn.preprocessing.MinMaxScaler` (same fitted
+    attributes) with two additions: ``quantile_range=(low, high)`` takes ``lo``
+    and ``hi`` from percentiles, so that one outlier cannot squash the bulk of a
+    column into a tiny interval (combine with ``clip=True`` to bound the
+    output), and the map is applied as ``(x - center) / scale``, which stays
+    exact at large offsets where ``x * scale_ + min_`` cancels.
+
+    NaN is ignored when fitting and kept by ``transform``; +/-inf raises a
+    ``ValueError`` that names the column. A feature whose range is within
+    rounding noise of its magnitude (a relative test) is treated as constant
+    and mapped to ``feature_range[0]``.
+
+    Parameters
+    ----------
+    feature_range : tuple (min, max), default=(0, 1)
+        Desired range of the transformed data; ``min < max``.
+    clip : bool, default=False
+        Clip transformed values of held-out data to ``feature_range``.
+    quantile_range : tuple (low, high) or None, default=None
+        Percentiles, ``0 <= low < high <= 100``, used as ``lo`` and ``hi``
+        instead of the minimum and maximum; for example ``(1, 99)``. Not
+        available with ``partial_fit``, as percentiles cannot be updated
+        exactly from batches.
+    copy : bool, default=True
+        If False, ``transform`` and ``inverse_transform`` work in place when the
+        input is a writeable float array of a supported dtype.
+
+    Attributes
+    ----------
+    data_min_ : ndarray of shape (n_features,)
+        Per-feature ``lo``: the minimum, or the ``low`` percentile with
+        ``quantile_range``. NaN for features that held only NaN.
+    data_max_ : ndarray of shape (n_features,)
+        Per-feature ``hi``: the maximum, or the ``high`` percentile.
+    data_range_ : ndarray of shape (n_features,)
+        ``data_max_ - data_min_``.
+    scale_ : ndarray of shape (n_features,)
+        Per-feature relative scaling, ``(max - min) / data_range_`` (with a
+        range of 1 for constant features).
+    min_ : ndarray of shape (n_features,)
+        Per-feature adjustment, ``min - data_min_ * scale_``, so that
+        ``x_scaled = x * scale_ + min_`` as in scikit-learn.
+    n_samples_seen_ : int
+        Number of rows seen.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` had string column
+        names.
+
+    See Also
+    --------
+    sklearn.preprocessing.MinMaxScaler : scikit-learn's equivalent.
+    sklearn.preprocessing.RobustScaler : centre on the median, scale by the IQR.
+    ZScoreScaler : standardise to zero mean and unit variance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skscale.preprocessing import MinMaxScaler
+    >>> X = np.array([[-1.0, 2.0], [-0.5, 6.0], [0.0, 10.0], [1.0, 18.0]])
+    >>> MinMaxScaler().fit_transform(X)
+    array([[0.  , 0.  ],
+           [0.25, 0.25],
+           [0.5 , 0.5 ],
+           [1.  , 1.  ]])
+
+    One outlier squashes the rest of a column into a corner; percentiles do not:
+
+    >>> x = np.append(np.arange(999.0), 1e6).reshape(-1, 1)
+    >>> MinMaxScaler().fit_transform(x)[[0, 500, 998]].ravel()
+    array([0.      , 0.0005  , 0.000998])
+    >>> scaler = MinMaxScaler(quantile_range=(0, 99), clip=True)
+    >>> scaler.fit_transform(x)[[0, 500, 998, 999]].ravel()
+    array([0.        , 0.50555606, 1.        , 1.        ])
+    """
+
+    _parameter_constraints: dict = {
+        "feature_range": [tuple],
+        "clip": ["boolean"],
+        "quantile_range": [tuple, None],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, feature_range=(0, 1), *, clip=False, quantile_range=None, copy=True):
+        self.feature_range = feature_range
+        self.clip = clip
+        self.quantile_range = quantile_range
+        self.copy = copy
+
+    def _check_params(self):
+        low, high = self._pair("feature_range", self.feature_range)
+        if not low < high:
+            raise ValueError(
+                f"Got feature_range={self.feature_range!r}; expected (min, max) "
+                "with min < max."
+            )
+        if self.quantile_range is not None:
+            q_low, q_high = self._pair("quantile_range", self.quantile_range)
+            if not 0 <= q_low < q_high <= 100:
+                raise ValueError(
+                    f"Got quantile_range={self.quantile_range!r}; expected "
+                    "0 <= low < high <= 100."
+                )
+
+    @staticmethod
+    def _pair(name, value):
+        if len(value) != 2:
+            raise ValueError(f"Got {name}={value!r}; expected a tuple of two numbers.")
+        try:
+            low, high = float(value[0]), float(value[1])
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Got {name}={value!r}; expected a tuple of two numbers."
+            ) from None
+        if not (np.isfinite(low) and np.isfinite(high)):
+            raise ValueError(f"Got {name}={value!r}; expected finite numbers.")
+        return low, high
+
+    def _reset(self):
+        for name in (
+            "data_min_",
+            "data_max_",
+            "data_range_",
+            "scale_",
+            "min_",
+            "n_samples_seen_",
+        ):
+            if hasattr(self, name):
+                delattr(self, name)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Compute each feature's ``lo`` and ``hi``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; NaN is ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        self._reset()
+        if self.quantile_range is None:
+            return self._partial_fit(X)
+        self._check_params()
+        X = self._validate_input(X, reset=True)
+        names = self._feature_names()
+        # The min/max pass checks for inf and finds all-NaN columns cheaply.
+        data_min, _ = dense_min_max(X, feature_names=names)
+        self._warn_empty_features(np.isnan(data_min))
+        n_samples, n_features = X.shape
+        q = [float(self.quantile_range[0]), float(self.quantile_range[1])]
+        low = np.full(n_features, np.nan)
+        high = np.full(n_features, np.nan)
+        columns_per_block = max(1, _PERCENTILE_BLOCK_ELEMENTS // max(1, n_samples))
+        for cols in row_blocks(n_features, n_samples, columns_per_block * n_samples):
+            values = np.array(X[:, cols], dtype=np.float64)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+                low[cols], high[cols] = np.nanpercentile(values, q, axis=0)
+        self.n_samples_seen_ = n_samples
+        self._set_scaling(low, high, X.dtype)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update each feature's minimum and maximum with a batch of rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of training data; NaN is ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        if self.quantile_range is not None:
+            raise ValueError(
+                f"Got quantile_range={self.quantile_range!r}: percentiles cannot be "
+                "updated exactly from batches, so partial_fit needs "
+                "quantile_range=None. Use fit on the whole data instead."
+            )
+        return self._partial_fit(X)
+
+    def _partial_fit(self, X):
+        self._check_params()
+        first_call = not hasattr(self, "n_samples_seen_")
+        X = self._validate_input(X, reset=first_call)
+        low, high = dense_min_max(X, feature_names=self._feature_names())
+        if first_call:
+            self.n_samples_seen_ = X.shape[0]
+        else:
+            low = np.fmin(self.data_min_, low)
+            high = np.fmax(self.data_max_, high)
+            self.n_samples_seen_ += X.shape[0]
+        self._warn_empty_features(np.isnan(low))
+        self._set_scaling(low, high, X.dtype)
+        return self
+
+    def _set_scaling(self, low, high, dtype):
+        out_low, out_high = self._pair("feature_range", self.feature_range)
+        data_range = high - low
+        magnitude = np.fmax(np.abs(low), np.abs(high))
+        constant = near_constant(data_range, magnitude, dtype, _RANGE_ULPS)
+        safe_range = np.where(constant, 1.0, data_range)
+        self.data_min_ = low
+        self.data_max_ = high
+        self.data_range_ = data_range
+        self.scale_ = (out_high - out_low) / safe_range
+        self.min_ = out_low - low * self.scale_
+
+    def _center_scale(self):
+        out_low, out_high = self._pair("feature_range", self.feature_range)
+        # x * scale_ + min_ == (x - center) / scale with scale = width / scale_,
+        # which is the data range itself for the default feature_range.
+        scale = (out_high - out_low) / self.scale_
+        center = self.data_min_ - out_low * scale
+        return center, scale
+
+    def _finish_transform(self, out):
+        if self.clip:
+            low, high = self._pair("feature_range", self.feature_range)
+            np.clip(out, low, high, out=out)
+        return out

@@ -1,0 +1,206 @@
+"""ZScoreScaler: standardise each feature to zero mean and unit variance."""
+
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+
+from skscale.preprocessing._base import _AffineScaler, near_constant
+from skscale.utils._sklearn_compat import Interval, _fit_context
+from skscale.utils._stats import dense_moments, sparse_moments
+from skscale.utils.validation import check_sample_weight
+
+# A standard deviation within this many units in the last place of the mean is
+# rounding noise, not signal: such a feature gets scale 1.
+_STD_ULPS = 100
+
+
+class ZScoreScaler(_AffineScaler):
+    """Standardise features: remove the mean and divide by the standard deviation.
+
+    ``z = (x - mean) / std`` per feature, with ``std = sqrt(M2 / (n - ddof))``.
+
+    A drop-in for :class:`sklearn.preprocessing.StandardScaler` (same
+    parameters, methods and fitted attributes) that is exact at large offsets
+    (means and variances correct to float64 rounding, across any chunking of
+    ``partial_fit``), several times faster on dense data, and makes no full-size
+    temporary copy while fitting. ``ddof`` is new.
+
+    NaN is ignored when fitting and kept by ``transform``; +/-inf raises a
+    ``ValueError`` that names the column. A feature whose standard deviation is
+    within rounding noise of its mean (a relative test) gets scale 1.
+
+    Parameters
+    ----------
+    with_mean : bool, default=True
+        Centre the data before scaling. Must be False for sparse input, which
+        centring would make dense.
+    with_std : bool, default=True
+        Scale the data to unit standard deviation.
+    ddof : int, default=0
+        Delta degrees of freedom of the standard deviation: the divisor is
+        ``n_samples - ddof`` (with ``sample_weight``, the sum of the weights
+        minus ``ddof``). 0 matches scikit-learn; 1 gives the sample standard
+        deviation of R's ``scale()``.
+    copy : bool, default=True
+        If False, ``transform`` and ``inverse_transform`` work in place when the
+        input is a writeable float array of a supported dtype.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,) or None
+        Per-feature mean (NaN for features that held only NaN); None when both
+        ``with_mean`` and ``with_std`` are False.
+    var_ : ndarray of shape (n_features,) or None
+        Per-feature variance with divisor ``n - ddof``; None when
+        ``with_std=False``.
+    scale_ : ndarray of shape (n_features,) or None
+        Per-feature divisor: ``sqrt(var_)``, or 1 for constant and all-NaN
+        features; None when ``with_std=False``.
+    n_samples_seen_ : int or ndarray of shape (n_features,)
+        Number of non-missing values seen per feature (the sum of the weights
+        with ``sample_weight``); a single int when equal for all features.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` had string column
+        names.
+
+    See Also
+    --------
+    sklearn.preprocessing.StandardScaler : scikit-learn's equivalent.
+    MinMaxScaler : scale each feature to a given range.
+
+    Notes
+    -----
+    Statistics are accumulated in float64 over blocks of rows: each block is
+    shifted by the running mean before it is summed, and blocks (and
+    ``partial_fit`` calls) are merged with the pairwise update of Chan, Golub
+    and LeVeque. Features with no more than ``ddof`` values get variance 0.
+
+    References
+    ----------
+    Chan, T. F., Golub, G. H. and LeVeque, R. J. (1979). Updating formulae and a
+    pairwise algorithm for computing sample variances. Technical report
+    STAN-CS-79-773, Stanford University.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skscale.preprocessing import ZScoreScaler
+    >>> X = np.array([[1.0, 100.0], [2.0, 200.0], [3.0, 300.0]])
+    >>> scaler = ZScoreScaler().fit(X)
+    >>> scaler.mean_
+    array([  2., 200.])
+    >>> scaler.transform(X)
+    array([[-1.22474487, -1.22474487],
+           [ 0.        ,  0.        ],
+           [ 1.22474487,  1.22474487]])
+    >>> ZScoreScaler(ddof=1).fit(X).scale_
+    array([  1., 100.])
+    """
+
+    _parameter_constraints: dict = {
+        "with_mean": ["boolean"],
+        "with_std": ["boolean"],
+        "ddof": [Interval(Integral, 0, None, closed="left")],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, *, with_mean=True, with_std=True, ddof=0, copy=True):
+        self.with_mean = with_mean
+        self.with_std = with_std
+        self.ddof = ddof
+        self.copy = copy
+
+    def _accepts_sparse(self):
+        return not self.with_mean
+
+    def _reset(self):
+        for name in ("mean_", "var_", "scale_", "n_samples_seen_", "_moments"):
+            if hasattr(self, name):
+                delattr(self, name)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the per-feature mean and standard deviation.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; NaN is ignored. Sparse only with ``with_mean=False``.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        self._reset()
+        return self.partial_fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the per-feature mean and standard deviation with a batch of rows.
+
+        Any split of the rows into batches gives the same statistics as one
+        ``fit``, to float64 rounding.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data; NaN is ignored.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        first_call = not hasattr(self, "n_samples_seen_")
+        X = self._validate_input(X, reset=first_call)
+        if sp.issparse(X) and self.with_mean:
+            raise ValueError(
+                "ZScoreScaler cannot center a sparse matrix: that would make it "
+                "dense. Pass with_mean=False, or a dense array."
+            )
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        moments_of = sparse_moments if sp.issparse(X) else dense_moments
+        moments = moments_of(
+            X,
+            sample_weight,
+            init=None if first_call else self._moments,
+            feature_names=self._feature_names(),
+        )
+        self._moments = moments
+
+        count = moments.count
+        if np.all(count == np.round(count)):
+            count = count.astype(np.int64)
+        self.n_samples_seen_ = count[0] if np.all(count == count[0]) else count
+        empty = moments.count == 0
+        self._warn_empty_features(empty)
+
+        mean = moments.mean
+        self.mean_ = mean if (self.with_mean or self.with_std) else None
+        if self.with_std:
+            var = moments.variance(self.ddof)
+            std = np.sqrt(var)
+            constant = near_constant(std, mean, X.dtype, _STD_ULPS)
+            self.var_ = var
+            self.scale_ = np.where(constant, 1.0, std)
+        else:
+            self.var_ = None
+            self.scale_ = None
+        return self
+
+    def _center_scale(self):
+        center = self.mean_ if self.with_mean else None
+        scale = self.scale_ if self.with_std else None
+        return center, scale

@@ -1,0 +1,1 @@
+"""Shared numeric kernels, validation helpers and estimator discovery."""

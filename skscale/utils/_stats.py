@@ -1,0 +1,348 @@
+"""Shared numeric kernels: per-feature statistics and affine maps, blocked over rows.
+
+Every kernel walks the rows in blocks of about ``_BLOCK_ELEMENTS`` values, so the
+temporaries it makes are a few hundred KiB whatever the size of the input and
+stay in cache: no full-size copy of the data is ever made. Statistics accumulate
+in float64 whatever the input dtype.
+
+Means and second moments are exact at large offsets: each block is shifted by a
+per-feature reference (the running mean, or the block's first finite value)
+before it is summed, so the sum carries only the spread of the data, not its
+offset. Blocks are combined with the pairwise update of Chan, Golub and LeVeque
+(1979), the same merge that ``partial_fit`` uses across calls, so any chunking
+of the rows gives the same moments up to float64 rounding.
+
+Missing values (NaN) are skipped; +/-inf raises a ValueError that names the
+column. The fast path costs nothing for that check: a block whose column sums
+are finite has no NaN and no inf, and only a non-finite sum sends the block down
+the slower path that looks at individual values.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from skscale.utils.validation import infinite_error, raise_for_infinite
+
+__all__ = [
+    "Moments",
+    "affine_map",
+    "dense_min_max",
+    "dense_moments",
+    "row_blocks",
+    "sparse_moments",
+    "sparse_scale",
+]
+
+# 2**16 float64 values = 512 KiB per temporary block: small enough for L2.
+_BLOCK_ELEMENTS = 1 << 16
+
+
+def row_blocks(n_rows, n_cols, block_elements=_BLOCK_ELEMENTS):
+    """Yield slices of consecutive rows holding about ``block_elements`` values."""
+    step = max(1, block_elements // max(1, n_cols))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Per-feature count, mean and sum of squared deviations (M2), in float64.
+
+    The mean is held as ``shift + dmean``: ``shift`` is a reference value taken
+    from the data (the first finite value seen, or the mean of the rows seen
+    before) and ``dmean`` the mean of ``x - shift``. Sums are taken of the small
+    deviations only, so the mean is rounded once, at the end, however many
+    blocks or ``partial_fit`` calls went into it.
+
+    ``count`` is the number (or total weight) of non-missing values. Features
+    with a zero count have ``dmean`` 0 and M2 0, so that merging is plain
+    arithmetic; the estimators report NaN for them.
+    """
+
+    count: np.ndarray
+    shift: np.ndarray
+    dmean: np.ndarray
+    m2: np.ndarray
+
+    @classmethod
+    def empty(cls, n_features):
+        zeros = np.zeros(n_features, dtype=np.float64)
+        return cls(zeros, zeros.copy(), zeros.copy(), zeros.copy())
+
+    @property
+    def mean(self):
+        """The mean, NaN for features with no value."""
+        return np.where(self.count > 0, self.shift + self.dmean, np.nan)
+
+    def merge(self, other):
+        """Combine the moments of two disjoint sets of rows (Chan et al. 1979).
+
+        With both means taken against one shift, ``delta = mean_b - mean_a``,
+        ``mean = mean_a + delta * n_b / n`` and
+        ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``.
+        """
+        fresh = self.count == 0
+        shift = np.where(fresh, other.shift, self.shift)
+        other_dmean = (other.shift - shift) + other.dmean
+        count = self.count + other.count
+        frac = np.divide(other.count, count, out=np.zeros_like(count), where=count > 0)
+        delta = np.where(other.count > 0, other_dmean - self.dmean, 0.0)
+        dmean = self.dmean + delta * frac
+        m2 = self.m2 + other.m2 + delta * delta * self.count * frac
+        return Moments(count, shift, dmean, m2)
+
+    def variance(self, ddof=0):
+        """``M2 / (count - ddof)``; NaN where ``count == 0``, 0 where ``count <= ddof``.
+
+        Where no more than ``ddof`` values were seen the spread cannot be
+        estimated; such features are reported as constant (variance 0).
+        """
+        dof = self.count - ddof
+        var = np.divide(self.m2, dof, out=np.zeros_like(dof), where=dof > 0)
+        var[self.count == 0] = np.nan
+        return var
+
+
+def _first_finite(block, columns):
+    """For each listed column, the first finite value of ``block`` (0 if none)."""
+    sub = block[:, columns]
+    finite = np.isfinite(sub)
+    rows = finite.argmax(axis=0)
+    values = sub[rows, np.arange(len(columns))].astype(np.float64)
+    values[~finite.any(axis=0)] = 0.0
+    return values
+
+
+def _shift_for(block, running):
+    """Reference values to subtract before summing a block: the running mean,
+    or, for features with nothing seen yet, the block's first finite value."""
+    shift = running.shift + running.dmean
+    fresh = np.flatnonzero(running.count == 0)
+    if fresh.size:
+        shift[fresh] = _first_finite(block, fresh)
+    return shift
+
+
+def _weighted_sum(values, weights):
+    """Column sums of a 2-D block (a BLAS matrix-vector product: fast, and
+    accumulated in float64)."""
+    if weights is None:
+        weights = np.ones(values.shape[0])
+    return weights @ values
+
+
+def _block_moments(block, weights, shift, feature_names):
+    # One float64 temporary of the block's size; converting first and then
+    # subtracting in place is faster than a mixed-dtype subtraction.
+    deviations = np.array(block, dtype=np.float64, order="C")
+    deviations -= shift
+    total = _weighted_sum(deviations, weights)
+    if not np.isfinite(total).all():
+        return _block_moments_missing(block, deviations, weights, shift, feature_names)
+    n = float(block.shape[0]) if weights is None else float(weights.sum())
+    if n == 0:
+        return Moments.empty(block.shape[1])
+    centre = total / n
+    # M2 = sum(d**2) - n * centre**2 is exact enough while n * centre**2 is at
+    # most half of sum(d**2) (the subtraction then loses at most one bit);
+    # the shift is the running mean, so this holds except where the data
+    # drift far within one block. Those columns are summed again exactly.
+    np.multiply(deviations, deviations, out=deviations)
+    squares = _weighted_sum(deviations, weights)
+    offset = n * centre * centre
+    m2 = squares - offset
+    unsafe = np.flatnonzero(offset > 0.5 * squares)
+    if unsafe.size:
+        exact = np.subtract(block[:, unsafe], shift[unsafe] + centre[unsafe], dtype=np.float64)
+        np.multiply(exact, exact, out=exact)
+        m2[unsafe] = _weighted_sum(exact, weights)
+    return Moments(np.full(block.shape[1], n), shift, centre, m2)
+
+
+def _block_moments_missing(block, deviations, weights, shift, feature_names):
+    """The slow path for a block holding NaN (or inf, which raises)."""
+    suspect = np.flatnonzero(~np.isfinite(deviations).all(axis=0))
+    raise_for_infinite(block[:, suspect], suspect, feature_names)
+    missing = np.isnan(block)
+    deviations[missing] = 0.0
+    count = _weighted_sum((~missing).astype(np.float64), weights)
+    total = _weighted_sum(deviations, weights)
+    centre = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    deviations -= centre
+    deviations[missing] = 0.0
+    np.multiply(deviations, deviations, out=deviations)
+    return Moments(count, shift, centre, _weighted_sum(deviations, weights))
+
+
+def dense_moments(X, sample_weight=None, *, init=None, feature_names=None):
+    """Per-feature count, mean and M2 of a dense 2-D array, NaN skipped.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        float32 or float64; never copied as a whole.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative weights (already validated), or None for unit weights.
+    init : Moments, default=None
+        Moments of rows seen before (``partial_fit``); merged with these rows.
+    feature_names : sequence of str, default=None
+        Used to name a column holding inf in the error.
+
+    Returns
+    -------
+    Moments
+    """
+    n_samples, n_features = X.shape
+    total = Moments.empty(n_features) if init is None else init
+    for rows in row_blocks(n_samples, n_features):
+        block = X[rows]
+        weights = None if sample_weight is None else sample_weight[rows]
+        shift = _shift_for(block, total)
+        total = total.merge(_block_moments(block, weights, shift, feature_names))
+    return total
+
+
+def _stored_columns(X):
+    """Column index of every stored value of a CSR or CSC matrix."""
+    if X.format == "csr":
+        return X.indices
+    return np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+
+
+def _stored_rows(X):
+    if X.format == "csc":
+        return X.indices
+    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+
+
+def _check_sparse_finite(X, feature_names, what="X"):
+    infinite = np.isinf(X.data)
+    if infinite.any():
+        columns = np.unique(_stored_columns(X)[infinite])
+        raise infinite_error(columns, feature_names, what)
+
+
+def sparse_moments(X, sample_weight=None, *, init=None, feature_names=None):
+    """Per-feature count, mean and M2 of a CSR or CSC matrix, NaN skipped.
+
+    Implicit zeros count as values. M2 is the sum over stored values of
+    ``w * (x - mean)**2`` plus ``mean**2`` times the weight of the implicit zeros.
+    """
+    n_samples, n_features = X.shape
+    _check_sparse_finite(X, feature_names)
+    all_columns = _stored_columns(X)
+    data = X.data.astype(np.float64)
+    if sample_weight is None:
+        total_weight = float(n_samples)
+        all_weights = np.ones(data.shape[0])
+    else:
+        total_weight = float(sample_weight.sum())
+        all_weights = sample_weight[_stored_rows(X)]
+    present = ~np.isnan(data)
+    missing_weight = np.bincount(
+        all_columns[~present], weights=all_weights[~present], minlength=n_features
+    )
+    columns, data, weights = all_columns[present], data[present], all_weights[present]
+    stored_weight = np.bincount(columns, weights=weights, minlength=n_features)
+    count = total_weight - missing_weight
+    total = np.bincount(columns, weights=weights * data, minlength=n_features)
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    deviations = data - mean[columns]
+    m2 = np.bincount(
+        columns, weights=weights * deviations * deviations, minlength=n_features
+    )
+    m2 += (count - stored_weight) * mean * mean
+    moments = Moments(count, np.zeros(n_features), mean, m2)
+    return moments if init is None else init.merge(moments)
+
+
+def dense_min_max(X, *, feature_names=None):
+    """Per-feature minimum and maximum of a dense array, NaN skipped.
+
+    Returns float64 arrays; a feature with no finite value gets NaN in both.
+    """
+    n_samples, n_features = X.shape
+    low = np.full(n_features, np.nan)
+    high = np.full(n_features, np.nan)
+    for rows in row_blocks(n_samples, n_features):
+        block = X[rows]
+        block_low, block_high = block.min(axis=0), block.max(axis=0)
+        finite = np.isfinite(block_low) & np.isfinite(block_high)
+        if not finite.all():
+            suspect = np.flatnonzero(~finite)
+            raise_for_infinite(block[:, suspect], suspect, feature_names)
+            with np.errstate(invalid="ignore"):
+                block_low = np.fmin.reduce(block, axis=0)
+                block_high = np.fmax.reduce(block, axis=0)
+        # fmin/fmax ignore NaN: a feature stays NaN until it has a value.
+        low = np.fmin(low, block_low)
+        high = np.fmax(high, block_high)
+    return low, high
+
+
+def _check_block_finite(block, feature_names, what):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = block.sum(axis=0)
+    if not np.isfinite(total).all():
+        suspect = np.flatnonzero(~np.isfinite(total))
+        raise_for_infinite(block[:, suspect], suspect, feature_names, what)
+
+
+def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what="X"):
+    """Write ``(X - center) / scale`` (or ``X * scale + center``) into ``out``.
+
+    ``center`` and ``scale`` are float64 arrays of shape (n_features,) or None
+    (skip that step). The arithmetic is done in float64 and rounded once into
+    ``out``'s dtype. NaN stays NaN; +/-inf raises before ``out`` is written
+    when ``out`` is ``X`` (in-place), and before the offending block is written
+    otherwise (``out`` is then a new array the caller has not seen).
+    """
+    n_samples, n_features = X.shape
+    in_place = out is X
+    if in_place:
+        for rows in row_blocks(n_samples, n_features):
+            _check_block_finite(X[rows], feature_names, what)
+    work_in_out = out.dtype == np.float64
+    for rows in row_blocks(n_samples, n_features):
+        block = X[rows]
+        if not in_place:
+            _check_block_finite(block, feature_names, what)
+        target = out[rows] if work_in_out else np.array(block, dtype=np.float64)
+        source = block if work_in_out else target
+        if inverse:
+            if scale is not None:
+                np.multiply(source, scale, out=target)
+                source = target
+            if center is not None:
+                np.add(source, center, out=target)
+                source = target
+        else:
+            if center is not None:
+                np.subtract(source, center, out=target)
+                source = target
+            if scale is not None:
+                np.divide(source, scale, out=target)
+                source = target
+        if source is not target:
+            target[...] = source
+        if not work_in_out:
+            out[rows] = target
+    return out
+
+
+def sparse_scale(X, scale, *, copy, inverse=False, feature_names=None, what="X"):
+    """Divide (or multiply, when ``inverse``) each stored value by its column's scale."""
+    if not sp.issparse(X) or X.format not in ("csr", "csc"):
+        raise TypeError(f"Expected a CSR or CSC matrix; got {type(X).__name__}.")
+    _check_sparse_finite(X, feature_names, what)
+    if copy:
+        X = X.copy()
+    if scale is not None:
+        factors = scale[_stored_columns(X)]
+        if inverse:
+            X.data *= factors
+        else:
+            X.data /= factors
+    return X

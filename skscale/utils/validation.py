@@ -1,0 +1,135 @@
+"""Input validation shared by skscale's estimators.
+
+Error messages say what was wrong and what was expected: the offending column
+by name (when the input had names) and by index, the expected shape.
+"""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "check_sample_weight",
+    "column_label",
+    "infinite_error",
+    "raise_for_infinite",
+    "reject_non_numeric_columns",
+]
+
+
+def column_label(j, feature_names=None):
+    """Describe column ``j`` for an error message: its name if known, its index.
+
+    >>> column_label(2)
+    'column 2'
+    >>> column_label(2, ["a", "b", "price"])
+    "column 'price' (index 2)"
+    """
+    if feature_names is not None:
+        return f"column {feature_names[j]!r} (index {j})"
+    return f"column {j}"
+
+
+def _columns_message(columns, feature_names, limit=5):
+    labels = [column_label(int(j), feature_names) for j in columns[:limit]]
+    more = len(columns) - limit
+    if more > 0:
+        labels.append(f"and {more} more")
+    return ", ".join(labels)
+
+
+def infinite_error(columns, feature_names=None, what="X"):
+    """Build the ValueError for +/-inf found in the given columns."""
+    return ValueError(
+        f"Input {what} contains infinity in "
+        f"{_columns_message(np.asarray(columns), feature_names)}; "
+        "expected finite values or NaN (NaN is treated as missing)."
+    )
+
+
+def raise_for_infinite(block, columns, feature_names=None, what="X"):
+    """Raise a ValueError naming the columns of ``block`` that hold +/-inf.
+
+    Parameters
+    ----------
+    block : ndarray of shape (n_rows, len(columns))
+        The values to inspect; only the listed columns are looked at.
+    columns : ndarray of int
+        Column indices (in the full array) of the columns of ``block``.
+    feature_names : sequence of str, default=None
+        Names of all columns of the full array, if known.
+    what : str, default="X"
+        How to call the input in the message.
+
+    Returns
+    -------
+    None
+        When no listed column holds an infinite value (the caller's non-finite
+        summary came from NaN or from an overflowing sum).
+    """
+    columns = np.asarray(columns)
+    has_inf = np.isinf(block).any(axis=0)
+    if has_inf.any():
+        raise infinite_error(columns[has_inf], feature_names, what)
+
+
+def reject_non_numeric_columns(X, estimator_name):
+    """Raise a clear error when a DataFrame has non-numeric columns.
+
+    Booleans and pandas nullable numeric dtypes are numeric; strings, objects,
+    categoricals and datetimes are not. Arrays are left to the array checks.
+    """
+    if not isinstance(X, pd.DataFrame):
+        return
+    bad = [
+        (name, dtype)
+        for name, dtype in X.dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+    ]
+    if bad:
+        shown = ", ".join(f"{name!r} ({dtype})" for name, dtype in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise ValueError(
+            f"{estimator_name} needs numeric columns; got non-numeric {shown}{more}. "
+            "Select the numeric columns first (for example with "
+            "sklearn.compose.make_column_selector(dtype_include='number'))."
+        )
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate ``sample_weight`` and return it as a float64 array.
+
+    ``None`` stays ``None`` (unweighted); a scalar is broadcast to every sample.
+    Weights must be one-dimensional, of length ``n_samples``, finite, non-negative
+    and not all zero.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"sample_weight must be numeric; got {type(sample_weight).__name__}: {exc}"
+        ) from exc
+    if weights.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1-D; got shape {weights.shape}, "
+            f"expected ({n_samples},)."
+        )
+    if weights.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {weights.shape[0]} entries but X has {n_samples} "
+            f"samples; expected shape ({n_samples},)."
+        )
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight contains NaN or infinity; expected finite values.")
+    if (weights < 0).any():
+        raise ValueError("sample_weight has negative values; expected weights >= 0.")
+    if not weights.any():
+        raise ValueError(
+            "sample_weight is zero for every sample; expected at least one non-zero weight."
+        )
+    return weights
