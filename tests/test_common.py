@@ -1,0 +1,88 @@
+"""scikit-learn's estimator checks, run on every public skscale estimator.
+
+Estimators are discovered with ``all_estimators()``, so a new one is checked
+without editing this file. Besides ``parametrize_with_checks``, this runs the
+checks scikit-learn applies only to itself: parameter validation, set_output
+and feature names.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    check_get_feature_names_out_error,
+    check_global_output_transform_pandas,
+    check_param_validation,
+    check_set_output_transform,
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    parametrize_with_checks,
+)
+
+from skscale.preprocessing import ZScoreScaler
+from skscale.utils.discovery import all_estimators
+
+# Extra configurations worth running the whole battery on, beyond the defaults.
+_EXTRA_INSTANCES = {
+    "ZScoreScaler": [
+        ZScoreScaler(with_mean=False),
+        ZScoreScaler(with_std=False),
+        ZScoreScaler(ddof=1),
+    ],
+}
+
+
+def _instances():
+    for name, Estimator in all_estimators():
+        yield Estimator()
+        yield from _EXTRA_INSTANCES.get(name, [])
+
+
+def _expected_failed_checks(estimator):
+    """Checks known to fail, with the reason. Empty: none are expected."""
+    return {}
+
+
+ESTIMATORS = list(_instances())
+
+
+def test_all_estimators_found():
+    names = {name for name, _ in all_estimators()}
+    assert {"ZScoreScaler", "MinMaxScaler"} <= names
+
+
+@parametrize_with_checks(
+    ESTIMATORS, expected_failed_checks=_expected_failed_checks, xfail_strict=True
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def _id(estimator):
+    return repr(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
+def test_check_param_validation(estimator):
+    check_param_validation(type(estimator).__name__, estimator)
+
+
+TRANSFORMERS = [e for e in ESTIMATORS if hasattr(e, "transform")]
+
+
+@pytest.mark.parametrize("estimator", TRANSFORMERS, ids=_id)
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_set_output_transform,
+        check_set_output_transform_pandas,
+        check_global_output_transform_pandas,
+        check_transformer_get_feature_names_out,
+        check_transformer_get_feature_names_out_pandas,
+        check_dataframe_column_names_consistency,
+        check_get_feature_names_out_error,
+    ],
+    ids=lambda check: check.__name__,
+)
+def test_transformer_output_and_feature_names(estimator, check):
+    check(type(estimator).__name__, estimator)
