@@ -27,8 +27,12 @@ FLOAT_DTYPES = (np.float64, np.float32)
 class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Base class of the per-feature affine scalers (not public)."""
 
-    # Whether scipy sparse input is accepted in the current configuration.
+    # Whether validation lets scipy sparse matrices through (to a clearer
+    # error of the subclass's own when the configuration cannot use them).
+    _sparse_input = False
+
     def _accepts_sparse(self):
+        """Whether sparse input works in the current configuration (the tag)."""
         return False
 
     def _center_scale(self):
@@ -45,7 +49,7 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self,
             X,
             reset=reset,
-            accept_sparse=("csr", "csc") if self._accepts_sparse() else False,
+            accept_sparse=("csr", "csc") if self._sparse_input else False,
             dtype=FLOAT_DTYPES,
             ensure_all_finite=False,
             copy=False,

@@ -113,6 +113,8 @@ class ZScoreScaler(_AffineScaler):
         self.ddof = ddof
         self.copy = copy
 
+    _sparse_input = True
+
     def _accepts_sparse(self):
         return not self.with_mean
 
