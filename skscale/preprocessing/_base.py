@@ -162,8 +162,11 @@ def near_constant(spread, magnitude, dtype, n_ulps):
     range) is at most ``n_ulps`` units in the last place of its magnitude in
     the input dtype: a relative test, so that ``1 + 1e-14 * noise`` counts as
     constant while ``1e-14 * noise`` (a genuinely small feature) does not.
-    NaN spreads (no value seen) count as constant too.
+    NaN spreads (no value seen) and subnormal spreads (whose reciprocal would
+    overflow) count as constant too.
     """
-    tolerance = n_ulps * np.finfo(dtype).eps * np.abs(magnitude)
+    tolerance = np.maximum(
+        n_ulps * np.finfo(dtype).eps * np.abs(magnitude), np.finfo(np.float64).tiny
+    )
     with np.errstate(invalid="ignore"):
         return ~(spread > tolerance)

@@ -246,10 +246,12 @@ class MinMaxScaler(_AffineScaler):
         self.min_ = out_low - low * self.scale_
 
     def _center_scale(self):
-        out_low, out_high = self._pair("feature_range", self.feature_range)
-        # x * scale_ + min_ == (x - center) / scale with scale = width / scale_,
-        # which is the data range itself for the default feature_range.
-        scale = (out_high - out_low) / self.scale_
+        out_low, _ = self._pair("feature_range", self.feature_range)
+        # x * scale_ + min_ == (x - center) / scale with scale = 1 / scale_
+        # (the data range divided by the width of feature_range) and
+        # center = data_min_ - min * scale: for the default feature_range the
+        # subtraction is x - data_min_ itself, exact at any offset.
+        scale = 1.0 / self.scale_
         center = self.data_min_ - out_low * scale
         return center, scale
 

@@ -1,0 +1,223 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.preprocessing import MinMaxScaler as SklearnMinMaxScaler
+
+from skscale.preprocessing import MinMaxScaler
+
+
+def _data(n=200, p=5, *, seed=0, nan_fraction=0.0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)) * rng.uniform(0.1, 1000, size=p) + rng.uniform(
+        -50, 50, size=p
+    )
+    if nan_fraction:
+        X[rng.random(X.shape) < nan_fraction] = np.nan
+    return X.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nan_fraction", [0.0, 0.1])
+@pytest.mark.parametrize("feature_range", [(0, 1), (-1, 1), (-3.5, 10)])
+def test_matches_scikit_learn(dtype, nan_fraction, feature_range):
+    X = _data(nan_fraction=nan_fraction, dtype=dtype)
+    ours = MinMaxScaler(feature_range).fit(X)
+    ref = SklearnMinMaxScaler(feature_range=feature_range).fit(X)
+    # scikit-learn keeps float32 statistics in float32; skscale's are float64.
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for name in ("data_min_", "data_max_", "data_range_", "scale_", "min_"):
+        assert_allclose(getattr(ours, name), getattr(ref, name), rtol=rtol)
+    assert ours.n_samples_seen_ == ref.n_samples_seen_
+    Xt = ours.transform(X)
+    assert Xt.dtype == dtype
+    assert_allclose(Xt, ref.transform(X), rtol=rtol, atol=rtol)
+    assert_allclose(ours.inverse_transform(Xt), X, rtol=rtol, atol=rtol * 1e3)
+
+
+def test_clip_bounds_held_out_data():
+    X = _data()
+    scaler = MinMaxScaler((-1, 1), clip=True).fit(X)
+    held_out = X * 3 + 100
+    Xt = scaler.transform(held_out)
+    assert Xt.min() >= -1 and Xt.max() <= 1
+    ref = SklearnMinMaxScaler(feature_range=(-1, 1), clip=True).fit(X)
+    assert_allclose(Xt, ref.transform(held_out), rtol=1e-12, atol=1e-12)
+
+
+def test_clip_keeps_nan():
+    X = _data(nan_fraction=0.2)
+    Xt = MinMaxScaler(clip=True).fit(X).transform(X)
+    assert_array_equal(np.isnan(Xt), np.isnan(X))
+
+
+def test_partial_fit_agrees_with_fit():
+    X = _data(nan_fraction=0.1)
+    chunked = MinMaxScaler()
+    for rows in np.array_split(np.arange(X.shape[0]), 9):
+        chunked.partial_fit(X[rows])
+    whole = MinMaxScaler().fit(X)
+    assert_array_equal(chunked.data_min_, whole.data_min_)
+    assert_array_equal(chunked.data_max_, whole.data_max_)
+    assert chunked.n_samples_seen_ == whole.n_samples_seen_ == X.shape[0]
+
+
+def test_partial_fit_column_nan_in_first_batch_only():
+    first = np.array([[np.nan, 1.0], [np.nan, 2.0]])
+    second = np.array([[5.0, 0.0], [7.0, 3.0]])
+    with pytest.warns(UserWarning, match="column 0"):
+        scaler = MinMaxScaler().partial_fit(first)
+    scaler.partial_fit(second)
+    assert_array_equal(scaler.data_min_, [5.0, 0.0])
+    assert_array_equal(scaler.data_max_, [7.0, 3.0])
+
+
+@pytest.mark.parametrize("quantile_range", [(1, 99), (5, 95), (0, 100), (25, 75)])
+def test_quantile_range_uses_percentiles(quantile_range):
+    X = _data(nan_fraction=0.05)
+    X[0, :] = 1e9  # one outlier per column
+    scaler = MinMaxScaler(quantile_range=quantile_range).fit(X)
+    low = np.nanpercentile(X, quantile_range[0], axis=0)
+    high = np.nanpercentile(X, quantile_range[1], axis=0)
+    assert_allclose(scaler.data_min_, low, rtol=1e-13)
+    assert_allclose(scaler.data_max_, high, rtol=1e-13)
+    Xt = scaler.transform(X)
+    expected = (X - low) / (high - low)
+    assert_allclose(Xt, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_quantile_range_resists_one_outlier():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 10, size=(1000, 1))
+    x[0] = 1e6
+    plain = MinMaxScaler().fit_transform(x)
+    robust = MinMaxScaler(quantile_range=(1, 99), clip=True).fit_transform(x)
+    assert np.ptp(plain[1:]) < 1e-4  # the bulk is squashed
+    assert np.ptp(robust[1:]) > 0.99  # the bulk keeps its spread
+    assert robust.max() == 1.0
+
+
+def test_quantile_range_refuses_partial_fit():
+    with pytest.raises(ValueError, match=r"quantile_range=\(1, 99\).*partial_fit"):
+        MinMaxScaler(quantile_range=(1, 99)).partial_fit(_data())
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"feature_range": (1, 0)}, r"feature_range=\(1, 0\); expected .*min < max"),
+        ({"feature_range": (0, 1, 2)}, "two numbers"),
+        ({"feature_range": ("a", 1)}, "two numbers"),
+        ({"quantile_range": (90, 10)}, r"0 <= low < high <= 100"),
+        ({"quantile_range": (-1, 50)}, r"0 <= low < high <= 100"),
+        ({"quantile_range": (1, 101)}, r"0 <= low < high <= 100"),
+    ],
+)
+def test_invalid_ranges_are_refused(params, message):
+    with pytest.raises(ValueError, match=message):
+        MinMaxScaler(**params).fit(_data())
+
+
+def test_exact_at_large_offset_where_scale_and_min_cancel():
+    rng = np.random.default_rng(0)
+    X = 1e8 + rng.uniform(0, 1e-3, size=(1000, 1))
+    Xt = MinMaxScaler().fit(X).transform(X)
+    low, high = X.min(), X.max()
+    expected = (X - low) / (high - low)
+    ours_error = np.abs(Xt - expected).max()
+    sklearn_error = np.abs(SklearnMinMaxScaler().fit(X).transform(X) - expected).max()
+    assert ours_error <= 1e-15
+    assert ours_error < sklearn_error
+
+
+def test_near_constant_column_is_not_blown_up():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([1 + 1e-14 * rng.normal(size=100), rng.normal(size=100)])
+    Xt = MinMaxScaler().fit_transform(X)
+    assert np.abs(Xt[:, 0]).max() < 1e-10
+    assert Xt[:, 1].min() == 0 and Xt[:, 1].max() == 1
+
+
+def test_constant_column_maps_to_range_start_like_scikit_learn():
+    X = np.column_stack([np.full(10, 7.0), np.arange(10.0)])
+    assert_allclose(
+        MinMaxScaler((-2, 2)).fit_transform(X),
+        SklearnMinMaxScaler(feature_range=(-2, 2)).fit_transform(X),
+    )
+
+
+def test_all_nan_column_warns_and_stays_nan():
+    X = _data(n=30, p=3)
+    X[:, 1] = np.nan
+    with pytest.warns(UserWarning, match="column 1 held only NaN"):
+        scaler = MinMaxScaler().fit(X)
+    Xt = scaler.transform(X)
+    assert np.isnan(Xt[:, 1]).all()
+    assert_allclose(Xt[:, [0, 2]], MinMaxScaler().fit_transform(X[:, [0, 2]]))
+    with pytest.warns(UserWarning, match="column 1"):
+        MinMaxScaler(quantile_range=(5, 95)).fit(X)
+
+
+@pytest.mark.parametrize("quantile_range", [None, (1, 99)])
+def test_infinity_names_the_column(quantile_range):
+    df = pd.DataFrame(_data(n=20, p=3), columns=["a", "b", "c"])
+    df.loc[3, "c"] = -np.inf
+    with pytest.raises(ValueError, match="infinity in column 'c' \\(index 2\\)"):
+        MinMaxScaler(quantile_range=quantile_range).fit(df)
+
+
+def test_sparse_is_refused_clearly():
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        MinMaxScaler().fit(sp.random(10, 3, density=0.5, format="csr"))
+
+
+def test_set_output_pandas_and_copy_semantics():
+    df = pd.DataFrame(_data(n=10, p=2), columns=["u", "v"])
+    before = df.copy()
+    scaler = MinMaxScaler().set_output(transform="pandas").fit(df)
+    Xt = scaler.transform(df)
+    back = scaler.inverse_transform(Xt)
+    assert isinstance(Xt, pd.DataFrame) and isinstance(back, pd.DataFrame)
+    assert list(back.columns) == ["u", "v"]
+    pd.testing.assert_frame_equal(df, before)
+    assert_allclose(back.to_numpy(), df.to_numpy(), rtol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    X=arrays(
+        np.float64,
+        st.tuples(st.integers(1, 30), st.integers(1, 4)),
+        elements=st.one_of(st.floats(-1e12, 1e12), st.just(np.nan)),
+    ),
+    held_out=arrays(
+        np.float64, st.tuples(st.integers(1, 10), st.just(4)), elements=st.floats(-1e15, 1e15)
+    ),
+    feature_range=st.sampled_from([(0, 1), (-1, 1), (2, 3)]),
+)
+def test_property_clip_stays_inside_feature_range(X, held_out, feature_range):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        scaler = MinMaxScaler(feature_range, clip=True).fit(X)
+    Xt = scaler.transform(held_out[:, : X.shape[1]])
+    finite = Xt[~np.isnan(Xt)]
+    assert (finite >= feature_range[0]).all() and (finite <= feature_range[1]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    X=arrays(
+        np.float64,
+        st.tuples(st.integers(1, 30), st.integers(1, 4)),
+        elements=st.floats(-1e9, 1e9),
+    ),
+)
+def test_property_inverse_transform_round_trips(X):
+    scaler = MinMaxScaler((-1, 1)).fit(X)
+    assert_allclose(scaler.inverse_transform(scaler.transform(X)), X, rtol=1e-9, atol=1e-5)
