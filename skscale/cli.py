@@ -15,8 +15,9 @@ def _pc1_summary(X, names):
     return evr[0], names[top], vt[0, top] ** 2
 
 
-def run_demo(out=sys.stdout):
+def run_demo(out=None):
     """Before/after print on scikit-learn's wine data: what z-scoring changes."""
+    out = sys.stdout if out is None else out
     from sklearn.datasets import load_wine
     from sklearn.model_selection import cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
@@ -44,7 +45,9 @@ def run_demo(out=sys.stdout):
         )
     knn = KNeighborsClassifier()
     raw_score = cross_val_score(knn, X, y, cv=5).mean()
-    scaled_score = cross_val_score(make_pipeline(ZScoreScaler(), knn), X, y, cv=5).mean()
+    scaled_score = cross_val_score(
+        make_pipeline(ZScoreScaler(), knn), X, y, cv=5
+    ).mean()
     print(
         f"  5-fold accuracy of 5-nearest-neighbours: {raw_score:.3f} raw, "
         f"{scaled_score:.3f} with ZScoreScaler in the pipeline",

@@ -108,7 +108,9 @@ class MinMaxScaler(_AffineScaler):
         "copy": ["boolean"],
     }
 
-    def __init__(self, feature_range=(0, 1), *, clip=False, quantile_range=None, copy=True):
+    def __init__(
+        self, feature_range=(0, 1), *, clip=False, quantile_range=None, copy=True
+    ):
         self.feature_range = feature_range
         self.clip = clip
         self.quantile_range = quantile_range

@@ -155,7 +155,9 @@ def _block_moments(block, weights, shift, feature_names):
     m2 = squares - offset
     unsafe = np.flatnonzero(offset > 0.5 * squares)
     if unsafe.size:
-        exact = np.subtract(block[:, unsafe], shift[unsafe] + centre[unsafe], dtype=np.float64)
+        exact = np.subtract(
+            block[:, unsafe], shift[unsafe] + centre[unsafe], dtype=np.float64
+        )
         np.multiply(exact, exact, out=exact)
         m2[unsafe] = _weighted_sum(exact, weights)
     return Moments(np.full(block.shape[1], n), shift, centre, m2)
@@ -333,7 +335,7 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
 
 
 def sparse_scale(X, scale, *, copy, inverse=False, feature_names=None, what="X"):
-    """Divide (or multiply, when ``inverse``) each stored value by its column's scale."""
+    """Divide (or, with ``inverse``, multiply) stored values by their column's scale."""
     if not sp.issparse(X) or X.format not in ("csr", "csc"):
         raise TypeError(f"Expected a CSR or CSC matrix; got {type(X).__name__}.")
     _check_sparse_finite(X, feature_names, what)

@@ -85,7 +85,9 @@ def reject_non_numeric_columns(X, estimator_name):
     bad = [
         (name, dtype)
         for name, dtype in X.dtypes.items()
-        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+        if not (
+            pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+        )
     ]
     if bad:
         shown = ", ".join(f"{name!r} ({dtype})" for name, dtype in bad[:5])
@@ -125,11 +127,14 @@ def check_sample_weight(sample_weight, n_samples):
             f"samples; expected shape ({n_samples},)."
         )
     if not np.isfinite(weights).all():
-        raise ValueError("sample_weight contains NaN or infinity; expected finite values.")
+        raise ValueError(
+            "sample_weight contains NaN or infinity; expected finite values."
+        )
     if (weights < 0).any():
         raise ValueError("sample_weight has negative values; expected weights >= 0.")
     if not weights.any():
         raise ValueError(
-            "sample_weight is zero for every sample; expected at least one non-zero weight."
+            "sample_weight is zero for every sample; expected at least one "
+            "non-zero weight."
         )
     return weights

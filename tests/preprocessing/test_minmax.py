@@ -173,7 +173,7 @@ def test_infinity_names_the_column(quantile_range):
 
 
 def test_sparse_is_refused_clearly():
-    with pytest.raises(TypeError, match="[Ss]parse"):
+    with pytest.raises(TypeError, match=r"[Ss]parse"):
         MinMaxScaler().fit(sp.random(10, 3, density=0.5, format="csr"))
 
 
@@ -197,7 +197,9 @@ def test_set_output_pandas_and_copy_semantics():
         elements=st.one_of(st.floats(-1e12, 1e12), st.just(np.nan)),
     ),
     held_out=arrays(
-        np.float64, st.tuples(st.integers(1, 10), st.just(4)), elements=st.floats(-1e15, 1e15)
+        np.float64,
+        st.tuples(st.integers(1, 10), st.just(4)),
+        elements=st.floats(-1e15, 1e15),
     ),
     feature_range=st.sampled_from([(0, 1), (-1, 1), (2, 3)]),
 )
@@ -220,4 +222,6 @@ def test_property_clip_stays_inside_feature_range(X, held_out, feature_range):
 )
 def test_property_inverse_transform_round_trips(X):
     scaler = MinMaxScaler((-1, 1)).fit(X)
-    assert_allclose(scaler.inverse_transform(scaler.transform(X)), X, rtol=1e-9, atol=1e-5)
+    assert_allclose(
+        scaler.inverse_transform(scaler.transform(X)), X, rtol=1e-9, atol=1e-5
+    )

@@ -36,8 +36,12 @@ def _rtol(dtype):
 )
 def test_matches_standard_scaler(dtype, nan_fraction, weighted, with_mean, with_std):
     X = _data(nan_fraction=nan_fraction, dtype=dtype)
-    weights = np.random.default_rng(1).uniform(0.5, 3, size=X.shape[0]) if weighted else None
-    ours = ZScoreScaler(with_mean=with_mean, with_std=with_std).fit(X, sample_weight=weights)
+    weights = (
+        np.random.default_rng(1).uniform(0.5, 3, size=X.shape[0]) if weighted else None
+    )
+    ours = ZScoreScaler(with_mean=with_mean, with_std=with_std).fit(
+        X, sample_weight=weights
+    )
     ref = StandardScaler(with_mean=with_mean, with_std=with_std).fit(
         X, sample_weight=weights
     )
@@ -165,7 +169,7 @@ def test_sparse_with_mean_is_refused():
     with pytest.raises(ValueError, match="with_mean=False"):
         ZScoreScaler().fit(X)
     dense_fitted = ZScoreScaler().fit(X.toarray())
-    with pytest.raises((TypeError, ValueError), match="[Ss]parse"):
+    with pytest.raises((TypeError, ValueError), match=r"[Ss]parse"):
         dense_fitted.transform(X)
 
 
@@ -193,7 +197,7 @@ def test_infinity_names_the_column(value):
     scaler = ZScoreScaler().fit(clean)
     with pytest.raises(ValueError, match="column 2"):
         scaler.transform(X)
-    with pytest.raises(ValueError, match="inverse_transform.*column 2"):
+    with pytest.raises(ValueError, match=r"inverse_transform.*column 2"):
         scaler.inverse_transform(X)
     with pytest.raises(ValueError, match="column 2"):
         ZScoreScaler().partial_fit(clean).partial_fit(X)

@@ -1,0 +1,168 @@
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skscale.utils import _stats
+from skscale.utils._stats import (
+    Moments,
+    affine_map,
+    dense_min_max,
+    dense_moments,
+    row_blocks,
+    sparse_moments,
+)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Make every kernel walk many blocks even on small test arrays."""
+    monkeypatch.setattr(_stats, "_BLOCK_ELEMENTS", 12)
+
+
+def test_row_blocks_cover_every_row_once():
+    for n_rows, n_cols in [(0, 3), (1, 1), (10, 3), (1000, 7), (5, 100_000)]:
+        rows = np.concatenate(
+            [np.arange(n_rows)[block] for block in row_blocks(n_rows, n_cols)] or [[]]
+        )
+        assert_array_equal(rows, np.arange(n_rows))
+
+
+def _reference(X, weights=None):
+    """Weighted count, mean and M2 per column, written out with exact sums."""
+    n, p = X.shape
+    weights = np.ones(n) if weights is None else weights
+    count, mean, m2 = np.zeros(p), np.zeros(p), np.zeros(p)
+    for j in range(p):
+        keep = ~np.isnan(X[:, j])
+        x, w = X[keep, j], weights[keep]
+        count[j] = math.fsum(w)
+        if count[j] > 0:
+            mean[j] = math.fsum(w * x) / count[j]
+            m2[j] = math.fsum(w * (x - mean[j]) ** 2)
+    return count, mean, m2
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("nan_fraction", [0.0, 0.2])
+def test_dense_moments_match_exact_sums(small_blocks, weighted, nan_fraction):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(53, 4)) * [1, 10, 1e-3, 5] + [0, 1e6, -3, 1e10]
+    X[rng.random(X.shape) < nan_fraction] = np.nan
+    X[:, 2] = np.nan if nan_fraction else X[:, 2]
+    weights = rng.uniform(0, 3, size=53) if weighted else None
+    moments = dense_moments(X, weights)
+    count, mean, m2 = _reference(X, weights)
+    assert_allclose(moments.count, count, rtol=1e-14)
+    has = count > 0
+    # correct to float64 rounding of the mean, relative to its size or its spread
+    spread = np.sqrt(m2[has] / count[has])
+    error = np.abs(moments.mean[has] - mean[has])
+    assert (error <= 1e-15 * np.maximum(np.abs(mean[has]), spread)).all()
+    assert np.isnan(moments.mean[~has]).all()
+    assert_allclose(moments.m2, m2, rtol=1e-10, atol=1e-12)
+
+
+def test_dense_moments_float32_accumulate_in_float64(small_blocks):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(100, 3)).astype(np.float32)
+    moments = dense_moments(X)
+    _, mean, m2 = _reference(X.astype(np.float64))
+    assert moments.mean.dtype == np.float64
+    assert_allclose(moments.mean, mean, rtol=1e-13)
+    assert_allclose(moments.m2, m2, rtol=1e-12)
+
+
+def test_drift_within_a_block_stays_exact():
+    # A trend that moves far from the running mean inside one block is the
+    # case where sum(d**2) - n * c**2 would cancel; it must be recomputed.
+    x = np.linspace(0, 1e6, 10_000)[:, None] + 1e9
+    moments = dense_moments(x)
+    _, mean, m2 = _reference(x)
+    assert_allclose(moments.m2, m2, rtol=1e-12)
+    assert_allclose(moments.mean, mean, rtol=1e-16)
+
+
+def test_merge_is_associative_and_matches_one_pass(small_blocks):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(90, 2)) + 1e7
+    a, b, c = X[:30], X[30:60], X[60:]
+    left = dense_moments(a).merge(dense_moments(b)).merge(dense_moments(c))
+    right = dense_moments(a).merge(dense_moments(b).merge(dense_moments(c)))
+    whole = dense_moments(X)
+    for merged in (left, right):
+        assert_allclose(merged.mean, whole.mean, rtol=1e-15)
+        assert_allclose(merged.m2, whole.m2, rtol=1e-11)
+
+
+def test_merge_with_empty_moments_is_identity():
+    moments = dense_moments(np.array([[1.0, 2.0], [3.0, 5.0]]))
+    for merged in (Moments.empty(2).merge(moments), moments.merge(Moments.empty(2))):
+        assert_array_equal(merged.count, moments.count)
+        assert_array_equal(merged.mean, moments.mean)
+        assert_array_equal(merged.m2, moments.m2)
+
+
+def test_variance_with_ddof():
+    moments = dense_moments(np.array([[1.0, 4.0, np.nan], [3.0, np.nan, np.nan]]))
+    assert_allclose(moments.variance(0)[:2], [1.0, 0.0])
+    var1 = moments.variance(1)
+    assert var1[0] == 2.0 and var1[1] == 0.0 and np.isnan(var1[2])
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_moments_match_dense(fmt):
+    rng = np.random.default_rng(3)
+    X = sp.random(70, 6, density=0.3, format=fmt, random_state=3) * 7
+    X.data[rng.random(X.data.shape) < 0.1] = np.nan
+    weights = rng.uniform(0.1, 2, size=70)
+    for w in (None, weights):
+        sparse = sparse_moments(X, w)
+        dense = dense_moments(X.toarray(), w)
+        assert_allclose(sparse.count, dense.count)
+        assert_allclose(sparse.mean, dense.mean, rtol=1e-13)
+        assert_allclose(sparse.m2, dense.m2, rtol=1e-12, atol=1e-12)
+
+
+def test_dense_min_max_skip_nan_and_name_inf(small_blocks):
+    X = np.array([[1.0, np.nan, 3.0], [-2.0, np.nan, 8.0], [np.nan, np.nan, -1.0]])
+    low, high = dense_min_max(X)
+    assert_array_equal(low[[0, 2]], [-2.0, -1.0])
+    assert_array_equal(high[[0, 2]], [1.0, 8.0])
+    assert np.isnan(low[1]) and np.isnan(high[1])
+    X[2, 0] = -np.inf
+    with pytest.raises(ValueError, match="column 'a' \\(index 0\\)"):
+        dense_min_max(X, feature_names=["a", "b", "c"])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_affine_map_forward_and_inverse(small_blocks, dtype):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(17, 3)).astype(dtype)
+    center, scale = np.array([1.0, -2.0, 0.5]), np.array([2.0, 0.5, 3.0])
+    out = affine_map(X, center, scale, out=np.empty_like(X))
+    assert out.dtype == dtype
+    expected = (X.astype(np.float64) - center) / scale
+    assert_allclose(
+        out, expected.astype(dtype), rtol=1e-6 if dtype == np.float32 else 0
+    )
+    back = affine_map(out, center, scale, out=np.empty_like(out), inverse=True)
+    assert_allclose(back, X, rtol=1e-5 if dtype == np.float32 else 1e-14)
+    assert_array_equal(affine_map(X, None, None, out=np.empty_like(X)), X)
+
+
+def test_affine_map_in_place_checks_everything_before_writing(small_blocks):
+    X = np.arange(30.0).reshape(10, 3)
+    X[9, 2] = np.inf
+    before = X.copy()
+    with pytest.raises(ValueError, match="column 2"):
+        affine_map(X, np.ones(3), np.ones(3), out=X)
+    assert_array_equal(X, before)
+
+
+def test_affine_map_overflowing_sum_is_not_mistaken_for_inf(small_blocks):
+    X = np.full((8, 2), 1e308)
+    out = affine_map(X, np.zeros(2), np.full(2, 10.0), out=np.empty_like(X))
+    assert_allclose(out, 1e307)

@@ -1,0 +1,47 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from skscale.utils.validation import (
+    check_sample_weight,
+    column_label,
+    raise_for_infinite,
+    reject_non_numeric_columns,
+)
+
+
+def test_column_label():
+    assert column_label(0) == "column 0"
+    assert column_label(1, ["a", "b"]) == "column 'b' (index 1)"
+
+
+def test_raise_for_infinite_lists_columns_and_stops_at_five():
+    block = np.full((2, 8), np.inf)
+    with pytest.raises(ValueError, match=r"column 0, column 1.*and 3 more"):
+        raise_for_infinite(block, np.arange(8))
+    raise_for_infinite(np.array([[np.nan, 1.0]]), np.array([0, 1]))  # no inf: no error
+
+
+def test_reject_non_numeric_columns():
+    ok = pd.DataFrame({"a": [1.0], "b": pd.array([1], dtype="Int64"), "c": [True]})
+    reject_non_numeric_columns(ok, "Scaler")
+    bad = pd.DataFrame({"a": [1.0], "when": pd.to_datetime(["2020-01-01"])})
+    bad["kind"] = pd.Categorical(["x"])
+    with pytest.raises(ValueError, match=r"'when'.*'kind'"):
+        reject_non_numeric_columns(bad, "Scaler")
+
+
+def test_check_sample_weight():
+    assert check_sample_weight(None, 3) is None
+    np.testing.assert_array_equal(check_sample_weight(2, 3), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(check_sample_weight([1, 0, 2], 3), [1.0, 0.0, 2.0])
+    for weights, message in [
+        ([[1, 2, 3]], "1-D"),
+        ([1, 2], "expected shape \\(3,\\)"),
+        ([1, np.nan, 1], "NaN or infinity"),
+        ([1, -1, 1], "negative"),
+        ([0, 0, 0], "zero for every sample"),
+        (["a", "b", "c"], "numeric"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            check_sample_weight(weights, 3)
