@@ -284,12 +284,36 @@ def dense_min_max(X, *, feature_names=None):
     return low, high
 
 
-def _check_block_finite(block, feature_names, what):
+def _check_block_finite(block, feature_names, what, values=None):
+    """Raise, naming the column, if ``block`` holds +/-inf.
+
+    One flat sum of ``values`` (``block`` itself, or the block's transformed
+    values, which are non-finite wherever the input was) decides the common
+    case at the cost of one read; only a non-finite sum (NaN, inf or an
+    overflow) sends the columns of ``block`` to the exact test.
+    """
+    values = block if values is None else values
     with np.errstate(over="ignore", invalid="ignore"):
-        total = block.sum(axis=0)
-    if not np.isfinite(total).all():
-        suspect = np.flatnonzero(~np.isfinite(total))
-        raise_for_infinite(block[:, suspect], suspect, feature_names, what)
+        if np.isfinite(values.sum()):
+            return
+        suspect = np.flatnonzero(~np.isfinite(values.sum(axis=0)))
+    raise_for_infinite(block[:, suspect], suspect, feature_names, what)
+
+
+def _ops(center, scale, inverse, exact_division):
+    """The in-place steps of the map, as (ufunc, per-feature operand) pairs.
+
+    Without ``exact_division`` (a float32 result) the division becomes a
+    multiplication by the float64 reciprocal: faster, and identical once the
+    result is rounded to float32.
+    """
+    if inverse:
+        steps = [(np.multiply, scale), (np.add, center)]
+    elif exact_division or scale is None:
+        steps = [(np.subtract, center), (np.divide, scale)]
+    else:
+        steps = [(np.subtract, center), (np.multiply, 1.0 / scale)]
+    return [(ufunc, operand) for ufunc, operand in steps if operand is not None]
 
 
 def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what="X"):
@@ -298,39 +322,51 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
     ``center`` and ``scale`` are float64 arrays of shape (n_features,) or None
     (skip that step). The arithmetic is done in float64 and rounded once into
     ``out``'s dtype. NaN stays NaN; +/-inf raises before ``out`` is written
-    when ``out`` is ``X`` (in-place), and before the offending block is written
-    otherwise (``out`` is then a new array the caller has not seen).
+    when ``out`` is ``X`` (in-place), and otherwise before the call returns
+    (``out`` is then a new array the caller has not seen).
+
+    The per-feature operands are tiled to the size of a block once, so that
+    each step is one long contiguous loop rather than a short loop per row.
     """
     n_samples, n_features = X.shape
     in_place = out is X
     if in_place:
         for rows in row_blocks(n_samples, n_features):
             _check_block_finite(X[rows], feature_names, what)
-    work_in_out = out.dtype == np.float64
+    step = next(row_blocks(n_samples, n_features), slice(0, 0)).stop
+    ops = [
+        (ufunc, np.tile(np.asarray(operand, dtype=np.float64), step))
+        for ufunc, operand in _ops(center, scale, inverse, out.dtype == np.float64)
+    ]
+    # Work directly in ``out`` when it is float64 and rows are contiguous;
+    # otherwise in one float64 buffer of a block's size, reused.
+    direct = (
+        out.dtype == np.float64
+        and out.flags.c_contiguous
+        and X.dtype == np.float64
+        and X.flags.c_contiguous
+    )
+    buffer = None if direct else np.empty((step, n_features), dtype=np.float64)
     for rows in row_blocks(n_samples, n_features):
         block = X[rows]
-        if not in_place:
-            _check_block_finite(block, feature_names, what)
-        target = out[rows] if work_in_out else np.array(block, dtype=np.float64)
-        source = block if work_in_out else target
-        if inverse:
-            if scale is not None:
-                np.multiply(source, scale, out=target)
-                source = target
-            if center is not None:
-                np.add(source, center, out=target)
-                source = target
+        size = block.size
+        if direct:
+            work = out[rows]
+            source = block.reshape(-1)
         else:
-            if center is not None:
-                np.subtract(source, center, out=target)
-                source = target
-            if scale is not None:
-                np.divide(source, scale, out=target)
-                source = target
-        if source is not target:
-            target[...] = source
-        if not work_in_out:
-            out[rows] = target
+            work = buffer[: rows.stop - rows.start]
+            np.copyto(work, block)
+            source = work.reshape(-1)
+        flat = work.reshape(-1)
+        for ufunc, operand in ops:
+            ufunc(source, operand[:size], out=flat)
+            source = flat
+        if source is not flat:
+            np.copyto(flat, source)
+        if not in_place:
+            _check_block_finite(block, feature_names, what, values=work)
+        if not direct:
+            np.copyto(out[rows], work, casting="same_kind")
     return out
 
 
