@@ -2,7 +2,6 @@ import math
 import pickle
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
@@ -12,16 +11,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.preprocessing import StandardScaler
 
 from skscale.preprocessing import ZScoreScaler
-
-
-def _data(n=200, p=6, *, seed=0, nan_fraction=0.0, dtype=np.float64):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, p)) * rng.uniform(0.1, 1000, size=p) + rng.uniform(
-        -50, 50, size=p
-    )
-    if nan_fraction:
-        X[rng.random(X.shape) < nan_fraction] = np.nan
-    return X.astype(dtype)
 
 
 def _rtol(dtype):
@@ -34,8 +23,10 @@ def _rtol(dtype):
 @pytest.mark.parametrize(
     "with_mean, with_std", [(True, True), (False, True), (True, False)]
 )
-def test_matches_standard_scaler(dtype, nan_fraction, weighted, with_mean, with_std):
-    X = _data(nan_fraction=nan_fraction, dtype=dtype)
+def test_matches_standard_scaler(
+    dtype, nan_fraction, weighted, with_mean, with_std, make_data
+):
+    X = make_data(nan_fraction=nan_fraction, dtype=dtype)
     weights = (
         np.random.default_rng(1).uniform(0.5, 3, size=X.shape[0]) if weighted else None
     )
@@ -60,16 +51,16 @@ def test_matches_standard_scaler(dtype, nan_fraction, weighted, with_mean, with_
     assert_array_equal(np.isnan(Xt), np.isnan(X))
 
 
-def test_both_off_keeps_only_counts():
-    X = _data(nan_fraction=0.1)
+def test_both_off_keeps_only_counts(make_data):
+    X = make_data(nan_fraction=0.1)
     scaler = ZScoreScaler(with_mean=False, with_std=False).fit(X)
     assert scaler.mean_ is None and scaler.var_ is None and scaler.scale_ is None
     assert_array_equal(scaler.n_samples_seen_, (~np.isnan(X)).sum(axis=0))
     assert_array_equal(scaler.transform(X), X)
 
 
-def test_ddof_matches_the_written_out_formula():
-    X = _data(n=30, nan_fraction=0.1)
+def test_ddof_matches_the_written_out_formula(make_data):
+    X = make_data(n=30, nan_fraction=0.1)
     scaler = ZScoreScaler(ddof=1).fit(X)
     for j in range(X.shape[1]):
         column = X[~np.isnan(X[:, j]), j]
@@ -118,19 +109,19 @@ def test_partial_fit_any_chunking_agrees_with_fit(seed):
     assert_array_equal(chunked.n_samples_seen_, whole.n_samples_seen_)
 
 
-def test_partial_fit_with_weights_agrees_with_fit():
-    X = _data(n=300)
+def test_partial_fit_with_weights_agrees_with_fit(make_data):
+    X = make_data(n=300)
     weights = np.random.default_rng(2).uniform(0, 2, size=300)
     whole = ZScoreScaler().fit(X, sample_weight=weights)
     chunked = ZScoreScaler()
     for rows in np.array_split(np.arange(300), 7):
         chunked.partial_fit(X[rows], sample_weight=weights[rows])
-    assert_allclose(chunked.mean_, whole.mean_, rtol=1e-13)
+    assert_allclose(chunked.mean_, whole.mean_, rtol=0, atol=1e-14 * whole.scale_.max())
     assert_allclose(chunked.var_, whole.var_, rtol=1e-12)
 
 
-def test_integer_weights_equal_repeated_rows():
-    X = _data(n=40, nan_fraction=0.1)
+def test_integer_weights_equal_repeated_rows(make_data):
+    X = make_data(n=40, nan_fraction=0.1)
     weights = np.random.default_rng(3).integers(0, 4, size=40)
     weighted = ZScoreScaler(ddof=1).fit(X, sample_weight=weights)
     repeated = ZScoreScaler(ddof=1).fit(np.repeat(X, weights, axis=0))
@@ -184,54 +175,11 @@ def test_sparse_is_not_modified_and_copy_false_works_in_place():
     assert out is X
 
 
-@pytest.mark.parametrize("value", [np.inf, -np.inf])
-def test_infinity_names_the_column(value):
-    X = _data(n=20, p=4)
-    X[5, 2] = value
-    with pytest.raises(ValueError, match="infinity in column 2"):
-        ZScoreScaler().fit(X)
-    df = pd.DataFrame(X, columns=["a", "b", "price", "d"])
-    with pytest.raises(ValueError, match="'price'"):
-        ZScoreScaler().fit(df)
-    clean = _data(n=20, p=4)
-    scaler = ZScoreScaler().fit(clean)
-    with pytest.raises(ValueError, match="column 2"):
-        scaler.transform(X)
-    with pytest.raises(ValueError, match=r"inverse_transform.*column 2"):
-        scaler.inverse_transform(X)
-    with pytest.raises(ValueError, match="column 2"):
-        ZScoreScaler().partial_fit(clean).partial_fit(X)
-
-
 def test_infinity_in_sparse_names_the_column():
     X = sp.random(10, 4, density=0.5, format="csc", random_state=0).tolil()
     X[3, 1] = np.inf
     with pytest.raises(ValueError, match="column 1"):
         ZScoreScaler(with_mean=False).fit(X.tocsc())
-
-
-def test_failed_in_place_transform_leaves_data_unchanged():
-    rng = np.random.default_rng(0)
-    scaler = ZScoreScaler(copy=False).fit(rng.normal(size=(100_000, 3)))
-    X = rng.normal(size=(100_000, 3))
-    X[-1, 1] = np.inf
-    before = X.copy()
-    with pytest.raises(ValueError, match="column 1"):
-        scaler.transform(X)
-    assert_array_equal(X, before)
-
-
-def test_all_nan_column_warns_stays_nan_and_leaves_others_alone():
-    X = _data(n=50, p=3)
-    X_nan = np.column_stack([X[:, 0], np.full(50, np.nan), X[:, 1:]])
-    with pytest.warns(UserWarning, match="column 1 held only NaN"):
-        scaler = ZScoreScaler().fit(X_nan)
-    Xt = scaler.transform(X_nan)
-    assert np.isnan(Xt[:, 1]).all()
-    reference = ZScoreScaler().fit_transform(X)
-    assert_allclose(np.delete(Xt, 1, axis=1), reference, rtol=1e-14)
-    assert scaler.scale_[1] == 1.0
-    assert np.isnan(scaler.mean_[1])
 
 
 def test_near_constant_column_gets_scale_one():
@@ -253,67 +201,6 @@ def test_constant_column_matches_scikit_learn():
     assert_allclose(ZScoreScaler().fit_transform(X), StandardScaler().fit_transform(X))
 
 
-def test_pandas_nullable_missing_values_are_nan():
-    values = _data(n=30, p=2, nan_fraction=0.2)
-    nullable = pd.DataFrame(
-        {"a": pd.array(values[:, 0], dtype="Float64"), "b": values[:, 1]}
-    )
-    nullable.loc[0, "a"] = pd.NA
-    values[0, 0] = np.nan
-    ours = ZScoreScaler().fit(nullable)
-    ref = ZScoreScaler().fit(values)
-    assert_allclose(ours.mean_, ref.mean_)
-    assert_allclose(ours.transform(nullable), ref.transform(values))
-
-
-def test_set_output_pandas_for_transform_and_inverse():
-    X = pd.DataFrame(_data(n=12, p=3), columns=["x", "y", "z"], index=range(100, 112))
-    scaler = ZScoreScaler().set_output(transform="pandas").fit(X)
-    Xt = scaler.transform(X)
-    assert isinstance(Xt, pd.DataFrame)
-    assert list(Xt.columns) == ["x", "y", "z"]
-    back = scaler.inverse_transform(Xt)
-    assert isinstance(back, pd.DataFrame)
-    assert list(back.columns) == ["x", "y", "z"]
-    assert_array_equal(back.index, X.index)
-    assert_allclose(back.to_numpy(), X.to_numpy(), rtol=1e-12)
-
-
-def test_copy_true_never_modifies_the_caller():
-    X = _data(n=20, p=3)
-    before = X.copy()
-    df = pd.DataFrame(X.copy(), columns=["a", "b", "c"])
-    df_before = df.copy()
-    scaler = ZScoreScaler().fit(X)
-    scaler.transform(X)
-    scaler.inverse_transform(X)
-    scaler.fit_transform(X)
-    assert_array_equal(X, before)
-    scaler = ZScoreScaler().fit(df)
-    scaler.transform(df)
-    scaler.inverse_transform(df)
-    pd.testing.assert_frame_equal(df, df_before)
-
-
-def test_copy_false_works_in_place_and_read_only_input_is_copied():
-    X = _data(n=20, p=3)
-    scaler = ZScoreScaler(copy=False).fit(X)
-    expected = ZScoreScaler().fit(X).transform(X)
-    out = scaler.transform(X)
-    assert out is X
-    assert_allclose(X, expected)
-    Y = _data(n=20, p=3)
-    Y.setflags(write=False)
-    out = scaler.transform(Y)
-    assert out is not Y and not Y.flags.writeable
-
-
-def test_transform_copy_argument_overrides_the_parameter():
-    X = _data(n=20, p=3)
-    scaler = ZScoreScaler().fit(X)
-    assert scaler.transform(X, copy=False) is X
-
-
 def test_integer_input_gives_float64():
     X = np.arange(12).reshape(6, 2)
     Xt = ZScoreScaler().fit_transform(X)
@@ -321,31 +208,8 @@ def test_integer_input_gives_float64():
     assert_allclose(Xt, StandardScaler().fit_transform(X))
 
 
-@pytest.mark.parametrize(
-    "X, message",
-    [
-        (np.empty((0, 3)), "0 sample"),
-        (np.empty((3, 0)), "0 feature"),
-        (np.array([["a", "b"], ["c", "d"]], dtype=object), "could not convert"),
-        (np.array([[1 + 2j, 3.0]]), "[Cc]omplex"),
-        (pd.DataFrame({"x": [1.0, 2.0], "city": ["Oslo", "Lima"]}), "'city'"),
-    ],
-)
-def test_bad_input_is_refused_clearly(X, message):
-    with pytest.raises((ValueError, TypeError), match=message):
-        ZScoreScaler().fit(X)
-
-
-def test_wrong_width_is_refused_at_transform_and_inverse():
-    scaler = ZScoreScaler().fit(_data(n=10, p=4))
-    with pytest.raises(ValueError, match="expecting 4 features"):
-        scaler.transform(_data(n=10, p=3))
-    with pytest.raises(ValueError, match="expecting 4 features"):
-        scaler.inverse_transform(_data(n=10, p=5))
-
-
-def test_bad_sample_weight_is_refused():
-    X = _data(n=10, p=2)
+def test_bad_sample_weight_is_refused(make_data):
+    X = make_data(n=10, p=2)
     with pytest.raises(ValueError, match="expected shape \\(10,\\)"):
         ZScoreScaler().fit(X, sample_weight=np.ones(9))
     with pytest.raises(ValueError, match="negative"):
@@ -354,8 +218,8 @@ def test_bad_sample_weight_is_refused():
         ZScoreScaler().fit(X, sample_weight=np.zeros(10))
 
 
-def test_pickle_round_trip_keeps_partial_fit_state():
-    X = _data(n=100)
+def test_pickle_round_trip_keeps_partial_fit_state(make_data):
+    X = make_data(n=100)
     scaler = ZScoreScaler().partial_fit(X[:50])
     restored = pickle.loads(pickle.dumps(scaler))
     restored.partial_fit(X[50:])
