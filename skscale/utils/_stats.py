@@ -39,8 +39,11 @@ __all__ = [
 _BLOCK_ELEMENTS = 1 << 16
 
 
-def row_blocks(n_rows, n_cols, block_elements=_BLOCK_ELEMENTS):
-    """Yield slices of consecutive rows holding about ``block_elements`` values."""
+def row_blocks(n_rows, n_cols, block_elements=None):
+    """Yield slices of consecutive rows holding about ``block_elements`` values
+    (default ``_BLOCK_ELEMENTS``), at least one row each."""
+    if block_elements is None:
+        block_elements = _BLOCK_ELEMENTS
     step = max(1, block_elements // max(1, n_cols))
     for start in range(0, n_rows, step):
         yield slice(start, min(start + step, n_rows))
