@@ -12,8 +12,8 @@ from skscale.utils._stats import dense_min_max, row_blocks
 # is rounding noise, not signal: such a feature is treated as constant.
 _RANGE_ULPS = 1000
 
-# Columns per block when computing percentiles, whose temporary is a float64
-# copy of the block's columns.
+# Values (rows x columns) per block when computing percentiles: the temporary
+# is a float64 copy of that many values (32 MiB).
 _PERCENTILE_BLOCK_ELEMENTS = 1 << 22
 
 
@@ -186,8 +186,9 @@ class MinMaxScaler(_AffineScaler):
         q = [float(self.quantile_range[0]), float(self.quantile_range[1])]
         low = np.full(n_features, np.nan)
         high = np.full(n_features, np.nan)
-        columns_per_block = max(1, _PERCENTILE_BLOCK_ELEMENTS // max(1, n_samples))
-        for cols in row_blocks(n_features, n_samples, columns_per_block * n_samples):
+        # Percentiles partition a float64 copy of the data; taking the columns
+        # a few at a time (row_blocks over the transposed shape) bounds it.
+        for cols in row_blocks(n_features, n_samples, _PERCENTILE_BLOCK_ELEMENTS):
             values = np.array(X[:, cols], dtype=np.float64)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices

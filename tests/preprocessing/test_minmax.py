@@ -203,3 +203,15 @@ def test_property_inverse_transform_round_trips(X):
     assert_allclose(
         scaler.inverse_transform(scaler.transform(X)), X, rtol=1e-9, atol=1e-5
     )
+
+
+def test_percentiles_computed_a_few_columns_at_a_time(make_data, monkeypatch):
+    from skscale.preprocessing import _minmax
+
+    X = make_data(n=40, p=7, nan_fraction=0.1)
+    whole = MinMaxScaler(quantile_range=(10, 90)).fit(X)
+    monkeypatch.setattr(_minmax, "_PERCENTILE_BLOCK_ELEMENTS", 80)  # 2 columns
+    blocked = MinMaxScaler(quantile_range=(10, 90)).fit(X)
+    assert_array_equal(blocked.data_min_, whole.data_min_)
+    assert_array_equal(blocked.data_max_, whole.data_max_)
+    assert_allclose(whole.data_min_, np.nanpercentile(X, 10, axis=0))
