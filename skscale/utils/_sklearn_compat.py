@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils._set_output import _wrap_data_with_container
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _num_samples, validate_data
 
 __all__ = [
     "HasMethods",
@@ -21,6 +21,7 @@ __all__ = [
     "Options",
     "StrOptions",
     "_fit_context",
+    "_num_samples",
     "validate_data",
     "wrap_like_transform",
 ]
