@@ -17,9 +17,23 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skscale.utils._sklearn_compat import validate_data, wrap_like_transform
-from skscale.utils._stats import affine_map, sparse_scale
-from skscale.utils.validation import column_label, reject_non_numeric_columns
+from skscale.utils._sklearn_compat import (
+    _fit_context,
+    validate_data,
+    wrap_like_transform,
+)
+from skscale.utils._stats import (
+    affine_map,
+    dense_min_max,
+    dense_moments,
+    sparse_moments,
+    sparse_scale,
+)
+from skscale.utils.validation import (
+    check_sample_weight,
+    column_label,
+    reject_non_numeric_columns,
+)
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -170,3 +184,108 @@ def near_constant(spread, magnitude, dtype, n_ulps):
     )
     with np.errstate(invalid="ignore"):
         return ~(spread > tolerance)
+
+
+class _MomentScaler(_AffineScaler):
+    """Template for scalers whose statistics are per-feature moments.
+
+    ``fit``/``partial_fit`` accumulate count, mean and M2 (and, where
+    ``_uses_range``, minimum and maximum) with the shared blocked kernels, so
+    every such scaler is exact at large offsets, takes ``sample_weight`` and
+    supports ``partial_fit``. Subclasses implement ``_statistics``, which turns
+    the accumulated statistics into the fitted attributes (and may refuse
+    them, before anything is stored).
+    """
+
+    # Whether the statistics also need each feature's minimum and maximum.
+    _uses_range = False
+
+    def _statistics(self, moments, low, high, dtype):
+        """Return the fitted attributes as a dict ``{name: value}``."""
+        raise NotImplementedError
+
+    def _check_sparse(self, X):
+        """Hook: refuse sparse input the configuration cannot use."""
+
+    def _reset(self):
+        for name in [*self._fitted_attributes, "n_samples_seen_", "_moments", "_range"]:
+            if hasattr(self, name):
+                delattr(self, name)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute the per-feature statistics of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; NaN is ignored.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample (a frequency: weight 2 counts
+            as the row repeated, weight 0 as the row left out).
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        self._reset()
+        return self.partial_fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the per-feature statistics with a batch of rows.
+
+        Any split of the rows into batches gives the same statistics as one
+        ``fit``, to float64 rounding.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data; NaN is ignored.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        first_call = not hasattr(self, "n_samples_seen_")
+        X = self._validate_input(X, reset=first_call)
+        self._check_sparse(X)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        names = self._feature_names()
+        moments_of = sparse_moments if sp.issparse(X) else dense_moments
+        moments = moments_of(
+            X,
+            sample_weight,
+            init=None if first_call else self._moments,
+            feature_names=names,
+        )
+        low = high = None
+        if self._uses_range:
+            # a row of weight zero is left out, as for the moments
+            rows = X if sample_weight is None else X[sample_weight > 0]
+            low, high = dense_min_max(rows, feature_names=names)
+            if not first_call:
+                low = np.fmin(self._range[0], low)
+                high = np.fmax(self._range[1], high)
+        # Everything that can refuse the data runs before anything is stored.
+        attributes = self._statistics(moments, low, high, X.dtype)
+
+        self._moments = moments
+        if self._uses_range:
+            self._range = (low, high)
+        count = moments.count
+        if np.all(count == np.round(count)):
+            count = count.astype(np.int64)
+        self.n_samples_seen_ = count[0] if np.all(count == count[0]) else count
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        self._warn_empty_features(moments.count == 0)
+        return self

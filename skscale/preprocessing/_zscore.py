@@ -5,17 +5,15 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
-from skscale.preprocessing._base import _AffineScaler, near_constant
-from skscale.utils._sklearn_compat import Interval, _fit_context
-from skscale.utils._stats import dense_moments, sparse_moments
-from skscale.utils.validation import check_sample_weight
+from skscale.preprocessing._base import _MomentScaler, near_constant
+from skscale.utils._sklearn_compat import Interval
 
 # A standard deviation within this many units in the last place of the mean is
 # rounding noise, not signal: such a feature gets scale 1.
 _STD_ULPS = 100
 
 
-class ZScoreScaler(_AffineScaler):
+class ZScoreScaler(_MomentScaler):
     """Standardise features: remove the mean and divide by the standard deviation.
 
     ``z = (x - mean) / std`` per feature, with ``std = sqrt(M2 / (n - ddof))``.
@@ -118,89 +116,27 @@ class ZScoreScaler(_AffineScaler):
     def _accepts_sparse(self):
         return not self.with_mean
 
-    def _reset(self):
-        for name in ("mean_", "var_", "scale_", "n_samples_seen_", "_moments"):
-            if hasattr(self, name):
-                delattr(self, name)
+    _fitted_attributes = ("mean_", "var_", "scale_")
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
-        """Compute the per-feature mean and standard deviation.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; NaN is ignored. Sparse only with ``with_mean=False``.
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample.
-
-        Returns
-        -------
-        self : object
-            Fitted scaler.
-        """
-        self._reset()
-        return self.partial_fit(X, y, sample_weight)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None, sample_weight=None):
-        """Update the per-feature mean and standard deviation with a batch of rows.
-
-        Any split of the rows into batches gives the same statistics as one
-        ``fit``, to float64 rounding.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A batch of training data; NaN is ignored.
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample.
-
-        Returns
-        -------
-        self : object
-            Fitted scaler.
-        """
-        first_call = not hasattr(self, "n_samples_seen_")
-        X = self._validate_input(X, reset=first_call)
+    def _check_sparse(self, X):
         if sp.issparse(X) and self.with_mean:
             raise ValueError(
                 "ZScoreScaler cannot center a sparse matrix: that would make it "
                 "dense. Pass with_mean=False, or a dense array."
             )
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        moments_of = sparse_moments if sp.issparse(X) else dense_moments
-        moments = moments_of(
-            X,
-            sample_weight,
-            init=None if first_call else self._moments,
-            feature_names=self._feature_names(),
-        )
-        self._moments = moments
 
-        count = moments.count
-        if np.all(count == np.round(count)):
-            count = count.astype(np.int64)
-        self.n_samples_seen_ = count[0] if np.all(count == count[0]) else count
-        empty = moments.count == 0
-        self._warn_empty_features(empty)
-
+    def _statistics(self, moments, low, high, dtype):
         mean = moments.mean
-        self.mean_ = mean if (self.with_mean or self.with_std) else None
-        if self.with_std:
-            var = moments.variance(self.ddof)
-            std = np.sqrt(var)
-            constant = near_constant(std, mean, X.dtype, _STD_ULPS)
-            self.var_ = var
-            self.scale_ = np.where(constant, 1.0, std)
-        else:
-            self.var_ = None
-            self.scale_ = None
-        return self
+        if not self.with_std:
+            return {
+                "mean_": mean if self.with_mean else None,
+                "var_": None,
+                "scale_": None,
+            }
+        var = moments.variance(self.ddof)
+        std = np.sqrt(var)
+        constant = near_constant(std, mean, dtype, _STD_ULPS)
+        return {"mean_": mean, "var_": var, "scale_": np.where(constant, 1.0, std)}
 
     def _center_scale(self):
         center = self.mean_ if self.with_mean else None
