@@ -1,6 +1,19 @@
 """Scalers: per-feature transformers for scikit-learn pipelines."""
 
+from skscale.preprocessing._metabolomics import (
+    LevelScaler,
+    ParetoScaler,
+    RangeScaler,
+    VastScaler,
+)
 from skscale.preprocessing._minmax import MinMaxScaler
 from skscale.preprocessing._zscore import ZScoreScaler
 
-__all__ = ["MinMaxScaler", "ZScoreScaler"]
+__all__ = [
+    "LevelScaler",
+    "MinMaxScaler",
+    "ParetoScaler",
+    "RangeScaler",
+    "VastScaler",
+    "ZScoreScaler",
+]

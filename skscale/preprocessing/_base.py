@@ -31,7 +31,7 @@ from skscale.utils._stats import (
 )
 from skscale.utils.validation import (
     check_sample_weight,
-    column_label,
+    describe_columns,
     reject_non_numeric_columns,
 )
 
@@ -77,11 +77,9 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Warn about features that had no value at all (all NaN)."""
         empty = np.flatnonzero(empty)
         if empty.size:
-            names = self._feature_names()
-            labels = ", ".join(column_label(int(j), names) for j in empty[:5])
-            more = f" and {empty.size - 5} more" if empty.size > 5 else ""
+            labels = describe_columns(empty, self._feature_names())
             warnings.warn(
-                f"{type(self).__name__}: {labels}{more} held only NaN; "
+                f"{type(self).__name__}: {labels} held only NaN; "
                 "they are left unscaled and stay NaN after transform.",
                 UserWarning,
                 stacklevel=3,

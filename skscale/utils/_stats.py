@@ -108,23 +108,26 @@ class Moments:
         return var
 
 
-def _first_finite(block, columns):
-    """For each listed column, the first finite value of ``block`` (0 if none)."""
+def _first_finite(block, columns, weights=None):
+    """For each listed column, the first finite value of ``block`` in a row of
+    positive weight (0 if none)."""
     sub = block[:, columns]
     finite = np.isfinite(sub)
+    if weights is not None:
+        finite &= (weights > 0)[:, None]
     rows = finite.argmax(axis=0)
     values = sub[rows, np.arange(len(columns))].astype(np.float64)
     values[~finite.any(axis=0)] = 0.0
     return values
 
 
-def _shift_for(block, running):
+def _shift_for(block, running, weights):
     """Reference values to subtract before summing a block: the running mean,
-    or, for features with nothing seen yet, the block's first finite value."""
+    or, for features with nothing seen yet, the block's first counted value."""
     shift = running.shift + running.dmean
     fresh = np.flatnonzero(running.count == 0)
     if fresh.size:
-        shift[fresh] = _first_finite(block, fresh)
+        shift[fresh] = _first_finite(block, fresh, weights)
     return shift
 
 
@@ -204,7 +207,7 @@ def dense_moments(X, sample_weight=None, *, init=None, feature_names=None):
     for rows in row_blocks(n_samples, n_features):
         block = X[rows]
         weights = None if sample_weight is None else sample_weight[rows]
-        shift = _shift_for(block, total)
+        shift = _shift_for(block, total, weights)
         total = total.merge(_block_moments(block, weights, shift, feature_names))
     return total
 

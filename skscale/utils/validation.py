@@ -12,6 +12,7 @@ import pandas as pd
 __all__ = [
     "check_sample_weight",
     "column_label",
+    "describe_columns",
     "infinite_error",
     "raise_for_infinite",
     "reject_non_numeric_columns",
@@ -31,7 +32,12 @@ def column_label(j, feature_names=None):
     return f"column {j}"
 
 
-def _columns_message(columns, feature_names, limit=5):
+def describe_columns(columns, feature_names=None, limit=5):
+    """Name up to ``limit`` columns for an error message.
+
+    >>> describe_columns([0, 3], ["a", "b", "c", "d"])
+    "column 'a' (index 0), column 'd' (index 3)"
+    """
     labels = [column_label(int(j), feature_names) for j in columns[:limit]]
     more = len(columns) - limit
     if more > 0:
@@ -43,7 +49,7 @@ def infinite_error(columns, feature_names=None, what="X"):
     """Build the ValueError for +/-inf found in the given columns."""
     return ValueError(
         f"Input {what} contains infinity in "
-        f"{_columns_message(np.asarray(columns), feature_names)}; "
+        f"{describe_columns(np.asarray(columns), feature_names)}; "
         "expected finite values or NaN (NaN is treated as missing)."
     )
 

@@ -8,13 +8,24 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skscale.preprocessing import MinMaxScaler, ZScoreScaler
+from skscale.preprocessing import (
+    LevelScaler,
+    MinMaxScaler,
+    ParetoScaler,
+    RangeScaler,
+    VastScaler,
+    ZScoreScaler,
+)
 
 SCALERS = [
     ZScoreScaler(),
     ZScoreScaler(ddof=1),
     MinMaxScaler(),
     MinMaxScaler((-1, 1), quantile_range=(5, 95)),
+    ParetoScaler(),
+    VastScaler(),
+    LevelScaler(),
+    RangeScaler(),
 ]
 
 
