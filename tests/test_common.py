@@ -9,7 +9,7 @@ and feature names.
 import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import HuberRegressor
-from sklearn.preprocessing import QuantileTransformer
+from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_get_feature_names_out_error,
@@ -24,7 +24,12 @@ from sklearn.utils.estimator_checks import (
 from sklearn.utils.validation import has_fit_parameter
 
 from skscale.compose import ScaledTargetRegressor
-from skscale.preprocessing import MinMaxScaler, ZScoreScaler
+from skscale.preprocessing import (
+    BlockScaler,
+    MinMaxScaler,
+    ParetoScaler,
+    ZScoreScaler,
+)
 from skscale.utils.discovery import all_estimators
 
 # Extra configurations worth running the whole battery on, beyond the defaults.
@@ -45,8 +50,26 @@ _EXTRA_INSTANCES = {
 }
 
 
+# Estimators with a required parameter, constructed for the checks. The blocks
+# adapt to any width, so every check's data fits them.
+_REQUIRED_INSTANCES = {
+    "BlockScaler": [
+        BlockScaler({"first": slice(0, 1), "rest": slice(1, None)}),
+        BlockScaler(
+            {"even": slice(0, None, 2), "odd": slice(1, None, 2)},
+            scaler=ParetoScaler(),
+            weighting="total_variance",
+        ),
+        BlockScaler({"first": [0]}, scaler=StandardScaler(), weighting=None),
+    ],
+}
+
+
 def _instances():
     for name, Estimator in all_estimators():
+        if name in _REQUIRED_INSTANCES:
+            yield from _REQUIRED_INSTANCES[name]
+            continue
         yield Estimator()
         yield from _EXTRA_INSTANCES.get(name, [])
 

@@ -1,5 +1,6 @@
 """Scalers: per-feature transformers for scikit-learn pipelines."""
 
+from skscale.preprocessing._block import BlockScaler
 from skscale.preprocessing._metabolomics import (
     LevelScaler,
     ParetoScaler,
@@ -10,6 +11,7 @@ from skscale.preprocessing._minmax import MinMaxScaler
 from skscale.preprocessing._zscore import ZScoreScaler
 
 __all__ = [
+    "BlockScaler",
     "LevelScaler",
     "MinMaxScaler",
     "ParetoScaler",

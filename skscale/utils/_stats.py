@@ -28,6 +28,7 @@ from skscale.utils.validation import infinite_error, raise_for_infinite
 __all__ = [
     "Moments",
     "affine_map",
+    "check_finite",
     "dense_min_max",
     "dense_moments",
     "row_blocks",
@@ -306,6 +307,16 @@ def _check_block_finite(block, feature_names, what, values=None):
     raise_for_infinite(block[:, suspect], suspect, feature_names, what)
 
 
+def check_finite(X, *, feature_names=None, what="X"):
+    """Raise a ValueError naming the columns of dense ``X`` that hold +/-inf.
+
+    NaN is allowed. One read of the data, a block at a time.
+    """
+    n_samples, n_features = X.shape
+    for rows in row_blocks(n_samples, n_features):
+        _check_block_finite(X[rows], feature_names, what)
+
+
 def _ops(center, scale, inverse, exact_division):
     """The in-place steps of the map, as (ufunc, per-feature operand) pairs.
 
@@ -337,8 +348,7 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
     n_samples, n_features = X.shape
     in_place = out is X
     if in_place:
-        for rows in row_blocks(n_samples, n_features):
-            _check_block_finite(X[rows], feature_names, what)
+        check_finite(X, feature_names=feature_names, what=what)
     step = next(row_blocks(n_samples, n_features), slice(0, 0)).stop
     ops = [
         (ufunc, np.tile(np.asarray(operand, dtype=np.float64), step))
