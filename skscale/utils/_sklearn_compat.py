@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import (
     Interval,
     Options,
     StrOptions,
+    validate_params,
 )
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _num_samples, validate_data
@@ -23,6 +24,7 @@ __all__ = [
     "_fit_context",
     "_num_samples",
     "validate_data",
+    "validate_params",
     "wrap_like_transform",
 ]
 
