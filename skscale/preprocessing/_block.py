@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skscale.preprocessing._base import FLOAT_DTYPES
 from skscale.preprocessing._zscore import ZScoreScaler
+from skscale.utils._blocks import resolve_blocks
 from skscale.utils._sklearn_compat import (
     HasMethods,
     StrOptions,
@@ -21,11 +22,7 @@ from skscale.utils._sklearn_compat import (
     wrap_like_transform,
 )
 from skscale.utils._stats import check_finite
-from skscale.utils.validation import (
-    column_label,
-    describe_columns,
-    reject_non_numeric_columns,
-)
+from skscale.utils.validation import describe_columns, reject_non_numeric_columns
 
 # Beyond this many rows or columns (whichever is smaller) the first singular
 # value comes from an iterative solver rather than a dense eigendecomposition.
@@ -167,82 +164,6 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         )
         return X_valid
 
-    # ----------------------------------------------------------- block specs
-
-    def _resolve_blocks(self, X, n_features):
-        """Turn every block's specification into column indices."""
-        names = self._feature_names()
-        owner = {}
-        resolved = {}
-        for block, spec in self.blocks.items():
-            if callable(spec):
-                try:
-                    spec = spec(X)
-                except Exception as exc:
-                    raise ValueError(
-                        f"The selector of block {block!r} failed on X: {exc}. A "
-                        "selector such as make_column_selector needs a DataFrame."
-                    ) from exc
-            columns = self._columns(block, spec, names, n_features)
-            for j in columns:
-                if j in owner:
-                    raise ValueError(
-                        f"Blocks must not overlap: {column_label(j, names)} is in "
-                        f"block {owner[j]!r} and in block {block!r}."
-                    )
-                owner[j] = block
-            if columns.size == 0:
-                warnings.warn(
-                    f"BlockScaler: block {block!r} selects no column; it is ignored.",
-                    UserWarning,
-                    stacklevel=4,
-                )
-            resolved[block] = columns
-        return resolved
-
-    @staticmethod
-    def _columns(block, spec, names, n_features):
-        if isinstance(spec, slice):
-            return np.arange(n_features)[spec]
-        if isinstance(spec, str):
-            spec = [spec]
-        values = np.asarray(list(spec) if not hasattr(spec, "__array__") else spec)
-        if values.size == 0:
-            return np.array([], dtype=np.intp)
-        if values.dtype == bool:
-            if values.shape != (n_features,):
-                raise ValueError(
-                    f"Block {block!r} is a boolean mask of length {values.size}; "
-                    f"expected one entry per column ({n_features})."
-                )
-            return np.flatnonzero(values)
-        if np.issubdtype(values.dtype, np.integer):
-            bad = values[(values < -n_features) | (values >= n_features)]
-            if bad.size:
-                raise ValueError(
-                    f"Block {block!r} lists column index {int(bad[0])}, but X has "
-                    f"{n_features} columns (valid indices 0 to {n_features - 1})."
-                )
-            columns = values % n_features
-        else:
-            if names is None:
-                raise ValueError(
-                    f"Block {block!r} lists columns by name, but X has no column "
-                    "names; pass a DataFrame, or give the block as integer indices."
-                )
-            position = {name: j for j, name in enumerate(names)}
-            missing = [str(v) for v in values if v not in position]
-            if missing:
-                shown = ", ".join(repr(m) for m in missing[:5])
-                more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-                raise ValueError(
-                    f"Block {block!r} lists columns not in X: {shown}{more}."
-                )
-            columns = np.array([position[v] for v in values], dtype=np.intp)
-        if np.unique(columns).size != columns.size:
-            raise ValueError(f"Block {block!r} lists a column more than once.")
-        return columns.astype(np.intp)
-
     # -------------------------------------------------------------- weights
 
     def _block_weight(self, block, Z):
@@ -296,7 +217,7 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = self._validate(X, reset=True)
         names = self._feature_names()
         check_finite(X, feature_names=names)
-        blocks = self._resolve_blocks(original, X.shape[1])
+        blocks = resolve_blocks(self.blocks, original, names, X.shape[1])
         in_block = np.zeros(X.shape[1], dtype=bool)
         for columns in blocks.values():
             in_block[columns] = True

@@ -151,7 +151,7 @@ def test_columns_in_no_block_pass_through_with_a_warning():
 
 def test_empty_block_is_ignored_with_a_warning():
     X = _two_blocks()
-    with pytest.warns(UserWarning, match="block 'none' selects no column"):
+    with pytest.warns(UserWarning, match="Block 'none' selects no column"):
         scaler = BlockScaler({**BLOCKS, "none": []}).fit(X)
     assert scaler.scalers_["none"] is None
     assert_allclose(scaler.transform(X), BlockScaler(BLOCKS).fit_transform(X))
