@@ -1,0 +1,120 @@
+"""What the diagnostics share: input preparation and the report base class."""
+
+import html
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_array
+
+from skscale.utils._blocks import resolve_blocks
+from skscale.utils._stats import check_finite
+from skscale.utils.validation import reject_non_numeric_columns
+
+
+def feature_names_of(X, n_features):
+    """Column names of a DataFrame, or ``x0``, ``x1``, ... for arrays."""
+    columns = getattr(X, "columns", None)
+    if columns is not None:
+        return [str(c) for c in columns]
+    return [f"x{j}" for j in range(n_features)]
+
+
+def as_matrix(X, what):
+    """A float64 2-D array of ``X``; +/-inf refused naming the column.
+
+    Missing values are returned as NaN; callers decide what they mean.
+    """
+    reject_non_numeric_columns(X, what)
+    values = check_array(
+        X,
+        dtype=np.float64,
+        ensure_all_finite=False,
+        input_name=what,
+        ensure_min_samples=1,
+        copy=False,
+    )
+    check_finite(values, feature_names=feature_names_of(X, values.shape[1]), what=what)
+    return values
+
+
+def prepare_pair(X_before, X_after):
+    """Validate a before/after pair of tables of the same shape.
+
+    Returns the two float64 arrays centred on their column means, with missing
+    values set to the column mean (they add nothing to a variance or a
+    distance), the feature names (of whichever table has them), and the number
+    of missing values.
+    """
+    before = as_matrix(X_before, "X_before")
+    after = as_matrix(X_after, "X_after")
+    if before.shape != after.shape:
+        raise ValueError(
+            f"X_after has shape {after.shape}; expected {before.shape}, the shape "
+            "of X_before (the same samples and features, before and after scaling)."
+        )
+    named = X_before if hasattr(X_before, "columns") else X_after
+    names = feature_names_of(named, before.shape[1])
+    n_missing = int(np.isnan(before).sum() + np.isnan(after).sum())
+    return _centre(before), _centre(after), names, n_missing
+
+
+def _centre(X):
+    missing = np.isnan(X)
+    if not missing.any():
+        return X - X.mean(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        mean = np.nanmean(X, axis=0)
+    centred = X - np.nan_to_num(mean)
+    centred[missing] = 0.0
+    return centred
+
+
+def block_of_features(blocks, X, names, n_features):
+    """Resolve ``blocks`` (or None) to ``(dict name -> indices, label per feature)``."""
+    if blocks is None:
+        return None, None
+    resolved = resolve_blocks(blocks, X, names, n_features)
+    labels = np.full(n_features, None, dtype=object)
+    for block, columns in resolved.items():
+        labels[columns] = block
+    return resolved, labels
+
+
+def sum_by_block(values, resolved):
+    """Sum a per-feature quantity over each block's features."""
+    return pd.Series(
+        {block: float(np.sum(values[columns])) for block, columns in resolved.items()},
+        dtype=np.float64,
+    )
+
+
+def percent(x):
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+class Report:
+    """Base of the diagnostic reports: tables, a summary, HTML and a picture."""
+
+    _tables = ()
+
+    def summary(self):
+        """A short plain-language reading of the report."""
+        raise NotImplementedError
+
+    def _repr_html_(self):
+        parts = [f"<div><p>{html.escape(self.summary())}</p>"]
+        for name in self._tables:
+            table = getattr(self, name)
+            if table is None:
+                continue
+            if isinstance(table, pd.Series):
+                table = table.to_frame(name="value")
+            parts.append(f"<h4>{html.escape(name)}</h4>")
+            parts.append(table.to_html(float_format=lambda v: f"{v:.4g}", na_rep="-"))
+        parts.append("</div>")
+        return "\n".join(parts)
+
+    def __repr__(self):
+        return f"<{type(self).__name__}: {self.summary()}>"

@@ -1,0 +1,269 @@
+"""PCA dominance: how far a feature or a block owns the principal components."""
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+
+from skscale.diagnostics._common import (
+    Report,
+    block_of_features,
+    percent,
+    prepare_pair,
+    sum_by_block,
+)
+
+
+def principal_axes(centred, n_components, variance=None):
+    """Top eigenvalues of the covariance and the matching unit loadings.
+
+    Through the p x p covariance when samples outnumber features, through the
+    n x n Gram matrix otherwise (a 200 x 50,000 omics table costs a 200 x 200
+    eigenproblem). Loadings of components with no variance are NaN; each
+    loading vector's largest entry is made positive.
+
+    Returns
+    -------
+    eigenvalues : ndarray of shape (k,)
+        Variances along the components (divisor n).
+    total : float
+        Total variance (sum of all eigenvalues).
+    loadings : ndarray of shape (k, n_features)
+    method : {"covariance", "gram"}
+    """
+    n_samples, n_features = centred.shape
+    k = min(n_components, n_samples, n_features)
+    if variance is None:
+        variance = column_variance(centred)
+    total = float(variance.sum())
+    if n_features <= n_samples:
+        method = "covariance"
+        matrix = centred.T @ centred / n_samples
+    else:
+        method = "gram"
+        matrix = centred @ centred.T / n_samples
+    size = matrix.shape[0]
+    values, vectors = scipy.linalg.eigh(matrix, subset_by_index=[size - k, size - 1])
+    values, vectors = values[::-1], vectors[:, ::-1]
+    values = np.clip(values, 0.0, None)
+    tolerance = np.finfo(float).eps * max(n_samples, n_features) * max(total, 0.0)
+    usable = values > tolerance
+    if method == "covariance":
+        loadings = vectors.T.copy()
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loadings = (centred.T @ vectors / np.sqrt(values * n_samples)).T
+    loadings[~usable] = np.nan
+    for row in loadings[usable]:
+        if row[np.argmax(np.abs(row))] < 0:
+            row *= -1
+    return values, total, loadings, method
+
+
+def column_variance(centred):
+    """Per-column variance (divisor n) of centred data, without a temporary."""
+    return np.einsum("ij,ij->j", centred, centred) / centred.shape[0]
+
+
+def _component_table(values, total, loadings, names, suffix):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        evr = values / total if total > 0 else np.full(values.shape, np.nan)
+        squared = loadings**2
+        has = ~np.isnan(loadings).any(axis=1)
+        top = np.where(
+            has, np.nanargmax(np.where(np.isnan(squared), -1, squared), axis=1), 0
+        )
+        effective = 1.0 / np.sum(squared**2, axis=1)
+    return pd.DataFrame(
+        {
+            f"evr_{suffix}": evr,
+            f"top_feature_{suffix}": [
+                names[j] if ok else None for j, ok in zip(top, has, strict=True)
+            ],
+            f"top_share_{suffix}": np.where(
+                has, squared[np.arange(len(top)), top], np.nan
+            ),
+            f"effective_features_{suffix}": effective,
+        }
+    )
+
+
+class PCADominanceReport(Report):
+    """What PCA sees before and after scaling; see :func:`pca_dominance`.
+
+    Attributes
+    ----------
+    components : pandas.DataFrame
+        One row per component (``"PC1"``, ...): ``evr_before/after``
+        (explained variance ratio), ``top_feature_before/after`` (largest
+        absolute loading), ``top_share_before/after`` (its squared loading: 1
+        means one feature is the component), ``effective_features_before/after``
+        (``1 / sum(loading**4)``: how many features share the component).
+    features : pandas.DataFrame
+        One row per feature: ``variance_share_before/after``,
+        ``pc1_loading_before/after``, ``pc2_loading_before/after`` and, with
+        blocks, ``block``.
+    blocks : pandas.DataFrame or None
+        One row per block: ``n_features``, ``variance_share_before/after``,
+        ``pc1_share_before/after``, ``pc2_share_before/after`` (the block's sum
+        of squared loadings).
+    n_samples, n_features : int
+        The shape of the data.
+    method : str
+        ``"covariance"`` (p x p) or ``"gram"`` (n x n): how PCA was computed.
+    n_missing : int
+        Missing values in the two tables, counted as their column's mean.
+    """
+
+    _tables = ("components", "blocks", "features")
+
+    def __init__(
+        self, components, features, blocks, n_samples, n_features, method, n_missing
+    ):
+        self.components = components
+        self.features = features
+        self.blocks = blocks
+        self.n_samples = n_samples
+        self.n_features = n_features
+        self.method = method
+        self.n_missing = n_missing
+
+    def _dominant_block(self, when, component="pc1"):
+        shares = self.blocks[f"{component}_share_{when}"]
+        return shares.idxmax(), shares.max()
+
+    def summary(self):
+        if self.components.empty:
+            return "No principal component: the data have no variance."
+        pc1 = self.components.iloc[0]
+        sentences = []
+        for when, label in (("before", "Before scaling"), ("after", "After scaling")):
+            top = pc1[f"top_feature_{when}"]
+            if top is None:
+                sentences.append(f"{label}, the data have no variance.")
+                continue
+            sentence = (
+                f"{label}, PC1 explains {percent(pc1[f'evr_{when}'])} of the variance "
+                f"and its largest loading is {top!r}, with "
+                f"{percent(pc1[f'top_share_{when}'])} of PC1's squared loadings "
+                f"(about {pc1[f'effective_features_{when}']:.1f} of "
+                f"{self.n_features} features share it)"
+            )
+            if self.blocks is not None:
+                block, share = self._dominant_block(when)
+                sentence += f"; block {block!r} holds {percent(share)} of PC1"
+            sentences.append(sentence + ".")
+        return " ".join(sentences)
+
+    def plot(self, *, max_features=15):
+        """Draw PC1's squared loadings (or block shares) and the explained
+        variance, before and after. Needs matplotlib (the ``plot`` extra).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from skscale.diagnostics._plotting import plot_pca_dominance
+
+        return plot_pca_dominance(self, max_features=max_features)
+
+
+def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
+    """Report how far single features or blocks dominate PCA, before and after.
+
+    When features live on different scales, the largest one becomes PC1 by
+    itself. This report puts numbers on it: each component's explained
+    variance, its top feature and that feature's squared loading (1 means the
+    component *is* the feature), the effective number of features sharing it,
+    and, with blocks, each block's share of the variance and of PC1 and PC2.
+
+    Parameters
+    ----------
+    X_before : array-like or DataFrame of shape (n_samples, n_features)
+        The data before scaling (centred here; not modified).
+    X_after : array-like or DataFrame of shape (n_samples, n_features)
+        The same data after scaling.
+    blocks : dict, default=None
+        Block name -> columns, as for :class:`~skscale.preprocessing.BlockScaler`.
+    n_components : int, default=5
+        Number of components to report.
+
+    Returns
+    -------
+    PCADominanceReport
+
+    Notes
+    -----
+    Missing values count as their column's mean. PCA goes through the
+    n x n Gram matrix when features outnumber samples, so wide omics tables
+    are cheap.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from skscale.diagnostics import pca_dominance
+    >>> from skscale.preprocessing import ZScoreScaler
+    >>> X = load_wine(as_frame=True).data
+    >>> report = pca_dominance(X, ZScoreScaler().fit_transform(X))
+    >>> pc1 = report.components.loc["PC1"]
+    >>> pc1["top_feature_before"], round(float(pc1["top_share_before"]), 3)
+    ('proline', 1.0)
+    >>> pc1["top_feature_after"], round(float(pc1["top_share_after"]), 3)
+    ('flavanoids', 0.179)
+    """
+    if not (isinstance(n_components, int | np.integer) and n_components >= 1):
+        raise ValueError(
+            f"n_components must be a positive integer; got {n_components!r}."
+        )
+    before, after, names, n_missing = prepare_pair(X_before, X_after)
+    n_samples, n_features = before.shape
+    resolved, labels = block_of_features(blocks, X_before, names, n_features)
+
+    tables, features, variance_shares, loadings_by = [], {}, {}, {}
+    method = None
+    for when, centred in (("before", before), ("after", after)):
+        variance = column_variance(centred)
+        values, total, loadings, method = principal_axes(
+            centred, n_components, variance
+        )
+        tables.append(_component_table(values, total, loadings, names, when))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            variance_shares[when] = variance / variance.sum()
+        loadings_by[when] = loadings
+        features[f"variance_share_{when}"] = variance_shares[when]
+        for pc in (0, 1):
+            features[f"pc{pc + 1}_loading_{when}"] = (
+                loadings[pc] if pc < len(loadings) else np.full(n_features, np.nan)
+            )
+
+    components = pd.concat(tables, axis=1)
+    components = components[
+        [
+            f"{field}_{when}"
+            for field in ("evr", "top_feature", "top_share", "effective_features")
+            for when in ("before", "after")
+        ]
+    ]
+    components.index = [f"PC{i + 1}" for i in range(len(components))]
+    feature_table = pd.DataFrame(features, index=pd.Index(names, name="feature"))
+    block_table = None
+    if resolved is not None:
+        feature_table["block"] = labels
+        rows = {"n_features": pd.Series({b: len(c) for b, c in resolved.items()})}
+        for when in ("before", "after"):
+            rows[f"variance_share_{when}"] = sum_by_block(
+                variance_shares[when], resolved
+            )
+        for pc in (0, 1):
+            for when in ("before", "after"):
+                loadings = loadings_by[when]
+                squared = (
+                    loadings[pc] ** 2
+                    if pc < len(loadings)
+                    else np.full(n_features, np.nan)
+                )
+                rows[f"pc{pc + 1}_share_{when}"] = sum_by_block(squared, resolved)
+        block_table = pd.DataFrame(rows)
+        block_table.index.name = "block"
+    return PCADominanceReport(
+        components, feature_table, block_table, n_samples, n_features, method, n_missing
+    )
