@@ -24,6 +24,7 @@ from sklearn.utils.estimator_checks import (
 from sklearn.utils.validation import has_fit_parameter
 
 from skscale.compose import ScaledTargetRegressor
+from skscale.diagnostics import KNNDistortion, PCADominance
 from skscale.preprocessing import (
     BlockScaler,
     MinMaxScaler,
@@ -65,6 +66,16 @@ _REQUIRED_INSTANCES = {
 }
 
 
+# Diagnostics: their scaler choices, for the checks.
+_EXTRA_INSTANCES["PCADominance"] = [
+    PCADominance("passthrough", n_components=2),
+    PCADominance(MinMaxScaler(), blocks={"first": [0]}),
+]
+_EXTRA_INSTANCES["KNNDistortion"] = [
+    KNNDistortion("passthrough", n_neighbors=3, max_samples=10, random_state=0),
+]
+
+
 def _instances():
     for name, Estimator in all_estimators():
         if name in _REQUIRED_INSTANCES:
@@ -95,7 +106,16 @@ ESTIMATORS = list(_instances())
 
 def test_all_estimators_found():
     names = {name for name, _ in all_estimators()}
-    assert {"ZScoreScaler", "MinMaxScaler", "ScaledTargetRegressor"} <= names
+    assert {
+        "ZScoreScaler",
+        "MinMaxScaler",
+        "ScaledTargetRegressor",
+        "BlockScaler",
+        "PCADominance",
+        "KNNDistortion",
+    } <= names
+    # the report classes are not estimators
+    assert not {"PCADominanceReport", "KNNDistortionReport"} & names
 
 
 @parametrize_with_checks(

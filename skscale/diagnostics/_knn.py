@@ -1,0 +1,354 @@
+"""k-NN distortion: how scaling changed distances and neighbourhoods."""
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.multiclass import type_of_target
+
+from skscale.diagnostics._common import (
+    Report,
+    block_of_features,
+    percent,
+    prepare_pair,
+    sum_by_block,
+)
+from skscale.diagnostics._pca import column_variance
+
+# Values per temporary block (distance rows, comparison masks, differences).
+_BLOCK_ELEMENTS = 1 << 22
+# Pairs of points for the rank correlation of distances: all of them up to
+# this many samples, a random sample of _MAX_PAIRS pairs beyond.
+_ALL_PAIRS_LIMIT = 2000
+_MAX_PAIRS = 200_000
+
+
+def _squared_distances(queries, points, points_norms):
+    """Squared Euclidean distances from each query row to every point."""
+    distances = queries @ points.T
+    distances *= -2.0
+    distances += np.einsum("ij,ij->i", queries, queries)[:, None]
+    distances += points_norms[None, :]
+    np.maximum(distances, 0.0, out=distances)
+    return distances
+
+
+def _neighbours(distances, k):
+    """Indices of the k nearest points of each row (any order)."""
+    return np.argpartition(distances, k - 1, axis=1)[:, :k]
+
+
+def _rank_penalty(distances, own, other):
+    """Sum over the ``other`` neighbours that are not ``own`` neighbours of
+    (their rank in ``distances`` - k), as trustworthiness defines it.
+
+    A rank is 1 + the number of points strictly closer (the query itself is at
+    inf). Per query, one pass keeps the distances below the largest value to
+    rank, and only those few are compared with each value.
+    """
+    k = own.shape[1]
+    new = ~(other[:, :, None] == own[:, None, :]).any(axis=2)
+    values = np.take_along_axis(distances, other, axis=1)
+    total = 0.0
+    for row in np.flatnonzero(new.any(axis=1)):
+        targets = values[row, new[row]]
+        d = distances[row]
+        closer = d[d < targets.max()]
+        counts = np.count_nonzero(closer[None, :] < targets[:, None], axis=1)
+        total += float(np.sum(counts + 1 - k))
+    return total
+
+
+def _local_squares(X, queries, neighbours):
+    """Per-feature sum of squared differences over (query, neighbour) pairs."""
+    diffs = X[queries][:, None, :] - X[neighbours]
+    return np.einsum("ijk,ijk->k", diffs, diffs)
+
+
+def _sample_pairs(n_samples, rng):
+    if n_samples <= _ALL_PAIRS_LIMIT:
+        first, second = np.triu_indices(n_samples, k=1)
+        return first, second
+    first = rng.randint(n_samples, size=_MAX_PAIRS)
+    second = rng.randint(n_samples - 1, size=_MAX_PAIRS)
+    second += second >= first
+    return first, second
+
+
+def _pair_distances(X, first, second):
+    out = np.empty(first.size)
+    step = max(1, _BLOCK_ELEMENTS // max(1, X.shape[1]))
+    for start in range(0, first.size, step):
+        stop = start + step
+        diffs = X[first[start:stop]] - X[second[start:stop]]
+        out[start:stop] = np.sqrt(np.einsum("ij,ij->i", diffs, diffs))
+    return out
+
+
+def _class_labels(y, n_samples):
+    if y is None:
+        return None
+    y = column_or_1d(y, warn=True)
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"y has {y.shape[0]} entries but X_before has {n_samples} samples; "
+            "expected one label per sample."
+        )
+    if type_of_target(y) not in ("binary", "multiclass"):
+        return None  # purity needs class labels; a continuous y has none
+    return y
+
+
+class KNNDistortionReport(Report):
+    """How scaling changed k-nearest neighbours; see :func:`knn_distortion`.
+
+    Attributes
+    ----------
+    metrics : pandas.Series
+        ``overlap`` (mean share of each query's k neighbours kept), its
+        standard error ``overlap_se`` (0 when every point is a query),
+        ``jaccard``, ``trustworthiness`` (after relative to before) and
+        ``continuity`` (before relative to after), ``spearman`` (rank
+        correlation of pairwise distances), ``purity_before/after`` (share of
+        neighbours with the query's class; NaN without class labels),
+        ``n_queries``, ``n_neighbors``, ``n_samples`` and ``n_pairs``.
+    features : pandas.DataFrame
+        One row per feature: ``distance_share_before/after`` (share of squared
+        Euclidean distance over all pairs), ``local_distance_share_before/after``
+        (among neighbour pairs), and ``block`` with blocks.
+    blocks : pandas.DataFrame or None
+        The same shares summed per block, with ``n_features``.
+    """
+
+    _tables = ("metrics", "blocks", "features")
+
+    def __init__(self, metrics, features, blocks, n_missing):
+        self.metrics = metrics
+        self.features = features
+        self.blocks = blocks
+        self.n_missing = n_missing
+
+    def summary(self):
+        m = self.metrics
+        n_queries, n_samples = int(m["n_queries"]), int(m["n_samples"])
+        queries = (
+            "every sample a query"
+            if n_queries == n_samples
+            else f"{n_queries:,} random query points"
+        )
+        text = [
+            f"{int(m['n_neighbors'])}-nearest neighbours of {n_samples:,} samples "
+            f"({queries}): {percent(m['overlap'])} of each point's neighbours are "
+            f"the same before and after scaling (Jaccard {m['jaccard']:.2f}); "
+            f"trustworthiness {m['trustworthiness']:.2f}, continuity "
+            f"{m['continuity']:.2f}; rank correlation of distances "
+            f"{m['spearman']:.2f}."
+        ]
+        for when, label in (("before", "Before scaling"), ("after", "After scaling")):
+            shares = self.features[f"distance_share_{when}"]
+            if shares.notna().any():
+                top = shares.idxmax()
+                local = self.features.loc[top, f"local_distance_share_{when}"]
+                text.append(
+                    f"{label}, {top!r} makes {percent(shares[top])} of all squared "
+                    f"distances ({percent(local)} among neighbours)."
+                )
+        if np.isfinite(m["purity_before"]):
+            text.append(
+                f"Neighbour label purity goes from {m['purity_before']:.2f} to "
+                f"{m['purity_after']:.2f}."
+            )
+        return " ".join(text)
+
+    def plot(self, *, max_features=15):
+        """Draw each feature's share of distances and the neighbourhood
+        metrics, before and after. Needs matplotlib (the ``plot`` extra).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from skscale.diagnostics._plotting import plot_knn_distortion
+
+        return plot_knn_distortion(self, max_features=max_features)
+
+
+def knn_distortion(
+    X_before,
+    X_after,
+    *,
+    y=None,
+    n_neighbors=10,
+    blocks=None,
+    max_samples=5000,
+    random_state=None,
+):
+    """Report how scaling changed distances and k-nearest-neighbour sets.
+
+    k-NN, SVMs and clustering see the data only through distances, and when
+    features live on different scales one feature owns them. This report
+    compares the neighbourhoods before and after scaling (overlap, Jaccard,
+    trustworthiness and continuity, rank correlation of distances), says which
+    features make the distances, globally and among neighbours, and, with class
+    labels, whether neighbours agree on the class more often.
+
+    Parameters
+    ----------
+    X_before : array-like or DataFrame of shape (n_samples, n_features)
+        The data before scaling (not modified).
+    X_after : array-like or DataFrame of shape (n_samples, n_features)
+        The same data after scaling.
+    y : array-like of shape (n_samples,), default=None
+        Class labels, for the neighbour label purity (ignored when continuous).
+    n_neighbors : int, default=10
+        Neighbours per point (at most ``n_samples - 1``).
+    blocks : dict, default=None
+        Block name -> columns, as for :class:`~skscale.preprocessing.BlockScaler`.
+    max_samples : int, default=5000
+        At most this many query points, drawn at random; their neighbours are
+        found exactly among all points. ``overlap_se`` in the report is the
+        standard error this sampling leaves.
+    random_state : int, RandomState instance or None, default=None
+        Seed for the sample of queries and of pairs.
+
+    Returns
+    -------
+    KNNDistortionReport
+
+    Notes
+    -----
+    Trustworthiness and continuity follow :func:`sklearn.manifold.trustworthiness`
+    (Venna and Kaski 2001): with every point a query they equal
+    ``trustworthiness(X_before, X_after)`` and ``trustworthiness(X_after,
+    X_before)``; with a sample of queries they estimate them. They need
+    ``n_neighbors < n_samples / 2`` and are NaN otherwise. Missing values count
+    as their column's mean.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from skscale.diagnostics import knn_distortion
+    >>> from skscale.preprocessing import ZScoreScaler
+    >>> wine = load_wine(as_frame=True)
+    >>> scaled = ZScoreScaler().fit_transform(wine.data)
+    >>> report = knn_distortion(wine.data, scaled, y=wine.target)
+    >>> report.metrics[["purity_before", "purity_after"]].round(2).tolist()
+    [0.67, 0.92]
+    >>> report.features["distance_share_before"].idxmax()
+    'proline'
+    """
+    for name, value in (("n_neighbors", n_neighbors), ("max_samples", max_samples)):
+        if not (isinstance(value, Integral) and value >= 1):
+            raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    before, after, names, n_missing = prepare_pair(X_before, X_after)
+    n_samples, n_features = before.shape
+    if n_samples < 2:
+        raise ValueError(
+            "knn_distortion needs at least 2 samples to have neighbours; got 1 sample."
+        )
+    labels = _class_labels(y, n_samples)
+    resolved, block_labels = block_of_features(blocks, X_before, names, n_features)
+    k = min(n_neighbors, n_samples - 1)
+    rng = check_random_state(random_state)
+    if n_samples > max_samples:
+        queries = np.sort(rng.choice(n_samples, size=max_samples, replace=False))
+    else:
+        queries = np.arange(n_samples)
+    n_queries = queries.size
+
+    spaces = {"before": before, "after": after}
+    norms = {when: np.einsum("ij,ij->i", X, X) for when, X in spaces.items()}
+    overlap = np.empty(n_queries)
+    jaccard = np.empty(n_queries)
+    penalty = {"trustworthiness": 0.0, "continuity": 0.0}
+    purity = {"before": 0.0, "after": 0.0}
+    local = {when: np.zeros(n_features) for when in spaces}
+    step = max(
+        1, min(_BLOCK_ELEMENTS // n_samples, _BLOCK_ELEMENTS // (k * n_features))
+    )
+    for start in range(0, n_queries, step):
+        chunk = queries[start : start + step]
+        rows = np.arange(chunk.size)
+        distances, neighbours = {}, {}
+        for when, X in spaces.items():
+            d = _squared_distances(X[chunk], X, norms[when])
+            d[rows, chunk] = np.inf  # a point is not its own neighbour
+            distances[when], neighbours[when] = d, _neighbours(d, k)
+            local[when] += _local_squares(X, chunk, neighbours[when])
+            if labels is not None:
+                same = labels[neighbours[when]] == labels[chunk][:, None]
+                purity[when] += float(same.mean(axis=1).sum())
+        shared = (
+            (neighbours["before"][:, :, None] == neighbours["after"][:, None, :])
+            .any(axis=2)
+            .sum(axis=1)
+        )
+        overlap[start : start + step] = shared / k
+        jaccard[start : start + step] = shared / (2 * k - shared)
+        penalty["trustworthiness"] += _rank_penalty(
+            distances["before"], neighbours["before"], neighbours["after"]
+        )
+        penalty["continuity"] += _rank_penalty(
+            distances["after"], neighbours["after"], neighbours["before"]
+        )
+
+    denominator = n_queries * k * (2.0 * n_samples - 3.0 * k - 1.0)
+    usable = k < n_samples / 2 and denominator > 0
+    trust = {
+        name: (1.0 - 2.0 * value / denominator) if usable else np.nan
+        for name, value in penalty.items()
+    }
+    first, second = _sample_pairs(n_samples, rng)
+    spearman = scipy.stats.spearmanr(
+        _pair_distances(before, first, second), _pair_distances(after, first, second)
+    ).statistic
+    finite_population = 1.0 - n_queries / n_samples
+    overlap_se = (
+        float(np.std(overlap, ddof=1) / np.sqrt(n_queries) * np.sqrt(finite_population))
+        if n_queries > 1
+        else np.nan
+    )
+    metrics = pd.Series(
+        {
+            "overlap": float(overlap.mean()),
+            "overlap_se": overlap_se,
+            "jaccard": float(jaccard.mean()),
+            "trustworthiness": trust["trustworthiness"],
+            "continuity": trust["continuity"],
+            "spearman": float(spearman),
+            "purity_before": purity["before"] / n_queries
+            if labels is not None
+            else np.nan,
+            "purity_after": purity["after"] / n_queries
+            if labels is not None
+            else np.nan,
+            "n_queries": n_queries,
+            "n_neighbors": k,
+            "n_samples": n_samples,
+            "n_pairs": first.size,
+        },
+        dtype=np.float64,
+        name="value",
+    )
+
+    features = {}
+    shares = {}
+    for when, X in spaces.items():
+        variance = column_variance(X)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares[when] = (variance / variance.sum(), local[when] / local[when].sum())
+        features[f"distance_share_{when}"] = shares[when][0]
+    for when in spaces:
+        features[f"local_distance_share_{when}"] = shares[when][1]
+    feature_table = pd.DataFrame(features, index=pd.Index(names, name="feature"))
+    block_table = None
+    if resolved is not None:
+        feature_table["block"] = block_labels
+        rows = {"n_features": pd.Series({b: len(c) for b, c in resolved.items()})}
+        for column in feature_table.columns.drop("block"):
+            rows[column] = sum_by_block(feature_table[column].to_numpy(), resolved)
+        block_table = pd.DataFrame(rows)
+        block_table.index.name = "block"
+    return KNNDistortionReport(metrics, feature_table, block_table, n_missing)
