@@ -34,7 +34,8 @@ def as_matrix(X, what):
         ensure_min_samples=1,
         copy=False,
     )
-    check_finite(values, feature_names=feature_names_of(X, values.shape[1]), what=what)
+    names = feature_names_of(X, values.shape[1]) if hasattr(X, "columns") else None
+    check_finite(values, feature_names=names, what=what)
     return values
 
 

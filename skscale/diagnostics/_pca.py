@@ -53,9 +53,9 @@ def principal_axes(centred, n_components, variance=None):
         with np.errstate(divide="ignore", invalid="ignore"):
             loadings = (centred.T @ vectors / np.sqrt(values * n_samples)).T
     loadings[~usable] = np.nan
-    for row in loadings[usable]:
-        if row[np.argmax(np.abs(row))] < 0:
-            row *= -1
+    for i in np.flatnonzero(usable):
+        if loadings[i, np.argmax(np.abs(loadings[i]))] < 0:
+            loadings[i] *= -1
     return values, total, loadings, method
 
 

@@ -1,0 +1,137 @@
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from scipy.spatial.distance import pdist
+from scipy.stats import spearmanr
+from sklearn.datasets import load_wine
+from sklearn.manifold import trustworthiness
+from sklearn.neighbors import NearestNeighbors
+
+from skscale.datasets import load_nutrimouse
+from skscale.diagnostics import _knn, knn_distortion
+from skscale.preprocessing import BlockScaler, ZScoreScaler
+
+
+@pytest.fixture(scope="module")
+def wine():
+    data = load_wine(as_frame=True)
+    return data.data, ZScoreScaler().fit_transform(data.data), data.target.to_numpy()
+
+
+def _neighbour_sets(X, k):
+    return NearestNeighbors(n_neighbors=k).fit(X).kneighbors(return_distance=False)
+
+
+def test_wine_against_independent_computations(wine):
+    X, Z, y = wine
+    report = knn_distortion(X, Z, y=y, n_neighbors=10)
+    m = report.metrics
+    before, after = _neighbour_sets(X.to_numpy(), 10), _neighbour_sets(Z, 10)
+    shared = np.array(
+        [len(set(b) & set(a)) for b, a in zip(before, after, strict=True)]
+    )
+    assert m["overlap"] == pytest.approx(np.mean(shared / 10))
+    assert m["jaccard"] == pytest.approx(np.mean(shared / (20 - shared)))
+    assert m["trustworthiness"] == pytest.approx(trustworthiness(X, Z, n_neighbors=10))
+    assert m["continuity"] == pytest.approx(trustworthiness(Z, X, n_neighbors=10))
+    assert m["spearman"] == pytest.approx(spearmanr(pdist(X), pdist(Z)).statistic)
+    assert m["purity_before"] == pytest.approx(np.mean(y[before] == y[:, None]))
+    assert m["purity_after"] == pytest.approx(np.mean(y[after] == y[:, None]))
+    assert m["purity_after"] > m["purity_before"] + 0.2
+    assert m["n_queries"] == 178 and m["overlap_se"] == 0
+
+
+def test_wine_proline_owns_the_distances_before(wine):
+    X, Z, _ = wine
+    features = knn_distortion(X, Z).features
+    assert features["distance_share_before"].idxmax() == "proline"
+    assert features.loc["proline", "distance_share_before"] > 0.99
+    assert features.loc["proline", "local_distance_share_before"] > 0.5
+    assert features["distance_share_after"].max() < 0.1
+    for column in features.columns:
+        assert features[column].sum() == pytest.approx(1.0)
+
+
+def test_shares_match_their_formulas():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3)) * [1, 3, 9]
+    Z = X / X.std(axis=0)
+    report = knn_distortion(X, Z, n_neighbors=4)
+    pairs = np.array([(i, j) for i in range(30) for j in range(30) if i < j])
+    squares = ((X[pairs[:, 0]] - X[pairs[:, 1]]) ** 2).sum(axis=0)
+    assert_allclose(report.features["distance_share_before"], squares / squares.sum())
+    neighbours = _neighbour_sets(Z, 4)
+    local = sum(((Z[i] - Z[neighbours[i]]) ** 2).sum(axis=0) for i in range(30))
+    assert_allclose(report.features["local_distance_share_after"], local / local.sum())
+
+
+def test_sampled_queries_estimate_the_exact_overlap():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1500, 6)) * [1, 1, 2, 5, 20, 50]
+    Z = X / X.std(axis=0)
+    exact = knn_distortion(X, Z, n_neighbors=5)
+    sampled = knn_distortion(X, Z, n_neighbors=5, max_samples=300, random_state=0)
+    m = sampled.metrics
+    assert m["n_queries"] == 300 and m["n_samples"] == 1500
+    assert 0 < m["overlap_se"] < 0.05
+    assert abs(m["overlap"] - exact.metrics["overlap"]) < 4 * m["overlap_se"]
+    assert abs(m["trustworthiness"] - exact.metrics["trustworthiness"]) < 0.02
+    again = knn_distortion(X, Z, n_neighbors=5, max_samples=300, random_state=0)
+    pd.testing.assert_series_equal(sampled.metrics, again.metrics)
+    assert "300 random query points" in sampled.summary()
+
+
+def test_sampled_pairs_estimate_the_spearman_correlation(monkeypatch):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 4)) * [1, 2, 4, 8]
+    Z = X / X.std(axis=0)
+    exact = spearmanr(pdist(X), pdist(Z)).statistic
+    monkeypatch.setattr(_knn, "_ALL_PAIRS_LIMIT", 100)
+    monkeypatch.setattr(_knn, "_MAX_PAIRS", 20_000)
+    report = knn_distortion(X, Z, random_state=0)
+    assert report.metrics["n_pairs"] == 20_000
+    assert report.metrics["spearman"] == pytest.approx(exact, abs=0.02)
+
+
+def test_small_data_and_degenerate_cases():
+    X = np.arange(12.0).reshape(6, 2) ** 1.3
+    report = knn_distortion(X, X, n_neighbors=10)
+    assert report.metrics["n_neighbors"] == 5  # at most n_samples - 1
+    assert np.isnan(report.metrics["trustworthiness"])  # needs k < n / 2
+    assert report.metrics["overlap"] == 1.0
+    with pytest.raises(ValueError, match="got 1 sample"):
+        knn_distortion(X[:1], X[:1])
+
+
+def test_continuous_y_gives_no_purity_and_wrong_length_is_refused(wine):
+    X, Z, y = wine
+    report = knn_distortion(X, Z, y=np.linspace(0, 1, 178))
+    assert np.isnan(report.metrics["purity_before"])
+    assert "purity" not in report.summary()
+    with pytest.raises(ValueError, match="y has 177 entries but X_before has 178"):
+        knn_distortion(X, Z, y=y[:-1])
+
+
+@pytest.mark.parametrize("param", ["n_neighbors", "max_samples"])
+def test_bad_parameters_are_refused(param):
+    with pytest.raises(ValueError, match=f"{param} must be a positive integer"):
+        knn_distortion(np.eye(4), np.eye(4), **{param: 0})
+
+
+def test_blocks_on_nutrimouse():
+    mice = load_nutrimouse()
+    scaled = BlockScaler(mice.blocks).fit_transform(mice.data)
+    report = knn_distortion(mice.data, scaled, y=mice.genotype, blocks=mice.blocks)
+    blocks = report.blocks
+    assert blocks.loc["lipid", "distance_share_before"] > 0.95
+    assert 0.3 < blocks.loc["gene", "distance_share_after"] < 0.95
+    assert blocks["local_distance_share_after"].sum() == pytest.approx(1.0)
+    assert 0.5 <= report.metrics["purity_after"] <= 1.0
+
+
+def test_html_and_repr(wine):
+    report = knn_distortion(*wine[:2])
+    html = report._repr_html_()
+    assert "trustworthiness" in html and "<table" in html
+    assert "KNNDistortionReport" in repr(report)

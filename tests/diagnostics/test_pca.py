@@ -1,0 +1,154 @@
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_wine
+from sklearn.decomposition import PCA
+
+from skscale.datasets import load_nutrimouse
+from skscale.diagnostics import pca_dominance
+from skscale.preprocessing import BlockScaler, ZScoreScaler
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X = load_wine(as_frame=True).data
+    return X, ZScoreScaler().fit_transform(X)
+
+
+def test_wine_proline_is_pc1_before_and_not_after(wine):
+    X, Z = wine
+    report = pca_dominance(X, Z)
+    pc1 = report.components.loc["PC1"]
+    assert pc1["top_feature_before"] == "proline"
+    assert pc1["top_share_before"] > 0.99
+    assert pc1["effective_features_before"] < 1.01
+    assert pc1["evr_before"] > 0.99
+    assert pc1["top_share_after"] < 0.25
+    assert pc1["effective_features_after"] > 5
+    assert report.features["variance_share_before"].idxmax() == "proline"
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_matches_scikit_learn_pca(wine, which):
+    data = wine[which].to_numpy() if which == 0 else wine[which]
+    report = pca_dominance(data, data, n_components=4)
+    pca = PCA(n_components=4).fit(data)
+    assert_allclose(
+        report.components["evr_before"], pca.explained_variance_ratio_, rtol=1e-9
+    )
+    for pc in (0, 1):
+        assert_allclose(
+            np.abs(report.features[f"pc{pc + 1}_loading_before"]),
+            np.abs(pca.components_[pc]),
+            atol=1e-8,
+        )
+    squared = pca.components_**2
+    assert_allclose(
+        report.components["top_share_before"], squared.max(axis=1), rtol=1e-8
+    )
+    assert_allclose(
+        report.components["effective_features_before"],
+        1 / np.sum(squared**2, axis=1),
+        rtol=1e-8,
+    )
+    variance = np.var(data, axis=0)
+    assert_allclose(report.features["variance_share_before"], variance / variance.sum())
+
+
+def test_wide_tables_go_through_the_gram_matrix():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 400)) * rng.uniform(0.1, 10, size=400)
+    report = pca_dominance(X, ZScoreScaler().fit_transform(X), n_components=3)
+    assert report.method == "gram"
+    pca = PCA(n_components=3, svd_solver="full").fit(X)
+    assert_allclose(
+        report.components["evr_before"], pca.explained_variance_ratio_, rtol=1e-9
+    )
+    assert_allclose(
+        np.abs(report.features["pc1_loading_before"]),
+        np.abs(pca.components_[0]),
+        atol=1e-8,
+    )
+    assert pca_dominance(X.T, X.T).method == "covariance"
+
+
+def test_loading_signs_are_deterministic():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 4))
+    for data in (X, -X):
+        loadings = pca_dominance(data, data).features["pc1_loading_before"]
+        assert loadings.loc[loadings.abs().idxmax()] > 0
+
+
+def test_nutrimouse_blocks_before_and_after_mfa():
+    mice = load_nutrimouse()
+    scaled = BlockScaler(mice.blocks).fit_transform(mice.data)
+    report = pca_dominance(mice.data, scaled, blocks=mice.blocks)
+    blocks = report.blocks
+    assert blocks["n_features"].to_dict() == {"gene": 120, "lipid": 21}
+    assert blocks.loc["lipid", "pc1_share_before"] > 0.95
+    assert 0.35 <= blocks.loc["gene", "pc1_share_after"] <= 0.65
+    assert 0.35 <= blocks.loc["lipid", "pc1_share_after"] <= 0.65
+    for column in ("variance_share_before", "pc1_share_after", "pc2_share_before"):
+        assert blocks[column].sum() == pytest.approx(1.0)
+    assert report.features.loc["C16.0", "block"] == "lipid"
+    assert "block 'lipid' holds" in report.summary()
+
+
+def test_feature_names_and_shapes():
+    X = np.arange(20.0).reshape(5, 4) ** 1.5
+    report = pca_dominance(X, X, n_components=10)
+    assert list(report.features.index) == ["x0", "x1", "x2", "x3"]
+    assert len(report.components) == 4  # at most min(n_samples, n_features)
+    named = pd.DataFrame(X, columns=list("abcd"))
+    assert list(pca_dominance(X, named).features.index) == list("abcd")
+
+
+def test_missing_values_count_as_the_column_mean():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 3)) * [1, 5, 10]
+    with_nan = X.copy()
+    with_nan[::4, 1] = np.nan
+    imputed = with_nan.copy()
+    imputed[::4, 1] = np.nanmean(with_nan[:, 1])
+    report = pca_dominance(with_nan, with_nan)
+    reference = pca_dominance(imputed, imputed)
+    pd.testing.assert_frame_equal(report.components, reference.components)
+    assert report.n_missing == 20
+
+
+def test_constant_data_have_no_component():
+    report = pca_dominance(np.ones((5, 3)), np.ones((5, 3)))
+    assert report.components["top_feature_before"].isna().all()
+    assert "no variance" in report.summary()
+
+
+@pytest.mark.parametrize(
+    "after, message",
+    [
+        (np.ones((5, 2)), r"X_after has shape \(5, 2\); expected \(5, 3\)"),
+        (np.array([[1, 2, np.inf]] * 5), "X_after contains infinity in column 2"),
+    ],
+)
+def test_bad_input_is_refused_clearly(after, message):
+    with pytest.raises(ValueError, match=message):
+        pca_dominance(np.ones((5, 3)), after)
+
+
+def test_bad_parameters():
+    with pytest.raises(ValueError, match="n_components must be a positive integer"):
+        pca_dominance(np.eye(3), np.eye(3), n_components=0)
+    with pytest.raises(ValueError, match="'city'"):
+        frame = pd.DataFrame({"x": [1.0, 2.0], "city": ["a", "b"]})
+        pca_dominance(frame, frame)
+
+
+def test_summary_and_html(wine):
+    report = pca_dominance(*wine)
+    summary = report.summary()
+    assert "'proline', with 100.0% of PC1's squared loadings" in summary
+    assert "After scaling, PC1 explains 36.2%" in summary
+    html = report._repr_html_()
+    assert "<table" in html and "top_feature_before" in html and "proline" in html
+    assert "PCADominanceReport" in repr(report)
