@@ -8,7 +8,7 @@ _BEFORE, _AFTER = "#9e9e9e", "#1f77b4"
 def _figure(ncols):
     try:
         from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - depends on the environment
+    except ImportError as exc:
         raise ImportError(
             "plot() needs matplotlib, which is skscale's optional 'plot' extra: "
             "pip install 'skscale[plot]'."

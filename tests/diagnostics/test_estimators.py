@@ -1,0 +1,100 @@
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_wine
+from sklearn.decomposition import PCA
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+
+from skscale.datasets import load_nutrimouse
+from skscale.diagnostics import (
+    KNNDistortion,
+    PCADominance,
+    knn_distortion,
+    pca_dominance,
+)
+from skscale.preprocessing import MinMaxScaler, ZScoreScaler
+
+
+@pytest.fixture(scope="module")
+def wine():
+    return load_wine(as_frame=True)
+
+
+def test_pca_dominance_stands_where_the_scaler_stood(wine):
+    pipeline = make_pipeline(PCADominance(MinMaxScaler()), PCA(n_components=2))
+    scores = pipeline.fit_transform(wine.data)
+    reference = make_pipeline(MinMaxScaler(), PCA(n_components=2)).fit_transform(
+        wine.data
+    )
+    assert_allclose(scores, reference)
+    step = pipeline[0]
+    expected = pca_dominance(wine.data, MinMaxScaler().fit_transform(wine.data))
+    pd.testing.assert_frame_equal(step.report_.components, expected.components)
+    assert isinstance(step.scaler_, MinMaxScaler)
+    assert list(step.get_feature_names_out()) == list(wine.data.columns)
+
+
+def test_knn_distortion_gets_the_labels_from_the_pipeline(wine):
+    pipeline = make_pipeline(KNNDistortion(random_state=0), KNeighborsClassifier())
+    pipeline.fit(wine.data, wine.target)
+    report = pipeline[0].report_
+    expected = knn_distortion(
+        wine.data, ZScoreScaler().fit_transform(wine.data), y=wine.target
+    )
+    pd.testing.assert_series_equal(report.metrics, expected.metrics)
+    assert isinstance(pipeline[0].scaler_, ZScoreScaler)
+    assert pipeline.score(wine.data, wine.target) > 0.9
+
+
+def test_passthrough_reports_on_the_data_as_they_are(wine):
+    step = PCADominance("passthrough").fit(wine.data)
+    assert step.scaler_ == "passthrough"
+    assert step.report_.components.loc["PC1", "top_feature_after"] == "proline"
+    assert_allclose(step.transform(wine.data), wine.data.to_numpy())
+
+
+def test_blocks_reach_the_report():
+    mice = load_nutrimouse()
+    step = PCADominance(blocks=mice.blocks).fit(mice.data)
+    assert list(step.report_.blocks.index) == ["gene", "lipid"]
+
+
+def test_a_scaler_that_changes_the_width_is_refused(wine):
+    with pytest.raises(ValueError, match="one output column per input column"):
+        PCADominance(PCA(n_components=2)).fit(wine.data)
+
+
+def test_set_output_pandas(wine):
+    step = KNNDistortion(n_neighbors=3).set_output(transform="pandas")
+    out = step.fit_transform(wine.data, wine.target)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(wine.data.columns)
+
+
+def test_plots_draw_both_reports(wine):
+    pytest.importorskip("matplotlib")
+    scaled = ZScoreScaler().fit_transform(wine.data)
+    figure = pca_dominance(wine.data, scaled).plot(max_features=5)
+    left, right = figure.axes
+    assert left.get_title() == "PC1 squared loadings"
+    assert len(left.get_yticklabels()) == 5
+    assert right.get_title() == "Explained variance ratio"
+    figure = knn_distortion(wine.data, scaled, y=wine.target).plot()
+    assert "label purity" in figure.axes[1].get_title()
+    mice = load_nutrimouse()
+    blocks = pca_dominance(mice.data, mice.data, blocks=mice.blocks).plot()
+    assert blocks.axes[0].get_title() == "Share of PC1 by block"
+    figure.savefig(
+        np.lib.format.BytesIO() if hasattr(np.lib.format, "BytesIO") else "/dev/null"
+    )
+
+
+def test_plot_without_matplotlib_names_the_extra(wine, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    report = pca_dominance(wine.data, wine.data)
+    with pytest.raises(ImportError, match=r"skscale\[plot\]"):
+        report.plot()
