@@ -30,6 +30,7 @@ test: lint
 
 bench: install
 	$(BIN)/python benchmarks/bench_scalers.py
+	$(BIN)/python benchmarks/bench_diagnostics.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .coverage

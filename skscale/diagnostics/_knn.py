@@ -25,13 +25,15 @@ _ALL_PAIRS_LIMIT = 2000
 _MAX_PAIRS = 200_000
 
 
-def _squared_distances(queries, points, points_norms):
-    """Squared Euclidean distances from each query row to every point."""
-    distances = queries @ points.T
-    distances *= -2.0
-    distances += np.einsum("ij,ij->i", queries, queries)[:, None]
+def _ranking_distances(queries, scaled_points, points_norms):
+    """Squared Euclidean distances from each query row to every point, up to a
+    constant per row (the query's own squared norm, which changes no ranking
+    within a row): ``|x|^2 - 2 q.x``, one matrix product and one pass.
+
+    ``scaled_points`` is ``-2 * points``, computed once by the caller.
+    """
+    distances = queries @ scaled_points.T
     distances += points_norms[None, :]
-    np.maximum(distances, 0.0, out=distances)
     return distances
 
 
@@ -260,6 +262,7 @@ def knn_distortion(
 
     spaces = {"before": before, "after": after}
     norms = {when: np.einsum("ij,ij->i", X, X) for when, X in spaces.items()}
+    doubled = {when: -2.0 * X for when, X in spaces.items()}
     overlap = np.empty(n_queries)
     jaccard = np.empty(n_queries)
     penalty = {"trustworthiness": 0.0, "continuity": 0.0}
@@ -273,7 +276,7 @@ def knn_distortion(
         rows = np.arange(chunk.size)
         distances, neighbours = {}, {}
         for when, X in spaces.items():
-            d = _squared_distances(X[chunk], X, norms[when])
+            d = _ranking_distances(X[chunk], doubled[when], norms[when])
             d[rows, chunk] = np.inf  # a point is not its own neighbour
             distances[when], neighbours[when] = d, _neighbours(d, k)
             local[when] += _local_squares(X, chunk, neighbours[when])

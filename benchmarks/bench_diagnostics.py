@@ -1,0 +1,89 @@
+"""Speed of the diagnostics, against scikit-learn in the same run.
+
+- pca_dominance on a wide 200 x 50,000 omics-like table (the report computes
+  two PCAs, before and after) against one full-SVD PCA of scikit-learn;
+- knn_distortion on 100,000 x 50 with max_samples=2000, and its overlap
+  against the exact overlap over all 100,000 points (scikit-learn's
+  NearestNeighbors on both spaces).
+
+    python benchmarks/bench_diagnostics.py [--skip-exact]
+"""
+
+import argparse
+import time
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
+
+from skscale.diagnostics import knn_distortion, pca_dominance
+from skscale.preprocessing import ZScoreScaler
+
+
+def timed(func):
+    start = time.perf_counter()
+    result = func()
+    return result, time.perf_counter() - start
+
+
+def bench_pca():
+    rng = np.random.default_rng(0)
+    X = rng.lognormal(mean=8, sigma=1, size=(200, 50_000))
+    scaled = ZScoreScaler().fit_transform(X)
+    _, t_ours = timed(lambda: pca_dominance(X, scaled))
+    _, t_ours = timed(lambda: pca_dominance(X, scaled))  # warm
+    _, t_sk = timed(lambda: PCA(n_components=5, svd_solver="full").fit(X))
+    print("# pca_dominance, 200 x 50,000 (before and after: two PCAs)")
+    print(f"skscale pca_dominance        {t_ours:7.3f} s")
+    print(f"sklearn PCA(full).fit, once  {t_sk:7.3f} s   ({t_sk / t_ours:.1f}x ours)")
+
+
+def exact_overlap(before, after, k):
+    neighbours = [
+        NearestNeighbors(n_neighbors=k, algorithm="brute", n_jobs=-1)
+        .fit(X)
+        .kneighbors(return_distance=False)
+        for X in (before, after)
+    ]
+    shared = (neighbours[0][:, :, None] == neighbours[1][:, None, :]).any(axis=2)
+    return shared.sum(axis=1).mean() / k
+
+
+def bench_knn(skip_exact):
+    rng = np.random.default_rng(1)
+    n, p, k = 100_000, 50, 10
+    latent = rng.normal(size=(n, 5))
+    X = latent @ rng.normal(size=(5, p)) + rng.normal(size=(n, p))
+    X *= rng.lognormal(sigma=2, size=p)
+    scaled = ZScoreScaler().fit_transform(X)
+    report, t_ours = timed(
+        lambda: knn_distortion(
+            X, scaled, n_neighbors=k, max_samples=2000, random_state=0
+        )
+    )
+    m = report.metrics
+    print(f"\n# knn_distortion, {n:,} x {p}, max_samples=2000, k={k}")
+    print(f"skscale knn_distortion       {t_ours:7.3f} s")
+    print(
+        f"overlap {m['overlap']:.4f} +/- {m['overlap_se']:.4f} (s.e.), "
+        f"trustworthiness {m['trustworthiness']:.4f}, continuity {m['continuity']:.4f}"
+    )
+    if skip_exact:
+        return
+    exact, t_exact = timed(lambda: exact_overlap(X, scaled, k))
+    print(
+        f"exact overlap (all {n:,} points, NearestNeighbors) {exact:.4f} "
+        f"in {t_exact:.1f} s; |sampled - exact| = {abs(m['overlap'] - exact):.4f}"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-exact", action="store_true")
+    args = parser.parse_args(argv)
+    bench_pca()
+    bench_knn(args.skip_exact)
+
+
+if __name__ == "__main__":
+    main()
