@@ -83,12 +83,18 @@ def block_of_features(blocks, X, names, n_features):
     return resolved, labels
 
 
-def sum_by_block(values, resolved):
-    """Sum a per-feature quantity over each block's features."""
-    return pd.Series(
-        {block: float(np.sum(values[columns])) for block, columns in resolved.items()},
-        dtype=np.float64,
-    )
+def block_table(resolved, per_feature):
+    """One row per block: its number of features and, for each per-feature
+    quantity in ``per_feature`` (name -> values), the sum over its features."""
+    rows = {"n_features": pd.Series({b: len(c) for b, c in resolved.items()})}
+    for name, values in per_feature.items():
+        values = np.asarray(values, dtype=np.float64)
+        rows[name] = pd.Series(
+            {block: float(np.sum(values[cols])) for block, cols in resolved.items()}
+        )
+    table = pd.DataFrame(rows)
+    table.index.name = "block"
+    return table
 
 
 def percent(x):

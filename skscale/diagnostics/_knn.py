@@ -11,9 +11,9 @@ from sklearn.utils.multiclass import type_of_target
 from skscale.diagnostics._common import (
     Report,
     block_of_features,
+    block_table,
     percent,
     prepare_pair,
-    sum_by_block,
 )
 from skscale.diagnostics._pca import column_variance
 
@@ -346,12 +346,9 @@ def knn_distortion(
     for when in spaces:
         features[f"local_distance_share_{when}"] = shares[when][1]
     feature_table = pd.DataFrame(features, index=pd.Index(names, name="feature"))
-    block_table = None
+    blocks_summary = None
     if resolved is not None:
+        per_feature = {column: feature_table[column] for column in feature_table}
         feature_table["block"] = block_labels
-        rows = {"n_features": pd.Series({b: len(c) for b, c in resolved.items()})}
-        for column in feature_table.columns.drop("block"):
-            rows[column] = sum_by_block(feature_table[column].to_numpy(), resolved)
-        block_table = pd.DataFrame(rows)
-        block_table.index.name = "block"
-    return KNNDistortionReport(metrics, feature_table, block_table, n_missing)
+        blocks_summary = block_table(resolved, per_feature)
+    return KNNDistortionReport(metrics, feature_table, blocks_summary, n_missing)

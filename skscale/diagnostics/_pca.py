@@ -7,9 +7,9 @@ import scipy.linalg
 from skscale.diagnostics._common import (
     Report,
     block_of_features,
+    block_table,
     percent,
     prepare_pair,
-    sum_by_block,
 )
 
 
@@ -218,7 +218,7 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
     n_samples, n_features = before.shape
     resolved, labels = block_of_features(blocks, X_before, names, n_features)
 
-    tables, features, variance_shares, loadings_by = [], {}, {}, {}
+    tables, features = [], {}
     method = None
     for when, centred in (("before", before), ("after", after)):
         variance = column_variance(centred)
@@ -227,9 +227,7 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
         )
         tables.append(_component_table(values, total, loadings, names, when))
         with np.errstate(invalid="ignore", divide="ignore"):
-            variance_shares[when] = variance / variance.sum()
-        loadings_by[when] = loadings
-        features[f"variance_share_{when}"] = variance_shares[when]
+            features[f"variance_share_{when}"] = variance / variance.sum()
         for pc in (0, 1):
             features[f"pc{pc + 1}_loading_{when}"] = (
                 loadings[pc] if pc < len(loadings) else np.full(n_features, np.nan)
@@ -245,25 +243,24 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
     ]
     components.index = [f"PC{i + 1}" for i in range(len(components))]
     feature_table = pd.DataFrame(features, index=pd.Index(names, name="feature"))
-    block_table = None
+    blocks_summary = None
     if resolved is not None:
         feature_table["block"] = labels
-        rows = {"n_features": pd.Series({b: len(c) for b, c in resolved.items()})}
-        for when in ("before", "after"):
-            rows[f"variance_share_{when}"] = sum_by_block(
-                variance_shares[when], resolved
-            )
-        for pc in (0, 1):
+        per_feature = {
+            f"variance_share_{when}": feature_table[f"variance_share_{when}"]
+            for when in ("before", "after")
+        }
+        for pc in (1, 2):
             for when in ("before", "after"):
-                loadings = loadings_by[when]
-                squared = (
-                    loadings[pc] ** 2
-                    if pc < len(loadings)
-                    else np.full(n_features, np.nan)
-                )
-                rows[f"pc{pc + 1}_share_{when}"] = sum_by_block(squared, resolved)
-        block_table = pd.DataFrame(rows)
-        block_table.index.name = "block"
+                loading = feature_table[f"pc{pc}_loading_{when}"]
+                per_feature[f"pc{pc}_share_{when}"] = loading**2
+        blocks_summary = block_table(resolved, per_feature)
     return PCADominanceReport(
-        components, feature_table, block_table, n_samples, n_features, method, n_missing
+        components,
+        feature_table,
+        blocks_summary,
+        n_samples,
+        n_features,
+        method,
+        n_missing,
     )

@@ -32,6 +32,7 @@ from skscale.utils._stats import (
 from skscale.utils.validation import (
     check_sample_weight,
     describe_columns,
+    output_array,
     reject_non_numeric_columns,
 )
 
@@ -108,15 +109,7 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 feature_names=names,
                 what=what,
             )
-        # X may be the caller's array, a view of the caller's DataFrame, or a
-        # conversion made by validate_data (only the last is ours to write to).
-        fresh = isinstance(original, np.ndarray) and not np.may_share_memory(
-            X, original
-        )
-        if X.flags.writeable and (fresh or not copy):
-            out = X
-        else:
-            out = np.empty_like(X)
+        out = output_array(X, original, copy=copy, keep_values=False)
         affine_map(
             X, center, scale, out=out, inverse=inverse, feature_names=names, what=what
         )

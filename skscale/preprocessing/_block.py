@@ -22,7 +22,11 @@ from skscale.utils._sklearn_compat import (
     wrap_like_transform,
 )
 from skscale.utils._stats import check_finite
-from skscale.utils.validation import describe_columns, reject_non_numeric_columns
+from skscale.utils.validation import (
+    describe_columns,
+    output_array,
+    reject_non_numeric_columns,
+)
 
 # Beyond this many rows or columns (whichever is smaller) the first singular
 # value comes from an iterative solver rather than a dense eigendecomposition.
@@ -252,10 +256,7 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = self._validate(X, reset=False)
         what = "X passed to inverse_transform" if inverse else "X"
         check_finite(X, feature_names=self._feature_names(), what=what)
-        fresh = isinstance(original, np.ndarray) and not np.may_share_memory(
-            X, original
-        )
-        out = X if X.flags.writeable and (fresh or not copy) else X.copy()
+        out = output_array(X, original, copy=copy, keep_values=True)
         for block, columns in self.blocks_.items():
             scaler = self.scalers_[block]
             if scaler is None:

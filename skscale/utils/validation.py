@@ -14,6 +14,7 @@ __all__ = [
     "column_label",
     "describe_columns",
     "infinite_error",
+    "output_array",
     "raise_for_infinite",
     "reject_non_numeric_columns",
 ]
@@ -144,3 +145,20 @@ def check_sample_weight(sample_weight, n_samples):
             "non-zero weight."
         )
     return weights
+
+
+def output_array(X, original, *, copy, keep_values):
+    """The array a transform may write its result into.
+
+    ``X`` is the validated input and ``original`` what the caller passed.
+    ``X`` itself is used when it is writeable and either the caller allowed
+    it (``copy=False``) or it is a conversion of ``original`` made during
+    validation (nobody else holds it). Otherwise a new array of the same shape
+    and dtype: a copy of ``X`` when ``keep_values`` (the transform writes only
+    some columns), else uninitialised. A DataFrame's array is never reused
+    when ``copy=True``: it may be a view of the caller's frame.
+    """
+    private = isinstance(original, np.ndarray) and not np.may_share_memory(X, original)
+    if X.flags.writeable and (private or not copy):
+        return X
+    return X.copy() if keep_values else np.empty_like(X)
