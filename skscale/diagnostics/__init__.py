@@ -6,6 +6,7 @@ notebooks and a matplotlib ``plot()``), and a transformer that computes the
 report in ``fit`` and otherwise behaves as the scaler it wraps.
 """
 
+from skscale.diagnostics._compare import ScalerComparison, compare_scalers
 from skscale.diagnostics._estimators import KNNDistortion, PCADominance
 from skscale.diagnostics._knn import KNNDistortionReport, knn_distortion
 from skscale.diagnostics._pca import PCADominanceReport, pca_dominance
@@ -15,6 +16,8 @@ __all__ = [
     "KNNDistortionReport",
     "PCADominance",
     "PCADominanceReport",
+    "ScalerComparison",
+    "compare_scalers",
     "knn_distortion",
     "pca_dominance",
 ]

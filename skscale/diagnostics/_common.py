@@ -57,10 +57,11 @@ def prepare_pair(X_before, X_after):
     named = X_before if hasattr(X_before, "columns") else X_after
     names = feature_names_of(named, before.shape[1])
     n_missing = int(np.isnan(before).sum() + np.isnan(after).sum())
-    return _centre(before), _centre(after), names, n_missing
+    return centre_columns(before), centre_columns(after), names, n_missing
 
 
-def _centre(X):
+def centre_columns(X):
+    """Subtract column means; a missing value becomes its column's mean (0)."""
     missing = np.isnan(X)
     if not missing.any():
         return X - X.mean(axis=0)

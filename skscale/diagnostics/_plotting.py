@@ -107,3 +107,52 @@ def plot_knn_distortion(report, *, max_features=15):
     right.set_title(title)
     right.set_xlabel("1: unchanged")
     return figure
+
+
+def plot_comparison(comparison):
+    table = comparison.table
+    panels = [
+        ("pc1_top_share", "Largest share of PC1\n(1: one feature is PC1)"),
+        ("knn_overlap", "Neighbours kept from unscaled"),
+    ]
+    if "cv_score_mean" in table:
+        panels.append(("cv_score_mean", "Cross-validated score"))
+    elif "purity" in table:
+        panels.append(("purity", "Neighbour label purity"))
+    panels.append(
+        ("condition_number", "Condition number of the\ncovariance (log scale)")
+    )
+    figure, axes = _figure(len(panels))
+    positions = np.arange(len(table))
+    colours = [
+        _AFTER if name == comparison.recommended else _BEFORE for name in table.index
+    ]
+    for ax, (column, title) in zip(axes, panels, strict=True):
+        values = table[column].to_numpy(dtype=float)
+        finite = np.where(np.isfinite(values), values, np.nan)
+        ax.barh(positions, finite, color=colours)
+        ax.set_yticks(positions, labels=list(table.index))
+        ax.invert_yaxis()
+        ax.set_title(title)
+        if column == "condition_number":
+            if np.isfinite(finite).any():
+                ax.set_xscale("log")
+            else:
+                ax.text(
+                    0.5,
+                    0.5,
+                    "singular for every candidate\n(more features than samples?)",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                )
+        if column == "cv_score_mean":
+            ax.errorbar(
+                finite,
+                positions,
+                xerr=table["cv_score_std"],
+                fmt="none",
+                ecolor="black",
+            )
+    figure.suptitle(f"Candidates (recommended: {comparison.recommended})")
+    return figure
