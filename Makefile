@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: install
-	$(BIN)/skscale demo
+	$(BIN)/skscale report --example nutrimouse --out report.html
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,72 +1,289 @@
-"""The ``skscale`` command."""
+"""The ``skscale`` command: an HTML report on which scaler to use, and why.
+
+    skscale report DATA [--target COL] [--block NAME=REGEX ...]
+                        [--scalers zscore,minmax,...] [--estimator knn|logistic|ridge]
+                        [--out report.html]
+    skscale report --example nutrimouse|wine
+
+Errors are one line on stderr and a non-zero exit status, never a traceback.
+"""
 
 import argparse
+import re
 import sys
+import time
+from pathlib import Path
 
-import numpy as np
+import pandas as pd
 
-
-def _pc1_summary(X, names):
-    """PC1's explained variance ratio and its largest-loading feature."""
-    centred = X - X.mean(axis=0)
-    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
-    evr = singular**2 / np.sum(singular**2)
-    top = int(np.argmax(np.abs(vt[0])))
-    return evr[0], names[top], vt[0, top] ** 2
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
 
 
-def run_demo(out=None):
-    """Before/after print on scikit-learn's wine data: what z-scoring changes."""
-    out = sys.stdout if out is None else out
-    from sklearn.datasets import load_wine
-    from sklearn.model_selection import cross_val_score
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.pipeline import make_pipeline
+class CommandError(Exception):
+    """A problem with the user's input: printed as one line, exit status 2."""
 
-    from skscale.preprocessing import ZScoreScaler
 
-    wine = load_wine()
-    X, y, names = wine.data, wine.target, list(wine.feature_names)
-    scaled = ZScoreScaler().fit_transform(X)
-    std = X.std(axis=0)
-    print("skscale demo: scikit-learn's wine data (178 wines, 13 features)", file=out)
-    print(
-        f"  raw feature standard deviations range from {std.min():.3g} "
-        f"({names[int(np.argmin(std))]}) to {std.max():.3g} "
-        f"({names[int(np.argmax(std))]}): a {std.max() / std.min():.0f}-fold spread",
-        file=out,
+def _progress(message):
+    print(f"skscale: {message}", file=sys.stderr, flush=True)
+
+
+def read_table(path):
+    """Read a CSV, TSV or Parquet file into a DataFrame."""
+    path = Path(path)
+    if not path.exists():
+        raise CommandError(f"no such file: {path}")
+    if path.is_dir():
+        raise CommandError(f"{path} is a folder; expected a CSV, TSV or Parquet file")
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            try:
+                return pd.read_parquet(path)
+            except ImportError as exc:
+                raise CommandError(
+                    "reading Parquet needs pyarrow: pip install 'skscale[parquet]'"
+                ) from exc
+        if name.endswith((".tsv", ".tab", ".tsv.gz", ".tab.gz")):
+            return pd.read_csv(path, sep="\t")
+        if name.endswith((".csv", ".txt", ".csv.gz", ".txt.gz")):
+            return pd.read_csv(path)
+    except CommandError:
+        raise
+    except Exception as exc:
+        raise CommandError(f"cannot read {path}: {exc}") from exc
+    raise CommandError(
+        f"cannot tell the format of {path}: expected a .csv, .tsv or .parquet file"
     )
-    for label, data in (("raw", X), ("z-scored", scaled)):
-        evr, top, share = _pc1_summary(data, names)
-        print(
-            f"  {label:>9}: PC1 explains {evr:6.1%} of the variance; its top feature "
-            f"is {top!r} with {share:6.1%} of PC1's squared loadings",
-            file=out,
+
+
+def _split_columns(table, target):
+    """The numeric feature columns, the target, and the columns left out."""
+    if target is not None and target not in table.columns:
+        shown = ", ".join(repr(str(c)) for c in list(table.columns)[:8])
+        raise CommandError(
+            f"no target column {target!r}; the columns are {shown}"
+            + (" ..." if table.shape[1] > 8 else "")
         )
-    knn = KNeighborsClassifier()
-    raw_score = cross_val_score(knn, X, y, cv=5).mean()
-    scaled_score = cross_val_score(
-        make_pipeline(ZScoreScaler(), knn), X, y, cv=5
-    ).mean()
-    print(
-        f"  5-fold accuracy of 5-nearest-neighbours: {raw_score:.3f} raw, "
-        f"{scaled_score:.3f} with ZScoreScaler in the pipeline",
-        file=out,
+    y = table[target] if target is not None else None
+    features = table.drop(columns=[target]) if target is not None else table
+    numeric = [
+        c
+        for c in features.columns
+        if pd.api.types.is_numeric_dtype(features[c])
+        and not pd.api.types.is_bool_dtype(features[c])
+    ]
+    left_out = [str(c) for c in features.columns if c not in numeric]
+    if not numeric:
+        raise CommandError("the table has no numeric column to scale")
+    X = features[numeric].astype("float64")
+    X.columns = [str(c) for c in X.columns]
+    if y is not None:
+        keep = y.notna().to_numpy()
+        if not keep.all():
+            X, y = X[keep], y[keep]
+    return X, y, left_out
+
+
+def _parse_blocks(specs, columns):
+    blocks = {}
+    for spec in specs or []:
+        name, sep, pattern = spec.partition("=")
+        if not sep or not name or not pattern:
+            raise CommandError(f"--block {spec!r}: expected NAME=REGEX")
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            raise CommandError(
+                f"--block {spec!r}: bad regular expression: {exc}"
+            ) from exc
+        matched = [c for c in columns if regex.search(c)]
+        if not matched:
+            raise CommandError(
+                f"--block {spec!r}: the pattern matches no numeric column"
+            )
+        blocks[name] = matched
+    return blocks or None
+
+
+def _is_classification(y):
+    from sklearn.utils.multiclass import type_of_target
+
+    return type_of_target(y.to_numpy()) in ("binary", "multiclass")
+
+
+def _make_estimator(name, y):
+    if name is None:
+        return None
+    classification = _is_classification(y)
+    if name == "knn":
+        from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+        return KNeighborsClassifier() if classification else KNeighborsRegressor()
+    if name == "logistic":
+        if not classification:
+            raise CommandError("--estimator logistic needs a class target")
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=2000)
+    from sklearn.linear_model import Ridge, RidgeClassifier
+
+    return RidgeClassifier() if classification else Ridge()
+
+
+def _example(name):
+    if name == "nutrimouse":
+        from skscale.datasets import load_nutrimouse
+
+        mice = load_nutrimouse()
+        description = (
+            "nutrimouse (Martin et al. 2007, shipped with skscale): hepatic gene "
+            "expression (120 genes) and fatty acids (21 lipids) of 40 mice; the "
+            "target is the genotype (wild type or PPAR-alpha knockout)."
+        )
+        return mice.data, mice.genotype, mice.blocks, description
+    from sklearn.datasets import load_wine
+
+    wine = load_wine(as_frame=True)
+    description = (
+        "scikit-learn's wine data: 13 chemical measurements of 178 wines from three "
+        "cultivars (the target)."
     )
-    return 0
+    return wine.data, wine.target, None, description
+
+
+def run_report(args):
+    """Build the comparison and write the HTML report; returns the output path."""
+    from skscale.diagnostics import compare_scalers
+    from skscale.diagnostics._compare import default_scalers
+
+    started = time.perf_counter()
+    notes = []
+    if args.example:
+        if args.data:
+            raise CommandError("give DATA or --example, not both")
+        X, y, blocks, description = _example(args.example)
+        title = args.example
+        if args.block:
+            blocks = _parse_blocks(args.block, list(X.columns))
+    else:
+        if not args.data:
+            raise CommandError("give a DATA file to report on, or --example")
+        _progress(f"reading {args.data}")
+        table = read_table(args.data)
+        X, y, left_out = _split_columns(table, args.target)
+        blocks = _parse_blocks(args.block, list(X.columns))
+        title = Path(args.data).name
+        description = (
+            f"{Path(args.data).name}: {X.shape[0]:,} rows, {X.shape[1]:,} numeric "
+            "columns" + (f"; target {args.target!r}." if args.target else ".")
+        )
+        if left_out:
+            notes.append(
+                f"Left out, not numeric: {', '.join(left_out[:20])}"
+                + (f" and {len(left_out) - 20} more." if len(left_out) > 20 else ".")
+            )
+    if X.shape[0] < 3:
+        raise CommandError(
+            f"the table has {X.shape[0]} usable rows; expected 3 or more"
+        )
+
+    candidates = default_scalers(blocks)
+    if args.scalers:
+        wanted = [s.strip() for s in args.scalers.split(",") if s.strip()]
+        unknown = [s for s in wanted if s not in candidates]
+        if unknown:
+            raise CommandError(
+                f"unknown scaler {unknown[0]!r}; choose from {', '.join(candidates)}"
+            )
+        candidates = {name: candidates[name] for name in wanted}
+    estimator_name = args.estimator or ("knn" if y is not None else None)
+    if estimator_name and y is None:
+        raise CommandError("--estimator needs --target: cross-validation needs y")
+    estimator = _make_estimator(estimator_name, y) if y is not None else None
+    if estimator is not None:
+        notes.append(
+            f"Cross-validated estimator: {type(estimator).__name__}, 5 folds, the "
+            "scaler fitted inside each fold."
+        )
+    n_folds = 5
+    if y is not None and _is_classification(y):
+        n_folds = max(2, min(5, int(y.value_counts().min())))
+    comparison = compare_scalers(
+        X,
+        y,
+        scalers=candidates,
+        blocks=blocks,
+        estimator=estimator,
+        cv=n_folds,
+        random_state=0,
+        progress=_progress,
+    )
+    comparison.context.update(title=title, description=description, notes=notes)
+    _progress("drawing the pictures and writing the report")
+    out = Path(args.out)
+    comparison.to_html(out)
+    _progress(f"done in {time.perf_counter() - started:.1f} s")
+    return out.resolve(), comparison
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="skscale",
+        description="Feature scaling that shows what it did.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    report = commands.add_parser(
+        "report",
+        help="compare scalers on a table and write an HTML report",
+        description="Compare candidate scalers on a table (CSV, TSV or Parquet) and "
+        "write a self-contained HTML report: which scaler to use, and why.",
+    )
+    report.add_argument("data", nargs="?", help="CSV, TSV or Parquet file")
+    report.add_argument(
+        "--example",
+        choices=["nutrimouse", "wine"],
+        help="report on a data set shipped with skscale",
+    )
+    report.add_argument("--target", help="column to predict (left out of the features)")
+    report.add_argument(
+        "--block",
+        action="append",
+        metavar="NAME=REGEX",
+        help="a block of columns whose names match REGEX (repeatable)",
+    )
+    report.add_argument(
+        "--scalers", help="comma-separated candidates, e.g. zscore,minmax"
+    )
+    report.add_argument(
+        "--estimator",
+        choices=["knn", "logistic", "ridge"],
+        help="cross-validate this estimator after each scaler",
+    )
+    report.add_argument("--out", default="report.html", help="output HTML file")
+    return parser
 
 
 def main(argv=None):
     """Entry point of the ``skscale`` console script."""
-    parser = argparse.ArgumentParser(
-        prog="skscale", description="Feature scaling that shows what it did."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="before/after scaling on scikit-learn's wine data")
+    parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        return run_demo()
-    return 2  # pragma: no cover  (argparse rejects unknown commands)
+    try:
+        if args.command == "report":
+            out, comparison = run_report(args)
+            print(f"Recommended scaler: {comparison.recommended}. {comparison.reason}")
+            print(f"Report written to {out}")
+            return 0
+    except CommandError as exc:
+        print(f"skscale: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("skscale: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:  # never a traceback: one line, and a non-zero exit
+        print(f"skscale: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_USAGE  # pragma: no cover  (argparse rejects unknown commands)
 
 
 if __name__ == "__main__":  # pragma: no cover

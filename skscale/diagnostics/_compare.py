@@ -305,6 +305,7 @@ def compare_scalers(
     >>> comparison = compare_scalers(wine.data, wine.target)
     >>> comparison.table.loc[["none", "zscore"], ["pc1_top_feature", "purity"]].round(2)
            pc1_top_feature  purity
+    scaler
     none           proline    0.67
     zscore      flavanoids    0.92
     >>> comparison.recommended
@@ -329,7 +330,12 @@ def compare_scalers(
         scaled = np.asarray(clone(scaler).fit_transform(X), dtype=np.float64)
         pca = pca_dominance(X, scaled, blocks=blocks, n_components=2)
         knn = knn_distortion(
-            X, scaled, y=labels, n_neighbors=n_neighbors, random_state=random_state
+            X,
+            scaled,
+            y=labels,
+            n_neighbors=n_neighbors,
+            blocks=blocks,
+            random_state=random_state,
         )
         reports[name] = (pca, knn)
         pc1 = pca.components.iloc[0]
