@@ -308,7 +308,8 @@ def compare_scalers(
     scaler
     none           proline    0.67
     zscore      flavanoids    0.92
-    >>> comparison.recommended, round(float(comparison.table.loc["minmax", "purity"]), 3)
+    >>> best = comparison.recommended
+    >>> best, round(float(comparison.table.loc[best, "purity"]), 3)
     ('minmax', 0.926)
     """
     if scalers is None:
