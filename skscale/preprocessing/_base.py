@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
 from skscale.utils._sklearn_compat import (
     _fit_context,
     validate_data,
@@ -86,8 +87,32 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
 
+    def _map_block(self, block, inverse):
+        """Transform (or invert) one in-memory block of a dask array."""
+        center, scale = self._center_scale()
+        what = "X passed to inverse_transform" if inverse else "X"
+        out = np.empty_like(block)
+        affine_map(
+            block,
+            center,
+            scale,
+            out=out,
+            inverse=inverse,
+            feature_names=self._feature_names(),
+            what=what,
+        )
+        return out if inverse else self._finish_transform(out)
+
     def _apply(self, X, *, copy, inverse):
         check_is_fitted(self)
+        if is_dask_collection(X):
+            # lazy: one task per chunk, nothing is computed or gathered here
+            chunks = getattr(X, "chunks", None)
+            X = validate_dask(self, X, reset=False)
+            out = X.map_blocks(self._map_block, inverse, dtype=X.dtype)
+            if chunks is not None and out.chunks != chunks:
+                out = out.rechunk(chunks)  # the input's column chunks back
+            return out
         copy = self.copy if copy is None else copy
         original = X
         what = "X passed to inverse_transform" if inverse else "X"
@@ -101,7 +126,7 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                     "that would make it dense. Pass with_mean=False, or a dense array."
                 )
             fresh = X is not original
-            return sparse_scale(
+            out = sparse_scale(
                 X,
                 scale,
                 copy=copy and not fresh,
@@ -109,11 +134,12 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 feature_names=names,
                 what=what,
             )
+            return out if inverse else self._finish_transform(out)
         out = output_array(X, original, copy=copy, keep_values=False)
         affine_map(
             X, center, scale, out=out, inverse=inverse, feature_names=names, what=what
         )
-        return out
+        return out if inverse else self._finish_transform(out)
 
     def transform(self, X, copy=None):
         """Scale each feature with the statistics learned in ``fit``.
@@ -130,8 +156,7 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_tr : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Scaled data, float32 if ``X`` was float32, float64 otherwise.
         """
-        out = self._apply(X, copy=copy, inverse=False)
-        return self._finish_transform(out)
+        return self._apply(X, copy=copy, inverse=False)
 
     def inverse_transform(self, X, copy=None):
         """Map scaled data back to the original units.
@@ -198,6 +223,18 @@ class _MomentScaler(_AffineScaler):
     def _check_sparse(self, X):
         """Hook: refuse sparse input the configuration cannot use."""
 
+    def _in_memory_statistics(self, X, sample_weight, init):
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        names = self._feature_names()
+        moments_of = sparse_moments if sp.issparse(X) else dense_moments
+        moments = moments_of(X, sample_weight, init=init, feature_names=names)
+        low = high = None
+        if self._uses_range:
+            # a row of weight zero is left out, as for the moments
+            rows = X if sample_weight is None else X[sample_weight > 0]
+            low, high = dense_min_max(rows, feature_names=names)
+        return moments, low, high
+
     def _reset(self):
         for name in [*self._fitted_attributes, "n_samples_seen_", "_moments", "_range"]:
             if hasattr(self, name):
@@ -247,25 +284,23 @@ class _MomentScaler(_AffineScaler):
             Fitted scaler.
         """
         first_call = not hasattr(self, "n_samples_seen_")
-        X = self._validate_input(X, reset=first_call)
-        self._check_sparse(X)
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        names = self._feature_names()
-        moments_of = sparse_moments if sp.issparse(X) else dense_moments
-        moments = moments_of(
-            X,
-            sample_weight,
-            init=None if first_call else self._moments,
-            feature_names=names,
-        )
-        low = high = None
-        if self._uses_range:
-            # a row of weight zero is left out, as for the moments
-            rows = X if sample_weight is None else X[sample_weight > 0]
-            low, high = dense_min_max(rows, feature_names=names)
-            if not first_call:
-                low = np.fmin(self._range[0], low)
-                high = np.fmax(self._range[1], high)
+        init = None if first_call else self._moments
+        if is_dask_collection(X):
+            X = validate_dask(self, X, reset=first_call)
+            moments, low, high = dask_statistics(
+                X,
+                sample_weight,
+                init=init,
+                feature_names=self._feature_names(),
+                with_range=self._uses_range,
+            )
+        else:
+            X = self._validate_input(X, reset=first_call)
+            self._check_sparse(X)
+            moments, low, high = self._in_memory_statistics(X, sample_weight, init)
+        if self._uses_range and not first_call:
+            low = np.fmin(self._range[0], low)
+            high = np.fmax(self._range[1], high)
         # Everything that can refuse the data runs before anything is stored.
         attributes = self._statistics(moments, low, high, X.dtype)
 

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from skscale.preprocessing._base import _AffineScaler, near_constant
+from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
 from skscale.utils._sklearn_compat import _fit_context
 from skscale.utils._stats import dense_min_max, row_blocks
 
@@ -46,7 +47,8 @@ class MinMaxScaler(_AffineScaler):
         Percentiles, ``0 <= low < high <= 100``, used as ``lo`` and ``hi``
         instead of the minimum and maximum; for example ``(1, 99)``. Not
         available with ``partial_fit``, as percentiles cannot be updated
-        exactly from batches.
+        exactly from batches, nor with dask input (a clear error: dask's
+        percentiles are approximate, and skscale does not approximate silently).
     copy : bool, default=True
         If False, ``transform`` and ``inverse_transform`` work in place when the
         input is a writeable float array of a supported dtype.
@@ -177,6 +179,13 @@ class MinMaxScaler(_AffineScaler):
         if self.quantile_range is None:
             return self._partial_fit(X)
         self._check_params()
+        if is_dask_collection(X):
+            raise ValueError(
+                f"Got quantile_range={self.quantile_range!r} with a dask input: exact "
+                "percentiles need the whole column in memory, and skscale does not "
+                "silently approximate them. Compute the percentiles yourself (for "
+                "example with dask.array.percentile) or use quantile_range=None."
+            )
         X = self._validate_input(X, reset=True)
         names = self._feature_names()
         # The min/max pass checks for inf and finds all-NaN columns cheaply.
@@ -224,8 +233,17 @@ class MinMaxScaler(_AffineScaler):
     def _partial_fit(self, X):
         self._check_params()
         first_call = not hasattr(self, "n_samples_seen_")
-        X = self._validate_input(X, reset=first_call)
-        low, high = dense_min_max(X, feature_names=self._feature_names())
+        if is_dask_collection(X):
+            X = validate_dask(self, X, reset=first_call)
+            _, low, high = dask_statistics(
+                X,
+                feature_names=self._feature_names(),
+                with_moments=False,
+                with_range=True,
+            )
+        else:
+            X = self._validate_input(X, reset=first_call)
+            low, high = dense_min_max(X, feature_names=self._feature_names())
         if first_call:
             self.n_samples_seen_ = X.shape[0]
         else:
