@@ -4,6 +4,7 @@ dask is optional (the ``dask`` extra). Nothing here imports it until a dask
 collection is actually passed, so every other path works without it.
 """
 
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -153,9 +154,7 @@ def dask_statistics(
             )
         weights = check_sample_weight(np.asarray(sample_weight), int(X.shape[0]))
         bounds = np.cumsum((0, *X.chunks[0]))
-        weight_blocks = [
-            weights[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
+        weight_blocks = [weights[a:b] for a, b in itertools.pairwise(bounds)]
     tasks = [
         dask.delayed(_chunk_statistics)(
             block, w, feature_names, with_moments, with_range
