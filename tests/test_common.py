@@ -39,6 +39,7 @@ _EXTRA_INSTANCES = {
         ZScoreScaler(with_mean=False),
         ZScoreScaler(with_std=False),
         ZScoreScaler(ddof=1),
+        ZScoreScaler(max_value=2.0),
     ],
     "ScaledTargetRegressor": [
         # tags follow the regressor: NaN allowed, sparse refused

@@ -24,6 +24,7 @@ from skscale.utils._sklearn_compat import (
     wrap_like_transform,
 )
 from skscale.utils._stats import (
+    Moments,
     affine_map,
     dense_min_max,
     dense_moments,
@@ -223,6 +224,94 @@ class _MomentScaler(_AffineScaler):
     def _check_sparse(self, X):
         """Hook: refuse sparse input the configuration cannot use."""
 
+    @classmethod
+    def from_stats(
+        cls,
+        n_samples,
+        mean,
+        var,
+        *,
+        var_ddof=0,
+        data_min=None,
+        data_max=None,
+        feature_names=None,
+        **params,
+    ):
+        """Build a fitted scaler from statistics computed elsewhere.
+
+        For data that live in Spark, a database or another process: compute the
+        per-feature count, mean and variance (and, for range scaling, minimum
+        and maximum) there, and get the scaler ``fit`` would have given.
+        ``partial_fit`` can continue from it.
+
+        Parameters
+        ----------
+        n_samples : int or array-like of shape (n_features,)
+            Number of (non-missing) values per feature.
+        mean : array-like of shape (n_features,)
+            Per-feature mean.
+        var : array-like of shape (n_features,)
+            Per-feature variance, computed with divisor ``n_samples - var_ddof``.
+        var_ddof : int, default=0
+            The ``ddof`` the variance was computed with (SQL's ``VAR_SAMP`` and
+            Spark's ``variance`` use 1; ``VAR_POP`` uses 0).
+        data_min, data_max : array-like of shape (n_features,), default=None
+            Per-feature minimum and maximum, for scalers that use the range.
+        feature_names : array-like of str, default=None
+            Names of the features, stored as ``feature_names_in_``.
+        **params
+            Parameters of the scaler, such as ``ddof``.
+
+        Returns
+        -------
+        scaler : fitted instance of the class
+        """
+        scaler = cls(**params)
+        scaler._validate_params()
+        mean = np.asarray(mean, dtype=np.float64)
+        var = np.asarray(var, dtype=np.float64)
+        if mean.ndim != 1 or var.shape != mean.shape:
+            raise ValueError(
+                f"mean and var must be 1-D of the same length; got shapes "
+                f"{mean.shape} and {var.shape}."
+            )
+        count = np.broadcast_to(np.asarray(n_samples, dtype=np.float64), mean.shape)
+        if not (np.isfinite(mean).all() and np.isfinite(var).all()) or (var < 0).any():
+            raise ValueError("mean and var must be finite, and var >= 0.")
+        if (count <= var_ddof).any() or (count <= 0).any():
+            raise ValueError(
+                f"n_samples must exceed var_ddof={var_ddof} for every feature."
+            )
+        moments = Moments(
+            count.copy(), mean.copy(), np.zeros_like(mean), var * (count - var_ddof)
+        )
+        low = high = None
+        if scaler._uses_range:
+            if data_min is None or data_max is None:
+                raise ValueError(
+                    f"{cls.__name__}.from_stats needs data_min and data_max."
+                )
+            low = np.asarray(data_min, dtype=np.float64)
+            high = np.asarray(data_max, dtype=np.float64)
+            if (
+                low.shape != mean.shape
+                or high.shape != mean.shape
+                or (low > high).any()
+            ):
+                raise ValueError(
+                    "data_min and data_max must match mean's shape, with min <= max."
+                )
+        scaler.n_features_in_ = mean.shape[0]
+        if feature_names is not None:
+            names = np.asarray(feature_names, dtype=object)
+            if names.shape != mean.shape:
+                raise ValueError(
+                    f"feature_names has {names.size} entries; expected {mean.size}."
+                )
+            scaler.feature_names_in_ = names
+        scaler._store(moments, low, high, np.float64)
+        return scaler
+
     def _in_memory_statistics(self, X, sample_weight, init):
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         names = self._feature_names()
@@ -301,9 +390,13 @@ class _MomentScaler(_AffineScaler):
         if self._uses_range and not first_call:
             low = np.fmin(self._range[0], low)
             high = np.fmax(self._range[1], high)
-        # Everything that can refuse the data runs before anything is stored.
-        attributes = self._statistics(moments, low, high, X.dtype)
+        self._store(moments, low, high, X.dtype)
+        return self
 
+    def _store(self, moments, low, high, dtype):
+        """Derive the fitted attributes and store them with the statistics."""
+        # Everything that can refuse the data runs before anything is stored.
+        attributes = self._statistics(moments, low, high, dtype)
         self._moments = moments
         if self._uses_range:
             self._range = (low, high)
@@ -314,4 +407,3 @@ class _MomentScaler(_AffineScaler):
         for name, value in attributes.items():
             setattr(self, name, value)
         self._warn_empty_features(moments.count == 0)
-        return self

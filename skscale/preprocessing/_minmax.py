@@ -254,6 +254,52 @@ class MinMaxScaler(_AffineScaler):
         self._set_scaling(low, high, X.dtype)
         return self
 
+    @classmethod
+    def from_stats(
+        cls, data_min, data_max, *, n_samples=0, feature_names=None, **params
+    ):
+        """Build a fitted scaler from per-feature minima and maxima computed
+        elsewhere (Spark, SQL, another process).
+
+        Parameters
+        ----------
+        data_min, data_max : array-like of shape (n_features,)
+            Per-feature minimum and maximum (or the percentiles to map onto
+            ``feature_range``).
+        n_samples : int, default=0
+            Number of rows the statistics came from (``n_samples_seen_``).
+        feature_names : array-like of str, default=None
+            Names of the features, stored as ``feature_names_in_``.
+        **params
+            Parameters of the scaler, such as ``feature_range`` and ``clip``.
+
+        Returns
+        -------
+        scaler : MinMaxScaler
+            Fitted; ``partial_fit`` can continue from it.
+        """
+        scaler = cls(**params)
+        scaler._validate_params()
+        scaler._check_params()
+        low = np.asarray(data_min, dtype=np.float64)
+        high = np.asarray(data_max, dtype=np.float64)
+        if low.ndim != 1 or high.shape != low.shape:
+            raise ValueError(
+                f"data_min and data_max must be 1-D of the same length; got shapes "
+                f"{low.shape} and {high.shape}."
+            )
+        if (
+            not (np.isfinite(low).all() and np.isfinite(high).all())
+            or (low > high).any()
+        ):
+            raise ValueError("data_min and data_max must be finite, with min <= max.")
+        scaler.n_features_in_ = low.shape[0]
+        if feature_names is not None:
+            scaler.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        scaler.n_samples_seen_ = int(n_samples)
+        scaler._set_scaling(low, high, np.float64)
+        return scaler
+
     def _set_scaling(self, low, high, dtype):
         out_low, out_high = self._pair("feature_range", self.feature_range)
         data_range = high - low

@@ -1,6 +1,6 @@
 """ZScoreScaler: standardise each feature to zero mean and unit variance."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -40,6 +40,11 @@ class ZScoreScaler(_MomentScaler):
         ``n_samples - ddof`` (with ``sample_weight``, the sum of the weights
         minus ``ddof``). 0 matches scikit-learn; 1 gives the sample standard
         deviation of R's ``scale()``.
+    max_value : float or None, default=None
+        Clip the z-scores of ``transform`` to ``[-max_value, max_value]``, as
+        omics tools do (scanpy's ``pp.scale`` and Seurat's ``ScaleData`` use
+        10), on dense, sparse and dask input alike. ``inverse_transform`` does
+        not undo the clipping.
     copy : bool, default=True
         If False, ``transform`` and ``inverse_transform`` work in place when the
         input is a writeable float array of a supported dtype.
@@ -102,14 +107,24 @@ class ZScoreScaler(_MomentScaler):
         "with_mean": ["boolean"],
         "with_std": ["boolean"],
         "ddof": [Interval(Integral, 0, None, closed="left")],
+        "max_value": [Interval(Real, 0, None, closed="neither"), None],
         "copy": ["boolean"],
     }
 
-    def __init__(self, *, with_mean=True, with_std=True, ddof=0, copy=True):
+    def __init__(
+        self, *, with_mean=True, with_std=True, ddof=0, max_value=None, copy=True
+    ):
         self.with_mean = with_mean
         self.with_std = with_std
         self.ddof = ddof
+        self.max_value = max_value
         self.copy = copy
+
+    def _finish_transform(self, out):
+        if self.max_value is not None:
+            values = out.data if sp.issparse(out) else out
+            np.clip(values, -self.max_value, self.max_value, out=values)
+        return out
 
     _sparse_input = True
 
