@@ -63,6 +63,11 @@ _REQUIRED_INSTANCES = {
             weighting="total_variance",
         ),
         BlockScaler({"first": [0]}, scaler=StandardScaler(), weighting=None),
+        # sparse input kept sparse
+        BlockScaler(
+            {"first": slice(0, 1), "rest": slice(1, None)},
+            scaler=ZScoreScaler(with_mean=False),
+        ),
     ],
 }
 

@@ -6,14 +6,16 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import scipy.linalg
+import scipy.sparse as sp
 import scipy.sparse.linalg
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from skscale.preprocessing._base import FLOAT_DTYPES
+from skscale.preprocessing._base import FLOAT_DTYPES, _AffineScaler
 from skscale.preprocessing._zscore import ZScoreScaler
 from skscale.utils._blocks import resolve_blocks
+from skscale.utils._dask import is_dask_collection, validate_dask
 from skscale.utils._sklearn_compat import (
     HasMethods,
     StrOptions,
@@ -45,6 +47,81 @@ def _largest_singular_value(A):
             0
         ]
     )
+
+
+def _dense_block_size(Z, weighting):
+    """Total spread (``total_variance``) or first singular value (``mfa``) of
+    the centred block divided by sqrt(n); missing values add nothing."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        centred = Z - np.nanmean(Z, axis=0)
+    centred[np.isnan(centred)] = 0.0
+    centred /= np.sqrt(Z.shape[0])
+    if weighting == "total_variance":
+        return float(np.sqrt(np.sum(centred * centred)))
+    return _largest_singular_value(centred)
+
+
+def _sparse_block_size(Z, weighting):
+    """As ``_dense_block_size`` for a sparse block, centred implicitly."""
+    Z = sp.csc_matrix(Z, dtype=np.float64, copy=True)
+    Z.data[np.isnan(Z.data)] = 0.0
+    n_samples = Z.shape[0]
+    mean = np.asarray(Z.mean(axis=0)).ravel()
+    if weighting == "total_variance":
+        squares = np.asarray(Z.multiply(Z).sum(axis=0)).ravel() / n_samples
+        return float(np.sqrt(max(np.sum(squares - mean**2), 0.0)))
+    if min(Z.shape) <= 2:
+        return _dense_block_size(Z.toarray(), weighting)
+    scale = 1.0 / np.sqrt(n_samples)
+    operator = scipy.sparse.linalg.LinearOperator(
+        Z.shape,
+        matvec=lambda v: (Z @ v - mean @ v) * scale,
+        rmatvec=lambda u: (Z.T @ u - mean * np.sum(u)) * scale,
+        dtype=np.float64,
+    )
+    return float(
+        scipy.sparse.linalg.svds(
+            operator, k=1, return_singular_vectors=False, random_state=0
+        )[0]
+    )
+
+
+def _dask_block_size(Z, weighting, max_iter=200, tol=1e-10):
+    """As ``_dense_block_size`` for a dask block, reduced chunk by chunk.
+
+    ``mfa`` forms the covariance blockwise when the block has at most a few
+    thousand columns, and runs power iterations (one pass over the data
+    each) otherwise.
+    """
+    import dask
+    import dask.array as da
+
+    n_samples = Z.shape[0]
+    filled = da.nan_to_num(Z.astype(np.float64))
+    mean, squares = dask.compute(filled.mean(axis=0), (filled * filled).mean(axis=0))
+    if weighting == "total_variance":
+        return float(np.sqrt(max(np.sum(squares - mean**2), 0.0)))
+    centred = filled - mean
+    if Z.shape[1] <= _DENSE_EIGEN_LIMIT:
+        covariance = (centred.T @ centred).compute() / n_samples
+        top = scipy.linalg.eigvalsh(
+            covariance, subset_by_index=[len(covariance) - 1] * 2
+        )
+        return float(np.sqrt(max(top[0], 0.0)))
+    vector = np.random.default_rng(0).normal(size=Z.shape[1])
+    vector /= np.linalg.norm(vector)
+    value = 0.0
+    for _ in range(max_iter):
+        product = (centred.T @ (centred @ vector)).compute() / n_samples
+        new_value = float(np.linalg.norm(product))
+        if new_value == 0.0:
+            return 0.0
+        vector = product / new_value
+        if abs(new_value - value) <= tol * new_value:
+            break
+        value = new_value
+    return float(np.sqrt(new_value))
 
 
 class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -161,31 +238,45 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         return None if names is None else list(names)
 
+    def _accepts_sparse(self):
+        return get_tags(self._get_scaler()).input_tags.sparse
+
     def _validate(self, X, *, reset):
+        if is_dask_collection(X):
+            scaler = self._get_scaler()
+            if not isinstance(scaler, _AffineScaler):
+                raise TypeError(
+                    "BlockScaler on dask input needs skscale scalers, which reduce "
+                    f"dask chunks on the workers; {type(scaler).__name__} would load "
+                    "the data into memory."
+                )
+            return validate_dask(self, X, reset=reset)
         reject_non_numeric_columns(X, type(self).__name__)
         X_valid = validate_data(
-            self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite=False
+            self,
+            X,
+            reset=reset,
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite=False,
+            accept_sparse=("csr", "csc") if self._accepts_sparse() else False,
         )
         return X_valid
 
     # -------------------------------------------------------------- weights
 
     def _block_weight(self, block, Z):
-        """The weight of one scaled block (n_samples x n_columns)."""
+        """The weight of one scaled block (n_samples x n_columns): dense,
+        sparse (never densified) or dask (reduced chunk by chunk)."""
         if self.weighting is None:
             return 1.0
         if self.weighting == "sqrt_features":
             return 1.0 / np.sqrt(Z.shape[1])
-        n_samples = Z.shape[0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-            centred = Z - np.nanmean(Z, axis=0)
-        centred[np.isnan(centred)] = 0.0  # missing values add no variance
-        centred /= np.sqrt(n_samples)
-        if self.weighting == "total_variance":
-            size = np.sqrt(np.sum(centred * centred))
-        else:  # "mfa"
-            size = _largest_singular_value(centred)
+        if is_dask_collection(Z):
+            size = _dask_block_size(Z, self.weighting)
+        elif sp.issparse(Z):
+            size = _sparse_block_size(Z, self.weighting)
+        else:
+            size = _dense_block_size(Z, self.weighting)
         if not (np.isfinite(size) and size > 0):
             warnings.warn(
                 f"BlockScaler: block {block!r} has no variance after scaling; "
@@ -220,7 +311,8 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         original = X
         X = self._validate(X, reset=True)
         names = self._feature_names()
-        check_finite(X, feature_names=names)
+        if not is_dask_collection(X):
+            check_finite(X, feature_names=names)
         blocks = resolve_blocks(self.blocks, original, names, X.shape[1])
         in_block = np.zeros(X.shape[1], dtype=bool)
         for columns in blocks.values():
@@ -240,7 +332,9 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 scalers[block], weights[block] = None, 1.0
                 continue
             scaler = clone(self._get_scaler())
-            scaled = np.asarray(scaler.fit_transform(X[:, columns]), dtype=np.float64)
+            scaled = scaler.fit(X[:, columns]).transform(X[:, columns])
+            if not (is_dask_collection(scaled) or sp.issparse(scaled)):
+                scaled = np.asarray(scaled, dtype=np.float64)
             scalers[block] = scaler
             weights[block] = self._block_weight(block, scaled)
         self.blocks_ = blocks
@@ -253,26 +347,58 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         copy = self.copy if copy is None else copy
         original = X
-        X = self._validate(X, reset=False)
         what = "X passed to inverse_transform" if inverse else "X"
+        if is_dask_collection(X):
+            chunks = getattr(X, "chunks", None)
+            X = self._validate(X, reset=False)
+            out = X.map_blocks(self._map_block, inverse, dtype=X.dtype)
+            return out.rechunk(chunks) if chunks is not None else out
+        X = self._validate(X, reset=False)
         check_finite(X, feature_names=self._feature_names(), what=what)
+        if sp.issparse(X):
+            return self._apply_sparse(X, inverse)
         out = output_array(X, original, copy=copy, keep_values=True)
+        return self._apply_dense(X, out, inverse)
+
+    def _map_block(self, block, inverse):
+        """Transform (or invert) one in-memory block of a dask array."""
+        return self._apply_dense(block, block.copy(), inverse)
+
+    def _block_values(self, block, values, inverse):
+        scaler = self.scalers_[block]
+        weight = self.block_weights_[block]
+        if not inverse:
+            return scaler.transform(values) * weight
+        if not hasattr(scaler, "inverse_transform"):
+            raise ValueError(
+                f"BlockScaler cannot invert block {block!r}: its scaler "
+                f"{type(scaler).__name__} has no inverse_transform."
+            )
+        return scaler.inverse_transform(values / weight)
+
+    def _apply_dense(self, X, out, inverse):
         for block, columns in self.blocks_.items():
-            scaler = self.scalers_[block]
-            if scaler is None:
-                continue
-            weight = self.block_weights_[block]
-            if inverse:
-                if not hasattr(scaler, "inverse_transform"):
-                    raise ValueError(
-                        f"BlockScaler cannot invert block {block!r}: its scaler "
-                        f"{type(scaler).__name__} has no inverse_transform."
-                    )
-                values = scaler.inverse_transform(X[:, columns] / weight)
-            else:
-                values = np.asarray(scaler.transform(X[:, columns])) * weight
-            out[:, columns] = np.asarray(values)
+            if self.scalers_[block] is not None:
+                out[:, columns] = np.asarray(
+                    self._block_values(block, X[:, columns], inverse)
+                )
         return out
+
+    def _apply_sparse(self, X, inverse):
+        """Scale the blocks of a sparse matrix without densifying it."""
+        parts, order = [], []
+        for block, columns in self.blocks_.items():
+            if self.scalers_[block] is not None:
+                parts.append(
+                    sp.csc_matrix(self._block_values(block, X[:, columns], inverse))
+                )
+                order.append(columns)
+        if self.passthrough_.size:
+            parts.append(sp.csc_matrix(X[:, self.passthrough_]))
+            order.append(self.passthrough_)
+        stacked = sp.hstack(parts, format="csc")
+        out = stacked[:, np.argsort(np.concatenate(order))]
+        return out.asformat(X.format).astype(X.dtype)
 
     def transform(self, X, copy=None):
         """Scale every block and multiply it by its weight.
@@ -312,5 +438,6 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = get_tags(self._get_scaler()).input_tags.allow_nan
+        tags.input_tags.sparse = self._accepts_sparse()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

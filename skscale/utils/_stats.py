@@ -308,10 +308,14 @@ def _check_block_finite(block, feature_names, what, values=None):
 
 
 def check_finite(X, *, feature_names=None, what="X"):
-    """Raise a ValueError naming the columns of dense ``X`` that hold +/-inf.
+    """Raise a ValueError naming the columns of ``X`` (dense, or a CSR/CSC
+    matrix) that hold +/-inf.
 
     NaN is allowed. One read of the data, a block at a time.
     """
+    if sp.issparse(X):
+        _check_sparse_finite(X, feature_names, what)
+        return
     n_samples, n_features = X.shape
     for rows in row_blocks(n_samples, n_features):
         _check_block_finite(X[rows], feature_names, what)

@@ -233,3 +233,62 @@ def test_fit_does_not_warn_on_clean_blocks(nutrimouse):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         BlockScaler(nutrimouse.blocks).fit(nutrimouse.data)
+
+
+@pytest.mark.parametrize("weighting", ["mfa", "total_variance", "sqrt_features", None])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_blocks_stay_sparse_and_match_dense(weighting, fmt):
+    import scipy.sparse as sp
+
+    X = sp.random(120, 15, density=0.2, format=fmt, random_state=0) * 100
+    scaler = BlockScaler(
+        BLOCKS, scaler=ZScoreScaler(with_mean=False), weighting=weighting
+    )
+    out = scaler.fit(X).transform(X)
+    assert sp.issparse(out) and out.format == fmt and out.nnz == X.nnz
+    dense = BlockScaler(
+        BLOCKS, scaler=ZScoreScaler(with_mean=False), weighting=weighting
+    ).fit(X.toarray())
+    assert_allclose(scaler.block_weights_, dense.block_weights_, rtol=1e-8)
+    assert_allclose(out.toarray(), dense.transform(X.toarray()), rtol=1e-8, atol=1e-12)
+    back = scaler.inverse_transform(out)
+    assert sp.issparse(back)
+    assert_allclose(back.toarray(), X.toarray(), rtol=1e-10, atol=1e-10)
+
+
+def test_sparse_needs_a_scaler_that_keeps_sparsity():
+    import scipy.sparse as sp
+
+    with pytest.raises(TypeError, match=r"[Ss]parse"):
+        BlockScaler(BLOCKS).fit(sp.random(20, 15, density=0.3, format="csr"))
+
+
+@pytest.mark.parametrize("weighting", ["mfa", "total_variance", "sqrt_features"])
+def test_dask_blocks_equal_in_memory(weighting, monkeypatch):
+    da = pytest.importorskip("dask.array")
+    from skscale.preprocessing import _block
+
+    X = _two_blocks(n=400)
+    X[::9, 13] = np.nan
+    lazy = da.from_array(X, chunks=(70, 5))
+    scaler = BlockScaler(BLOCKS, weighting=weighting).fit(lazy)
+    eager = BlockScaler(BLOCKS, weighting=weighting).fit(X)
+    assert_allclose(scaler.block_weights_, eager.block_weights_, rtol=1e-9)
+    out = scaler.transform(lazy)
+    assert isinstance(out, da.Array) and out.chunks == lazy.chunks
+    assert_allclose(out.compute(), eager.transform(X), rtol=1e-9, equal_nan=True)
+    assert_allclose(
+        scaler.inverse_transform(out).compute(), X, rtol=1e-9, equal_nan=True
+    )
+    if weighting == "mfa":  # the power iterations of wide blocks
+        monkeypatch.setattr(_block, "_DENSE_EIGEN_LIMIT", 2)
+        wide = BlockScaler(BLOCKS).fit(lazy)
+        assert_allclose(wide.block_weights_, eager.block_weights_, rtol=1e-6)
+
+
+def test_dask_needs_skscale_scalers():
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(TypeError, match="needs skscale scalers"):
+        BlockScaler(BLOCKS, scaler=StandardScaler()).fit(
+            da.from_array(_two_blocks(), chunks=10)
+        )
