@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.utils import check_array
 
 from skscale.utils._blocks import resolve_blocks
+from skscale.utils._dask import is_dask_collection, require_dask
 from skscale.utils._stats import check_finite
 from skscale.utils.validation import reject_non_numeric_columns
 
@@ -58,6 +59,53 @@ def prepare_pair(X_before, X_after):
     names = feature_names_of(named, before.shape[1])
     n_missing = int(np.isnan(before).sum() + np.isnan(after).sum())
     return centre_columns(before), centre_columns(after), names, n_missing
+
+
+# Rows sampled from a dask input when the diagnostic needs them in memory.
+DASK_SAMPLE_ROWS = 20_000
+
+
+def dask_pair(X_before, X_after):
+    """Validated float64 dask arrays (known chunk sizes) and feature names."""
+    da = require_dask()
+    arrays = []
+    for X, what in ((X_before, "X_before"), (X_after, "X_after")):
+        if hasattr(X, "columns"):
+            reject_non_numeric_columns(X, what)
+            X = X.to_dask_array(lengths=True) if is_dask_collection(X) else X.to_numpy()
+        if not is_dask_collection(X):
+            X = da.from_array(np.asarray(X))
+        if X.ndim != 2:
+            raise ValueError(f"{what} must be 2-D; got shape {X.shape}.")
+        arrays.append(X.astype(np.float64))
+    before, after = arrays
+    if before.shape != after.shape:
+        raise ValueError(
+            f"X_after has shape {after.shape}; expected {before.shape}, the shape "
+            "of X_before (the same samples and features, before and after scaling)."
+        )
+    named = X_before if hasattr(X_before, "columns") else X_after
+    return before, after, feature_names_of(named, before.shape[1])
+
+
+def sample_dask_rows(arrays, max_rows, random_state=0):
+    """Compute a random sample of at most ``max_rows`` rows of dask arrays
+    (the same rows of each); returns the numpy arrays, the row indices and a
+    sentence for the report."""
+    import dask
+
+    n_samples = arrays[0].shape[0]
+    if n_samples <= max_rows:
+        rows = np.arange(n_samples)
+        note = f"all {n_samples:,} rows of the dask input, computed in memory"
+    else:
+        rng = np.random.default_rng(random_state)
+        rows = np.sort(rng.choice(n_samples, size=max_rows, replace=False))
+        note = (
+            f"{max_rows:,} of {n_samples:,} rows sampled at random from the dask input"
+        )
+    computed = dask.compute(*[X[rows] for X in arrays])
+    return list(computed), rows, note
 
 
 def centre_columns(X):

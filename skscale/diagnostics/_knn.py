@@ -9,11 +9,15 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import type_of_target
 
 from skscale.diagnostics._common import (
+    DASK_SAMPLE_ROWS,
     Report,
     block_of_features,
     block_table,
+    dask_pair,
+    is_dask_collection,
     percent,
     prepare_pair,
+    sample_dask_rows,
 )
 from skscale.diagnostics._pca import column_variance
 
@@ -122,11 +126,15 @@ class KNNDistortionReport(Report):
         (among neighbour pairs), and ``block`` with blocks.
     blocks : pandas.DataFrame or None
         The same shares summed per block, with ``n_features``.
+    sampling : str or None
+        For dask input, which rows were read (a random sample of at most
+        20,000, the same rows before and after). None for in-memory input.
     """
 
     _tables = ("metrics", "blocks", "features")
 
-    def __init__(self, metrics, features, blocks, n_missing):
+    def __init__(self, metrics, features, blocks, n_missing, sampling=None):
+        self.sampling = sampling
         self.metrics = metrics
         self.features = features
         self.blocks = blocks
@@ -162,6 +170,8 @@ class KNNDistortionReport(Report):
                 f"Neighbour label purity goes from {m['purity_before']:.2f} to "
                 f"{m['purity_after']:.2f}."
             )
+        if self.sampling is not None:
+            text.append(f"({self.sampling[0].upper()}{self.sampling[1:]}.)")
         return " ".join(text)
 
     def plot(self, *, max_features=15):
@@ -244,6 +254,18 @@ def knn_distortion(
     for name, value in (("n_neighbors", n_neighbors), ("max_samples", max_samples)):
         if not (isinstance(value, Integral) and value >= 1):
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    sampling = None
+    if is_dask_collection(X_before) or is_dask_collection(X_after):
+        # neighbours need the candidate points in memory: a sample of rows
+        lazy_before, lazy_after, lazy_names = dask_pair(X_before, X_after)
+        (sample_before, sample_after), rows, note = sample_dask_rows(
+            [lazy_before, lazy_after], DASK_SAMPLE_ROWS, random_state=0
+        )
+        if y is not None:
+            y = np.asarray(y.compute() if is_dask_collection(y) else y)[rows]
+        X_before = pd.DataFrame(sample_before, columns=lazy_names)
+        X_after = pd.DataFrame(sample_after, columns=lazy_names)
+        sampling = f"neighbours searched among {note}"
     before, after, names, n_missing = prepare_pair(X_before, X_after)
     n_samples, n_features = before.shape
     if n_samples < 2:
@@ -351,4 +373,6 @@ def knn_distortion(
         per_feature = {column: feature_table[column] for column in feature_table}
         feature_table["block"] = block_labels
         blocks_summary = block_table(resolved, per_feature)
-    return KNNDistortionReport(metrics, feature_table, blocks_summary, n_missing)
+    return KNNDistortionReport(
+        metrics, feature_table, blocks_summary, n_missing, sampling
+    )

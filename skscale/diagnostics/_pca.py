@@ -5,11 +5,16 @@ import pandas as pd
 import scipy.linalg
 
 from skscale.diagnostics._common import (
+    DASK_SAMPLE_ROWS,
     Report,
     block_of_features,
     block_table,
+    centre_columns,
+    dask_pair,
+    is_dask_collection,
     percent,
     prepare_pair,
+    sample_dask_rows,
 )
 
 
@@ -31,16 +36,23 @@ def principal_axes(centred, n_components, variance=None):
     method : {"covariance", "gram"}
     """
     n_samples, n_features = centred.shape
-    k = min(n_components, n_samples, n_features)
     if variance is None:
         variance = column_variance(centred)
-    total = float(variance.sum())
     if n_features <= n_samples:
-        method = "covariance"
         matrix = centred.T @ centred / n_samples
-    else:
-        method = "gram"
-        matrix = centred @ centred.T / n_samples
+        return axes_from_matrix(matrix, "covariance", n_components, variance, n_samples)
+    matrix = centred @ centred.T / n_samples
+    return axes_from_matrix(
+        matrix, "gram", n_components, variance, n_samples, centred=centred
+    )
+
+
+def axes_from_matrix(matrix, method, n_components, variance, n_samples, centred=None):
+    """The top eigenpairs of a covariance (p x p) or Gram (n x n, with the
+    centred data to turn its eigenvectors into loadings) matrix."""
+    n_features = variance.shape[0]
+    k = min(n_components, n_samples, n_features)
+    total = float(variance.sum())
     size = matrix.shape[0]
     values, vectors = scipy.linalg.eigh(matrix, subset_by_index=[size - k, size - 1])
     values, vectors = values[::-1], vectors[:, ::-1]
@@ -112,13 +124,25 @@ class PCADominanceReport(Report):
         ``"covariance"`` (p x p) or ``"gram"`` (n x n): how PCA was computed.
     n_missing : int
         Missing values in the two tables, counted as their column's mean.
+    sampling : str or None
+        For dask input, how the data were read: the covariance accumulated
+        over all rows, or a sample of rows. None for in-memory input.
     """
 
     _tables = ("components", "blocks", "features")
 
     def __init__(
-        self, components, features, blocks, n_samples, n_features, method, n_missing
+        self,
+        components,
+        features,
+        blocks,
+        n_samples,
+        n_features,
+        method,
+        n_missing,
+        sampling=None,
     ):
+        self.sampling = sampling
         self.components = components
         self.features = features
         self.blocks = blocks
@@ -152,6 +176,8 @@ class PCADominanceReport(Report):
                 block, share = self._dominant_block(when)
                 sentence += f"; block {block!r} holds {percent(share)} of PC1"
             sentences.append(sentence + ".")
+        if self.sampling is not None:
+            sentences.append(f"({self.sampling[0].upper()}{self.sampling[1:]}.)")
         return " ".join(sentences)
 
     def plot(self, *, max_features=15):
@@ -165,6 +191,49 @@ class PCADominanceReport(Report):
         from skscale.diagnostics._plotting import plot_pca_dominance
 
         return plot_pca_dominance(self, max_features=max_features)
+
+
+# Up to this many features, PCA of a dask input uses the exact covariance,
+# accumulated chunk by chunk; beyond, it works on a sample of rows.
+_DASK_COVARIANCE_LIMIT = 2000
+
+
+def _dask_spaces(X_before, X_after, n_components):
+    """PCA of dask inputs: blockwise covariance when features are few, a
+    sample of rows otherwise. Returns what the in-memory path computes."""
+    import dask
+    import dask.array as da
+
+    before, after, names = dask_pair(X_before, X_after)
+    n_samples, n_features = before.shape
+    n_missing = int(dask.compute(da.isnan(before).sum() + da.isnan(after).sum())[0])
+    if n_features > _DASK_COVARIANCE_LIMIT:
+        (before, after), _, note = sample_dask_rows([before, after], DASK_SAMPLE_ROWS)
+        spaces = {}
+        for when, data in (("before", before), ("after", after)):
+            centred = centre_columns(data)
+            variance = column_variance(centred)
+            spaces[when] = (*principal_axes(centred, n_components, variance), variance)
+        return spaces, names, n_missing, before.shape[0], f"PCA on {note}"
+    covariances = []
+    for X in (before, after):
+        centred = da.nan_to_num(X - da.nanmean(X, axis=0))
+        covariances.append(centred.T @ centred / n_samples)
+    covariances = dask.compute(*covariances)
+    spaces = {}
+    for when, covariance in zip(("before", "after"), covariances, strict=True):
+        variance = np.diag(covariance).copy()
+        spaces[when] = (
+            *axes_from_matrix(
+                covariance, "covariance", n_components, variance, n_samples
+            ),
+            variance,
+        )
+    note = (
+        f"covariance accumulated chunk by chunk over all {n_samples:,} rows of the "
+        "dask input"
+    )
+    return spaces, names, n_missing, n_samples, note
 
 
 def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
@@ -214,17 +283,25 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
         raise ValueError(
             f"n_components must be a positive integer; got {n_components!r}."
         )
-    before, after, names, n_missing = prepare_pair(X_before, X_after)
-    n_samples, n_features = before.shape
+    sampling = None
+    if is_dask_collection(X_before) or is_dask_collection(X_after):
+        spaces, names, n_missing, n_samples, sampling = _dask_spaces(
+            X_before, X_after, n_components
+        )
+    else:
+        before, after, names, n_missing = prepare_pair(X_before, X_after)
+        n_samples = before.shape[0]
+        spaces = {}
+        for when, centred in (("before", before), ("after", after)):
+            variance = column_variance(centred)
+            spaces[when] = (*principal_axes(centred, n_components, variance), variance)
+    n_features = len(names)
     resolved, labels = block_of_features(blocks, X_before, names, n_features)
 
     tables, features = [], {}
     method = None
-    for when, centred in (("before", before), ("after", after)):
-        variance = column_variance(centred)
-        values, total, loadings, method = principal_axes(
-            centred, n_components, variance
-        )
+    for when in ("before", "after"):
+        values, total, loadings, method, variance = spaces[when]
         tables.append(_component_table(values, total, loadings, names, when))
         with np.errstate(invalid="ignore", divide="ignore"):
             features[f"variance_share_{when}"] = variance / variance.sum()
@@ -263,4 +340,5 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
         n_features,
         method,
         n_missing,
+        sampling,
     )

@@ -1,0 +1,62 @@
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_wine
+
+from skscale.diagnostics import _knn, _pca, knn_distortion, pca_dominance
+from skscale.preprocessing import ZScoreScaler
+
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+
+
+@pytest.fixture(scope="module")
+def wine():
+    data = load_wine(as_frame=True)
+    return data.data, ZScoreScaler().fit_transform(data.data), data.target.to_numpy()
+
+
+def test_pca_on_dask_uses_the_blockwise_covariance(wine):
+    X, Z, _ = wine
+    lazy = pca_dominance(
+        dd.from_pandas(X, npartitions=3), da.from_array(Z, chunks=(40, 13))
+    )
+    eager = pca_dominance(X, Z)
+    pd.testing.assert_frame_equal(lazy.components, eager.components, rtol=1e-9)
+    assert list(lazy.features.index) == list(X.columns)
+    assert lazy.sampling.startswith(
+        "covariance accumulated chunk by chunk over all 178"
+    )
+    assert "Covariance accumulated" in lazy.summary()
+    assert eager.sampling is None
+
+
+def test_pca_on_wide_dask_samples_rows(wine, monkeypatch):
+    X, Z, _ = wine
+    monkeypatch.setattr(_pca, "_DASK_COVARIANCE_LIMIT", 5)
+    monkeypatch.setattr(_pca, "DASK_SAMPLE_ROWS", 100)
+    report = pca_dominance(
+        da.from_array(X.to_numpy(), chunks=50), da.from_array(Z, chunks=50)
+    )
+    assert report.sampling == (
+        "PCA on 100 of 178 rows sampled at random from the dask input"
+    )
+    assert report.n_samples == 100
+    assert report.components.loc["PC1", "top_feature_before"] == "x12"  # proline
+
+
+def test_knn_on_dask_samples_rows_and_labels(wine, monkeypatch):
+    X, Z, y = wine
+    lazy = knn_distortion(
+        da.from_array(X.to_numpy(), chunks=60), da.from_array(Z, chunks=60), y=y
+    )
+    eager = knn_distortion(X.to_numpy(), Z, y=y)
+    assert_allclose(lazy.metrics.to_numpy(), eager.metrics.to_numpy())
+    assert "all 178 rows" in lazy.sampling
+    monkeypatch.setattr(_knn, "DASK_SAMPLE_ROWS", 90)
+    sampled = knn_distortion(
+        da.from_array(X.to_numpy(), chunks=60), da.from_array(Z, chunks=60), y=y
+    )
+    assert sampled.metrics["n_samples"] == 90
+    assert "90 of 178 rows sampled" in sampled.summary()
+    assert sampled.metrics["purity_after"] > sampled.metrics["purity_before"]
