@@ -2,7 +2,7 @@
 
     skscale report DATA [--target COL] [--block NAME=REGEX ...]
                         [--scalers zscore,minmax,...] [--estimator knn|logistic|ridge]
-                        [--out report.html]
+                        [--max-rows N] [--out report.html]
     skscale report --example nutrimouse|wine
 
 Errors are one line on stderr and a non-zero exit status, never a traceback.
@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 EXIT_USAGE = 2
@@ -28,33 +29,68 @@ def _progress(message):
     print(f"skscale: {message}", file=sys.stderr, flush=True)
 
 
-def read_table(path):
-    """Read a CSV, TSV or Parquet file into a DataFrame."""
+def _table_format(path):
+    """``"parquet"``, ``"tsv"`` or ``"csv"``, after checking the path exists."""
     path = Path(path)
     if not path.exists():
         raise CommandError(f"no such file: {path}")
     if path.is_dir():
         raise CommandError(f"{path} is a folder; expected a CSV, TSV or Parquet file")
     name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".tsv", ".tab", ".tsv.gz", ".tab.gz")):
+        return "tsv"
+    if name.endswith((".csv", ".txt", ".csv.gz", ".txt.gz")):
+        return "csv"
+    raise CommandError(
+        f"cannot tell the format of {path}: expected a .csv, .tsv or .parquet file"
+    )
+
+
+def _parquet():
     try:
-        if name.endswith((".parquet", ".pq")):
-            try:
-                return pd.read_parquet(path)
-            except ImportError as exc:
-                raise CommandError(
-                    "reading Parquet needs pyarrow: pip install 'skscale[parquet]'"
-                ) from exc
-        if name.endswith((".tsv", ".tab", ".tsv.gz", ".tab.gz")):
-            return pd.read_csv(path, sep="\t")
-        if name.endswith((".csv", ".txt", ".csv.gz", ".txt.gz")):
-            return pd.read_csv(path)
+        import pyarrow.parquet
+    except ImportError as exc:
+        raise CommandError(
+            "reading Parquet needs pyarrow: pip install 'skscale[parquet]'"
+        ) from exc
+    return pyarrow.parquet
+
+
+def read_table(path):
+    """Read a CSV, TSV or Parquet file into a DataFrame."""
+    kind = _table_format(path)
+    try:
+        if kind == "parquet":
+            return _parquet().read_table(path).to_pandas()
+        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",")
     except CommandError:
         raise
     except Exception as exc:
         raise CommandError(f"cannot read {path}: {exc}") from exc
-    raise CommandError(
-        f"cannot tell the format of {path}: expected a .csv, .tsv or .parquet file"
-    )
+
+
+def iter_table_chunks(path, chunksize):
+    """Read a CSV, TSV or Parquet file a chunk of rows at a time; the index of
+    each chunk numbers its rows in the whole file."""
+    kind = _table_format(path)
+    start = 0
+    try:
+        if kind == "parquet":
+            batches = _parquet().ParquetFile(path).iter_batches(batch_size=chunksize)
+            chunks = (batch.to_pandas() for batch in batches)
+        else:
+            sep = "\t" if kind == "tsv" else ","
+            chunks = pd.read_csv(path, sep=sep, chunksize=chunksize)
+        for chunk in chunks:
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+            start += len(chunk)
+            yield chunk
+    except CommandError:
+        raise
+    except Exception as exc:
+        raise CommandError(f"cannot read {path}: {exc}") from exc
 
 
 def _split_columns(table, target):
@@ -152,63 +188,148 @@ def _example(name):
     return wine.data, wine.target, None, description
 
 
-def run_report(args):
-    """Build the comparison and write the HTML report; returns the output path."""
-    from skscale.diagnostics import compare_scalers
+def _candidates(blocks, scalers):
     from skscale.diagnostics._compare import default_scalers
 
-    started = time.perf_counter()
-    notes = []
-    if args.example:
-        if args.data:
-            raise CommandError("give DATA or --example, not both")
-        X, y, blocks, description = _example(args.example)
-        title = args.example
-        if args.block:
-            blocks = _parse_blocks(args.block, list(X.columns))
-    else:
-        if not args.data:
-            raise CommandError("give a DATA file to report on, or --example")
-        _progress(f"reading {args.data}")
-        table = read_table(args.data)
-        X, y, left_out = _split_columns(table, args.target)
-        blocks = _parse_blocks(args.block, list(X.columns))
-        title = Path(args.data).name
-        description = (
-            f"{Path(args.data).name}: {X.shape[0]:,} rows, {X.shape[1]:,} numeric "
-            "columns" + (f"; target {args.target!r}." if args.target else ".")
-        )
-        if left_out:
-            notes.append(
-                f"Left out, not numeric: {', '.join(left_out[:20])}"
-                + (f" and {len(left_out) - 20} more." if len(left_out) > 20 else ".")
-            )
-    if X.shape[0] < 3:
-        raise CommandError(
-            f"the table has {X.shape[0]} usable rows; expected 3 or more"
-        )
-
     candidates = default_scalers(blocks)
-    if args.scalers:
-        wanted = [s.strip() for s in args.scalers.split(",") if s.strip()]
+    if scalers:
+        wanted = [s.strip() for s in scalers.split(",") if s.strip()]
         unknown = [s for s in wanted if s not in candidates]
         if unknown:
             raise CommandError(
                 f"unknown scaler {unknown[0]!r}; choose from {', '.join(candidates)}"
             )
         candidates = {name: candidates[name] for name in wanted}
+    return candidates
+
+
+def _left_out_note(left_out):
+    if not left_out:
+        return []
+    more = f" and {len(left_out) - 20} more." if len(left_out) > 20 else "."
+    return [f"Left out, not numeric: {', '.join(left_out[:20])}{more}"]
+
+
+def _load(args):
+    """The table in memory: X, y, blocks, candidates, description, notes."""
+    if args.example:
+        X, y, blocks, description = _example(args.example)
+        if args.block:
+            blocks = _parse_blocks(args.block, list(X.columns))
+        return X, y, blocks, _candidates(blocks, args.scalers), description, []
+    _progress(f"reading {args.data}")
+    X, y, left_out = _split_columns(read_table(args.data), args.target)
+    blocks = _parse_blocks(args.block, list(X.columns))
+    description = (
+        f"{Path(args.data).name}: {X.shape[0]:,} rows, {X.shape[1]:,} numeric "
+        "columns" + (f"; target {args.target!r}." if args.target else ".")
+    )
+    return (
+        X,
+        y,
+        blocks,
+        _candidates(blocks, args.scalers),
+        description,
+        (_left_out_note(left_out)),
+    )
+
+
+def _stream(args, chunksize=100_000):
+    """One chunked pass over a file too large for memory.
+
+    The candidates that can (``partial_fit``) learn their statistics from every
+    row; a uniform random sample of ``--max-rows`` rows is kept for the
+    diagnostics, the cross-validation, and the candidates that cannot stream.
+    """
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(0)
+    columns = sample = keys = None
+    n_rows = 0
+    for chunk in iter_table_chunks(args.data, chunksize):
+        if columns is None:
+            first, _, left_out = _split_columns(chunk, args.target)
+            columns = list(first.columns)
+            blocks = _parse_blocks(args.block, columns)
+            candidates = _candidates(blocks, args.scalers)
+            streaming = {
+                name: clone(scaler)
+                for name, scaler in candidates.items()
+                if hasattr(scaler, "partial_fit")
+                and getattr(scaler, "quantile_range", None) is None
+            }
+        try:
+            values = chunk[columns].astype("float64")
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CommandError(
+                f"rows {chunk.index[0]:,} to {chunk.index[-1]:,}: {exc}"
+            ) from exc
+        for scaler in streaming.values():
+            scaler.partial_fit(values)
+        chunk_keys = rng.random(len(chunk))
+        sample = chunk if sample is None else pd.concat([sample, chunk])
+        keys = chunk_keys if keys is None else np.concatenate([keys, chunk_keys])
+        if len(sample) > args.max_rows:
+            keep = np.sort(np.argpartition(keys, args.max_rows)[: args.max_rows])
+            sample, keys = sample.iloc[keep], keys[keep]
+        n_rows += len(chunk)
+        _progress(f"read {n_rows:,} rows")
+    if columns is None:
+        raise CommandError(f"{args.data} has no rows")
+    X, y, _ = _split_columns(sample, args.target)
+    fitted = {
+        name: streaming.get(name) or clone(scaler).fit(X)
+        for name, scaler in candidates.items()
+    }
+    notes = _left_out_note(left_out)
+    notes.append(
+        f"Scaler statistics of {', '.join(streaming) or 'no candidate'} come from "
+        f"one chunked pass over all {n_rows:,} rows; the diagnostics and the "
+        f"cross-validation use {len(sample):,} rows sampled at random."
+    )
+    fitted_on_sample = [name for name in candidates if name not in streaming]
+    if fitted_on_sample:
+        names = ", ".join(fitted_on_sample)
+        notes.append(f"Fitted on the sampled rows (no partial_fit): {names}.")
+    description = (
+        f"{Path(args.data).name}: {n_rows:,} rows ({len(sample):,} sampled for the "
+        f"diagnostics), {len(columns):,} numeric columns"
+        + (f"; target {args.target!r}." if args.target else ".")
+    )
+    return X, y, blocks, fitted, description, notes
+
+
+def run_report(args):
+    """Build the comparison and write the HTML report; returns the output path."""
+    from skscale.diagnostics import compare_scalers
+
+    started = time.perf_counter()
+    if args.example and args.data:
+        raise CommandError("give DATA or --example, not both")
+    if not (args.example or args.data):
+        raise CommandError("give a DATA file to report on, or --example")
+    if args.max_rows is not None and args.max_rows < 3:
+        raise CommandError(f"--max-rows {args.max_rows}: expected 3 or more")
+    streaming = args.max_rows is not None and not args.example
+    X, y, blocks, candidates, description, notes = (
+        _stream(args) if streaming else _load(args)
+    )
+    if X.shape[0] < 3:
+        raise CommandError(
+            f"the table has {X.shape[0]} usable rows; expected 3 or more"
+        )
     estimator_name = args.estimator or ("knn" if y is not None else None)
     if estimator_name and y is None:
         raise CommandError("--estimator needs --target: cross-validation needs y")
     estimator = _make_estimator(estimator_name, y) if y is not None else None
-    if estimator is not None:
-        notes.append(
-            f"Cross-validated estimator: {type(estimator).__name__}, 5 folds, the "
-            "scaler fitted inside each fold."
-        )
     n_folds = 5
     if y is not None and _is_classification(y):
         n_folds = max(2, min(5, int(y.value_counts().min())))
+    if estimator is not None:
+        notes.append(
+            f"Cross-validated estimator: {type(estimator).__name__}, {n_folds} folds, "
+            "the scaler fitted inside each fold."
+        )
     comparison = compare_scalers(
         X,
         y,
@@ -218,7 +339,9 @@ def run_report(args):
         cv=n_folds,
         random_state=0,
         progress=_progress,
+        prefit=streaming,
     )
+    title = args.example or Path(args.data).name
     comparison.context.update(title=title, description=description, notes=notes)
     _progress("drawing the pictures and writing the report")
     out = Path(args.out)
@@ -259,6 +382,13 @@ def _parser():
         "--estimator",
         choices=["knn", "logistic", "ridge"],
         help="cross-validate this estimator after each scaler",
+    )
+    report.add_argument(
+        "--max-rows",
+        type=int,
+        metavar="N",
+        help="for a table larger than memory: read it in chunks, learn the scalers' "
+        "statistics from every row, run the diagnostics on N rows sampled at random",
     )
     report.add_argument("--out", default="report.html", help="output HTML file")
     return parser

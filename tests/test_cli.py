@@ -182,3 +182,66 @@ def test_python_dash_m_runs_the_command(tmp_path):
     )
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_max_rows_streams_statistics_and_samples_diagnostics(
+    table, tmp_path, capsys, suffix
+):
+    from skscale import cli
+
+    big = pd.concat([table] * 5, ignore_index=True)  # 300 rows
+    big["gene_1"] += np.arange(len(big))  # a trend: a sample has a different mean
+    data = tmp_path / f"big{suffix}"
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+        big.to_parquet(data)
+    else:
+        big.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    chunks = list(cli.iter_table_chunks(data, 70))
+    assert [len(c) for c in chunks] == [70, 70, 70, 70, 20]
+    assert chunks[-1].index[0] == 280
+    args = cli._parser().parse_args(
+        [
+            "report",
+            str(data),
+            "--target",
+            "label",
+            "--max-rows",
+            "50",
+            "--out",
+            str(out),
+        ]
+    )
+    X, y, _, fitted, _, notes = cli._stream(args, chunksize=70)
+    assert len(X) == 50 and len(y) == 50
+    numeric = big.drop(columns=["label", "site"])
+    # streamed statistics are those of the whole file, not of the sample
+    np.testing.assert_allclose(fitted["zscore"].mean_, numeric.mean(), rtol=1e-12)
+    np.testing.assert_allclose(fitted["minmax"].data_max_, numeric.max())
+    assert "one chunked pass over all 300 rows" in notes[-2]
+    assert "robust" in notes[-1]
+    code, _, stderr = _run(
+        [
+            "report",
+            str(data),
+            "--target",
+            "label",
+            "--max-rows",
+            "50",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0 and "read 300 rows" in stderr
+    page = out.read_text(encoding="utf-8")
+    assert "300 rows (50 sampled for the diagnostics)" in page
+
+
+def test_max_rows_must_be_sensible(table, tmp_path, capsys):
+    data = tmp_path / "t.csv"
+    table.to_csv(data, index=False)
+    code, _, stderr = _run(["report", str(data), "--max-rows", "1"], capsys)
+    assert code == 2 and "expected 3 or more" in stderr

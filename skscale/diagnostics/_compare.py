@@ -257,6 +257,7 @@ def compare_scalers(
     n_neighbors=10,
     random_state=None,
     progress=None,
+    prefit=False,
 ):
     """Compare candidate scalers on one table, and recommend one.
 
@@ -292,6 +293,10 @@ def compare_scalers(
     progress : callable, default=None
         Called with a short message before each candidate (the ``skscale``
         command prints them).
+    prefit : bool, default=False
+        The candidates are already fitted (for example by ``partial_fit`` over
+        a file too large for memory, ``X`` being a sample of it): they only
+        transform ``X``. Cross-validation still fits fresh clones in each fold.
 
     Returns
     -------
@@ -328,7 +333,8 @@ def compare_scalers(
     for name, scaler in scalers.items():
         if progress is not None:
             progress(f"scaling with {name!r}")
-        scaled = np.asarray(clone(scaler).fit_transform(X), dtype=np.float64)
+        fitted = scaler if prefit else clone(scaler).fit(X)
+        scaled = np.asarray(fitted.transform(X), dtype=np.float64)
         pca = pca_dominance(X, scaled, blocks=blocks, n_components=2)
         knn = knn_distortion(
             X,
