@@ -203,6 +203,45 @@ def near_constant(spread, magnitude, dtype, n_ulps):
         return ~(spread > tolerance)
 
 
+def stats_vectors(**named):
+    """Validate per-feature statistics given to ``from_stats``: 1-D, one
+    length, finite. Returns them as float64 arrays, in the order given."""
+    arrays = {
+        name: np.asarray(value, dtype=np.float64) for name, value in named.items()
+    }
+    shapes = {array.shape for array in arrays.values()}
+    first = next(iter(arrays.values()))
+    if first.ndim != 1 or len(shapes) != 1:
+        described = ", ".join(f"{name} {array.shape}" for name, array in arrays.items())
+        raise ValueError(
+            f"{' and '.join(arrays)} must be 1-D of the same length; got {described}."
+        )
+    for name, array in arrays.items():
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} must be finite.")
+    return list(arrays.values())
+
+
+def set_input_features(scaler, n_features, feature_names):
+    """Record ``n_features_in_`` (and ``feature_names_in_``) for ``from_stats``."""
+    scaler.n_features_in_ = n_features
+    if feature_names is not None:
+        names = np.asarray(feature_names, dtype=object)
+        if names.shape != (n_features,):
+            raise ValueError(
+                f"feature_names has {names.size} entries; expected {n_features}."
+            )
+        scaler.feature_names_in_ = names
+
+
+def ordered_range(data_min, data_max):
+    """Validated ``data_min`` and ``data_max`` for ``from_stats``."""
+    low, high = stats_vectors(data_min=data_min, data_max=data_max)
+    if (low > high).any():
+        raise ValueError("data_min must not exceed data_max.")
+    return low, high
+
+
 class _MomentScaler(_AffineScaler):
     """Template for scalers whose statistics are per-feature moments.
 
@@ -268,16 +307,10 @@ class _MomentScaler(_AffineScaler):
         """
         scaler = cls(**params)
         scaler._validate_params()
-        mean = np.asarray(mean, dtype=np.float64)
-        var = np.asarray(var, dtype=np.float64)
-        if mean.ndim != 1 or var.shape != mean.shape:
-            raise ValueError(
-                f"mean and var must be 1-D of the same length; got shapes "
-                f"{mean.shape} and {var.shape}."
-            )
+        mean, var = stats_vectors(mean=mean, var=var)
+        if (var < 0).any():
+            raise ValueError("var must be >= 0.")
         count = np.broadcast_to(np.asarray(n_samples, dtype=np.float64), mean.shape)
-        if not (np.isfinite(mean).all() and np.isfinite(var).all()) or (var < 0).any():
-            raise ValueError("mean and var must be finite, and var >= 0.")
         if (count <= var_ddof).any() or (count <= 0).any():
             raise ValueError(
                 f"n_samples must exceed var_ddof={var_ddof} for every feature."
@@ -291,24 +324,9 @@ class _MomentScaler(_AffineScaler):
                 raise ValueError(
                     f"{cls.__name__}.from_stats needs data_min and data_max."
                 )
-            low = np.asarray(data_min, dtype=np.float64)
-            high = np.asarray(data_max, dtype=np.float64)
-            if (
-                low.shape != mean.shape
-                or high.shape != mean.shape
-                or (low > high).any()
-            ):
-                raise ValueError(
-                    "data_min and data_max must match mean's shape, with min <= max."
-                )
-        scaler.n_features_in_ = mean.shape[0]
-        if feature_names is not None:
-            names = np.asarray(feature_names, dtype=object)
-            if names.shape != mean.shape:
-                raise ValueError(
-                    f"feature_names has {names.size} entries; expected {mean.size}."
-                )
-            scaler.feature_names_in_ = names
+            low, high = ordered_range(data_min, data_max)
+            stats_vectors(mean=mean, data_min=low)  # one length for all
+        set_input_features(scaler, mean.shape[0], feature_names)
         scaler._store(moments, low, high, np.float64)
         return scaler
 

@@ -4,7 +4,12 @@ import warnings
 
 import numpy as np
 
-from skscale.preprocessing._base import _AffineScaler, near_constant
+from skscale.preprocessing._base import (
+    _AffineScaler,
+    near_constant,
+    ordered_range,
+    set_input_features,
+)
 from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
 from skscale.utils._sklearn_compat import _fit_context
 from skscale.utils._stats import dense_min_max, row_blocks
@@ -281,21 +286,8 @@ class MinMaxScaler(_AffineScaler):
         scaler = cls(**params)
         scaler._validate_params()
         scaler._check_params()
-        low = np.asarray(data_min, dtype=np.float64)
-        high = np.asarray(data_max, dtype=np.float64)
-        if low.ndim != 1 or high.shape != low.shape:
-            raise ValueError(
-                f"data_min and data_max must be 1-D of the same length; got shapes "
-                f"{low.shape} and {high.shape}."
-            )
-        if (
-            not (np.isfinite(low).all() and np.isfinite(high).all())
-            or (low > high).any()
-        ):
-            raise ValueError("data_min and data_max must be finite, with min <= max.")
-        scaler.n_features_in_ = low.shape[0]
-        if feature_names is not None:
-            scaler.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        low, high = ordered_range(data_min, data_max)
+        set_input_features(scaler, low.shape[0], feature_names)
         scaler.n_samples_seen_ = int(n_samples)
         scaler._set_scaling(low, high, np.float64)
         return scaler

@@ -87,8 +87,8 @@ def test_range_and_minmax_from_stats(X):
     "kwargs, message",
     [
         ({"mean": [1.0, 2.0], "var": [1.0]}, "same length"),
-        ({"mean": [1.0], "var": [-1.0]}, "var >= 0"),
-        ({"mean": [np.nan], "var": [1.0]}, "finite"),
+        ({"mean": [1.0], "var": [-1.0]}, "var must be >= 0"),
+        ({"mean": [np.nan], "var": [1.0]}, "mean must be finite"),
         (
             {"mean": [1.0], "var": [1.0], "n_samples": 1, "var_ddof": 1},
             "exceed var_ddof",
@@ -105,8 +105,12 @@ def test_from_stats_refuses_bad_statistics(kwargs, message):
 def test_from_stats_validates_parameters():
     with pytest.raises(ValueError, match="ddof"):
         ZScoreScaler.from_stats(10, [0.0], [1.0], ddof=-1)
-    with pytest.raises(ValueError, match="min <= max"):
+    with pytest.raises(ValueError, match="data_min must not exceed data_max"):
         MinMaxScaler.from_stats([2.0], [1.0])
+    with pytest.raises(ValueError, match="same length"):
+        RangeScaler.from_stats(
+            5, [0.0, 1.0], [1.0, 1.0], data_min=[0.0], data_max=[1.0]
+        )
 
 
 def test_max_value_clips_dense_sparse_and_dask(X):
