@@ -233,12 +233,76 @@ def _check_sparse_finite(X, feature_names, what="X"):
         raise infinite_error(columns, feature_names, what)
 
 
-def sparse_moments(X, sample_weight=None, *, init=None, feature_names=None):
+def _sparse_column_sums(X, *, squared):
+    """Per-column sums of the stored values (or their squares) of a CSR or CSC
+    matrix, in float64, by scipy's compiled sparse products a slice of about a
+    million stored values at a time (no full-size temporary)."""
+    n_samples, n_features = X.shape
+    major = X.indptr
+    n_major = len(major) - 1
+    sums = np.zeros(n_features)
+    start = 0
+    while start < n_major:
+        # the next run of rows (CSR) or columns (CSC) holding ~16 blocks of values
+        stop = int(np.searchsorted(major, major[start] + _BLOCK_ELEMENTS * 16, "right"))
+        stop = min(max(stop - 1, start + 1), n_major)
+        lo, hi = major[start], major[stop]
+        values = X.data[lo:hi].astype(np.float64)
+        if squared:
+            np.multiply(values, values, out=values)
+        part_indptr = major[start : stop + 1] - lo
+        if X.format == "csr":
+            part = sp.csr_matrix(
+                (values, X.indices[lo:hi], part_indptr),
+                shape=(stop - start, n_features),
+            )
+            sums += part.T @ np.ones(stop - start)
+        else:
+            part = sp.csc_matrix(
+                (values, X.indices[lo:hi], part_indptr), shape=(n_samples, stop - start)
+            )
+            sums[start:stop] = part.T @ np.ones(n_samples)
+        start = stop
+    return sums
+
+
+def _sparse_moments_unweighted(X):
+    """The common case in two passes: sums and sums of squares per column.
+
+    Returns None when a column sum is not finite (NaN or inf: the exact slow
+    path decides), and recomputes exactly the columns where
+    ``sum(x**2) - n * mean**2`` would cancel.
+    """
+    n_samples, n_features = X.shape
+    total = _sparse_column_sums(X, squared=False)
+    squares = _sparse_column_sums(X, squared=True)
+    if not (np.isfinite(total).all() and np.isfinite(squares).all()):
+        return None
+    mean = total / n_samples
+    offset = n_samples * mean * mean
+    m2 = np.maximum(squares - offset, 0.0)
+    unsafe = np.flatnonzero(offset > 0.5 * squares)
+    if unsafe.size:
+        exact = sparse_moments(sp.csc_matrix(X[:, unsafe]), None, exact=True)
+        m2[unsafe] = exact.m2
+    count = np.full(n_features, float(n_samples))
+    return Moments(count, np.zeros(n_features), mean, m2)
+
+
+def sparse_moments(
+    X, sample_weight=None, *, init=None, feature_names=None, exact=False
+):
     """Per-feature count, mean and M2 of a CSR or CSC matrix, NaN skipped.
 
     Implicit zeros count as values. M2 is the sum over stored values of
     ``w * (x - mean)**2`` plus ``mean**2`` times the weight of the implicit zeros.
+    Without weights, NaN or inf, a faster path sums values and their squares
+    (``exact=True`` skips it).
     """
+    if sample_weight is None and not exact:
+        moments = _sparse_moments_unweighted(X)
+        if moments is not None:
+            return moments if init is None else init.merge(moments)
     n_samples, n_features = X.shape
     _check_sparse_finite(X, feature_names)
     all_columns = _stored_columns(X)
