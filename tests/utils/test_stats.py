@@ -166,3 +166,22 @@ def test_affine_map_overflowing_sum_is_not_mistaken_for_inf(small_blocks):
     X = np.full((8, 2), 1e308)
     out = affine_map(X, np.zeros(2), np.full(2, 10.0), out=np.empty_like(X))
     assert_allclose(out, 1e307)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fast_sparse_moments_equal_the_exact_path(fmt, dtype, monkeypatch):
+    monkeypatch.setattr(_stats, "_BLOCK_ELEMENTS", 8)  # many slices
+    rng = np.random.default_rng(5)
+    X = sp.random(300, 7, density=0.4, format="csc", random_state=5) * 10
+    X = X.tolil()
+    X[:, 3] = 1e6 + rng.normal(size=(300, 1))  # dense, large offset: would cancel
+    X[:, 6] = 0.0  # an empty column
+    X = X.asformat(fmt).astype(dtype)
+    fast = sparse_moments(X)
+    exact = sparse_moments(X, exact=True)
+    reference = dense_moments(X.toarray())
+    for moments in (fast, exact):
+        assert_allclose(moments.mean, reference.mean, rtol=1e-13)
+        assert_allclose(moments.m2, reference.m2, rtol=1e-9, atol=1e-12)
+    assert fast.m2[6] == 0.0 and fast.mean[6] == 0.0
