@@ -58,7 +58,23 @@ def prepare_pair(X_before, X_after):
     named = X_before if hasattr(X_before, "columns") else X_after
     names = feature_names_of(named, before.shape[1])
     n_missing = int(np.isnan(before).sum() + np.isnan(after).sum())
-    return centre_columns(before), centre_columns(after), names, n_missing
+    return (
+        _moderate(centre_columns(before)),
+        _moderate(centre_columns(after)),
+        names,
+        n_missing,
+    )
+
+
+def _moderate(centred):
+    """Divide data near 1e300 (or 1e-300) by a power of two near their size,
+    so that products and squares stay finite. Every figure the diagnostics
+    report is a ratio, which this exact rescaling leaves unchanged."""
+    largest = float(np.max(np.abs(centred))) if centred.size else 0.0
+    if largest == 0.0 or 1e-100 < largest < 1e100:
+        return centred
+    centred /= np.exp2(np.round(np.log2(largest)))
+    return centred
 
 
 # Rows sampled from a dask input when the diagnostic needs them in memory.

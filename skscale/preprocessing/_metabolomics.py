@@ -116,7 +116,7 @@ class ParetoScaler(_CenteredMomentScaler):
 
     def _statistics(self, moments, low, high, dtype):
         mean, var = moments.mean, moments.variance(self.ddof)
-        std = np.sqrt(var)
+        std = moments.std(self.ddof)
         constant = near_constant(std, mean, dtype, _STD_ULPS)
         return {
             "mean_": mean,
@@ -197,11 +197,12 @@ class VastScaler(_CenteredMomentScaler):
 
     def _statistics(self, moments, low, high, dtype):
         mean, var = moments.mean, moments.variance(self.ddof)
-        std = np.sqrt(var)
+        std = moments.std(self.ddof)
         constant = near_constant(std, mean, dtype, _STD_ULPS)
         zero = self._zero_mean(mean, std, constant)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(constant, 1.0, np.where(zero, std, var / mean))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # var / mean, written so that it does not overflow before dividing
+            scale = np.where(constant, 1.0, np.where(zero, std, std * (std / mean)))
         return {"mean_": mean, "var_": var, "scale_": scale}
 
 
@@ -267,7 +268,7 @@ class LevelScaler(_CenteredMomentScaler):
 
     def _statistics(self, moments, low, high, dtype):
         mean = moments.mean
-        std = np.sqrt(moments.variance(0))
+        std = moments.std(0)
         constant = near_constant(std, mean, dtype, _STD_ULPS)
         zero = self._zero_mean(mean, std, constant)
         scale = np.where(constant, 1.0, np.where(zero, std, mean))

@@ -56,7 +56,8 @@ class ZScoreScaler(_MomentScaler):
         ``with_mean`` and ``with_std`` are False.
     var_ : ndarray of shape (n_features,) or None
         Per-feature variance with divisor ``n - ddof``; None when
-        ``with_std=False``.
+        ``with_std=False``. inf where the variance is beyond float64 (a spread
+        beyond about 1e154); ``scale_`` is exact all the same.
     scale_ : ndarray of shape (n_features,) or None
         Per-feature divisor: ``sqrt(var_)``, or 1 for constant and all-NaN
         features; None when ``with_std=False``.
@@ -149,7 +150,7 @@ class ZScoreScaler(_MomentScaler):
                 "scale_": None,
             }
         var = moments.variance(self.ddof)
-        std = np.sqrt(var)
+        std = moments.std(self.ddof)
         constant = near_constant(std, mean, dtype, _STD_ULPS)
         return {"mean_": mean, "var_": var, "scale_": np.where(constant, 1.0, std)}
 

@@ -63,12 +63,23 @@ class Moments:
     ``count`` is the number (or total weight) of non-missing values. Features
     with a zero count have ``dmean`` 0 and M2 0, so that merging is plain
     arithmetic; the estimators report NaN for them.
+
+    ``dmean`` and ``m2`` are held in a per-feature ``unit``, a power of two
+    (1 for ordinary data): the deviations of data near 1e300 or 1e-300 are
+    divided by it, so that their squares neither overflow nor underflow, and
+    the standard deviation stays exact even where the variance itself is
+    beyond float64.
     """
 
     count: np.ndarray
     shift: np.ndarray
     dmean: np.ndarray
     m2: np.ndarray
+    unit: np.ndarray = None
+
+    def __post_init__(self):
+        if self.unit is None:
+            object.__setattr__(self, "unit", np.ones_like(self.count))
 
     @classmethod
     def empty(cls, n_features):
@@ -78,35 +89,110 @@ class Moments:
     @property
     def mean(self):
         """The mean, NaN for features with no value."""
-        return np.where(self.count > 0, self.shift + self.dmean, np.nan)
+        return np.where(self.count > 0, self.shift + self.dmean * self.unit, np.nan)
 
     def merge(self, other):
         """Combine the moments of two disjoint sets of rows (Chan et al. 1979).
 
-        With both means taken against one shift, ``delta = mean_b - mean_a``,
-        ``mean = mean_a + delta * n_b / n`` and
+        With both means taken against one shift (and one unit),
+        ``delta = mean_b - mean_a``, ``mean = mean_a + delta * n_b / n`` and
         ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``.
         """
         fresh = self.count == 0
         shift = np.where(fresh, other.shift, self.shift)
-        other_dmean = (other.shift - shift) + other.dmean
+        unit = np.where(fresh, other.unit, np.maximum(self.unit, other.unit))
+        # powers of two: rescaling to the common unit is exact
+        own = np.where(fresh, 1.0, self.unit / unit)  # nothing to rescale if fresh
+        theirs = other.unit / unit
+        with np.errstate(over="ignore", invalid="ignore"):
+            other_dmean = (other.shift - shift) / unit + other.dmean * theirs
+        self_dmean = self.dmean * own
         count = self.count + other.count
         frac = np.divide(other.count, count, out=np.zeros_like(count), where=count > 0)
-        delta = np.where(other.count > 0, other_dmean - self.dmean, 0.0)
-        dmean = self.dmean + delta * frac
-        m2 = self.m2 + other.m2 + delta * delta * self.count * frac
-        return Moments(count, shift, dmean, m2)
+        delta = np.where(other.count > 0, other_dmean - self_dmean, 0.0)
+        dmean = self_dmean + delta * frac
+        m2 = self.m2 * own * own + other.m2 * theirs * theirs
+        m2 = m2 + delta * delta * self.count * frac
+        return Moments(count, shift, dmean, m2, unit)
+
+    @property
+    def sum_of_squares(self):
+        """M2 in the data's units (inf if beyond float64)."""
+        with np.errstate(over="ignore"):
+            return self.m2 * self.unit * self.unit
+
+    def _in_units(self, ddof):
+        dof = self.count - ddof
+        return np.divide(self.m2, dof, out=np.zeros_like(dof), where=dof > 0)
 
     def variance(self, ddof=0):
         """``M2 / (count - ddof)``; NaN where ``count == 0``, 0 where ``count <= ddof``.
 
         Where no more than ``ddof`` values were seen the spread cannot be
-        estimated; such features are reported as constant (variance 0).
+        estimated; such features are reported as constant (variance 0). A
+        variance beyond float64 (data spread near 1e300) is inf; ``std`` is
+        still exact.
         """
-        dof = self.count - ddof
-        var = np.divide(self.m2, dof, out=np.zeros_like(dof), where=dof > 0)
+        with np.errstate(over="ignore"):
+            var = self._in_units(ddof) * self.unit * self.unit
         var[self.count == 0] = np.nan
         return var
+
+    def std(self, ddof=0):
+        """The standard deviation, exact even where the variance overflows."""
+        std = np.sqrt(self._in_units(ddof)) * self.unit
+        std[self.count == 0] = np.nan
+        return std
+
+
+# Mean squared deviations outside this range are rescued with a unit.
+_SQUARES_TOO_SMALL = 1e-280
+_UNIT_TRIGGER = 1e-140
+
+
+def _unit_moments(block, weights, shift):
+    """Exact moments of a few columns whose squared deviations would overflow
+    or underflow: deviations are divided by a power of two near their size."""
+    deviations = np.subtract(block, shift, dtype=np.float64)
+    missing = np.isnan(deviations)
+    deviations[missing] = 0.0
+    largest = np.abs(deviations).max(axis=0)
+    unit = np.ones_like(largest)
+    usable = (largest > 0) & np.isfinite(largest)
+    unit[usable] = np.exp2(np.round(np.log2(largest[usable])))
+    deviations /= unit
+    present = (~missing).astype(np.float64)
+    count = _weighted_sum(present, weights)
+    total = _weighted_sum(deviations, weights)
+    centre = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    deviations -= centre
+    deviations[missing] = 0.0
+    np.multiply(deviations, deviations, out=deviations)
+    m2 = _weighted_sum(deviations, weights)
+    return Moments(count, np.asarray(shift, dtype=np.float64), centre, m2, unit)
+
+
+def _rescue_extremes(block, weights, shift, moments, squares):
+    """Redo, with units, the columns whose squared deviations overflowed or
+    may have underflowed; constant columns (all deviations 0) are left alone."""
+    n = moments.count
+    with np.errstate(invalid="ignore", over="ignore"):
+        suspect = ~np.isfinite(squares) | ~np.isfinite(moments.m2)
+        suspect |= squares < _SQUARES_TOO_SMALL * np.maximum(n, 1)
+    suspect = np.flatnonzero(suspect)
+    if suspect.size:
+        sub = block[:, suspect]
+        varying = ((sub != shift[suspect]) & ~np.isnan(sub)).any(axis=0)
+        suspect = suspect[varying]
+    if not suspect.size:
+        return moments
+    fixed = _unit_moments(block[:, suspect], weights, shift[suspect])
+    fields = {}
+    for name in ("count", "shift", "dmean", "m2", "unit"):
+        values = getattr(moments, name).copy()
+        values[suspect] = getattr(fixed, name)
+        fields[name] = values
+    return Moments(**fields)
 
 
 def _first_finite(block, columns, weights=None):
@@ -125,7 +211,7 @@ def _first_finite(block, columns, weights=None):
 def _shift_for(block, running, weights):
     """Reference values to subtract before summing a block: the running mean,
     or, for features with nothing seen yet, the block's first counted value."""
-    shift = running.shift + running.dmean
+    shift = running.shift + running.dmean * running.unit
     fresh = np.flatnonzero(running.count == 0)
     if fresh.size:
         shift[fresh] = _first_finite(block, fresh, weights)
@@ -156,18 +242,21 @@ def _block_moments(block, weights, shift, feature_names):
     # most half of sum(d**2) (the subtraction then loses at most one bit);
     # the shift is the running mean, so this holds except where the data
     # drift far within one block. Those columns are summed again exactly.
-    np.multiply(deviations, deviations, out=deviations)
-    squares = _weighted_sum(deviations, weights)
-    offset = n * centre * centre
-    m2 = squares - offset
-    unsafe = np.flatnonzero(offset > 0.5 * squares)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        np.multiply(deviations, deviations, out=deviations)
+        squares = _weighted_sum(deviations, weights)
+        offset = n * centre * centre
+        m2 = squares - offset
+        unsafe = np.flatnonzero(offset > 0.5 * squares)
     if unsafe.size:
         exact = np.subtract(
             block[:, unsafe], shift[unsafe] + centre[unsafe], dtype=np.float64
         )
-        np.multiply(exact, exact, out=exact)
+        with np.errstate(over="ignore", under="ignore"):
+            np.multiply(exact, exact, out=exact)
         m2[unsafe] = _weighted_sum(exact, weights)
-    return Moments(np.full(block.shape[1], n), shift, centre, m2)
+    moments = Moments(np.full(block.shape[1], n), shift, centre, m2)
+    return _rescue_extremes(block, weights, shift, moments, squares)
 
 
 def _block_moments_missing(block, deviations, weights, shift, feature_names):
@@ -181,8 +270,11 @@ def _block_moments_missing(block, deviations, weights, shift, feature_names):
     centre = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     deviations -= centre
     deviations[missing] = 0.0
-    np.multiply(deviations, deviations, out=deviations)
-    return Moments(count, shift, centre, _weighted_sum(deviations, weights))
+    with np.errstate(over="ignore", under="ignore"):
+        np.multiply(deviations, deviations, out=deviations)
+    m2 = _weighted_sum(deviations, weights)
+    moments = Moments(count, shift, centre, m2)
+    return _rescue_extremes(block, weights, shift, moments, m2)
 
 
 def dense_moments(X, sample_weight=None, *, init=None, feature_names=None):

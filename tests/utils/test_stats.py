@@ -62,7 +62,7 @@ def test_dense_moments_match_exact_sums(small_blocks, weighted, nan_fraction):
     error = np.abs(moments.mean[has] - mean[has])
     assert (error <= 1e-15 * np.maximum(np.abs(mean[has]), spread)).all()
     assert np.isnan(moments.mean[~has]).all()
-    assert_allclose(moments.m2, m2, rtol=1e-10, atol=1e-12)
+    assert_allclose(moments.sum_of_squares, m2, rtol=1e-10, atol=1e-12)
 
 
 def test_dense_moments_float32_accumulate_in_float64(small_blocks):
@@ -72,7 +72,7 @@ def test_dense_moments_float32_accumulate_in_float64(small_blocks):
     _, mean, m2 = _reference(X.astype(np.float64))
     assert moments.mean.dtype == np.float64
     assert_allclose(moments.mean, mean, rtol=1e-13)
-    assert_allclose(moments.m2, m2, rtol=1e-12)
+    assert_allclose(moments.sum_of_squares, m2, rtol=1e-12)
 
 
 def test_drift_within_a_block_stays_exact():
@@ -81,7 +81,7 @@ def test_drift_within_a_block_stays_exact():
     x = np.linspace(0, 1e6, 10_000)[:, None] + 1e9
     moments = dense_moments(x)
     _, mean, m2 = _reference(x)
-    assert_allclose(moments.m2, m2, rtol=1e-12)
+    assert_allclose(moments.sum_of_squares, m2, rtol=1e-12)
     assert_allclose(moments.mean, mean, rtol=1e-16)
 
 
@@ -94,7 +94,7 @@ def test_merge_is_associative_and_matches_one_pass(small_blocks):
     whole = dense_moments(X)
     for merged in (left, right):
         assert_allclose(merged.mean, whole.mean, rtol=1e-15)
-        assert_allclose(merged.m2, whole.m2, rtol=1e-11)
+        assert_allclose(merged.sum_of_squares, whole.sum_of_squares, rtol=1e-11)
 
 
 def test_merge_with_empty_moments_is_identity():
@@ -102,7 +102,7 @@ def test_merge_with_empty_moments_is_identity():
     for merged in (Moments.empty(2).merge(moments), moments.merge(Moments.empty(2))):
         assert_array_equal(merged.count, moments.count)
         assert_array_equal(merged.mean, moments.mean)
-        assert_array_equal(merged.m2, moments.m2)
+        assert_array_equal(merged.sum_of_squares, moments.sum_of_squares)
 
 
 def test_variance_with_ddof():
@@ -123,7 +123,9 @@ def test_sparse_moments_match_dense(fmt):
         dense = dense_moments(X.toarray(), w)
         assert_allclose(sparse.count, dense.count)
         assert_allclose(sparse.mean, dense.mean, rtol=1e-13)
-        assert_allclose(sparse.m2, dense.m2, rtol=1e-12, atol=1e-12)
+        assert_allclose(
+            sparse.sum_of_squares, dense.sum_of_squares, rtol=1e-12, atol=1e-12
+        )
 
 
 def test_dense_min_max_skip_nan_and_name_inf(small_blocks):
@@ -183,5 +185,22 @@ def test_fast_sparse_moments_equal_the_exact_path(fmt, dtype, monkeypatch):
     reference = dense_moments(X.toarray())
     for moments in (fast, exact):
         assert_allclose(moments.mean, reference.mean, rtol=1e-13)
-        assert_allclose(moments.m2, reference.m2, rtol=1e-9, atol=1e-12)
+        assert_allclose(
+            moments.sum_of_squares, reference.sum_of_squares, rtol=1e-9, atol=1e-12
+        )
     assert fast.m2[6] == 0.0 and fast.mean[6] == 0.0
+
+
+@pytest.mark.parametrize("magnitude", [1e300, 1e-300, 1e-310])
+def test_extreme_magnitudes_keep_an_exact_standard_deviation(small_blocks, magnitude):
+    rng = np.random.default_rng(6)
+    X = np.column_stack([rng.normal(size=40), rng.random(40) + 2]) * magnitude
+    X[3, 0] = np.nan
+    moments = dense_moments(X)
+    for j in range(2):
+        column = X[~np.isnan(X[:, j]), j] / magnitude
+        mean = math.fsum(column) / column.size
+        std = math.sqrt(math.fsum((column - mean) ** 2) / column.size)
+        rtol = 1e-6 if magnitude < 1e-305 else 1e-12  # subnormal data are coarse
+        assert moments.mean[j] / magnitude == pytest.approx(mean, rel=rtol, abs=rtol)
+        assert moments.std()[j] / magnitude == pytest.approx(std, rel=rtol)
