@@ -3,6 +3,7 @@
 import inspect
 
 import numpy as np
+import pandas as pd
 from sklearn import get_config
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
@@ -17,6 +18,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, has_fit_param
 
 from skscale.preprocessing import ZScoreScaler
 from skscale.utils._sklearn_compat import HasMethods, _fit_context, _num_samples
+from skscale.utils._stats import check_finite
 
 # Points at which inverse_transform is probed to read off a per-target affine map.
 _PROBE = np.array([-1.0, 0.0, 1.0, 2.5])
@@ -57,6 +59,20 @@ def _check_target(y):
             "samples before fitting."
         )
     return y
+
+
+def _refuse_infinity(X):
+    """Name the column of a dense numeric X that holds +/-inf, whatever the
+    regressor would say (its own message does not name it)."""
+    names = None
+    if isinstance(X, pd.DataFrame):
+        numeric = X.select_dtypes("number")
+        if numeric.shape[1] != X.shape[1]:
+            return  # the regressor decides what to do with other columns
+        names = [str(c) for c in X.columns]
+        X = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f":
+        check_finite(X, feature_names=names)
 
 
 class ScaledTargetRegressor(RegressorMixin, BaseEstimator):
@@ -174,6 +190,7 @@ class ScaledTargetRegressor(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         y = _check_target(y)
+        _refuse_infinity(X)
         n_samples = _num_samples(X)
         if n_samples != y.shape[0]:
             raise ValueError(

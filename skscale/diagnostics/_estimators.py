@@ -18,6 +18,8 @@ from skscale.utils._sklearn_compat import (
     _fit_context,
     validate_data,
 )
+from skscale.utils._stats import check_finite
+from skscale.utils.validation import describe_columns, reject_non_numeric_columns
 
 
 class _DiagnosticScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -51,13 +53,7 @@ class _DiagnosticScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Fitted estimator.
         """
         original = X
-        X = validate_data(
-            self,
-            X,
-            reset=True,
-            dtype=FLOAT_DTYPES,
-            ensure_all_finite="allow-nan" if self._allow_nan() else True,
-        )
+        X = self._validate(X, reset=True)
         scaler = self._scaler()
         if scaler == "passthrough":
             self.scaler_ = "passthrough"
@@ -89,17 +85,28 @@ class _DiagnosticScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The scaled data.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            dtype=FLOAT_DTYPES,
-            ensure_all_finite="allow-nan" if self._allow_nan() else True,
-        )
+        X = self._validate(X, reset=False)
         if self.scaler_ == "passthrough":
             return X
         # a plain array, which set_output then wraps with the input's index
         return np.asarray(self.scaler_.transform(X))
+
+    def _validate(self, X, *, reset):
+        reject_non_numeric_columns(X, type(self).__name__)
+        X = validate_data(
+            self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite=False
+        )
+        check_finite(X, feature_names=getattr(self, "feature_names_in_", None))
+        if not self._allow_nan():
+            missing = np.flatnonzero(np.isnan(X).any(axis=0))
+            if missing.size:
+                names = getattr(self, "feature_names_in_", None)
+                raise ValueError(
+                    f"Input X contains NaN in {describe_columns(missing, names)}; "
+                    f"the scaler {type(self._scaler()).__name__} does not accept "
+                    "missing values."
+                )
+        return X
 
     def _allow_nan(self):
         scaler = self._scaler()
