@@ -1,5 +1,6 @@
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -241,7 +242,10 @@ def test_property_affine_change_of_input_leaves_output_unchanged(X, a, b):
     Xt_changed = ZScoreScaler().fit_transform(a * X + b)
     informative = ZScoreScaler().fit(X).scale_ != 1.0
     informative &= ZScoreScaler().fit(a * X + b).scale_ != 1.0
+    changed = a * X + b
+    # the affine change itself rounds: keep columns whose spread survives it
     spread = np.ptp(X, axis=0) > 1e-6 * (np.abs(X).max(axis=0) + 1)
+    spread &= np.ptp(changed, axis=0) > 1e-6 * np.abs(changed).max(axis=0)
     keep = informative & spread
     assert_allclose(Xt_changed[:, keep], Xt[:, keep], atol=1e-6)
 
@@ -283,3 +287,34 @@ def test_property_chunked_partial_fit_equals_fit(X, data):
     whole = ZScoreScaler().fit(X)
     assert_allclose(chunked.mean_, whole.mean_, rtol=1e-12, atol=1e-12)
     assert_allclose(chunked.var_, whole.var_, rtol=1e-10, atol=1e-10)
+
+
+def test_a_stream_near_1e301_keeps_an_exact_mean_and_scale():
+    rng = np.random.default_rng(0)
+    X = (1 + rng.random((20_000, 2))) * 1e301
+    streamed = ZScoreScaler()
+    for chunk in np.array_split(X, 37):
+        streamed.partial_fit(chunk)
+    for j in range(2):
+        small = X[:, j] / 1e300  # exact: a power of ten is not, so compare relatively
+        mean = math.fsum(small) / small.size
+        std = math.sqrt(math.fsum((small - mean) ** 2) / small.size)
+        assert streamed.mean_[j] / 1e300 == pytest.approx(mean, rel=1e-15)
+        assert streamed.scale_[j] / 1e300 == pytest.approx(std, rel=1e-13)
+    assert np.isinf(streamed.var_).all()  # 1e601 is beyond float64: stated, not wrapped
+    out = streamed.transform(X)
+    assert_allclose(out.mean(axis=0), 0, atol=1e-12)
+    assert_allclose(out.std(axis=0), 1, rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = StandardScaler()
+        for chunk in np.array_split(X, 37):
+            reference.partial_fit(chunk)
+    assert not np.isfinite(reference.var_).all()  # scikit-learn loses it here
+
+
+def test_float16_is_converted_to_float64():
+    X = np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 9.0]], dtype=np.float16)
+    out = ZScoreScaler().fit_transform(X)
+    assert out.dtype == np.float64
+    assert_allclose(out, StandardScaler().fit_transform(X.astype(np.float64)))
