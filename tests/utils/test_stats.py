@@ -20,6 +20,7 @@ from skscale.utils._stats import (
 def small_blocks(monkeypatch):
     """Make every kernel walk many blocks even on small test arrays."""
     monkeypatch.setattr(_stats, "_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(_stats, "_MAP_BLOCK_ELEMENTS", 12)
 
 
 def test_row_blocks_cover_every_row_once():
