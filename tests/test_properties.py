@@ -6,7 +6,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
@@ -121,6 +121,9 @@ def test_float32_agrees_with_float64_to_float32_rounding(scaler, X):
     resolved = np.ptp(values, axis=0) > 1e4 * np.finfo(np.float32).eps * (
         np.abs(values).max(axis=0) + 1e-30
     )
+    if isinstance(scaler, BlockScaler):
+        # one such column changes its whole block's weight: nothing to compare
+        assume(((np.ptp(values, axis=0) == 0) | resolved).all())
     out32, out64 = out32[:, resolved], out64[:, resolved]
     assert_allclose(
         out32, out64, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(out64).max(initial=0))
