@@ -8,3 +8,11 @@ imported, which is why it is set here, at the root, before any collection.
 import os
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+# Property tests explore new examples on every developer run; in CI they
+# replay a fixed sequence, so that a submission's result does not depend on luck.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
