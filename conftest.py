@@ -11,7 +11,7 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 # Property tests explore new examples on every developer run; in CI they
 # replay a fixed sequence, so that a submission's result does not depend on luck.
-from hypothesis import settings  # noqa: E402
+from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
