@@ -31,6 +31,7 @@ test: lint
 bench: install
 	$(BIN)/python benchmarks/bench_scalers.py
 	$(BIN)/python benchmarks/bench_diagnostics.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .coverage
