@@ -88,21 +88,23 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
 
-    def _map_block(self, block, inverse):
-        """Transform (or invert) one in-memory block of a dask array."""
+    def _map_dense(self, X, out, inverse):
+        """Write the map (or its inverse) of dense ``X`` into ``out``."""
         center, scale = self._center_scale()
-        what = "X passed to inverse_transform" if inverse else "X"
-        out = np.empty_like(block)
         affine_map(
-            block,
+            X,
             center,
             scale,
             out=out,
             inverse=inverse,
             feature_names=self._feature_names(),
-            what=what,
+            what="X passed to inverse_transform" if inverse else "X",
         )
         return out if inverse else self._finish_transform(out)
+
+    def _map_block(self, block, inverse):
+        """Transform (or invert) one in-memory block of a dask array."""
+        return self._map_dense(block, np.empty_like(block), inverse)
 
     def _apply(self, X, *, copy, inverse):
         check_is_fitted(self)
@@ -137,10 +139,7 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             )
             return out if inverse else self._finish_transform(out)
         out = output_array(X, original, copy=copy, keep_values=False)
-        affine_map(
-            X, center, scale, out=out, inverse=inverse, feature_names=names, what=what
-        )
-        return out if inverse else self._finish_transform(out)
+        return self._map_dense(X, out, inverse)
 
     def transform(self, X, copy=None):
         """Scale each feature with the statistics learned in ``fit``.

@@ -7,10 +7,9 @@ collection is actually passed, so every other path works without it.
 import itertools
 
 import numpy as np
-import pandas as pd
 
 from skscale.utils._stats import Moments, dense_min_max, dense_moments
-from skscale.utils.validation import check_sample_weight
+from skscale.utils.validation import check_sample_weight, reject_non_numeric_columns
 
 __all__ = [
     "dask_statistics",
@@ -49,17 +48,7 @@ def validate_dask(estimator, X, *, reset):
     name = type(estimator).__name__
     names = None
     if hasattr(X, "columns"):
-        bad = [
-            (column, dtype)
-            for column, dtype in X.dtypes.items()
-            if not (
-                pd.api.types.is_numeric_dtype(dtype)
-                or pd.api.types.is_bool_dtype(dtype)
-            )
-        ]
-        if bad:
-            shown = ", ".join(f"{c!r} ({d})" for c, d in bad[:5])
-            raise ValueError(f"{name} needs numeric columns; got non-numeric {shown}.")
+        reject_non_numeric_columns(X, name)
         columns = list(X.columns)
         if all(isinstance(c, str) for c in columns):
             names = np.asarray(columns, dtype=object)

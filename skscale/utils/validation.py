@@ -85,9 +85,13 @@ def reject_non_numeric_columns(X, estimator_name):
     """Raise a clear error when a DataFrame has non-numeric columns.
 
     Booleans and pandas nullable numeric dtypes are numeric; strings, objects,
-    categoricals and datetimes are not. Arrays are left to the array checks.
+    categoricals and datetimes are not. Any frame with pandas ``dtypes`` is
+    checked (pandas and dask DataFrames alike); arrays are left to the array
+    checks.
     """
-    if not isinstance(X, pd.DataFrame):
+    if not (
+        hasattr(X, "columns") and isinstance(getattr(X, "dtypes", None), pd.Series)
+    ):
         return
     bad = [
         (name, dtype)
