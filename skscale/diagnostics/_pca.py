@@ -127,6 +127,12 @@ class PCADominanceReport(Report):
     sampling : str or None
         For dask input, how the data were read: the covariance accumulated
         over all rows, or a sample of rows. None for in-memory input.
+    scores : pandas.DataFrame or None
+        One row per sample: ``pc1_before``, ``pc2_before``, ``pc1_after``,
+        ``pc2_after``, the coordinates of each (centred) sample on the first
+        two components, for score plots (NaN for a component that does not
+        exist). For dask input, the rows of the sample PCA worked on, or None
+        when it read the covariance of all rows.
     """
 
     _tables = ("components", "blocks", "features")
@@ -141,8 +147,10 @@ class PCADominanceReport(Report):
         method,
         n_missing,
         sampling=None,
+        scores=None,
     ):
         self.sampling = sampling
+        self.scores = scores
         self.components = components
         self.features = features
         self.blocks = blocks
@@ -211,9 +219,7 @@ def _dask_spaces(X_before, X_after, n_components):
         (before, after), _, note = sample_dask_rows([before, after], DASK_SAMPLE_ROWS)
         spaces = {}
         for when, data in (("before", before), ("after", after)):
-            centred = centre_columns(data)
-            variance = column_variance(centred)
-            spaces[when] = (*principal_axes(centred, n_components, variance), variance)
+            spaces[when] = pca_space(centre_columns(data), n_components)
         return spaces, names, n_missing, before.shape[0], f"PCA on {note}"
     covariances = []
     for X in (before, after):
@@ -288,20 +294,39 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
         spaces, names, n_missing, n_samples, sampling = _dask_spaces(
             X_before, X_after, n_components
         )
-    else:
-        before, after, names, n_missing = prepare_pair(X_before, X_after)
-        n_samples = before.shape[0]
-        spaces = {}
-        for when, centred in (("before", before), ("after", after)):
-            variance = column_variance(centred)
-            spaces[when] = (*principal_axes(centred, n_components, variance), variance)
+        return pca_report(
+            spaces, names, n_samples, n_missing, blocks, X_before, sampling
+        )
+    before, after, names, n_missing = prepare_pair(X_before, X_after)
+    spaces = {
+        "before": pca_space(before, n_components),
+        "after": pca_space(after, n_components),
+    }
+    return pca_report(spaces, names, before.shape[0], n_missing, blocks, X_before)
+
+
+def pca_space(centred, n_components):
+    """What the report needs of one centred table: ``(eigenvalues, total,
+    loadings, method, variance, scores)``, scores on the first two components."""
+    variance = column_variance(centred)
+    values, total, loadings, method = principal_axes(centred, n_components, variance)
+    scores = np.full((centred.shape[0], 2), np.nan)
+    for pc in range(min(2, len(loadings))):
+        if not np.isnan(loadings[pc]).any():
+            scores[:, pc] = centred @ loadings[pc]
+    return values, total, loadings, method, variance, scores
+
+
+def pca_report(spaces, names, n_samples, n_missing, blocks, X_before, sampling=None):
+    """Assemble a :class:`PCADominanceReport` from the two spaces (as
+    :func:`pca_space` returns them; dask spaces carry no scores)."""
     n_features = len(names)
     resolved, labels = block_of_features(blocks, X_before, names, n_features)
 
     tables, features = [], {}
     method = None
     for when in ("before", "after"):
-        values, total, loadings, method, variance = spaces[when]
+        values, total, loadings, method, variance = spaces[when][:5]
         tables.append(_component_table(values, total, loadings, names, when))
         with np.errstate(invalid="ignore", divide="ignore"):
             features[f"variance_share_{when}"] = variance / variance.sum()
@@ -320,6 +345,15 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
     ]
     components.index = [f"PC{i + 1}" for i in range(len(components))]
     feature_table = pd.DataFrame(features, index=pd.Index(names, name="feature"))
+    scores = None
+    if all(len(space) > 5 for space in spaces.values()):
+        scores = pd.DataFrame(
+            {
+                f"pc{pc + 1}_{when}": spaces[when][5][:, pc]
+                for when in ("before", "after")
+                for pc in (0, 1)
+            }
+        )
     blocks_summary = None
     if resolved is not None:
         feature_table["block"] = labels
@@ -341,4 +375,5 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
         method,
         n_missing,
         sampling,
+        scores,
     )
