@@ -174,17 +174,35 @@ class KNNDistortionReport(Report):
             text.append(f"({self.sampling[0].upper()}{self.sampling[1:]}.)")
         return " ".join(text)
 
-    def plot(self, *, max_features=15):
-        """Draw each feature's share of distances and the neighbourhood
-        metrics, before and after. Needs matplotlib (the ``plot`` extra).
+    def plot(self, *, axes=None, max_features=15):
+        """Draw the shares of distances and the neighbourhood metrics.
+
+        Two panels: each block's (or the top features') share of squared
+        distances before and after scaling, and how far the neighbourhoods
+        after scaling match those before (with the label purity when the
+        report has labels). Needs matplotlib (the ``plot`` extra).
+
+        Parameters
+        ----------
+        axes : sequence of 2 matplotlib Axes, default=None
+            Where to draw. None makes a new pyplot figure, which shows in
+            Jupyter like any matplotlib plot.
+        max_features : int, default=15
+            Without blocks, how many features to show: those with the largest
+            share of distances before or after.
 
         Returns
         -------
-        matplotlib.figure.Figure
+        self : KNNDistortionReport
+            The report, with ``figure_`` (the matplotlib Figure drawn on) and
+            ``axes_`` (an array of its 2 Axes) set.
         """
         from skscale.diagnostics._plotting import plot_knn_distortion
 
-        return plot_knn_distortion(self, max_features=max_features)
+        self.figure_, self.axes_ = plot_knn_distortion(
+            self, axes=axes, max_features=max_features
+        )
+        return self
 
 
 def knn_distortion(

@@ -188,17 +188,80 @@ class PCADominanceReport(Report):
             sentences.append(f"({self.sampling[0].upper()}{self.sampling[1:]}.)")
         return " ".join(sentences)
 
-    def plot(self, *, max_features=15):
-        """Draw PC1's squared loadings (or block shares) and the explained
-        variance, before and after. Needs matplotlib (the ``plot`` extra).
+    def plot(self, *, axes=None, max_features=15):
+        """Draw PC1's shares and the explained variance, before and after.
+
+        Two panels: each block's share of PC1 (the sum of its squared PC1
+        loadings) or, without blocks, the largest squared PC1 loadings; and
+        each component's explained variance ratio. Needs matplotlib (the
+        ``plot`` extra).
+
+        Parameters
+        ----------
+        axes : sequence of 2 matplotlib Axes, default=None
+            Where to draw. None makes a new pyplot figure, which shows in
+            Jupyter like any matplotlib plot.
+        max_features : int, default=15
+            Without blocks, how many features to show: those with the largest
+            squared PC1 loading before or after.
 
         Returns
         -------
-        matplotlib.figure.Figure
+        self : PCADominanceReport
+            The report, with ``figure_`` (the matplotlib Figure drawn on) and
+            ``axes_`` (an array of its 2 Axes) set.
+
+        See Also
+        --------
+        plot_scores : The samples on PC1 and PC2, before and after.
         """
         from skscale.diagnostics._plotting import plot_pca_dominance
 
-        return plot_pca_dominance(self, max_features=max_features)
+        self.figure_, self.axes_ = plot_pca_dominance(
+            self, axes=axes, max_features=max_features
+        )
+        return self
+
+    def plot_scores(self, *, y=None, target_name=None, axes=None):
+        """Draw the samples on PC1 and PC2, before and after scaling.
+
+        Two score plots, whose axis labels give each component's share of the
+        variance. With ``y``, the samples are coloured by it: a non-numeric
+        target, or a numeric one with at most 20 distinct values, as classes
+        with a legend; a continuous one along a colour map with a colorbar.
+        Needs matplotlib (the ``plot`` extra).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,), default=None
+            A target or grouping of the samples, in the order of the rows of
+            ``scores``.
+        target_name : str, default=None
+            The title of the legend or the label of the colorbar; by default
+            the name of ``y`` when it is a named Series.
+        axes : sequence of 2 matplotlib Axes, default=None
+            Where to draw. None makes a new pyplot figure, which shows in
+            Jupyter like any matplotlib plot.
+
+        Returns
+        -------
+        self : PCADominanceReport
+            The report, with ``figure_`` (the matplotlib Figure drawn on) and
+            ``axes_`` (an array of its 2 Axes) set.
+
+        Raises
+        ------
+        ValueError
+            When the report has no ``scores`` (a dask input whose PCA read the
+            covariance of all rows) or ``y`` does not hold one value per row
+            of ``scores``.
+        """
+        from skscale.diagnostics._plotting import plot_scores
+
+        self.figure_, self.axes_ = plot_scores(
+            self, y=y, target_name=target_name, axes=axes
+        )
+        return self
 
 
 # Up to this many features, PCA of a dask input uses the exact covariance,
