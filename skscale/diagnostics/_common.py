@@ -59,14 +59,14 @@ def prepare_pair(X_before, X_after):
     names = feature_names_of(named, before.shape[1])
     n_missing = int(np.isnan(before).sum() + np.isnan(after).sum())
     return (
-        _moderate(centre_columns(before)),
-        _moderate(centre_columns(after)),
+        moderate(centre_columns(before)),
+        moderate(centre_columns(after)),
         names,
         n_missing,
     )
 
 
-def _moderate(centred):
+def moderate(centred):
     """Divide data near 1e300 (or 1e-300) by a power of two near their size,
     so that products and squares stay finite. Every figure the diagnostics
     report is a ratio, which this exact rescaling leaves unchanged."""

@@ -1,46 +1,209 @@
 """compare_scalers: candidate scalers side by side, and which one to use."""
 
-import base64
-import html
-import io
+import os
+import tempfile
+import time
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.linalg
+import scipy.stats
 from sklearn.base import clone
-from sklearn.model_selection import cross_validate
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import get_scorer, get_scorer_names
+from sklearn.model_selection import (
+    KFold,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    StratifiedKFold,
+    check_cv,
+    cross_validate,
+)
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import RobustScaler
-from sklearn.utils.multiclass import type_of_target
+from sklearn.utils import check_random_state
 
-from skscale.diagnostics._common import centre_columns, percent
-from skscale.diagnostics._knn import knn_distortion
-from skscale.diagnostics._pca import pca_dominance
-from skscale.preprocessing import BlockScaler, MinMaxScaler, ParetoScaler, ZScoreScaler
+from skscale.diagnostics._common import (
+    as_matrix,
+    block_of_features,
+    centre_columns,
+    moderate,
+    percent,
+)
+from skscale.diagnostics._knn import KNNSide, knn_report
+from skscale.diagnostics._pca import pca_report, pca_space
+from skscale.preprocessing import candidate_scalers
+
+# Below this many rows, the default cross-validation repeats its folds.
+REPEAT_BELOW = 500
+N_REPEATS = 5
+# One-sided level of the paired test: a candidate is "also fine" unless the
+# test says it is worse than the best at this level.
+ALPHA = 0.05
+# A numeric target with more distinct values than this (or any fraction) is a
+# regression target.
+MAX_CLASSES = 20
+
+_METRIC_NAMES = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "r2": "R^2",
+    "roc_auc": "ROC AUC",
+    "neg_mean_squared_error": "negative mean squared error",
+    "neg_root_mean_squared_error": "negative RMSE",
+    "neg_mean_absolute_error": "negative mean absolute error",
+}
 
 
-def default_scalers(blocks=None):
-    """The default candidates: name -> unfitted scaler."""
-    scalers = {
-        "none": ZScoreScaler(with_std=False),  # centring only
-        "zscore": ZScoreScaler(),
-        "minmax": MinMaxScaler(),
-        "robust": RobustScaler(),
-        "pareto": ParetoScaler(),
-    }
-    if blocks is not None:
-        scalers["block_mfa"] = BlockScaler(blocks, weighting="mfa")
-    return scalers
+def detect_task(y):
+    """``"classification"`` or ``"regression"`` for a target, by its values.
 
-
-def _covariance_spectrum(scaled):
-    """Largest eigenvalue and condition number of the covariance of ``scaled``.
-
-    The condition number is infinite when the covariance is singular (more
-    features than samples, or a feature that is a combination of others).
+    A non-numeric or boolean target is a classification target; a numeric
+    one is a regression target when it holds a fractional value or more than
+    ``MAX_CLASSES`` (20) distinct values, a classification target otherwise.
     """
-    centred = centre_columns(scaled)
+    y = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y)
+    y = y[y.notna()]
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return "classification"
+    values = y.to_numpy(dtype=np.float64)
+    if np.any(values != np.round(values)) or np.unique(values).size > MAX_CLASSES:
+        return "regression"
+    return "classification"
+
+
+def metric_name(scoring):
+    """How a scorer name reads in a sentence: ``"r2"`` -> ``"R^2"``."""
+    if scoring in _METRIC_NAMES:
+        return _METRIC_NAMES[scoring]
+    name = scoring.replace("_", " ")
+    return "negative " + name[4:] if name.startswith("neg ") else name
+
+
+def score_bounds(scoring):
+    """The range a scorer's values can take, for plots and error bars."""
+    if scoring.startswith("neg_"):
+        return (-np.inf, 0.0)
+    if scoring in ("r2", "explained_variance"):
+        return (-np.inf, 1.0)
+    unit = (
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "precision",
+        "recall",
+        "jaccard",
+        "roc_auc",
+        "average_precision",
+        "top_k_accuracy",
+    )
+    if scoring.startswith(unit) or scoring.endswith("_score"):
+        return (0.0, 1.0)
+    return (-np.inf, np.inf)
+
+
+def _check_scoring(scoring, task):
+    if scoring is None:
+        return "accuracy" if task == "classification" else "r2"
+    if not isinstance(scoring, str) or scoring not in get_scorer_names():
+        raise ValueError(
+            f"Got scoring={scoring!r}; expected the name of a scikit-learn scorer "
+            "(sklearn.metrics.get_scorer_names()), such as 'accuracy', "
+            "'balanced_accuracy', 'f1_macro', 'r2' or 'neg_mean_absolute_error'."
+        )
+    get_scorer(scoring)
+    return scoring
+
+
+def _check_task(task, y):
+    if task not in ("auto", "classification", "regression"):
+        raise ValueError(
+            f"Got task={task!r}; expected 'auto', 'classification' or 'regression'."
+        )
+    detected = detect_task(y)
+    if task == "auto":
+        return detected
+    if task == "regression" and not pd.api.types.is_numeric_dtype(pd.Series(y)):
+        raise ValueError(
+            "Got task='regression' with a non-numeric target; a regression target "
+            "must be numbers."
+        )
+    if task == "classification" and detected == "regression":
+        values = pd.Series(y).to_numpy(dtype=np.float64)
+        if np.any(values != np.round(values)):
+            raise ValueError(
+                "Got task='classification' with a target holding fractional "
+                "values; class labels must be whole numbers or text."
+            )
+    return task
+
+
+def default_cv(task, y, n_samples, random_state):
+    """Shuffled (stratified) 5-fold cross-validation, repeated 5 times below
+    500 rows; fewer folds when the smallest class is smaller than 5."""
+    n_splits = 5
+    stratify = task == "classification"
+    if stratify:
+        smallest = int(pd.Series(y).value_counts().min())
+        stratify = smallest >= 2
+        if stratify:
+            n_splits = max(2, min(5, smallest))
+    if n_samples < REPEAT_BELOW:
+        kind = RepeatedStratifiedKFold if stratify else RepeatedKFold
+        return kind(n_splits=n_splits, n_repeats=N_REPEATS, random_state=random_state)
+    kind = StratifiedKFold if stratify else KFold
+    return kind(n_splits=n_splits, shuffle=True, random_state=random_state)
+
+
+def _describe_cv(cv, n_fits):
+    n_splits = getattr(cv, "n_splits", None) or getattr(cv, "cvargs", {}).get(
+        "n_splits"
+    )
+    repeats = getattr(cv, "n_repeats", None)
+    if repeats and n_splits:
+        return (
+            f"{n_splits}-fold cross-validation repeated {repeats} times "
+            f"({n_fits} fits per candidate)"
+        )
+    if n_splits:
+        return f"{n_splits}-fold cross-validation"
+    return f"{n_fits} cross-validation splits"
+
+
+def corrected_paired_pvalues(fold_scores, best, n_train, n_test):
+    """One-sided p-values that each candidate is worse than ``best``.
+
+    The corrected resampled t-test of Nadeau and Bengio (2003): the
+    per-fold differences to the best, whose variance is inflated by
+    ``1/k + n_test/n_train`` because the training sets of the folds overlap
+    (a plain paired t-test would call noise significant). ``fold_scores``
+    has one row per candidate and one column per fold, the same folds for
+    every candidate.
+    """
+    k = fold_scores.shape[1]
+    correction = 1.0 / k + n_test / n_train
+    pvalues = {}
+    for name in fold_scores.index:
+        if name == best:
+            pvalues[name] = np.nan
+            continue
+        diff = fold_scores.loc[best].to_numpy() - fold_scores.loc[name].to_numpy()
+        mean = float(np.mean(diff))
+        variance = float(np.var(diff, ddof=1)) if k > 1 else 0.0
+        if variance <= 0.0:
+            pvalues[name] = 0.0 if mean > 0 else 1.0
+            continue
+        t = mean / np.sqrt(correction * variance)
+        pvalues[name] = float(scipy.stats.t.sf(t, df=k - 1))
+    return pd.Series(pvalues, name="cv_p_value")
+
+
+def _covariance_spectrum(centred):
+    """Largest eigenvalue and condition number of the covariance of the
+    centred table; the condition number is infinite when the covariance is
+    singular (more features than samples, a constant column, or a feature that
+    is a combination of others)."""
     n_samples, n_features = centred.shape
     if n_features <= n_samples:
         values = scipy.linalg.eigvalsh(centred.T @ centred / n_samples)
@@ -52,198 +215,370 @@ def _covariance_spectrum(scaled):
     return largest, (np.inf if singular else largest / smallest)
 
 
+def _first_line(exc):
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
 class ScalerComparison:
     """Candidate scalers side by side; see :func:`compare_scalers`.
 
-    Attributes
+    Plain data: every field is set by :func:`compare_scalers`, and the HTML
+    page (:meth:`to_html`) and the picture (:meth:`plot`) only read them.
+
+    Parameters
     ----------
     table : pandas.DataFrame
-        One row per candidate, indexed by name: ``pc1_evr``,
-        ``pc1_top_feature``, ``pc1_top_share``, ``pc1_effective_features``,
-        ``knn_overlap`` (neighbours kept from the unscaled data),
-        ``trustworthiness``, ``purity`` (with class labels),
-        ``condition_number`` and ``max_gd_step`` (2 / largest eigenvalue of the
-        covariance: the largest stable gradient-descent step for least squares),
-        ``cv_score_mean`` and ``cv_score_std`` (with an estimator), and one
-        ``pc1_share[<block>]`` column per block.
+        One row per candidate that ran, indexed by name (index name
+        ``"scaler"``): ``pc1_evr`` (PC1's share of the variance),
+        ``pc1_top_feature`` and ``pc1_top_share`` (the feature with PC1's
+        largest squared loading, and that loading: 1 means one feature is
+        PC1), ``pc1_effective_features`` (``1 / sum(loading**4)``),
+        ``knn_overlap`` (share of each point's neighbours kept from the
+        unscaled data), ``trustworthiness``, ``purity`` (share of neighbours
+        with the point's class; class targets only), ``condition_number`` of
+        the covariance and ``max_gd_step`` (2 / its largest eigenvalue: the
+        largest stable gradient-descent step for least squares), with an
+        estimator ``cv_score_mean``, ``cv_score_std`` (over folds) and
+        ``cv_p_value`` (one-sided corrected paired t-test against the best),
+        and one ``pc1_share[<block>]`` column per block.
     recommended : str
-        The name of the recommended candidate.
+        The candidate to use.
+    also_fine : list of str
+        Candidates whose cross-validated score is not significantly below the
+        best (empty without an estimator).
     reason : str
-        Why, in one sentence.
+        Why, in a few plain sentences.
     reports : dict of str -> (PCADominanceReport, KNNDistortionReport)
-        The full reports of each candidate, unscaled data as "before".
+        The full reports of each candidate, the unscaled data as "before".
+    failed : dict of str -> str
+        Candidates that failed, with the first line of their error.
+    task : {"classification", "regression"} or None
+        The kind of target (None without ``y``).
+    scoring : str or None
+        The scikit-learn scorer name of the cross-validated score.
+    metric : str or None
+        Its name in a sentence (``"accuracy"``, ``"R^2"``, ...).
+    score_bounds : tuple of float
+        The range the metric can take (``(0, 1)`` for accuracy, ``(-inf, 1)``
+        for R^2).
+    fold_scores : pandas.DataFrame or None
+        Candidates x folds: each fold's score (the same folds for all).
+    cv_description : str or None
+        The cross-validation, in words.
+    y : ndarray or None
+        The target of the rows compared (rows with a missing target removed).
+    target_name : str or None
+        The target's name, when it had one.
+    feature_names : list of str
+        The columns compared.
+    n_samples : int
+        Rows compared.
+    n_missing : int
+        Missing cells in ``X`` (imputed inside each fold by the
+        cross-validation, counted as their column's mean by the diagnostics).
+    n_target_missing : int
+        Rows left out because their target was missing.
+    blocks : dict of str -> list of str, or None
+        The blocks, as column names.
     """
 
-    def __init__(self, table, recommended, reason, reports, context):
+    def __init__(
+        self,
+        *,
+        table,
+        recommended,
+        also_fine,
+        reason,
+        reports,
+        failed,
+        task,
+        scoring,
+        metric,
+        score_bounds,
+        fold_scores,
+        cv_description,
+        y,
+        target_name,
+        feature_names,
+        n_samples,
+        n_missing,
+        n_target_missing,
+        blocks,
+    ):
         self.table = table
         self.recommended = recommended
+        self.also_fine = also_fine
         self.reason = reason
         self.reports = reports
-        self.context = context
+        self.failed = failed
+        self.task = task
+        self.scoring = scoring
+        self.metric = metric
+        self.score_bounds = score_bounds
+        self.fold_scores = fold_scores
+        self.cv_description = cv_description
+        self.y = y
+        self.target_name = target_name
+        self.feature_names = feature_names
+        self.n_samples = n_samples
+        self.n_missing = n_missing
+        self.n_target_missing = n_target_missing
+        self.blocks = blocks
+
+    def verdict(self):
+        """The recommendation in one line: ``"Use X. Also fine: Y, Z."``"""
+        text = f"Use {self.recommended}."
+        if self.also_fine:
+            text += f" Also fine: {', '.join(self.also_fine)}."
+        return text
 
     def summary(self):
         """A short plain-language reading of the comparison."""
         row = self.table.loc[self.recommended]
-        text = [
-            f"Recommended: {self.recommended!r}. {self.reason}",
-            f"With it, PC1 explains {percent(row['pc1_evr'])} of the variance and its "
-            f"largest loading, {row['pc1_top_feature']!r}, holds "
-            f"{percent(row['pc1_top_share'])} of PC1 (about "
-            f"{row['pc1_effective_features']:.1f} features share it);",
-            f"{percent(row['knn_overlap'])} of each point's neighbours are the "
-            "same as in the unscaled data.",
-        ]
-        shares = [c for c in self.table.columns if c.startswith("pc1_share[")]
-        if shares:
-            imbalance = self.table[shares].max(axis=1)
-            balanced = imbalance.idxmin()
-            split = ", ".join(
-                f"{c[len('pc1_share[') : -1]} {percent(self.table.loc[balanced, c])}"
-                for c in shares
+        text = [f"{self.verdict()} {self.reason}"]
+        if self.recommended == "none":
+            text.append(
+                f"Unscaled, PC1 explains {percent(row['pc1_evr'])} of the variance "
+                f"and its largest loading, {row['pc1_top_feature']!r}, holds "
+                f"{percent(row['pc1_top_share'])} of it."
             )
-            text.append(f"Most balanced between blocks: {balanced!r} ({split} of PC1).")
+        else:
+            text.append(
+                f"With it, PC1 explains {percent(row['pc1_evr'])} of the variance "
+                f"and its largest loading, {row['pc1_top_feature']!r}, holds "
+                f"{percent(row['pc1_top_share'])} of PC1 (about "
+                f"{row['pc1_effective_features']:.1f} features share it); "
+                f"{percent(row['knn_overlap'])} of each point's neighbours are the "
+                "same as in the unscaled data."
+            )
         if "none" in self.table.index and self.recommended != "none":
             raw = self.table.loc["none"]
             text.append(
                 f"Unscaled, {raw['pc1_top_feature']!r} holds "
                 f"{percent(raw['pc1_top_share'])} of PC1."
             )
+        if self.failed:
+            text.append(f"Failed: {', '.join(self.failed)}.")
         return " ".join(text)
 
     def _repr_html_(self):
-        table = self.table.to_html(float_format=lambda v: f"{v:.4g}", na_rep="-")
-        return f"<div><p>{html.escape(self.summary())}</p>{table}</div>"
+        from skscale.diagnostics._html import comparison_fragment
+
+        return comparison_fragment(self)
 
     def __repr__(self):
-        return f"<ScalerComparison of {len(self.table)} scalers: {self.summary()}>"
+        return f"<ScalerComparison of {len(self.table)} scalers: {self.verdict()}>"
 
-    def plot(self):
+    def plot(self, *, axes=None):
         """Bar charts of the key columns, one bar per candidate.
+
+        Needs matplotlib (the ``plot`` extra). Like scikit-learn's Display
+        objects, it draws into ``axes`` when given, else into a new figure
+        (shown in Jupyter like any matplotlib plot).
+
+        Parameters
+        ----------
+        axes : sequence of matplotlib Axes, default=None
+            One per panel; ``None`` makes a new figure.
 
         Returns
         -------
-        matplotlib.figure.Figure
+        self : ScalerComparison
+            With ``figure_`` and ``axes_`` set.
         """
         from skscale.diagnostics._plotting import plot_comparison
 
-        return plot_comparison(self)
+        self.figure_, self.axes_ = plot_comparison(self, axes=axes)
+        return self
 
-    def to_html(self, path=None):
-        """Write (or return) a self-contained HTML report of the comparison.
+    def to_html(self, path=None, *, title=None, description=None, notes=()):
+        """Write (or return) a self-contained HTML page of the comparison.
 
-        The report holds the comparison table, a plain-language reading, and the
-        PCA-dominance and k-NN pictures of the recommended scaler (as embedded
-        PNG, when matplotlib is installed).
+        The page opens with the verdict, then the readable table with a
+        legend, the pictures (when matplotlib is installed) and the details.
+        The file is written to a temporary name and renamed, so an interrupted
+        run never leaves half a page.
 
         Parameters
         ----------
         path : str or path-like, default=None
-            Where to write the file; ``None`` returns the HTML text instead.
+            Where to write the page; ``None`` returns the HTML text instead.
+        title : str, default=None
+            The page title (for example the file name).
+        description : str, default=None
+            A sentence on the data, shown under the title.
+        notes : sequence of str, default=()
+            Facts the reader must know first (sampling, left-out columns),
+            shown at the top.
 
         Returns
         -------
         str or None
         """
-        page = _render_page(self)
+        from skscale.diagnostics._html import render_comparison
+
+        page = render_comparison(
+            self, title=title, description=description, notes=list(notes)
+        )
         if path is None:
             return page
-        Path(path).write_text(page, encoding="utf-8")
+        write_atomically(path, page)
         return None
 
 
-def _png(figure):
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _render_page(comparison):
-    ctx = comparison.context
-    pca, knn = comparison.reports[comparison.recommended]
-    esc = html.escape
-    parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
-        f"<title>skscale report: {esc(ctx.get('title', 'data'))}</title>",
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;"
-        "line-height:1.4}table{border-collapse:collapse;font-size:0.85em}"
-        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-        "img{max-width:100%}.note{color:#555}</style></head><body>",
-        f"<h1>skscale report: {esc(ctx.get('title', 'data'))}</h1>",
-        f"<p>{esc(ctx.get('description', ''))}</p>",
-        "<h2>Reading</h2>",
-        f"<p>{esc(comparison.summary())}</p>",
-        f"<p>{esc(pca.summary())}</p>",
-        f"<p>{esc(knn.summary())}</p>",
-        "<h2>Candidates</h2>",
-        comparison.table.to_html(float_format=lambda v: f"{v:.4g}", na_rep="-"),
-    ]
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` through a temporary file in the same folder
+    and a rename, so that readers never see half a file."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
-        pictures = [
-            ("Comparison", comparison.plot()),
-            (f"PCA dominance, unscaled vs {comparison.recommended}", pca.plot()),
-            (
-                f"Distances and neighbours, unscaled vs {comparison.recommended}",
-                knn.plot(),
-            ),
-        ]
-    except ImportError as exc:
-        parts.append(f"<p class='note'>No pictures: {esc(str(exc))}</p>")
-    else:
-        for title, figure in pictures:
-            parts.append(f"<h2>{esc(title)}</h2>")
-            parts.append(
-                f"<img alt='{esc(title)}' src='data:image/png;base64,{_png(figure)}'>"
-            )
-    if pca.blocks is not None:
-        parts.append("<h2>Blocks, unscaled vs recommended</h2>")
-        parts.append(pca.blocks.to_html(float_format=lambda v: f"{v:.4g}"))
-    for note in ctx.get("notes", []):
-        parts.append(f"<p class='note'>{esc(note)}</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        # mkstemp makes the file private; give it the mode a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
-def _recommend(table, blocks):
-    """Pick a candidate, and say why."""
+def _largest_block_share(table, blocks):
+    return table[[f"pc1_share[{block}]" for block in blocks]].max(axis=1)
+
+
+def _recommend(table, *, blocks, classes, metric, p_values):
+    """Pick a candidate, name the ones as good, and say why.
+
+    With cross-validated scores: the best mean score and every candidate not
+    significantly worse (one-sided corrected paired t-test at 5%) form the
+    tied group; within it, the candidate that keeps the blocks most balanced
+    (with blocks), else whose neighbours most often share their class (class
+    targets), else the best score, is recommended. Without scores: the
+    neighbour purity, else the block balance, else the spread of PC1 decides.
+    """
     if "cv_score_mean" in table and table["cv_score_mean"].notna().any():
-        ranked = table.sort_values(
-            ["cv_score_mean", "cv_score_std"], ascending=[False, True]
-        )
-        best = ranked.index[0]
-        mean, std = table.loc[best, "cv_score_mean"], table.loc[best, "cv_score_std"]
-        close = [
+        scores = table["cv_score_mean"]
+        best = scores.idxmax()
+        tied = [best] + [
             name
-            for name in ranked.index[1:]
-            if table.loc[name, "cv_score_mean"] >= mean - std
+            for name in table.index
+            if name != best and p_values.get(name, 0.0) >= ALPHA
         ]
-        tie = (
-            f" ({', '.join(repr(n) for n in close)} within one standard deviation)"
-            if close
-            else ""
+
+        reason = (
+            f"'{best}' has the best cross-validated {metric}: {scores[best]:.3f} "
+            f"+/- {table.loc[best, 'cv_score_std']:.3f}"
         )
-        return best, (
-            f"It has the best cross-validated score ({mean:.3f} +/- {std:.3f}, the "
-            f"scaler fitted inside each fold){tie}."
+        if len(tied) == 1:
+            return best, [], reason + "; every other candidate is significantly worse."
+        ranked = sorted((n for n in tied if n != best), key=lambda n: -scores[n])
+        others = ", ".join(f"'{n}' ({scores[n]:.3f})" for n in ranked)
+        reason += (
+            f". {others} {'is' if len(ranked) == 1 else 'are'} within noise of it "
+            "(not significantly worse in a corrected paired t-test on the same "
+            "folds, one-sided 5%)."
         )
-    if "purity" in table and table["purity"].notna().any():
+        group = table.loc[tied]
+        if blocks:
+            imbalance = _largest_block_share(group, blocks)
+            chosen = imbalance.idxmin()
+            reason += (
+                f" Among these, '{chosen}' keeps the blocks most balanced: no block "
+                f"holds more than {percent(imbalance[chosen])} of PC1"
+            )
+            if chosen != best:
+                reason += f" ('{best}': {percent(imbalance[best])})"
+            reason += "."
+        elif classes and group["purity"].notna().any():
+            purity = group["purity"]
+            chosen = purity.idxmax()
+            if purity[chosen] <= purity[best]:
+                chosen = best
+            reason += (
+                f" Among these, '{chosen}' keeps neighbours of the same class "
+                f"together most often (purity {purity[chosen]:.2f}"
+                + (f"; '{best}': {purity[best]:.2f})." if chosen != best else ").")
+            )
+        else:
+            chosen = best
+            reason += " With nothing else to tell them apart, the best score decides."
+        return chosen, [name for name in tied if name != chosen], reason
+    if classes and "purity" in table and table["purity"].notna().any():
         best = table["purity"].idxmax()
-        return best, (
-            f"Its nearest neighbours most often share their class "
-            f"(purity {table.loc[best, 'purity']:.2f})."
+        return (
+            best,
+            [],
+            (
+                f"Its nearest neighbours most often share their class "
+                f"(purity {table.loc[best, 'purity']:.2f})."
+            ),
         )
     if blocks:
-        share_columns = [f"pc1_share[{block}]" for block in blocks]
-        imbalance = table[share_columns].max(axis=1)
+        imbalance = _largest_block_share(table, blocks)
         best = imbalance.idxmin()
-        return best, (
-            "It balances the blocks best: no block holds more than "
-            f"{percent(imbalance[best])} of PC1."
+        return (
+            best,
+            [],
+            (
+                "It balances the blocks best: no block holds more than "
+                f"{percent(imbalance[best])} of PC1."
+            ),
         )
     best = table["pc1_effective_features"].idxmax()
-    return best, (
-        "It spreads PC1 over the most features (about "
-        f"{table.loc[best, 'pc1_effective_features']:.1f})."
+    return (
+        best,
+        [],
+        (
+            "It spreads PC1 over the most features (about "
+            f"{table.loc[best, 'pc1_effective_features']:.1f})."
+        ),
     )
+
+
+def _check_candidates(scalers, blocks):
+    if scalers is None:
+        return candidate_scalers(blocks)
+    if not isinstance(scalers, dict) or not scalers:
+        raise ValueError(
+            "compare_scalers needs at least one candidate scaler: a dict of "
+            f"name -> transformer; got {scalers!r}."
+        )
+    checked = {}
+    for name, scaler in scalers.items():
+        if scaler is None or (isinstance(scaler, str) and scaler == "passthrough"):
+            checked[str(name)] = "passthrough"
+        elif hasattr(scaler, "fit") and hasattr(scaler, "transform"):
+            checked[str(name)] = scaler
+        else:
+            raise TypeError(
+                f"Candidate {name!r} is {scaler!r}; expected a transformer (with "
+                "fit and transform), 'passthrough' or None."
+            )
+    return checked
+
+
+class _Progress:
+    """Messages with the step, the candidate and an estimate of the time left."""
+
+    def __init__(self, callback, n_candidates):
+        self.callback = callback
+        self.total = n_candidates
+        self.started = time.perf_counter()
+
+    def __call__(self, index, name, step):
+        if self.callback is None:
+            return
+        message = f"[{index + 1}/{self.total}] {name!r}: {step}"
+        if index > 0:
+            elapsed = time.perf_counter() - self.started
+            left = elapsed / index * (self.total - index)
+            message += f" (about {left:.0f} s left)"
+        self.callback(message)
 
 
 def compare_scalers(
@@ -253,7 +588,9 @@ def compare_scalers(
     scalers=None,
     blocks=None,
     estimator=None,
-    cv=5,
+    task="auto",
+    scoring=None,
+    cv=None,
     n_neighbors=10,
     random_state=None,
     progress=None,
@@ -268,31 +605,54 @@ def compare_scalers(
     covariance), and, with an ``estimator``, by the cross-validated score of
     ``Pipeline([scaler, estimator])``, the scaler fitted inside each fold.
 
+    **How the recommendation is made.** All candidates are scored on the same
+    folds, so they are compared *paired*: for each candidate, the per-fold
+    differences to the best mean score go through the corrected resampled
+    t-test of Nadeau and Bengio (2003), which widens the variance by
+    ``1/k + n_test/n_train`` because overlapping training sets make folds
+    agree more than independent samples would. Candidates not significantly
+    worse than the best (one-sided, 5%) are "also fine": a tie within noise.
+    Among the tied candidates, the one that keeps the blocks most balanced
+    (smallest largest share of PC1, with ``blocks``) is recommended; else, with
+    class labels, the one whose neighbours most often share their class; else
+    the best score. Without an estimator, neighbour purity (class labels),
+    then block balance, then the spread of PC1 decide.
+
     Parameters
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
-        Numeric data.
+        Numeric data; NaN allowed (imputed inside each fold after the scaler
+        by the cross-validation, counted as the column mean by the
+        diagnostics).
     y : array-like of shape (n_samples,), default=None
-        Target: class labels give ``purity``; any target, with ``estimator``,
-        gives the cross-validated score.
-    scalers : dict of str -> transformer, default=None
-        The candidates; ``None`` means ``"none"`` (centring only),
-        ``"zscore"``, ``"minmax"``, ``"robust"`` (scikit-learn's
-        RobustScaler), ``"pareto"``, and ``"block_mfa"`` when ``blocks`` are
-        given.
+        Target. Rows whose target is missing are left out (and counted in
+        ``n_target_missing``). Class labels give ``purity``.
+    scalers : dict of str -> transformer, "passthrough" or None, default=None
+        The candidates; ``None`` means
+        :func:`~skscale.preprocessing.candidate_scalers` ``(blocks)``. A
+        candidate may be a :class:`~sklearn.pipeline.Pipeline`.
     blocks : dict, default=None
         Block name -> columns, as for :class:`~skscale.preprocessing.BlockScaler`.
     estimator : estimator, default=None
         Cross-validated after each scaler (needs ``y``).
-    cv : int or cross-validation generator, default=5
-        As in :func:`sklearn.model_selection.cross_validate`.
+    task : {"auto", "classification", "regression"}, default="auto"
+        The kind of target. ``"auto"``: text, booleans and numbers with at
+        most 20 distinct whole values are classes; other numbers are a
+        regression target.
+    scoring : str, default=None
+        A scikit-learn scorer name; ``None`` means ``"accuracy"`` for
+        classification and ``"r2"`` for regression.
+    cv : int, cross-validation generator or iterable, default=None
+        ``None``: shuffled 5-fold cross-validation (stratified for classes),
+        repeated 5 times below 500 rows. Otherwise as in
+        :func:`sklearn.model_selection.cross_validate`.
     n_neighbors : int, default=10
         Neighbours for the k-NN columns.
-    random_state : int or None, default=None
-        Seed for the k-NN report's sampling on large data.
+    random_state : int, RandomState instance or None, default=None
+        Seed for the folds and for the k-NN report's sampling on large data.
     progress : callable, default=None
-        Called with a short message before each candidate (the ``skscale``
-        command prints them).
+        Called with a short message before each step of each candidate, with
+        an estimate of the time left (the ``skscale`` command prints them).
     prefit : bool, default=False
         The candidates are already fitted (for example by ``partial_fit`` over
         a file too large for memory, ``X`` being a sample of it): they only
@@ -301,6 +661,11 @@ def compare_scalers(
     Returns
     -------
     ScalerComparison
+
+    References
+    ----------
+    C. Nadeau and Y. Bengio (2003). Inference for the generalization error.
+    Machine Learning 52, 239-281.
 
     Examples
     --------
@@ -317,64 +682,181 @@ def compare_scalers(
     >>> best, round(float(comparison.table.loc[best, "purity"]), 3)
     ('minmax', 0.926)
     """
-    if scalers is None:
-        scalers = default_scalers(blocks)
-    if not scalers:
-        raise ValueError("compare_scalers needs at least one candidate scaler.")
+    scalers = _check_candidates(scalers, blocks)
     if estimator is not None and y is None:
         raise ValueError("An estimator needs y: cross-validation scores a prediction.")
-    labels = None
-    if y is not None:
-        y = np.asarray(y)
-        if type_of_target(y) in ("binary", "multiclass"):
-            labels = y
-
-    rows, reports = {}, {}
-    for name, scaler in scalers.items():
-        if progress is not None:
-            progress(f"scaling with {name!r}")
-        fitted = scaler if prefit else clone(scaler).fit(X)
-        scaled = np.asarray(fitted.transform(X), dtype=np.float64)
-        pca = pca_dominance(X, scaled, blocks=blocks, n_components=2)
-        knn = knn_distortion(
-            X,
-            scaled,
-            y=labels,
-            n_neighbors=n_neighbors,
-            blocks=blocks,
-            random_state=random_state,
+    if not (isinstance(n_neighbors, Integral) and n_neighbors >= 1):
+        raise ValueError(
+            f"n_neighbors must be a positive integer; got {n_neighbors!r}."
         )
-        reports[name] = (pca, knn)
-        pc1 = pca.components.iloc[0]
-        largest, condition = _covariance_spectrum(scaled)
-        row = {
-            "pc1_evr": pc1["evr_after"],
-            "pc1_top_feature": pc1["top_feature_after"],
-            "pc1_top_share": pc1["top_share_after"],
-            "pc1_effective_features": pc1["effective_features_after"],
-            "knn_overlap": knn.metrics["overlap"],
-            "trustworthiness": knn.metrics["trustworthiness"],
-            "purity": knn.metrics["purity_after"],
-            "condition_number": condition,
-            "max_gd_step": 2.0 / largest if largest > 0 else np.inf,
-        }
-        if estimator is not None:
-            if progress is not None:
-                progress(f"cross-validating {type(estimator).__name__} after {name!r}")
-            pipeline = Pipeline(
-                [("scaler", clone(scaler)), ("estimator", clone(estimator))]
+    rng = check_random_state(random_state)
+    seed = int(rng.randint(2**31 - 1))
+
+    matrix = as_matrix(X, "X")
+    names = (
+        [str(c) for c in X.columns]
+        if hasattr(X, "columns")
+        else [f"x{j}" for j in range(matrix.shape[1])]
+    )
+    n_target_missing = 0
+    task_kind = metric = scorer = None
+    bounds = (-np.inf, np.inf)
+    labels = None
+    target_name = getattr(y, "name", None)
+    if y is not None:
+        y_values = pd.Series(np.asarray(y).ravel() if not hasattr(y, "iloc") else y)
+        if y_values.shape[0] != matrix.shape[0]:
+            raise ValueError(
+                f"y has {y_values.shape[0]} entries but X has {matrix.shape[0]} rows; "
+                "expected one target value per row."
             )
-            scores = cross_validate(pipeline, X, y, cv=cv)["test_score"]
-            row["cv_score_mean"] = float(np.mean(scores))
-            row["cv_score_std"] = float(np.std(scores))
-        if pca.blocks is not None:
-            for block, share in pca.blocks["pc1_share_after"].items():
-                row[f"pc1_share[{block}]"] = share
+        keep = y_values.notna().to_numpy()
+        n_target_missing = int((~keep).sum())
+        if not keep.any():
+            raise ValueError("Every value of the target y is missing.")
+        if n_target_missing:
+            matrix = matrix[keep]
+            X = X.iloc[keep] if hasattr(X, "iloc") else np.asarray(X)[keep]
+        y = y_values[keep].to_numpy()
+        task_kind = _check_task(task, y)
+        if task_kind == "classification":
+            labels = y
+        if estimator is not None:
+            scorer = _check_scoring(scoring, task_kind)
+            metric = metric_name(scorer)
+            bounds = score_bounds(scorer)
+    n_samples = matrix.shape[0]
+    if n_samples < 3:
+        raise ValueError(f"compare_scalers needs at least 3 rows; got {n_samples}.")
+    n_missing = int(np.isnan(matrix).sum())
+
+    # the unscaled side, once for every candidate
+    centred = centre_columns(matrix)
+    before = moderate(centred.copy())
+    resolved, block_labels = block_of_features(blocks, X, names, len(names))
+    before_space = pca_space(before, 2)
+    side = KNNSide(before, n_neighbors, 5000, seed, labels)
+
+    splits = None
+    cv_description = None
+    if estimator is not None:
+        if cv is None:
+            cv = default_cv(task_kind, y, n_samples, seed)
+        else:
+            cv = check_cv(cv, y, classifier=task_kind == "classification")
+        splits = list(cv.split(matrix, y))
+        cv_description = _describe_cv(cv, len(splits))
+        n_train = float(np.mean([len(train) for train, _ in splits]))
+        n_test = float(np.mean([len(test) for _, test in splits]))
+
+    say = _Progress(progress, len(scalers))
+    rows, reports, failed, folds = {}, {}, {}, {}
+    for index, (name, scaler) in enumerate(scalers.items()):
+        say(index, name, "scaling and diagnostics")
+        try:
+            if scaler == "passthrough":
+                scaled = matrix
+            else:
+                fitted = scaler if prefit else clone(scaler).fit(X)
+                scaled = as_matrix(fitted.transform(X), "the scaled data")
+            if scaled.shape != matrix.shape:
+                raise ValueError(
+                    f"it turned {matrix.shape[1]} columns into {scaled.shape[1]}; "
+                    "expected one output column per input column"
+                )
+            after_centred = centre_columns(scaled)
+            largest, condition = _covariance_spectrum(after_centred)
+            after = moderate(after_centred)
+            n_cells = n_missing + int(np.isnan(scaled).sum())
+            spaces = {"before": before_space, "after": pca_space(after, 2)}
+            pca = pca_report(spaces, names, n_samples, n_cells, blocks, X)
+            knn = knn_report(side, after, names, n_cells, resolved, block_labels)
+            pc1 = pca.components.iloc[0]
+            row = {
+                "pc1_evr": pc1["evr_after"],
+                "pc1_top_feature": pc1["top_feature_after"],
+                "pc1_top_share": pc1["top_share_after"],
+                "pc1_effective_features": pc1["effective_features_after"],
+                "knn_overlap": knn.metrics["overlap"],
+                "trustworthiness": knn.metrics["trustworthiness"],
+                "purity": knn.metrics["purity_after"],
+                "condition_number": condition,
+                "max_gd_step": 2.0 / largest if largest > 0 else np.inf,
+            }
+            if estimator is not None:
+                say(index, name, f"cross-validating {type(estimator).__name__}")
+                steps = [("scale", clone(scaler) if scaler != "passthrough" else None)]
+                if n_missing:
+                    steps.append(("impute", SimpleImputer(keep_empty_features=True)))
+                steps.append(("estimator", clone(estimator)))
+                scores = cross_validate(
+                    Pipeline(steps),
+                    X,
+                    y,
+                    cv=splits,
+                    scoring=scorer,
+                    error_score="raise",
+                )["test_score"]
+                folds[name] = scores
+                row["cv_score_mean"] = float(np.mean(scores))
+                row["cv_score_std"] = float(np.std(scores))
+            if pca.blocks is not None:
+                for block, share in pca.blocks["pc1_share_after"].items():
+                    row[f"pc1_share[{block}]"] = share
+        except Exception as exc:  # one failing candidate never stops the others
+            failed[name] = _first_line(exc)
+            if progress is not None:
+                progress(f"candidate {name!r} failed: {failed[name]}")
+            continue
+        reports[name] = (pca, knn)
         rows[name] = row
+    if not rows:
+        details = "; ".join(f"{name!r}: {why}" for name, why in failed.items())
+        raise ValueError(f"Every candidate scaler failed: {details}")
+
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "scaler"
     if labels is None:
         table = table.drop(columns="purity")
-    recommended, reason = _recommend(table, list(pca.blocks.index) if blocks else None)
-    context = {"n_samples": len(table), "blocks": blocks}
-    return ScalerComparison(table, recommended, reason, reports, context)
+    fold_scores = None
+    p_values = {}
+    if folds:
+        fold_scores = pd.DataFrame.from_dict(folds, orient="index")
+        fold_scores.columns = [f"fold{i}" for i in range(fold_scores.shape[1])]
+        fold_scores.index.name = "scaler"
+        best = table["cv_score_mean"].idxmax()
+        p_values = corrected_paired_pvalues(fold_scores, best, n_train, n_test)
+        table["cv_p_value"] = p_values
+    block_names = list(resolved) if resolved is not None else None
+    recommended, also_fine, reason = _recommend(
+        table,
+        blocks=block_names,
+        classes=labels is not None,
+        metric=metric,
+        p_values=dict(p_values),
+    )
+    return ScalerComparison(
+        table=table,
+        recommended=recommended,
+        also_fine=also_fine,
+        reason=reason,
+        reports=reports,
+        failed=failed,
+        task=task_kind,
+        scoring=scorer,
+        metric=metric,
+        score_bounds=bounds,
+        fold_scores=fold_scores,
+        cv_description=cv_description,
+        y=y,
+        target_name=None if target_name is None else str(target_name),
+        feature_names=names,
+        n_samples=n_samples,
+        n_missing=n_missing,
+        n_target_missing=n_target_missing,
+        blocks=None
+        if resolved is None
+        else {
+            block: [names[j] for j in columns] for block, columns in resolved.items()
+        },
+    )

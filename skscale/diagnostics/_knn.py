@@ -277,7 +277,9 @@ def knn_distortion(
         # neighbours need the candidate points in memory: a sample of rows
         lazy_before, lazy_after, lazy_names = dask_pair(X_before, X_after)
         (sample_before, sample_after), rows, note = sample_dask_rows(
-            [lazy_before, lazy_after], DASK_SAMPLE_ROWS, random_state=0
+            [lazy_before, lazy_after],
+            DASK_SAMPLE_ROWS,
+            random_state=check_random_state(random_state).randint(2**31 - 1),
         )
         if y is not None:
             y = np.asarray(y.compute() if is_dask_collection(y) else y)[rows]
@@ -292,37 +294,89 @@ def knn_distortion(
         )
     labels = _class_labels(y, n_samples)
     resolved, block_labels = block_of_features(blocks, X_before, names, n_features)
-    k = min(n_neighbors, n_samples - 1)
-    rng = check_random_state(random_state)
-    if n_samples > max_samples:
-        queries = np.sort(rng.choice(n_samples, size=max_samples, replace=False))
-    else:
-        queries = np.arange(n_samples)
-    n_queries = queries.size
+    side = KNNSide(before, n_neighbors, max_samples, random_state, labels)
+    return knn_report(side, after, names, n_missing, resolved, block_labels, sampling)
 
-    spaces = {"before": before, "after": after}
-    norms = {when: np.einsum("ij,ij->i", X, X) for when, X in spaces.items()}
-    doubled = {when: -2.0 * X for when, X in spaces.items()}
+
+class KNNSide:
+    """The unscaled side of a k-NN comparison, computed once: the queries, the
+    sampled pairs, and each query's neighbours, purity and local squares.
+
+    :func:`knn_report` compares any number of scaled tables against it; the
+    same queries and pairs are then used for every one of them.
+    """
+
+    def __init__(self, centred, n_neighbors, max_samples, random_state, labels):
+        n_samples = centred.shape[0]
+        self.X = centred
+        self.labels = labels
+        self.k = min(n_neighbors, n_samples - 1)
+        rng = check_random_state(random_state)
+        if n_samples > max_samples:
+            queries = np.sort(rng.choice(n_samples, size=max_samples, replace=False))
+        else:
+            queries = np.arange(n_samples)
+        self.queries = queries
+        self.pairs = _sample_pairs(n_samples, rng)
+        self.norms = np.einsum("ij,ij->i", centred, centred)
+        self.doubled = -2.0 * centred
+        self.step = max(
+            1,
+            min(
+                _BLOCK_ELEMENTS // n_samples,
+                _BLOCK_ELEMENTS // (self.k * max(1, centred.shape[1])),
+            ),
+        )
+        self.neighbours = np.empty((queries.size, self.k), dtype=np.intp)
+        self.local = np.zeros(centred.shape[1])
+        self.purity = 0.0
+        for start in range(0, queries.size, self.step):
+            chunk = queries[start : start + self.step]
+            d = self.distances(chunk)
+            found = _neighbours(d, self.k)
+            self.neighbours[start : start + self.step] = found
+            self.local += _local_squares(centred, chunk, found)
+            if labels is not None:
+                same = labels[found] == labels[chunk][:, None]
+                self.purity += float(same.mean(axis=1).sum())
+        self.pair_distances = _pair_distances(centred, *self.pairs)
+
+    def distances(self, chunk):
+        """Ranking distances from the ``chunk`` queries to every point, a
+        query's own distance set to inf."""
+        d = _ranking_distances(self.X[chunk], self.doubled, self.norms)
+        d[np.arange(chunk.size), chunk] = np.inf  # a point is not its own neighbour
+        return d
+
+
+def knn_report(
+    side, after, names, n_missing, resolved=None, block_labels=None, sampling=None
+):
+    """Compare the centred scaled table ``after`` with the unscaled ``side``
+    (a :class:`KNNSide`) and assemble the :class:`KNNDistortionReport`."""
+    before, labels, k, queries = side.X, side.labels, side.k, side.queries
+    n_samples, n_features = before.shape
+    n_queries = queries.size
+    after_norms = np.einsum("ij,ij->i", after, after)
+    after_doubled = -2.0 * after
     overlap = np.empty(n_queries)
     jaccard = np.empty(n_queries)
     penalty = {"trustworthiness": 0.0, "continuity": 0.0}
-    purity = {"before": 0.0, "after": 0.0}
-    local = {when: np.zeros(n_features) for when in spaces}
-    step = max(
-        1, min(_BLOCK_ELEMENTS // n_samples, _BLOCK_ELEMENTS // (k * n_features))
-    )
+    purity = {"before": side.purity, "after": 0.0}
+    local = {"before": side.local, "after": np.zeros(n_features)}
+    step = side.step
     for start in range(0, n_queries, step):
         chunk = queries[start : start + step]
         rows = np.arange(chunk.size)
-        distances, neighbours = {}, {}
-        for when, X in spaces.items():
-            d = _ranking_distances(X[chunk], doubled[when], norms[when])
-            d[rows, chunk] = np.inf  # a point is not its own neighbour
-            distances[when], neighbours[when] = d, _neighbours(d, k)
-            local[when] += _local_squares(X, chunk, neighbours[when])
-            if labels is not None:
-                same = labels[neighbours[when]] == labels[chunk][:, None]
-                purity[when] += float(same.mean(axis=1).sum())
+        distances = {"before": side.distances(chunk)}
+        neighbours = {"before": side.neighbours[start : start + step]}
+        d = _ranking_distances(after[chunk], after_doubled, after_norms)
+        d[rows, chunk] = np.inf  # a point is not its own neighbour
+        distances["after"], neighbours["after"] = d, _neighbours(d, k)
+        local["after"] += _local_squares(after, chunk, neighbours["after"])
+        if labels is not None:
+            same = labels[neighbours["after"]] == labels[chunk][:, None]
+            purity["after"] += float(same.mean(axis=1).sum())
         shared = (
             (neighbours["before"][:, :, None] == neighbours["after"][:, None, :])
             .any(axis=2)
@@ -343,9 +397,9 @@ def knn_distortion(
         name: (1.0 - 2.0 * value / denominator) if usable else np.nan
         for name, value in penalty.items()
     }
-    first, second = _sample_pairs(n_samples, rng)
+    first, second = side.pairs
     spearman = scipy.stats.spearmanr(
-        _pair_distances(before, first, second), _pair_distances(after, first, second)
+        side.pair_distances, _pair_distances(after, first, second)
     ).statistic
     finite_population = 1.0 - n_queries / n_samples
     overlap_se = (
@@ -378,12 +432,12 @@ def knn_distortion(
 
     features = {}
     shares = {}
-    for when, X in spaces.items():
+    for when, X in (("before", before), ("after", after)):
         variance = column_variance(X)
         with np.errstate(invalid="ignore", divide="ignore"):
             shares[when] = (variance / variance.sum(), local[when] / local[when].sum())
         features[f"distance_share_{when}"] = shares[when][0]
-    for when in spaces:
+    for when in ("before", "after"):
         features[f"local_distance_share_{when}"] = shares[when][1]
     feature_table = pd.DataFrame(features, index=pd.Index(names, name="feature"))
     blocks_summary = None

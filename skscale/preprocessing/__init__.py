@@ -1,6 +1,7 @@
 """Scalers: per-feature transformers for scikit-learn pipelines."""
 
 from skscale.preprocessing._block import BlockScaler
+from skscale.preprocessing._candidates import candidate_scalers
 from skscale.preprocessing._metabolomics import (
     LevelScaler,
     ParetoScaler,
@@ -18,4 +19,5 @@ __all__ = [
     "RangeScaler",
     "VastScaler",
     "ZScoreScaler",
+    "candidate_scalers",
 ]

@@ -1,16 +1,29 @@
 import numpy as np
+import pandas as pd
 import pytest
+import scipy.stats
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_wine
+from sklearn.datasets import load_diabetes, load_wine
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import cross_val_score
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.model_selection import (
+    KFold,
+    RepeatedStratifiedKFold,
+    cross_val_score,
+)
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
 
 from skscale.datasets import load_nutrimouse
-from skscale.diagnostics import compare_scalers
-from skscale.preprocessing import ZScoreScaler
+from skscale.diagnostics import compare_scalers, knn_distortion, pca_dominance
+from skscale.diagnostics._compare import (
+    corrected_paired_pvalues,
+    default_cv,
+    detect_task,
+    metric_name,
+    score_bounds,
+)
+from skscale.preprocessing import MinMaxScaler, ZScoreScaler, candidate_scalers
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +31,13 @@ def wine():
     return load_wine(as_frame=True)
 
 
-def test_default_candidates_and_columns(wine):
-    comparison = compare_scalers(wine.data, wine.target)
-    table = comparison.table
+@pytest.fixture(scope="module")
+def wine_comparison(wine):
+    return compare_scalers(wine.data, wine.target, random_state=0)
+
+
+def test_default_candidates_and_columns(wine_comparison):
+    table = wine_comparison.table
     assert list(table.index) == ["none", "zscore", "minmax", "robust", "pareto"]
     for column in (
         "pc1_evr",
@@ -35,11 +52,49 @@ def test_default_candidates_and_columns(wine):
     ):
         assert column in table
     assert table.loc["none", "pc1_top_feature"] == "proline"
-    assert table.loc["none", "knn_overlap"] == 1.0  # centring keeps every neighbour
+    assert table.loc["none", "knn_overlap"] == 1.0  # no scaling keeps every neighbour
     assert table.loc["zscore", "pc1_top_share"] < 0.25
     assert table.loc["zscore", "purity"] > table.loc["none", "purity"] + 0.2
-    assert comparison.recommended in ("zscore", "minmax")
-    assert "purity" in comparison.reason
+    assert wine_comparison.recommended in ("zscore", "minmax")
+    assert "purity" in wine_comparison.reason
+    assert wine_comparison.also_fine == []  # no cross-validation, no noise estimate
+
+
+@pytest.mark.parametrize("name", ["none", "zscore", "minmax", "robust", "pareto"])
+def test_every_column_agrees_with_the_candidates_own_reports(wine, name):
+    """Each row of the table against pca_dominance / knn_distortion run
+    independently on the same scaler, and against formulas."""
+    comparison = compare_scalers(
+        wine.data, wine.target, scalers={name: candidate_scalers()[name]}
+    )
+    row = comparison.table.loc[name]
+    scaler = candidate_scalers()[name]
+    scaled = (
+        wine.data.to_numpy()
+        if scaler == "passthrough"
+        else np.asarray(scaler.fit_transform(wine.data))
+    )
+    pca = pca_dominance(wine.data, scaled, n_components=2).components.loc["PC1"]
+    knn = knn_distortion(wine.data, scaled, y=wine.target, random_state=0).metrics
+    assert row["pc1_evr"] == pytest.approx(pca["evr_after"])
+    assert row["pc1_top_feature"] == pca["top_feature_after"]
+    assert row["pc1_top_share"] == pytest.approx(pca["top_share_after"])
+    assert row["pc1_effective_features"] == pytest.approx(
+        pca["effective_features_after"]
+    )
+    assert row["knn_overlap"] == pytest.approx(knn["overlap"])
+    assert row["trustworthiness"] == pytest.approx(knn["trustworthiness"])
+    assert row["purity"] == pytest.approx(knn["purity_after"])
+    # formulas, independently: PC1's share of variance, purity by brute force
+    centred = scaled - scaled.mean(axis=0)
+    eigenvalues = np.linalg.eigvalsh(centred.T @ centred / len(centred))
+    assert row["pc1_evr"] == pytest.approx(eigenvalues[-1] / eigenvalues.sum())
+    distances = ((centred[:, None, :] - centred[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(distances, np.inf)
+    neighbours = np.argsort(distances, axis=1, kind="stable")[:, :10]
+    labels = wine.target.to_numpy()
+    purity = np.mean(labels[neighbours] == labels[:, None])
+    assert row["purity"] == pytest.approx(purity, abs=0.01)
 
 
 def test_condition_number_and_step_match_the_covariance(wine):
@@ -50,17 +105,16 @@ def test_condition_number_and_step_match_the_covariance(wine):
         eigenvalues[-1] / eigenvalues[0], rel=1e-8
     )
     assert table.loc["zscore", "max_gd_step"] == pytest.approx(2 / eigenvalues[-1])
-    raw = compare_scalers(wine.data, scalers={"none": ZScoreScaler(with_std=False)})
+    raw = compare_scalers(wine.data, scalers={"none": "passthrough"})
     assert raw.table.loc["none", "condition_number"] > 1e6  # a ravine
 
 
 def test_cross_validation_fits_the_scaler_inside_each_fold(wine):
-    estimator = KNeighborsClassifier()
     comparison = compare_scalers(
         wine.data,
         wine.target,
         scalers={"robust": RobustScaler(), "zscore": ZScoreScaler()},
-        estimator=estimator,
+        estimator=KNeighborsClassifier(),
         cv=3,
     )
     expected = cross_val_score(
@@ -75,17 +129,216 @@ def test_cross_validation_fits_the_scaler_inside_each_fold(wine):
     assert comparison.table.loc["robust", "cv_score_std"] == pytest.approx(
         expected.std()
     )
-    best = comparison.table["cv_score_mean"].idxmax()
-    assert comparison.recommended == best
-    assert "cross-validated score" in comparison.reason
+    assert_allclose(comparison.fold_scores.loc["robust"], expected)
+    assert comparison.metric == "accuracy" and comparison.scoring == "accuracy"
+    assert "cross-validated accuracy" in comparison.reason
 
 
-def test_regression_target_has_no_purity(wine):
-    y = wine.data["alcohol"].to_numpy()
-    X = wine.data.drop(columns="alcohol")
-    comparison = compare_scalers(X, y, estimator=Ridge(), cv=3)
+def test_scaling_the_whole_table_before_the_split_would_score_differently():
+    """A leak check that cannot pass by chance: one feature whose scale is set
+    by a single outlier row. Fitted inside the fold, the fold without the
+    outlier scales differently from a fit on all rows."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    X[0, 1] = 1e4  # one outlier that sets the min-max range of a noise feature
+    folds = KFold(3, shuffle=True, random_state=0)
+    inside = compare_scalers(
+        X,
+        y,
+        scalers={"minmax": MinMaxScaler()},
+        estimator=KNeighborsClassifier(3),
+        cv=folds,
+    ).fold_scores.loc["minmax"]
+    expected = cross_val_score(
+        make_pipeline(MinMaxScaler(), KNeighborsClassifier(3)), X, y, cv=folds
+    )
+    leaked = cross_val_score(
+        KNeighborsClassifier(3), MinMaxScaler().fit_transform(X), y, cv=folds
+    )
+    assert_allclose(inside, expected)
+    assert not np.allclose(expected, leaked)
+
+
+def test_default_cv_repeats_folds_on_small_tables():
+    y = np.repeat([0, 1], 50)
+    small = default_cv("classification", y, 100, 0)
+    assert isinstance(small, RepeatedStratifiedKFold)
+    assert small.get_n_splits() == 25
+    big = default_cv("regression", np.arange(800.0), 800, 0)
+    assert isinstance(big, KFold) and big.get_n_splits() == 5
+    tiny_class = default_cv("classification", np.array([0] * 20 + [1] * 3), 23, 0)
+    assert tiny_class.get_n_splits() == 3 * 5  # 3 folds: the smallest class has 3
+
+
+def test_corrected_paired_t_test_against_the_formula():
+    rng = np.random.default_rng(0)
+    best = rng.uniform(0.8, 1.0, 25)
+    worse = best - rng.normal(0.02, 0.03, 25)
+    folds = pd.DataFrame([best, worse], index=["a", "b"])
+    p = corrected_paired_pvalues(folds, "a", n_train=80, n_test=20)
+    diff = best - worse
+    t = diff.mean() / np.sqrt((1 / 25 + 20 / 80) * diff.var(ddof=1))
+    assert p["b"] == pytest.approx(scipy.stats.t.sf(t, 24))
+    assert np.isnan(p["a"])
+    # the uncorrected paired t-test would call the same difference significant
+    plain = scipy.stats.ttest_rel(best, worse, alternative="greater").pvalue
+    assert plain < p["b"]
+    # identical folds: a tie; a constant gap: significantly worse
+    same = corrected_paired_pvalues(
+        pd.DataFrame([best, best, best - 0.1], index=list("abc")), "a", 80, 20
+    )
+    assert same["b"] == 1.0 and same["c"] == 0.0
+
+
+def test_ties_on_the_demo_data_go_to_the_balanced_blocks():
+    mice = load_nutrimouse()
+    comparison = compare_scalers(
+        mice.data,
+        mice.genotype,
+        blocks=mice.blocks,
+        estimator=KNeighborsClassifier(),
+        random_state=0,
+    )
+    table = comparison.table
+    best = table["cv_score_mean"].idxmax()
+    assert comparison.recommended == "block_mfa"
+    assert best in comparison.also_fine  # z-score scores best, yet only ties
+    assert "keeps the blocks most balanced" in comparison.reason
+    assert comparison.fold_scores.shape == (6, 25)  # 40 mice: 5 x 5 folds
+    assert np.isnan(table.loc[best, "cv_p_value"])
+    for name in comparison.also_fine:
+        assert name == best or table.loc[name, "cv_p_value"] >= 0.05
+    worse = [
+        n
+        for n in table.index
+        if n not in comparison.also_fine and n != comparison.recommended
+    ]
+    for name in worse:
+        assert table.loc[name, "cv_p_value"] < 0.05
+    assert comparison.verdict().startswith("Use block_mfa. Also fine: ")
+
+
+def test_a_clear_winner_has_no_company(wine):
+    comparison = compare_scalers(
+        wine.data,
+        wine.target,
+        scalers={"none": None, "zscore": ZScoreScaler()},
+        estimator=KNeighborsClassifier(),
+        random_state=0,
+    )
+    assert comparison.recommended == "zscore"
+    assert comparison.also_fine == []
+    assert "significantly worse" in comparison.reason
+    assert comparison.table.loc["none", "cv_p_value"] < 0.001
+
+
+def test_regression_target_is_detected_and_scored_with_r2():
+    diabetes = load_diabetes(as_frame=True, scaled=False)
+    y = diabetes.target  # whole numbers such as 151.0, 214 distinct values
+    assert detect_task(y) == "regression"
+    comparison = compare_scalers(
+        diabetes.data, y, estimator=KNeighborsRegressor(), random_state=0
+    )
+    assert comparison.task == "regression"
+    assert comparison.metric == "R^2" and comparison.scoring == "r2"
+    assert comparison.score_bounds == (-np.inf, 1.0)
     assert "purity" not in comparison.table
-    assert comparison.table["cv_score_mean"].notna().all()
+    assert comparison.table["cv_score_mean"].max() > 0.3
+    assert "R^2" in comparison.reason
+
+
+@pytest.mark.parametrize(
+    "y, task",
+    [
+        (np.array([0, 1, 1, 0, 2] * 10), "classification"),
+        (np.array(["a", "b"] * 25), "classification"),
+        (np.array([True, False] * 25), "classification"),
+        (np.arange(50.0), "regression"),
+        (np.linspace(0, 1, 50), "regression"),
+        (np.array([0.5, 1.0] * 25), "regression"),
+        (pd.Series([1, 2, None, 3] * 10, dtype="Int64"), "classification"),
+    ],
+)
+def test_detect_task(y, task):
+    assert detect_task(y) == task
+
+
+def test_scoring_and_task_are_validated(wine):
+    y = wine.target
+    comparison = compare_scalers(
+        wine.data,
+        y,
+        scalers={"zscore": ZScoreScaler()},
+        estimator=KNeighborsClassifier(),
+        scoring="balanced_accuracy",
+        cv=3,
+    )
+    assert comparison.metric == "balanced accuracy"
+    with pytest.raises(ValueError, match="scoring='nope'; expected the name"):
+        compare_scalers(wine.data, y, estimator=Ridge(), scoring="nope")
+    with pytest.raises(ValueError, match="task='maybe'"):
+        compare_scalers(wine.data, y, task="maybe")
+    with pytest.raises(ValueError, match="fractional values"):
+        compare_scalers(
+            wine.data, wine.data["alcohol"], estimator=Ridge(), task="classification"
+        )
+    with pytest.raises(ValueError, match="non-numeric target"):
+        compare_scalers(
+            wine.data, np.array(["a", "b"] * 89), estimator=Ridge(), task="regression"
+        )
+    assert metric_name("neg_mean_absolute_error") == "negative mean absolute error"
+    assert metric_name("f1_macro") == "f1 macro"
+    assert score_bounds("f1_macro") == (0.0, 1.0)
+    assert score_bounds("neg_log_loss") == (-np.inf, 0.0)
+
+
+def test_missing_values_are_imputed_inside_each_fold(wine):
+    X = wine.data.copy()
+    rng = np.random.default_rng(0)
+    X = X.mask(rng.random(X.shape) < 0.05)
+    y = wine.target.astype(float).copy()
+    y.iloc[[3, 50]] = np.nan
+    comparison = compare_scalers(
+        X, y, estimator=KNeighborsClassifier(), cv=3, random_state=0
+    )
+    assert not comparison.failed
+    assert comparison.n_missing == int(X.iloc[y.notna().to_numpy()].isna().sum().sum())
+    assert comparison.n_target_missing == 2 and comparison.n_samples == 176
+    assert comparison.table["cv_score_mean"].min() > 0.6
+    assert X.isna().any().any()  # the caller's table is untouched
+
+
+def test_a_failing_candidate_is_one_line_and_the_others_run(wine):
+    class Broken(ZScoreScaler):
+        def transform(self, X, copy=None):
+            raise RuntimeError("no luck\nsecond line")
+
+    messages = []
+    comparison = compare_scalers(
+        wine.data,
+        wine.target,
+        scalers={"broken": Broken(), "zscore": ZScoreScaler()},
+        estimator=KNeighborsClassifier(),
+        cv=3,
+        progress=messages.append,
+    )
+    assert comparison.failed == {"broken": "RuntimeError: no luck"}
+    assert list(comparison.table.index) == ["zscore"]
+    assert "candidate 'broken' failed: RuntimeError: no luck" in messages
+    assert "Failed: broken." in comparison.summary()
+    with pytest.raises(ValueError, match="Every candidate scaler failed"):
+        compare_scalers(wine.data, scalers={"broken": Broken()})
+
+
+def test_passthrough_and_none_are_no_scaling(wine):
+    comparison = compare_scalers(
+        wine.data, scalers={"a": "passthrough", "b": None, "c": ZScoreScaler()}
+    )
+    assert comparison.table.loc["a", "knn_overlap"] == 1.0
+    assert comparison.table.loc["b", "pc1_top_feature"] == "proline"
+    with pytest.raises(TypeError, match="expected a transformer"):
+        compare_scalers(wine.data, scalers={"x": 3})
 
 
 def test_blocks_add_block_mfa_and_share_columns():
@@ -99,7 +352,7 @@ def test_blocks_add_block_mfa_and_share_columns():
     assert comparison.recommended == "block_mfa"
     assert "balances the blocks" in comparison.reason
     assert np.isinf(table["condition_number"]).all()  # 141 features, 40 mice
-    assert "Most balanced between blocks: 'block_mfa'" in comparison.summary()
+    assert comparison.blocks["lipid"] == list(mice.blocks["lipid"])
 
 
 def test_without_labels_or_blocks_the_spread_of_pc1_decides(wine):
@@ -113,24 +366,63 @@ def test_bad_arguments(wine):
         compare_scalers(wine.data, scalers={})
     with pytest.raises(ValueError, match="An estimator needs y"):
         compare_scalers(wine.data, estimator=Ridge())
+    with pytest.raises(ValueError, match="y has 3 entries"):
+        compare_scalers(wine.data, [0, 1, 0])
 
 
-def test_progress_html_plot_and_file(wine, tmp_path):
+def test_progress_names_the_step_and_the_time_left(wine):
     messages = []
-    comparison = compare_scalers(
+    compare_scalers(
         wine.data,
         wine.target,
-        scalers={"zscore": ZScoreScaler()},
+        scalers={"zscore": ZScoreScaler(), "minmax": MinMaxScaler()},
+        estimator=KNeighborsClassifier(),
+        cv=3,
         progress=messages.append,
     )
-    assert messages == ["scaling with 'zscore'"]
+    assert messages[0] == "[1/2] 'zscore': scaling and diagnostics"
+    assert messages[1] == "[1/2] 'zscore': cross-validating KNeighborsClassifier"
+    assert messages[2].startswith("[2/2] 'minmax': scaling and diagnostics (about ")
+    assert messages[2].endswith(" s left)")
+
+
+def test_html_page_and_repr(wine, tmp_path):
+    comparison = compare_scalers(
+        wine.data, wine.target, estimator=KNeighborsClassifier(), random_state=0
+    )
     assert "<table" in comparison._repr_html_()
     assert "ScalerComparison" in repr(comparison)
-    pytest.importorskip("matplotlib")
-    assert len(comparison.plot().axes) == 4
     path = tmp_path / "report.html"
-    assert comparison.to_html(path) is None
+    assert (
+        comparison.to_html(path, title="wine", notes=["A note at the top."]) is None
+    )
     page = path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("data:image/png;base64,") == 3
-    assert_allclose(len(comparison.reports), 1)
+    assert '<meta name="viewport"' in page
+    assert page.index('id="verdict"') < page.index("All candidates")
+    assert page.index("A note at the top.") < page.index('id="verdict"')
+    assert f"Use {comparison.recommended}." in page
+    assert "accuracy (cross-validated)" in page
+    assert "pc1_top_share" not in page  # plain headers
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_when_none_wins_there_is_no_before_and_after():
+    rng = np.random.default_rng(0)
+    # one informative feature with a large scale, noise features on small ones:
+    # scaling lifts the noise to the same weight, so no scaling is best
+    y = np.repeat([0, 1], 100)
+    X = np.column_stack(
+        [y * 100 + rng.normal(0, 20, 200)] + [rng.normal(0, 1, 200) for _ in range(6)]
+    )
+    comparison = compare_scalers(
+        X,
+        y,
+        scalers={"none": None, "zscore": ZScoreScaler()},
+        estimator=KNeighborsClassifier(),
+        random_state=0,
+    )
+    assert comparison.recommended == "none"
+    page = comparison.to_html()
+    assert "No scaling is recommended" in page
+    assert page.count("alt='Samples on PC1 and PC2") == 1  # unscaled picture only
