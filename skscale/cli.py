@@ -1,11 +1,16 @@
 """The ``skscale`` command: an HTML report on which scaler to use, and why.
 
-    skscale report DATA [--target COL] [--block NAME=REGEX ...]
+    skscale report DATA [--target COL] [--task auto|classification|regression]
+                        [--scoring NAME] [--block NAME=REGEX ...]
                         [--scalers zscore,minmax,...] [--estimator knn|logistic|ridge]
-                        [--max-rows N] [--out report.html]
+                        [--max-rows N] [--sep SEP] [--out report.html]
     skscale report --example nutrimouse|wine
+    skscale --version
 
-Errors are one line on stderr and a non-zero exit status, never a traceback.
+The command only parses arguments, calls library functions
+(:func:`skscale.datasets.sample_table`, :func:`skscale.diagnostics.compare_scalers`,
+:meth:`~skscale.diagnostics.ScalerComparison.to_html`) and prints. Errors are
+one line on stderr and a non-zero exit status, never a traceback.
 """
 
 import argparse
@@ -14,11 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+DEFAULT_MAX_ROWS = 20_000
 
 
 class CommandError(Exception):
@@ -27,98 +30,6 @@ class CommandError(Exception):
 
 def _progress(message):
     print(f"skscale: {message}", file=sys.stderr, flush=True)
-
-
-def _table_format(path):
-    """``"parquet"``, ``"tsv"`` or ``"csv"``, after checking the path exists."""
-    path = Path(path)
-    if not path.exists():
-        raise CommandError(f"no such file: {path}")
-    if path.is_dir():
-        raise CommandError(f"{path} is a folder; expected a CSV, TSV or Parquet file")
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        return "parquet"
-    if name.endswith((".tsv", ".tab", ".tsv.gz", ".tab.gz")):
-        return "tsv"
-    if name.endswith((".csv", ".txt", ".csv.gz", ".txt.gz")):
-        return "csv"
-    raise CommandError(
-        f"cannot tell the format of {path}: expected a .csv, .tsv or .parquet file"
-    )
-
-
-def _parquet():
-    try:
-        import pyarrow.parquet
-    except ImportError as exc:
-        raise CommandError(
-            "reading Parquet needs pyarrow: pip install 'skscale[parquet]'"
-        ) from exc
-    return pyarrow.parquet
-
-
-def read_table(path):
-    """Read a CSV, TSV or Parquet file into a DataFrame."""
-    kind = _table_format(path)
-    try:
-        if kind == "parquet":
-            return _parquet().read_table(path).to_pandas()
-        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",")
-    except CommandError:
-        raise
-    except Exception as exc:
-        raise CommandError(f"cannot read {path}: {exc}") from exc
-
-
-def iter_table_chunks(path, chunksize):
-    """Read a CSV, TSV or Parquet file a chunk of rows at a time; the index of
-    each chunk numbers its rows in the whole file."""
-    kind = _table_format(path)
-    start = 0
-    try:
-        if kind == "parquet":
-            batches = _parquet().ParquetFile(path).iter_batches(batch_size=chunksize)
-            chunks = (batch.to_pandas() for batch in batches)
-        else:
-            sep = "\t" if kind == "tsv" else ","
-            chunks = pd.read_csv(path, sep=sep, chunksize=chunksize)
-        for chunk in chunks:
-            chunk.index = pd.RangeIndex(start, start + len(chunk))
-            start += len(chunk)
-            yield chunk
-    except CommandError:
-        raise
-    except Exception as exc:
-        raise CommandError(f"cannot read {path}: {exc}") from exc
-
-
-def _split_columns(table, target):
-    """The numeric feature columns, the target, and the columns left out."""
-    if target is not None and target not in table.columns:
-        shown = ", ".join(repr(str(c)) for c in list(table.columns)[:8])
-        raise CommandError(
-            f"no target column {target!r}; the columns are {shown}"
-            + (" ..." if table.shape[1] > 8 else "")
-        )
-    y = table[target] if target is not None else None
-    features = table.drop(columns=[target]) if target is not None else table
-    numeric = [
-        c
-        for c in features.columns
-        if pd.api.types.is_numeric_dtype(features[c])
-        and not pd.api.types.is_bool_dtype(features[c])
-    ]
-    left_out = [str(c) for c in features.columns if c not in numeric]
-    if not numeric:
-        raise CommandError("the table has no numeric column to scale")
-    X = features[numeric].astype("float64")
-    X.columns = [str(c) for c in X.columns]
-    if y is not None:
-        keep = y.notna().to_numpy()
-        if not keep.all():
-            X, y = X[keep], y[keep]
-    return X, y, left_out
 
 
 def _parse_blocks(specs, columns):
@@ -142,23 +53,18 @@ def _parse_blocks(specs, columns):
     return blocks or None
 
 
-def _is_classification(y):
-    from sklearn.utils.multiclass import type_of_target
-
-    return type_of_target(y.to_numpy()) in ("binary", "multiclass")
-
-
-def _make_estimator(name, y):
-    if name is None:
-        return None
-    classification = _is_classification(y)
+def _make_estimator(name, task):
+    classification = task == "classification"
     if name == "knn":
         from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
         return KNeighborsClassifier() if classification else KNeighborsRegressor()
     if name == "logistic":
         if not classification:
-            raise CommandError("--estimator logistic needs a class target")
+            raise CommandError(
+                "--estimator logistic needs a class target; this one is a "
+                "regression target (use --task classification if it holds classes)"
+            )
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression(max_iter=2000)
@@ -188,173 +94,218 @@ def _example(name):
     return wine.data, wine.target, None, description
 
 
-def _candidates(blocks, scalers):
-    from skscale.diagnostics._compare import default_scalers
-
-    candidates = default_scalers(blocks)
-    if scalers:
-        wanted = [s.strip() for s in scalers.split(",") if s.strip()]
-        unknown = [s for s in wanted if s not in candidates]
-        if unknown:
-            raise CommandError(
-                f"unknown scaler {unknown[0]!r}; choose from {', '.join(candidates)}"
-            )
-        candidates = {name: candidates[name] for name in wanted}
-    return candidates
+def _candidate_names(scalers):
+    if not scalers:
+        return None
+    return [s.strip() for s in scalers.split(",") if s.strip()]
 
 
-def _left_out_note(left_out):
-    if not left_out:
-        return []
-    more = f" and {len(left_out) - 20} more." if len(left_out) > 20 else "."
-    return [f"Left out, not numeric: {', '.join(left_out[:20])}{more}"]
+def _candidates(blocks, names):
+    from skscale.preprocessing import candidate_scalers
+
+    try:
+        return candidate_scalers(blocks, names=names)
+    except ValueError as exc:
+        raise CommandError(f"--scalers: {exc}") from exc
 
 
-def _load(args):
-    """The table in memory: X, y, blocks, candidates, description, notes."""
-    if args.example:
-        X, y, blocks, description = _example(args.example)
-        if args.block:
-            blocks = _parse_blocks(args.block, list(X.columns))
-        return X, y, blocks, _candidates(blocks, args.scalers), description, []
-    _progress(f"reading {args.data}")
-    X, y, left_out = _split_columns(read_table(args.data), args.target)
-    blocks = _parse_blocks(args.block, list(X.columns))
-    description = (
-        f"{Path(args.data).name}: {X.shape[0]:,} rows, {X.shape[1]:,} numeric "
-        "columns" + (f"; target {args.target!r}." if args.target else ".")
-    )
-    return (
-        X,
-        y,
-        blocks,
-        _candidates(blocks, args.scalers),
-        description,
-        (_left_out_note(left_out)),
-    )
+def _left_out_notes(left_out):
+    notes = []
+    identifiers = [c for c, why in left_out.items() if why == "identifier"]
+    if identifiers:
+        notes.append(
+            f"Left out as identifiers (a different whole number on every row): "
+            f"{', '.join(identifiers)}."
+        )
+    others = [f"{c} ({why})" for c, why in left_out.items() if why != "identifier"]
+    if others:
+        more = f" and {len(others) - 20} more" if len(others) > 20 else ""
+        notes.append(f"Left out, not numeric: {', '.join(others[:20])}{more}.")
+    return notes
 
 
-def _stream(args, chunksize=100_000):
-    """One chunked pass over a file too large for memory.
+def _load_example(args):
+    X, y, blocks, description = _example(args.example)
+    if args.block:
+        blocks = _parse_blocks(args.block, list(X.columns))
+    names = _candidate_names(args.scalers)
+    return X, y, blocks, _candidates(blocks, names), description, [], False
 
-    The candidates that can (``partial_fit``) learn their statistics from every
-    row; a uniform random sample of ``--max-rows`` rows is kept for the
-    diagnostics, the cross-validation, and the candidates that cannot stream.
-    """
+
+def _load_file(args):
+    """One chunked pass over the file: a sample for the diagnostics, the
+    streaming scalers' statistics from every row."""
+    import pandas as pd
     from sklearn.base import clone
 
-    rng = np.random.default_rng(0)
-    columns = sample = keys = None
-    n_rows = 0
-    for chunk in iter_table_chunks(args.data, chunksize):
-        if columns is None:
-            first, _, left_out = _split_columns(chunk, args.target)
-            columns = list(first.columns)
-            blocks = _parse_blocks(args.block, columns)
-            candidates = _candidates(blocks, args.scalers)
-            streaming = {
-                name: clone(scaler)
-                for name, scaler in candidates.items()
-                if hasattr(scaler, "partial_fit")
-                and getattr(scaler, "quantile_range", None) is None
-            }
-        try:
-            values = chunk[columns].astype("float64")
-        except (KeyError, ValueError, TypeError) as exc:
-            raise CommandError(
-                f"rows {chunk.index[0]:,} to {chunk.index[-1]:,}: {exc}"
-            ) from exc
-        for scaler in streaming.values():
-            scaler.partial_fit(values)
-        chunk_keys = rng.random(len(chunk))
-        sample = chunk if sample is None else pd.concat([sample, chunk])
-        keys = chunk_keys if keys is None else np.concatenate([keys, chunk_keys])
-        if len(sample) > args.max_rows:
-            keep = np.sort(np.argpartition(keys, args.max_rows)[: args.max_rows])
-            sample, keys = sample.iloc[keep], keys[keep]
-        n_rows += len(chunk)
-        _progress(f"read {n_rows:,} rows")
-    if columns is None:
-        raise CommandError(f"{args.data} has no rows")
-    X, y, _ = _split_columns(sample, args.target)
-    fitted = {
-        name: streaming.get(name) or clone(scaler).fit(X)
-        for name, scaler in candidates.items()
-    }
-    notes = _left_out_note(left_out)
-    notes.append(
-        f"Scaler statistics of {', '.join(streaming) or 'no candidate'} come from "
-        f"one chunked pass over all {n_rows:,} rows; the diagnostics and the "
-        f"cross-validation use {len(sample):,} rows sampled at random."
-    )
-    fitted_on_sample = [name for name in candidates if name not in streaming]
-    if fitted_on_sample:
-        names = ", ".join(fitted_on_sample)
-        notes.append(f"Fitted on the sampled rows (no partial_fit): {names}.")
-    description = (
-        f"{Path(args.data).name}: {n_rows:,} rows ({len(sample):,} sampled for the "
-        f"diagnostics), {len(columns):,} numeric columns"
-        + (f"; target {args.target!r}." if args.target else ".")
-    )
-    return X, y, blocks, fitted, description, notes
+    from skscale.datasets import sample_table
+
+    names = _candidate_names(args.scalers)
+    chosen = {}
+
+    def candidates(columns):
+        chosen["blocks"] = _parse_blocks(args.block, columns)
+        chosen["candidates"] = _candidates(chosen["blocks"], names)
+        return chosen["candidates"]
+
+    _progress(f"reading {args.data}")
+    try:
+        table = sample_table(
+            args.data,
+            target=args.target,
+            max_rows=args.max_rows,
+            scalers=candidates,
+            sep=args.sep,
+            progress=_progress,
+        )
+    except CommandError:
+        raise
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
+        raise CommandError(f"cannot read {args.data}: {exc}") from exc
+    except (OSError, ValueError, ImportError) as exc:
+        raise CommandError(str(exc)) from exc
+    except Exception as exc:  # pandas' parser errors and the like
+        raise CommandError(f"cannot read {args.data}: {exc}") from exc
+    X, y = table.X, table.y
+    notes = _left_out_notes(table.left_out)
+    name = Path(args.data).name
+    target = f"; target {args.target!r}" if args.target else ""
+    if table.sampled:
+        notes.insert(
+            0,
+            f"Sample: {len(X):,} of {table.n_rows:,} rows, drawn at random, are used "
+            "for the diagnostics and the cross-validation (--max-rows "
+            f"{args.max_rows:,}; --max-rows 0 uses every row).",
+        )
+        streamed = ", ".join(table.streamed) or "no candidate"
+        on_sample = [n for n in chosen["candidates"] if n not in table.streamed]
+        notes.insert(
+            1,
+            f"The statistics of {streamed} come from one chunked pass over all "
+            f"{table.n_rows:,} rows"
+            + (
+                f"; {', '.join(on_sample)} (no partial_fit) are fitted on the sample."
+                if on_sample
+                else "."
+            ),
+        )
+        description = (
+            f"{name}: {table.n_rows:,} rows ({len(X):,} sampled), "
+            f"{X.shape[1]:,} numeric columns{target}."
+        )
+        candidates_now = {
+            n: table.streamed.get(n) or (s if s == "passthrough" else clone(s).fit(X))
+            for n, s in chosen["candidates"].items()
+        }
+    else:
+        description = (
+            f"{name}: {len(X):,} rows, {X.shape[1]:,} numeric columns{target}."
+        )
+        candidates_now = chosen["candidates"]
+    if table.n_target_missing:
+        notes.append(
+            f"{table.n_target_missing:,} rows with a missing target were left out."
+        )
+    return X, y, chosen["blocks"], candidates_now, description, notes, table.sampled
+
+
+def _check_out(path):
+    out = Path(path)
+    if out.is_dir():
+        raise CommandError(f"--out {out}: is a folder; expected a file name")
+    if not out.parent.is_dir():
+        raise CommandError(
+            f"--out {out}: the folder {out.parent} does not exist; create it first"
+        )
+    return out
 
 
 def run_report(args):
-    """Build the comparison and write the HTML report; returns the output path."""
+    """Build the comparison and write the HTML report; returns the output path
+    and the comparison (None when there was nothing to compare)."""
     from skscale.diagnostics import compare_scalers
+    from skscale.diagnostics._compare import detect_task, write_atomically
+    from skscale.diagnostics._html import render_notice
 
     started = time.perf_counter()
     if args.example and args.data:
         raise CommandError("give DATA or --example, not both")
     if not (args.example or args.data):
         raise CommandError("give a DATA file to report on, or --example")
-    if args.max_rows is not None and args.max_rows < 3:
-        raise CommandError(f"--max-rows {args.max_rows}: expected 3 or more")
-    streaming = args.max_rows is not None and not args.example
-    X, y, blocks, candidates, description, notes = (
-        _stream(args) if streaming else _load(args)
-    )
+    if args.max_rows is not None and args.max_rows != 0 and args.max_rows < 3:
+        raise CommandError(
+            f"--max-rows {args.max_rows}: expected 3 or more (0 for every row)"
+        )
+    if args.estimator and not args.target and not args.example:
+        raise CommandError("--estimator needs --target: cross-validation needs y")
+    out = _check_out(args.out)
+    if args.example:
+        X, y, blocks, candidates, description, notes, prefit = _load_example(args)
+    else:
+        X, y, blocks, candidates, description, notes, prefit = _load_file(args)
+    title = args.example or Path(args.data).name
+    if X.shape[1] == 1:
+        message = (
+            f"The table has one numeric column ({X.columns[0]!r}): scaling "
+            "multiplies it by a constant and shifts it, which changes no principal "
+            "component, no ranking of distances and no neighbour, so there is "
+            "nothing to compare."
+        )
+        write_atomically(out, render_notice(title=title, message=message, notes=notes))
+        return out.resolve(), None, message
     if X.shape[0] < 3:
         raise CommandError(
             f"the table has {X.shape[0]} usable rows; expected 3 or more"
         )
-    estimator_name = args.estimator or ("knn" if y is not None else None)
-    if estimator_name and y is None:
-        raise CommandError("--estimator needs --target: cross-validation needs y")
-    estimator = _make_estimator(estimator_name, y) if y is not None else None
-    n_folds = 5
-    if y is not None and _is_classification(y):
-        n_folds = max(2, min(5, int(y.value_counts().min())))
+    estimator = None
+    task = None
+    if y is not None:
+        task = detect_task(y) if args.task == "auto" else args.task
+        estimator = _make_estimator(args.estimator or "knn", task)
+    try:
+        comparison = compare_scalers(
+            X,
+            y,
+            scalers=candidates,
+            blocks=blocks,
+            estimator=estimator,
+            task=task or "auto",
+            scoring=args.scoring,
+            random_state=0,
+            progress=_progress,
+            prefit=prefit,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
     if estimator is not None:
         notes.append(
-            f"Cross-validated estimator: {type(estimator).__name__}, {n_folds} folds, "
-            "the scaler fitted inside each fold."
+            f"Cross-validated estimator: {type(estimator).__name__} after each "
+            f"scaler, {comparison.cv_description}."
         )
-    comparison = compare_scalers(
-        X,
-        y,
-        scalers=candidates,
-        blocks=blocks,
-        estimator=estimator,
-        cv=n_folds,
-        random_state=0,
-        progress=_progress,
-        prefit=streaming,
-    )
-    title = args.example or Path(args.data).name
-    comparison.context.update(title=title, description=description, notes=notes)
     _progress("drawing the pictures and writing the report")
-    out = Path(args.out)
-    comparison.to_html(out)
+    comparison.to_html(out, title=title, description=description, notes=notes)
     _progress(f"done in {time.perf_counter() - started:.1f} s")
-    return out.resolve(), comparison
+    return out.resolve(), comparison, None
+
+
+def _scaler_help():
+    from skscale.preprocessing._candidates import candidate_descriptions
+
+    lines = [f"{name} ({text})" for name, text in candidate_descriptions().items()]
+    return (
+        "comma-separated candidates (default: none, zscore, minmax, robust, pareto, "
+        "and block_mfa with --block); choose from: " + "; ".join(lines)
+    )
 
 
 def _parser():
+    from skscale import __version__
+
     parser = argparse.ArgumentParser(
         prog="skscale",
         description="Feature scaling that shows what it did.",
     )
+    parser.add_argument("--version", action="version", version=f"skscale {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     report = commands.add_parser(
         "report",
@@ -370,25 +321,43 @@ def _parser():
     )
     report.add_argument("--target", help="column to predict (left out of the features)")
     report.add_argument(
+        "--task",
+        choices=["auto", "classification", "regression"],
+        default="auto",
+        help="kind of target; auto: text or at most 20 distinct whole numbers are "
+        "classes, other numbers a regression target (default: auto)",
+    )
+    report.add_argument(
+        "--scoring",
+        metavar="NAME",
+        help="any scikit-learn scorer name (default: accuracy for classes, r2 for "
+        "regression), e.g. balanced_accuracy, f1_macro, neg_mean_absolute_error",
+    )
+    report.add_argument(
         "--block",
         action="append",
         metavar="NAME=REGEX",
         help="a block of columns whose names match REGEX (repeatable)",
     )
-    report.add_argument(
-        "--scalers", help="comma-separated candidates, e.g. zscore,minmax"
-    )
+    report.add_argument("--scalers", metavar="NAMES", help=_scaler_help())
     report.add_argument(
         "--estimator",
         choices=["knn", "logistic", "ridge"],
-        help="cross-validate this estimator after each scaler",
+        help="cross-validate this estimator after each scaler (default: knn)",
     )
     report.add_argument(
         "--max-rows",
         type=int,
         metavar="N",
-        help="for a table larger than memory: read it in chunks, learn the scalers' "
-        "statistics from every row, run the diagnostics on N rows sampled at random",
+        default=DEFAULT_MAX_ROWS,
+        help="above N rows, run the diagnostics and the cross-validation on N rows "
+        "sampled at random, while the streaming scalers learn from every row "
+        f"(default: {DEFAULT_MAX_ROWS:,}; 0: use every row)",
+    )
+    report.add_argument(
+        "--sep",
+        metavar="SEP",
+        help="column separator of a text file (default: , or tab)",
     )
     report.add_argument("--out", default="report.html", help="output HTML file")
     return parser
@@ -400,8 +369,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.command == "report":
-            out, comparison = run_report(args)
-            print(f"Recommended scaler: {comparison.recommended}. {comparison.reason}")
+            out, comparison, message = run_report(args)
+            if comparison is None:
+                print(message)
+            else:
+                print(f"Recommended scaler: {comparison.recommended}.")
+                if comparison.also_fine:
+                    print(f"Also fine: {', '.join(comparison.also_fine)}.")
+                if comparison.metric:
+                    print(f"Metric: {comparison.metric}, {comparison.cv_description}.")
+                print(f"Why: {comparison.reason}")
             print(f"Report written to {out}")
             return 0
     except CommandError as exc:

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -54,10 +55,10 @@ def test_report_on_a_csv_with_target_blocks_and_text_columns(table, tmp_path, ca
     assert code == 0
     assert f"Report written to {out.resolve()}" in stdout
     assert "Recommended scaler:" in stdout
-    assert "scaling with 'block_mfa'" in stderr  # progress on stderr
+    assert "'block_mfa': scaling and diagnostics" in stderr  # progress on stderr
     page = out.read_text(encoding="utf-8")
-    assert "Left out, not numeric: site." in page
-    assert "pc1_share[genes]" in page and "data:image/png;base64," in page
+    assert "Left out, not numeric: site (text)." in page
+    assert "PC1 from genes" in page and "data:image/png;base64," in page
     assert "KNeighborsClassifier" in page
 
 
@@ -75,7 +76,7 @@ def test_tsv_and_parquet(table, tmp_path, capsys, suffix):
     )
     assert code == 0
     page = out.read_text(encoding="utf-8")
-    assert ">zscore<" in page and ">robust<" not in page
+    assert ">zscore" in page and ">robust" not in page
 
 
 def test_regression_target_with_ridge(table, tmp_path, capsys):
@@ -118,7 +119,33 @@ def test_examples(example, tmp_path, capsys):
         ),
         (lambda d: ["report", str(d), "--block", "broken"], "expected NAME=REGEX"),
         (lambda d: ["report", str(d), "--block", "x=("], "bad regular expression"),
-        (lambda d: ["report", str(d), "--scalers", "zscore,magic"], "unknown scaler"),
+        (
+            lambda d: ["report", str(d), "--scalers", "zscore,magic"],
+            "Unknown candidate scaler 'magic'",
+        ),
+        (
+            lambda d: ["report", str(d), "--scalers", "block_mfa"],
+            "needs blocks",
+        ),
+        (
+            lambda d: ["report", str(d), "--out", str(d.parent / "no" / "r.html")],
+            "does not exist",
+        ),
+        (
+            lambda d: ["report", str(d), "--target", "label", "--scoring", "nope"],
+            "scoring='nope'",
+        ),
+        (
+            lambda d: [
+                "report",
+                str(d),
+                "--target",
+                "gene_1",
+                "--estimator",
+                "logistic",
+            ],
+            "needs a class target",
+        ),
         (
             lambda d: ["report", str(d), "--estimator", "knn"],
             "--estimator needs --target",
@@ -188,8 +215,6 @@ def test_python_dash_m_runs_the_command(tmp_path):
 def test_max_rows_streams_statistics_and_samples_diagnostics(
     table, tmp_path, capsys, suffix
 ):
-    from skscale import cli
-
     big = pd.concat([table] * 5, ignore_index=True)  # 300 rows
     big["gene_1"] += np.arange(len(big))  # a trend: a sample has a different mean
     data = tmp_path / f"big{suffix}"
@@ -199,29 +224,6 @@ def test_max_rows_streams_statistics_and_samples_diagnostics(
     else:
         big.to_csv(data, index=False)
     out = tmp_path / "r.html"
-    chunks = list(cli.iter_table_chunks(data, 70))
-    assert [len(c) for c in chunks] == [70, 70, 70, 70, 20]
-    assert chunks[-1].index[0] == 280
-    args = cli._parser().parse_args(
-        [
-            "report",
-            str(data),
-            "--target",
-            "label",
-            "--max-rows",
-            "50",
-            "--out",
-            str(out),
-        ]
-    )
-    X, y, _, fitted, _, notes = cli._stream(args, chunksize=70)
-    assert len(X) == 50 and len(y) == 50
-    numeric = big.drop(columns=["label", "site"])
-    # streamed statistics are those of the whole file, not of the sample
-    np.testing.assert_allclose(fitted["zscore"].mean_, numeric.mean(), rtol=1e-12)
-    np.testing.assert_allclose(fitted["minmax"].data_max_, numeric.max())
-    assert "one chunked pass over all 300 rows" in notes[-2]
-    assert "robust" in notes[-1]
     code, _, stderr = _run(
         [
             "report",
@@ -237,11 +239,184 @@ def test_max_rows_streams_statistics_and_samples_diagnostics(
     )
     assert code == 0 and "read 300 rows" in stderr
     page = out.read_text(encoding="utf-8")
-    assert "300 rows (50 sampled for the diagnostics)" in page
+    assert "300 rows (50 sampled)" in page
+    assert "Sample: 50 of 300 rows" in page
+    assert "one chunked pass over all 300 rows" in page
+    assert "robust (no partial_fit) are fitted on the sample" in page
+    # the sample note comes before the verdict
+    assert page.index("Sample: 50 of 300 rows") < page.index('id="verdict"')
 
 
 def test_max_rows_must_be_sensible(table, tmp_path, capsys):
     data = tmp_path / "t.csv"
     table.to_csv(data, index=False)
     code, _, stderr = _run(["report", str(data), "--max-rows", "1"], capsys)
-    assert code == 2 and "expected 3 or more" in stderr
+    assert code == 2 and "expected 3 or more (0 for every row)" in stderr
+
+
+def test_diabetes_whole_number_target_is_a_regression(tmp_path, capsys):
+    from sklearn.datasets import load_diabetes
+
+    diabetes = load_diabetes(as_frame=True, scaled=False).frame
+    data = tmp_path / "diabetes.csv"
+    diabetes.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "least populated class" warnings
+        code, stdout, stderr = _run(
+            ["report", str(data), "--target", "target", "--out", str(out)], capsys
+        )
+    assert code == 0, stderr
+    assert "Metric: R^2" in stdout
+    assert "least populated" not in stderr
+    page = out.read_text(encoding="utf-8")
+    assert "R^2 (cross-validated)" in page and "KNeighborsRegressor" in page
+    # any scikit-learn scorer, named on stdout
+    code, stdout, _ = _run(
+        [
+            "report",
+            str(data),
+            "--target",
+            "target",
+            "--task",
+            "regression",
+            "--scoring",
+            "neg_mean_absolute_error",
+            "--scalers",
+            "none,zscore",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0 and "Metric: negative mean absolute error" in stdout
+
+
+@pytest.mark.parametrize("max_rows", [None, "40"])
+def test_missing_values_and_targets(table, tmp_path, capsys, max_rows):
+    holes = table.copy()
+    holes.loc[[1, 7, 30], "gene_1"] = np.nan
+    holes.loc[[4, 11], "label"] = np.nan
+    data = tmp_path / "holes.csv"
+    holes.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    argv = ["report", str(data), "--target", "label", "--out", str(out)]
+    if max_rows:
+        argv += ["--max-rows", max_rows]
+    code, _, stderr = _run(argv, capsys)
+    assert code == 0, stderr
+    assert "failed" not in stderr
+    page = out.read_text(encoding="utf-8")
+    assert "2 rows with a missing target were left out." in page
+    assert "cells are missing" in page and "inside each fold" in page
+
+
+def test_identifier_text_and_date_columns_are_named_at_the_top(tmp_path, capsys):
+    from sklearn.datasets import load_breast_cancer
+
+    cancer = load_breast_cancer(as_frame=True).frame
+    cancer["visit"] = pd.date_range("2020-01-01", periods=len(cancer)).astype(str)
+    cancer["site"] = np.where(np.arange(len(cancer)) % 2, "oslo", "lima")
+    data = tmp_path / "cancer.csv"
+    cancer.to_csv(data)  # with the index: an "Unnamed: 0" column of row numbers
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        [
+            "report",
+            str(data),
+            "--target",
+            "target",
+            "--scalers",
+            "none,zscore,minmax",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, stderr
+    page = out.read_text(encoding="utf-8")
+    top = page[: page.index('id="verdict"')]
+    assert "Left out as identifiers (a different whole number on every row): " in top
+    assert "Unnamed: 0" in top
+    assert "visit (dates)" in top and "site (text)" in top
+    assert "30 numeric columns" in top
+
+
+def test_one_numeric_column_says_there_is_nothing_to_compare(tmp_path, capsys):
+    data = tmp_path / "one.csv"
+    pd.DataFrame({"x": [1.0, 5.0, 2.0, 8.0], "name": list("abcd")}).to_csv(
+        data, index=False
+    )
+    out = tmp_path / "r.html"
+    code, stdout, _ = _run(["report", str(data), "--out", str(out)], capsys)
+    assert code == 0
+    assert "one numeric column ('x')" in stdout and "nothing to compare" in stdout
+    assert "Nothing to compare." in out.read_text(encoding="utf-8")
+
+
+def test_sep_version_and_scaler_help(tmp_path, capsys, table):
+    data = tmp_path / "semi.csv"
+    table.to_csv(data, sep=";", index=False)
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        [
+            "report",
+            str(data),
+            "--sep",
+            ";",
+            "--scalers",
+            "zscore,vast,level,range",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, stderr
+    page = out.read_text(encoding="utf-8")
+    assert all(f">{name}" in page for name in ("vast", "level", "range"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith("skscale ")
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for name in ("vast", "level", "range", "block_mfa", "robust", "pareto"):
+        assert name in help_text
+
+
+def test_out_folder_is_checked_before_reading(tmp_path, capsys, table):
+    data = tmp_path / "t.csv"
+    table.to_csv(data, index=False)
+    code, _, stderr = _run(
+        ["report", str(data), "--out", str(tmp_path / "missing" / "r.html")], capsys
+    )
+    assert code == 2
+    assert "reading" not in stderr  # nothing was computed
+    assert "the folder" in stderr and "does not exist" in stderr
+
+
+def test_digits_with_constant_pixels(tmp_path, capsys):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits(as_frame=True).frame
+    data = tmp_path / "digits.csv"
+    digits.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    code, stdout, stderr = _run(
+        [
+            "report",
+            str(data),
+            "--target",
+            "target",
+            "--scalers",
+            "none,zscore,minmax",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, stderr
+    assert "Metric: accuracy" in stdout
+    page = out.read_text(encoding="utf-8")
+    assert "No condition-number picture" in page  # constant pixels: singular

@@ -1,0 +1,296 @@
+"""Reading a user's table: CSV, TSV or Parquet, whole or a chunk at a time.
+
+:func:`sample_table` is what ``skscale report`` runs on a file: one pass that
+keeps a uniform random sample of rows for the diagnostics and, when the table
+is larger than the sample, lets the scalers that can stream (``partial_fit``)
+learn their statistics from every row.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+
+def table_format(path):
+    """``"parquet"``, ``"tsv"`` or ``"csv"``, from the file name; the path is
+    checked to be an existing file."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{path} is a folder; expected a CSV, TSV or Parquet file"
+        )
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".tsv", ".tab", ".tsv.gz", ".tab.gz")):
+        return "tsv"
+    if name.endswith((".csv", ".txt", ".csv.gz", ".txt.gz")):
+        return "csv"
+    raise ValueError(
+        f"cannot tell the format of {path}: expected a .csv, .tsv or .parquet file"
+    )
+
+
+def _parquet():
+    try:
+        import pyarrow.parquet
+    except ImportError as exc:
+        raise ImportError(
+            "reading Parquet needs pyarrow: pip install 'skscale[parquet]'"
+        ) from exc
+    return pyarrow.parquet
+
+
+def _separator(kind, sep):
+    if sep is not None:
+        if kind == "parquet":
+            raise ValueError("sep applies to CSV and TSV files, not to Parquet")
+        return sep
+    return "\t" if kind == "tsv" else ","
+
+
+def read_table(path, *, sep=None):
+    """Read a CSV, TSV or Parquet file into a DataFrame.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; the format comes from its name (``.csv``, ``.tsv``,
+        ``.parquet``, optionally gzipped text).
+    sep : str, default=None
+        Column separator of a text file; ``None``: ``","`` for CSV, a tab for
+        TSV.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    kind = table_format(path)
+    if kind == "parquet":
+        return _parquet().read_table(path).to_pandas()
+    return pd.read_csv(path, sep=_separator(kind, sep))
+
+
+def iter_table_chunks(path, chunksize, *, sep=None):
+    """Read a CSV, TSV or Parquet file a chunk of rows at a time; the index of
+    each chunk numbers its rows in the whole file (from 0)."""
+    kind = table_format(path)
+    if kind == "parquet":
+        batches = _parquet().ParquetFile(path).iter_batches(batch_size=chunksize)
+        chunks = (batch.to_pandas() for batch in batches)
+    else:
+        chunks = pd.read_csv(path, sep=_separator(kind, sep), chunksize=chunksize)
+    start = 0
+    for chunk in chunks:
+        chunk.index = pd.RangeIndex(start, start + len(chunk))
+        start += len(chunk)
+        yield chunk
+
+
+def _is_number_column(series):
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
+        series
+    )
+
+
+def _why_left_out(series):
+    if pd.api.types.is_bool_dtype(series):
+        return "true/false"
+    values = series.dropna()
+    if values.empty:
+        return "empty"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "dates"
+    head = values.astype(str).head(20)
+    dates = pd.to_datetime(head, errors="coerce", format="mixed")
+    if dates.notna().all() and head.str.contains(r"\d[-/:.]\d", regex=True).all():
+        return "dates"
+    return "text"
+
+
+def _is_identifier(series):
+    """Whole numbers, a different one on every row (at least 20 rows): an
+    identifier or a row number, not a measurement."""
+    return (
+        pd.api.types.is_integer_dtype(series) and len(series) >= 20 and series.is_unique
+    )
+
+
+class TableSample:
+    """What :func:`sample_table` read: a sample of rows and what it learnt.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The numeric feature columns of the sampled rows (float64, missing
+        values as NaN), in file order.
+    y : pandas.Series or None
+        The target of the sampled rows.
+    n_rows : int
+        Rows in the file with a target (or all rows, without a target).
+    n_target_missing : int
+        Rows left out because their target was missing.
+    left_out : dict of str -> str
+        Columns that are not features, with why: ``"text"``, ``"dates"``,
+        ``"true/false"``, ``"empty"`` or ``"identifier"`` (whole numbers, a
+        different one on every row).
+    streamed : dict of str -> estimator
+        Scalers fitted by ``partial_fit`` over every row; empty when every row
+        is in the sample (nothing to stream then).
+    """
+
+    def __init__(self, *, X, y, n_rows, n_target_missing, left_out, streamed):
+        self.X = X
+        self.y = y
+        self.n_rows = n_rows
+        self.n_target_missing = n_target_missing
+        self.left_out = left_out
+        self.streamed = streamed
+
+    @property
+    def sampled(self):
+        """Whether ``X`` is a sample of the rows rather than all of them."""
+        return len(self.X) < self.n_rows
+
+
+def _can_stream(scaler):
+    return (
+        scaler != "passthrough"
+        and hasattr(scaler, "partial_fit")
+        and getattr(scaler, "quantile_range", None) is None
+    )
+
+
+def sample_table(
+    path,
+    *,
+    target=None,
+    max_rows=20_000,
+    scalers=None,
+    sep=None,
+    chunksize=100_000,
+    random_state=0,
+    progress=None,
+):
+    """Read a table in one chunked pass: a uniform sample of rows for the
+    diagnostics, and the streaming scalers' statistics from every row.
+
+    Numeric columns are the features; text, dates, true/false and empty
+    columns are left out, and so is a column of whole numbers that differ on
+    every row (an identifier, such as a saved DataFrame index), each named in
+    ``left_out``. Rows whose target is missing are dropped and counted.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV, TSV or Parquet file.
+    target : str, default=None
+        The target column (left out of the features).
+    max_rows : int, default=20_000
+        Size of the uniform random sample kept in memory; ``0`` or ``None``
+        keeps every row.
+    scalers : dict or callable, default=None
+        Candidates to fit over every row by ``partial_fit`` when the table is
+        larger than the sample (those without ``partial_fit``, or with a
+        ``quantile_range``, cannot stream and are skipped). A callable is
+        called with the feature column names and returns the dict, for
+        candidates that depend on them (blocks chosen by name).
+    sep : str, default=None
+        Column separator of a text file.
+    chunksize : int, default=100_000
+        Rows read at a time.
+    random_state : int, default=0
+        Seed of the sample.
+    progress : callable, default=None
+        Called with a short message after each chunk.
+
+    Returns
+    -------
+    TableSample
+    """
+    keep_all = not max_rows
+    rng = np.random.default_rng(random_state)
+    features = left_out = streaming = None
+    sample = keys = None
+    n_rows = n_target_missing = 0
+    for chunk in iter_table_chunks(path, chunksize, sep=sep):
+        if features is None:
+            if target is not None and target not in chunk.columns:
+                shown = ", ".join(repr(str(c)) for c in list(chunk.columns)[:8])
+                more = " ..." if chunk.shape[1] > 8 else ""
+                raise ValueError(
+                    f"no target column {target!r}; the columns are {shown}{more}"
+                )
+            left_out = {}
+            features = []
+            for column in chunk.columns:
+                if column == target:
+                    continue
+                series = chunk[column]
+                if not _is_number_column(series) or series.isna().all():
+                    left_out[str(column)] = _why_left_out(series)
+                elif _is_identifier(series):
+                    left_out[str(column)] = "identifier"
+                else:
+                    features.append(column)
+            if not features:
+                raise ValueError("the table has no numeric column to scale")
+            candidates = (
+                scalers(list(map(str, features))) if callable(scalers) else scalers
+            )
+            streaming = {
+                name: clone(scaler)
+                for name, scaler in (candidates or {}).items()
+                if _can_stream(scaler)
+            }
+        if target is not None:
+            missing = chunk[target].isna().to_numpy()
+            n_target_missing += int(missing.sum())
+            chunk = chunk[~missing]
+        for column in features:
+            if not _is_number_column(chunk[column]):
+                bad = chunk[column][
+                    pd.to_numeric(chunk[column], errors="coerce").isna()
+                    & chunk[column].notna()
+                ]
+                raise ValueError(
+                    f"column {str(column)!r} holds {str(bad.iloc[0])!r} on row "
+                    f"{bad.index[0] + 1:,}, after numbers on the rows before; "
+                    "expected numbers throughout (or leave the column out)"
+                )
+        values = chunk[features].astype("float64")
+        values.columns = [str(c) for c in features]
+        if not keep_all:
+            for scaler in streaming.values():
+                scaler.partial_fit(values)
+        part = (
+            values if target is None else pd.concat([values, chunk[[target]]], axis=1)
+        )
+        n_rows += len(chunk)
+        sample = part if sample is None else pd.concat([sample, part])
+        if not keep_all:
+            chunk_keys = rng.random(len(part))
+            keys = chunk_keys if keys is None else np.concatenate([keys, chunk_keys])
+            if len(sample) > max_rows:
+                keep = np.sort(np.argpartition(keys, max_rows)[:max_rows])
+                sample, keys = sample.iloc[keep], keys[keep]
+        if progress is not None:
+            progress(f"read {n_rows + n_target_missing:,} rows")
+    if features is None:
+        raise ValueError(f"{path} has no rows")
+    y = None
+    if target is not None:
+        y = sample.pop(target)
+    sampled = len(sample) < n_rows
+    return TableSample(
+        X=sample,
+        y=y,
+        n_rows=n_rows,
+        n_target_missing=n_target_missing,
+        left_out=left_out,
+        streamed=streaming if sampled else {},
+    )
