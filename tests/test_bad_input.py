@@ -209,7 +209,7 @@ def test_extreme_magnitudes_are_standardised_exactly(magnitude):
 CLI_CASES = {
     "inf in a column": (
         lambda df: df.assign(b=np.where(df.index == 2, np.inf, df["b"])),
-        1,
+        2,  # the user's input: exit status 2, the column named
     ),
     "an all-NaN column": (lambda df: df.assign(c=np.nan), 0),
     "one row": (lambda df: df.iloc[:1], 2),
@@ -232,3 +232,5 @@ def test_the_command_never_prints_a_traceback(case, tmp_path, capsys):
     if code:
         errors = [line for line in captured.err.splitlines() if "error" in line]
         assert len(errors) == 1
+        if case == "inf in a column":
+            assert "'b'" in errors[0] and "inf" in errors[0]
