@@ -219,6 +219,8 @@ def sample_table(
     n_rows = n_target_missing = 0
     for chunk in iter_table_chunks(path, chunksize, sep=sep):
         if features is None:
+            if chunk.empty:
+                raise ValueError(f"{path} has no rows")
             if target is not None and target not in chunk.columns:
                 shown = ", ".join(repr(str(c)) for c in list(chunk.columns)[:8])
                 more = " ..." if chunk.shape[1] > 8 else ""

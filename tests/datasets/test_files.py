@@ -1,0 +1,139 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from skscale.datasets import read_table, sample_table
+from skscale.datasets._files import iter_table_chunks
+from skscale.preprocessing import MinMaxScaler, ZScoreScaler, candidate_scalers
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(0)
+    n = 300
+    return pd.DataFrame(
+        {
+            "row": np.arange(n),
+            "x": rng.normal(100, 10, n) + np.arange(n),  # a trend along the file
+            "y": rng.lognormal(3, 1, n),
+            "when": pd.date_range("2021-03-01", periods=n).astype(str),
+            "site": rng.choice(["a", "b"], n),
+            "flag": rng.random(n) > 0.5,
+            "label": rng.choice(["p", "q", "r"], n),
+        }
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet"])
+def test_chunks_number_rows_through_the_file(frame, tmp_path, suffix):
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, sep="\t" if suffix == ".tsv" else ",", index=False)
+    chunks = list(iter_table_chunks(path, 70))
+    assert [len(c) for c in chunks] == [70, 70, 70, 70, 20]
+    assert chunks[-1].index[0] == 280
+    pd.testing.assert_frame_equal(
+        pd.concat(chunks)[["x", "y"]], read_table(path)[["x", "y"]]
+    )
+
+
+def test_sample_is_uniform_and_streamed_statistics_see_every_row(frame, tmp_path):
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    table = sample_table(
+        path,
+        target="label",
+        max_rows=50,
+        scalers=candidate_scalers(),
+        chunksize=70,
+    )
+    assert table.sampled and table.n_rows == 300 and len(table.X) == 50
+    assert list(table.X.columns) == ["x", "y"]
+    assert table.y.name == "label" and len(table.y) == 50
+    # the sample's rows are the file's rows, the target aligned with them
+    rows = table.X.index.to_numpy()
+    assert np.all(np.diff(rows) > 0)
+    np.testing.assert_allclose(table.X["x"], frame.loc[rows, "x"])
+    assert list(table.y) == list(frame.loc[rows, "label"])
+    # uniform over the file: rows from every chunk
+    assert len(np.unique(rows // 70)) == 5
+    # streaming candidates learnt the whole file, not the sample
+    numeric = frame[["x", "y"]]
+    assert set(table.streamed) == {"zscore", "minmax", "pareto"}
+    np.testing.assert_allclose(table.streamed["zscore"].mean_, numeric.mean())
+    np.testing.assert_allclose(
+        table.streamed["zscore"].var_, numeric.var(ddof=0), rtol=1e-12
+    )
+    np.testing.assert_allclose(table.streamed["minmax"].data_max_, numeric.max())
+    assert table.left_out == {
+        "row": "identifier",
+        "when": "dates",
+        "site": "text",
+        "flag": "true/false",
+    }
+
+
+def test_small_tables_are_kept_whole(frame, tmp_path):
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    table = sample_table(path, max_rows=1000, scalers={"z": ZScoreScaler()})
+    assert not table.sampled and len(table.X) == 300
+    assert table.streamed == {}  # nothing to stream: the sample is the table
+    everything = sample_table(path, max_rows=0)
+    assert len(everything.X) == 300 and not everything.sampled
+
+
+def test_scalers_may_depend_on_the_columns(frame, tmp_path):
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    seen = []
+
+    def make(columns):
+        seen.append(columns)
+        return {"minmax": MinMaxScaler(quantile_range=(5, 95)), "z": ZScoreScaler()}
+
+    table = sample_table(path, max_rows=20, scalers=make, chunksize=100)
+    assert seen == [["x", "y"]]  # called once, with the feature names
+    assert list(table.streamed) == ["z"]  # percentiles cannot stream
+
+
+def test_missing_targets_are_dropped_and_counted(frame, tmp_path):
+    frame.loc[[3, 150, 299], "label"] = np.nan
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    table = sample_table(path, target="label", max_rows=100, chunksize=70)
+    assert table.n_target_missing == 3 and table.n_rows == 297
+    assert table.y.notna().all()
+
+
+def test_text_after_numbers_names_the_row(tmp_path):
+    path = tmp_path / "t.csv"
+    values = [str(v % 7) for v in range(1, 151)]
+    values[120] = "n/a?"
+    pd.DataFrame({"a": np.arange(150.0) * 0.5, "b": values}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"column 'b' holds 'n/a\?' on row 121"):
+        sample_table(path, max_rows=10, chunksize=100)
+
+
+def test_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        sample_table(tmp_path / "none.csv")
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        read_table(tmp_path)
+    odd = tmp_path / "t.xlsx"
+    odd.write_text("x")
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        read_table(odd)
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"a": [1.5, 2.5], "t": ["u", "v"]}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="no target column 'zz'"):
+        sample_table(path, target="zz")
+    with pytest.raises(ValueError, match="no numeric column"):
+        sample_table(path, target="a")
+    header = tmp_path / "h.csv"
+    header.write_text("a,b\n")
+    with pytest.raises(ValueError, match="has no rows"):
+        sample_table(header)
