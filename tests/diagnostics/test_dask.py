@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
@@ -60,3 +61,16 @@ def test_knn_on_dask_samples_rows_and_labels(wine, monkeypatch):
     assert sampled.metrics["n_samples"] == 90
     assert "90 of 178 rows sampled" in sampled.summary()
     assert sampled.metrics["purity_after"] > sampled.metrics["purity_before"]
+
+
+def test_knn_on_dask_honours_random_state(wine, monkeypatch):
+    X, Z, y = wine
+    monkeypatch.setattr(_knn, "DASK_SAMPLE_ROWS", 90)
+    lazy_x = da.from_array(X.to_numpy(), chunks=60)
+    lazy_z = da.from_array(Z, chunks=60)
+    reports = [
+        knn_distortion(lazy_x, lazy_z, y=y, random_state=seed) for seed in (1, 1, 2)
+    ]
+    metrics = [report.metrics.to_numpy() for report in reports]
+    assert_allclose(metrics[0], metrics[1])  # the same seed, the same sample
+    assert not np.allclose(metrics[0], metrics[2])  # another seed, other rows
