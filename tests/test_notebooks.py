@@ -9,10 +9,9 @@ returned a bare Figure that Jupyter never displayed once was.
 import re
 from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 DRAWS = re.compile(r"\.plot\(|plot_|plt\.subplots")

@@ -110,6 +110,10 @@ def _class_labels(y, n_samples):
 class KNNDistortionReport(Report):
     """How scaling changed k-nearest neighbours; see :func:`knn_distortion`.
 
+    Plain data, made by :func:`knn_distortion` (keyword-only arguments, one per
+    attribute below); :meth:`summary`, :meth:`plot` and the HTML view only
+    read them.
+
     Attributes
     ----------
     metrics : pandas.Series
@@ -126,14 +130,18 @@ class KNNDistortionReport(Report):
         (among neighbour pairs), and ``block`` with blocks.
     blocks : pandas.DataFrame or None
         The same shares summed per block, with ``n_features``.
+    n_missing : int
+        Missing values in the two tables, counted as their column's mean.
     sampling : str or None
         For dask input, which rows were read (a random sample of at most
         20,000, the same rows before and after). None for in-memory input.
+    figure_, axes_ : matplotlib Figure and array of Axes
+        Set by :meth:`plot`, as scikit-learn's Display objects do.
     """
 
     _tables = ("metrics", "blocks", "features")
 
-    def __init__(self, metrics, features, blocks, n_missing, sampling=None):
+    def __init__(self, *, metrics, features, blocks, n_missing, sampling=None):
         self.sampling = sampling
         self.metrics = metrics
         self.features = features
@@ -446,5 +454,9 @@ def knn_report(
         feature_table["block"] = block_labels
         blocks_summary = block_table(resolved, per_feature)
     return KNNDistortionReport(
-        metrics, feature_table, blocks_summary, n_missing, sampling
+        metrics=metrics,
+        features=feature_table,
+        blocks=blocks_summary,
+        n_missing=n_missing,
+        sampling=sampling,
     )

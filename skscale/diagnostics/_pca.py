@@ -102,6 +102,10 @@ def _component_table(values, total, loadings, names, suffix):
 class PCADominanceReport(Report):
     """What PCA sees before and after scaling; see :func:`pca_dominance`.
 
+    Plain data, made by :func:`pca_dominance` (keyword-only arguments, one per
+    attribute below); :meth:`summary`, :meth:`plot` and the HTML view only
+    read them.
+
     Attributes
     ----------
     components : pandas.DataFrame
@@ -133,12 +137,15 @@ class PCADominanceReport(Report):
         two components, for score plots (NaN for a component that does not
         exist). For dask input, the rows of the sample PCA worked on, or None
         when it read the covariance of all rows.
+    figure_, axes_ : matplotlib Figure and array of Axes
+        Set by :meth:`plot`, as scikit-learn's Display objects do.
     """
 
     _tables = ("components", "blocks", "features")
 
     def __init__(
         self,
+        *,
         components,
         features,
         blocks,
@@ -430,13 +437,13 @@ def pca_report(spaces, names, n_samples, n_missing, blocks, X_before, sampling=N
                 per_feature[f"pc{pc}_share_{when}"] = loading**2
         blocks_summary = block_table(resolved, per_feature)
     return PCADominanceReport(
-        components,
-        feature_table,
-        blocks_summary,
-        n_samples,
-        n_features,
-        method,
-        n_missing,
-        sampling,
-        scores,
+        components=components,
+        features=feature_table,
+        blocks=blocks_summary,
+        n_samples=n_samples,
+        n_features=n_features,
+        method=method,
+        n_missing=n_missing,
+        sampling=sampling,
+        scores=scores,
     )

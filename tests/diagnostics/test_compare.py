@@ -393,9 +393,7 @@ def test_html_page_and_repr(wine, tmp_path):
     assert "<table" in comparison._repr_html_()
     assert "ScalerComparison" in repr(comparison)
     path = tmp_path / "report.html"
-    assert (
-        comparison.to_html(path, title="wine", notes=["A note at the top."]) is None
-    )
+    assert comparison.to_html(path, title="wine", notes=["A note at the top."]) is None
     page = path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert '<meta name="viewport"' in page
