@@ -51,11 +51,17 @@ padding:12px 16px;margin:12px 0 8px}
 figure{margin:0;max-width:100%}
 figure img{display:block;max-width:100%;height:auto}
 figcaption{font-size:.85em;color:#4a5263;max-width:${panel_width}px}
-.scroll{overflow-x:auto;max-width:100%;border:1px solid #e3e6ec;border-radius:6px}
+.scroll{overflow-x:auto;max-width:100%;border:1px solid #e3e6ec;border-radius:6px;
+background:linear-gradient(to right,#fff 30%,rgba(255,255,255,0)) left/40px 100%,
+linear-gradient(to left,#fff 30%,rgba(255,255,255,0)) right/40px 100%,
+radial-gradient(farthest-side at 0 50%,rgba(0,0,0,.18),transparent) left/14px 100%,
+radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.18),transparent) right/14px 100%;
+background-repeat:no-repeat;background-attachment:local,local,scroll,scroll}
 table{border-collapse:collapse;font-size:.9em;font-variant-numeric:tabular-nums}
 th,td{padding:5px 9px;text-align:right;white-space:nowrap;
 border-bottom:1px solid #eef0f4}
-th{background:#f5f7fa;font-weight:600;vertical-align:bottom}
+th{background:#f5f7fa;font-weight:600;vertical-align:bottom;white-space:normal;
+min-width:6em;max-width:9.5em}
 th:first-child,td:first-child{text-align:left;position:sticky;left:0;
 background:#fff}
 th:first-child{background:#f5f7fa}
