@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_scalers.py
 	$(BIN)/python benchmarks/bench_diagnostics.py
 	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .coverage
