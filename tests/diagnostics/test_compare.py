@@ -424,3 +424,25 @@ def test_when_none_wins_there_is_no_before_and_after():
     page = comparison.to_html()
     assert "No scaling is recommended" in page
     assert page.count("alt='Samples on PC1 and PC2") == 1  # unscaled picture only
+
+
+def test_a_pipeline_is_a_candidate(wine):
+    from sklearn.pipeline import make_pipeline as pipe
+
+    from skscale.preprocessing import ParetoScaler
+
+    comparison = compare_scalers(
+        wine.data,
+        wine.target,
+        scalers={"log-ish": pipe(ZScoreScaler(), ParetoScaler()), "z": ZScoreScaler()},
+        estimator=KNeighborsClassifier(),
+        cv=3,
+    )
+    assert not comparison.failed
+    expected = cross_val_score(
+        make_pipeline(ZScoreScaler(), ParetoScaler(), KNeighborsClassifier()),
+        wine.data,
+        wine.target,
+        cv=3,
+    )
+    assert_allclose(comparison.fold_scores.loc["log-ish"], expected)
