@@ -470,6 +470,14 @@ def comparison_panel(comparison, ax, column, *, title=None):
 # ---------------------------------------------------------- figure functions
 
 
+def _n_bar_rows(report, max_features):
+    """Bars a per-block or per-feature panel of ``report`` will draw."""
+    _check_max_features(max_features)
+    if report.blocks is not None:
+        return len(report.blocks)
+    return min(max_features, len(report.features))
+
+
 def plot_pca_dominance(report, *, axes=None, max_features=15):
     """Draw :func:`pca_loadings_panel` and :func:`pca_evr_panel` side by side.
 
@@ -486,12 +494,7 @@ def plot_pca_dominance(report, *, axes=None, max_features=15):
     figure : matplotlib Figure
     axes : ndarray of 2 matplotlib Axes
     """
-    _check_max_features(max_features)
-    n_rows = (
-        len(report.blocks)
-        if report.blocks is not None
-        else min(max_features, len(report.features))
-    )
+    n_rows = _n_bar_rows(report, max_features)
     figure, axes = _figure_and_axes(
         axes,
         2,
@@ -544,12 +547,7 @@ def plot_knn_distortion(report, *, axes=None, max_features=15):
     figure : matplotlib Figure
     axes : ndarray of 2 matplotlib Axes
     """
-    _check_max_features(max_features)
-    n_rows = (
-        len(report.blocks)
-        if report.blocks is not None
-        else min(max_features, len(report.features))
-    )
+    n_rows = _n_bar_rows(report, max_features)
     figure, axes = _figure_and_axes(
         axes,
         2,
