@@ -385,6 +385,14 @@ def _sparse_moments_unweighted(X):
     return Moments(count, np.zeros(n_features), mean, m2)
 
 
+def _column_sums(columns, weights, n_features):
+    """Per-column sums of ``weights``, float64 even when nothing is stored
+    (``np.bincount`` of no values gives integers)."""
+    return np.bincount(columns, weights=weights, minlength=n_features).astype(
+        np.float64, copy=False
+    )
+
+
 def sparse_moments(
     X, sample_weight=None, *, init=None, feature_names=None, exact=False
 ):
@@ -410,18 +418,16 @@ def sparse_moments(
         total_weight = float(sample_weight.sum())
         all_weights = sample_weight[_stored_rows(X)]
     present = ~np.isnan(data)
-    missing_weight = np.bincount(
-        all_columns[~present], weights=all_weights[~present], minlength=n_features
+    missing_weight = _column_sums(
+        all_columns[~present], all_weights[~present], n_features
     )
     columns, data, weights = all_columns[present], data[present], all_weights[present]
-    stored_weight = np.bincount(columns, weights=weights, minlength=n_features)
+    stored_weight = _column_sums(columns, weights, n_features)
     count = total_weight - missing_weight
-    total = np.bincount(columns, weights=weights * data, minlength=n_features)
+    total = _column_sums(columns, weights * data, n_features)
     mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     deviations = data - mean[columns]
-    m2 = np.bincount(
-        columns, weights=weights * deviations * deviations, minlength=n_features
-    )
+    m2 = _column_sums(columns, weights * deviations * deviations, n_features)
     m2 += (count - stored_weight) * mean * mean
     moments = Moments(count, np.zeros(n_features), mean, m2)
     return moments if init is None else init.merge(moments)

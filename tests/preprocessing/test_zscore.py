@@ -318,3 +318,25 @@ def test_float16_is_converted_to_float64():
     out = ZScoreScaler().fit_transform(X)
     assert out.dtype == np.float64
     assert_allclose(out, StandardScaler().fit_transform(X.astype(np.float64)))
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_batches_without_stored_values_match_scikit_learn(fmt, weighted):
+    """An all-NaN or all-zero sparse batch stores no value (or only NaN): the
+    per-column sums of nothing are float, as scikit-learn's are."""
+    from sklearn.preprocessing import StandardScaler
+
+    X = sp.random(20, 4, density=0.5, format=fmt, random_state=0)
+    nothing = sp.csr_matrix((5, 4)).asformat(fmt)
+    all_nan = sp.csr_matrix(np.full((3, 4), np.nan)).asformat(fmt)
+    for batch in (nothing, all_nan):
+        w_first = np.linspace(0.5, 2, 20) if weighted else None
+        w_batch = np.linspace(1, 2, batch.shape[0]) if weighted else None
+        ours = ZScoreScaler(with_mean=False).fit(X, sample_weight=w_first)
+        ours.partial_fit(batch, sample_weight=w_batch)
+        theirs = StandardScaler(with_mean=False).fit(X, sample_weight=w_first)
+        theirs.partial_fit(batch, sample_weight=w_batch)
+        assert_allclose(ours.scale_, theirs.scale_, rtol=1e-12)
+        alone = ZScoreScaler(with_mean=False).fit(batch, sample_weight=w_batch)
+        assert_allclose(alone.scale_, 1.0)
