@@ -17,11 +17,16 @@ import argparse
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 DEFAULT_MAX_ROWS = 20_000
+
+
+# Column names that suggest a target the user forgot to name.
+_TARGET_NAMES = {"target", "label", "labels", "class", "y", "outcome", "response"}
 
 
 class CommandError(Exception):
@@ -33,6 +38,8 @@ def _progress(message):
 
 
 def _parse_blocks(specs, columns):
+    """Blocks from ``--block NAME=REGEX``; the numeric columns no pattern
+    matches form one more block, "other" (said in the notes)."""
     blocks = {}
     for spec in specs or []:
         name, sep, pattern = spec.partition("=")
@@ -50,7 +57,27 @@ def _parse_blocks(specs, columns):
                 f"--block {spec!r}: the pattern matches no numeric column"
             )
         blocks[name] = matched
-    return blocks or None
+    if not blocks:
+        return None
+    listed = {c for matched in blocks.values() for c in matched}
+    rest = [c for c in columns if c not in listed]
+    if rest:
+        name = "other"
+        while name in blocks:
+            name = f"_{name}"
+        blocks[name] = rest
+    return blocks
+
+
+def _blocks_note(specs, blocks):
+    if not blocks or len(blocks) == len(specs):
+        return []
+    name = list(blocks)[-1]
+    return [
+        f"Block {name!r}: the {len(blocks[name]):,} numeric columns that no --block "
+        "pattern matches, so that they are balanced with the others rather than "
+        "left unscaled."
+    ]
 
 
 def _make_estimator(name, task):
@@ -103,6 +130,11 @@ def _candidate_names(scalers):
 def _candidates(blocks, names):
     from skscale.preprocessing import candidate_scalers
 
+    if names and "block_mfa" in names and blocks is None:
+        raise CommandError(
+            "--scalers block_mfa scales blocks of columns: add --block NAME=REGEX "
+            "(one per block)"
+        )
     try:
         return candidate_scalers(blocks, names=names)
     except ValueError as exc:
@@ -111,7 +143,11 @@ def _candidates(blocks, names):
 
 def _left_out_notes(left_out):
     notes = []
-    identifiers = [c for c, why in left_out.items() if why == "identifier"]
+    identifiers = [
+        f"{c} (a saved row index)" if c.startswith("Unnamed: ") else c
+        for c, why in left_out.items()
+        if why == "identifier"
+    ]
     if identifiers:
         notes.append(
             f"Left out as identifiers (a different whole number on every row): "
@@ -126,10 +162,12 @@ def _left_out_notes(left_out):
 
 def _load_example(args):
     X, y, blocks, description = _example(args.example)
+    notes = []
     if args.block:
         blocks = _parse_blocks(args.block, list(X.columns))
+        notes = _blocks_note(args.block, blocks)
     names = _candidate_names(args.scalers)
-    return X, y, blocks, _candidates(blocks, names), description, [], False
+    return X, y, blocks, _candidates(blocks, names), description, notes, False
 
 
 def _load_file(args):
@@ -167,7 +205,19 @@ def _load_file(args):
     except Exception as exc:  # pandas' parser errors and the like
         raise CommandError(f"cannot read {args.data}: {exc}") from exc
     X, y = table.X, table.y
-    notes = _left_out_notes(table.left_out)
+    notes = _left_out_notes(table.left_out) + _blocks_note(args.block, chosen["blocks"])
+    if args.target is None:
+        named = [c for c in X.columns if c.lower() in _TARGET_NAMES]
+        notes.append(
+            "No --target: the recommendation rests on the diagnostics alone, with no "
+            "cross-validated score."
+            + (
+                f" The column {named[0]!r} is scaled as a feature; if it is what "
+                f"you want to predict, pass --target {named[0]}."
+                if named
+                else ""
+            )
+        )
     name = Path(args.data).name
     target = f"; target {args.target!r}" if args.target else ""
     if table.sampled:
@@ -244,6 +294,8 @@ def run_report(args):
     else:
         X, y, blocks, candidates, description, notes, prefit = _load_file(args)
     title = args.example or Path(args.data).name
+    for note in notes:
+        _progress(note)
     if X.shape[1] == 1:
         message = (
             f"The table has one numeric column ({X.columns[0]!r}): scaling "
@@ -363,13 +415,31 @@ def _parser():
     return parser
 
 
+def _report_warnings(caught):
+    """Each warning once, on one line: those of a candidate were already said
+    as progress (and are on the page)."""
+    seen = set()
+    for record in caught:
+        text = str(record.message).strip().splitlines()
+        line = text[0] if text else record.category.__name__
+        if line.startswith("candidate ") or line in seen:
+            continue
+        seen.add(line)
+        _progress(f"warning: {line}")
+
+
 def main(argv=None):
     """Entry point of the ``skscale`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         if args.command == "report":
-            out, comparison, message = run_report(args)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    out, comparison, message = run_report(args)
+                finally:
+                    _report_warnings(caught)
             if comparison is None:
                 print(message)
             else:

@@ -125,7 +125,7 @@ def test_examples(example, tmp_path, capsys):
         ),
         (
             lambda d: ["report", str(d), "--scalers", "block_mfa"],
-            "needs blocks",
+            "add --block NAME=REGEX",
         ),
         (
             lambda d: ["report", str(d), "--out", str(d.parent / "no" / "r.html")],
@@ -420,3 +420,72 @@ def test_digits_with_constant_pixels(tmp_path, capsys):
     assert "Metric: accuracy" in stdout
     page = out.read_text(encoding="utf-8")
     assert "No condition-number picture" in page  # constant pixels: singular
+
+
+def test_one_block_leaves_the_rest_in_a_block_of_its_own(table, tmp_path, capsys):
+    data = tmp_path / "t.csv"
+    table.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        [
+            "report",
+            str(data),
+            "--target",
+            "label",
+            "--block",
+            "genes=^gene_",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, stderr
+    assert "Block 'other': the 2 numeric columns that no --block pattern" in stderr
+    page = out.read_text(encoding="utf-8")
+    assert "PC1 from genes" in page and "PC1 from other" in page
+    assert "Warning" not in stderr and "warnings.warn" not in stderr
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--target", "gene_1", "--task", "classification"], "59 classes for 60 rows"),
+        (["--target", "gene_1", "--scoring", "accuracy"], "a classification metric"),
+        (["--target", "label", "--scoring", "r2"], "a regression metric"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused(table, tmp_path, capsys, argv, message):
+    data = tmp_path / "t.csv"
+    table["gene_1"] = np.arange(len(table))  # whole numbers, one per row
+    table["gene_1"] = table["gene_1"] % 59 + 0.0  # not an identifier: a quantity
+    table.to_csv(data, index=False)
+    code, _, stderr = _run(["report", str(data), *argv], capsys)
+    assert code == 2
+    errors = [line for line in stderr.splitlines() if line.startswith("skscale: error")]
+    assert len(errors) == 1 and message in errors[0], stderr
+
+
+def test_one_class_and_a_wrong_separator_are_explained(table, tmp_path, capsys):
+    data = tmp_path / "t.csv"
+    table.assign(label="a").to_csv(data, index=False)
+    code, _, stderr = _run(["report", str(data), "--target", "label"], capsys)
+    assert code == 2 and "The target has one class ('a')" in stderr
+    semi = tmp_path / "semi.csv"
+    table.to_csv(semi, sep=";", index=False)
+    code, _, stderr = _run(["report", str(semi), "--target", "label"], capsys)
+    assert code == 2 and "look separated by ';'" in stderr and "--sep ';'" in stderr
+
+
+def test_without_a_target_the_page_says_so(table, tmp_path, capsys):
+    data = tmp_path / "t.csv"
+    table.rename(columns={"label": "target"}).assign(
+        target=lambda t: t["gene_1"] > 5000
+    ).drop(columns="site").assign(target=lambda t: t["target"].astype(int)).to_csv(
+        data, index=False
+    )
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(["report", str(data), "--out", str(out)], capsys)
+    assert code == 0, stderr
+    page = out.read_text(encoding="utf-8")
+    assert "No --target" in page and "pass --target target" in page
+    assert "No --target" in stderr  # the notes are on the terminal too

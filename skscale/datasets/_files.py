@@ -221,6 +221,16 @@ def sample_table(
         if features is None:
             if chunk.empty:
                 raise ValueError(f"{path} has no rows")
+            if chunk.shape[1] == 1:
+                header = str(chunk.columns[0])
+                for other in (";", "\t", "|", ","):
+                    if other in header:
+                        shown = "a tab" if other == "\t" else repr(other)
+                        raise ValueError(
+                            f"{path} reads as one column named {header[:60]!r}: its "
+                            f"columns look separated by {shown}; pass sep={other!r} "
+                            f"(the command's --sep {other!r})"
+                        )
             if target is not None and target not in chunk.columns:
                 shown = ", ".join(repr(str(c)) for c in list(chunk.columns)[:8])
                 more = " ..." if chunk.shape[1] > 8 else ""

@@ -3,6 +3,7 @@
 import os
 import tempfile
 import time
+import warnings
 from numbers import Integral
 from pathlib import Path
 
@@ -103,6 +104,14 @@ def score_bounds(scoring):
     return (-np.inf, np.inf)
 
 
+def is_regression_scorer(scoring):
+    """Whether a scorer name measures a regression (R^2, errors in the units of
+    the target) rather than a classification."""
+    return scoring in ("r2", "explained_variance", "max_error") or scoring.startswith(
+        ("neg_mean_", "neg_median_", "neg_root_mean_", "neg_max_error", "d2_")
+    )
+
+
 def _check_scoring(scoring, task):
     if scoring is None:
         return "accuracy" if task == "classification" else "r2"
@@ -113,6 +122,13 @@ def _check_scoring(scoring, task):
             "'balanced_accuracy', 'f1_macro', 'r2' or 'neg_mean_absolute_error'."
         )
     get_scorer(scoring)
+    if is_regression_scorer(scoring) != (task == "regression"):
+        kind = "regression" if is_regression_scorer(scoring) else "classification"
+        other = "classification" if task == "regression" else "regression"
+        raise ValueError(
+            f"Got scoring={scoring!r}, a {kind} metric, for a {task} target; expected "
+            f"a {task} metric (or task={other!r} if the target is one)."
+        )
     return scoring
 
 
@@ -137,6 +153,22 @@ def _check_task(task, y):
                 "values; class labels must be whole numbers or text."
             )
     return task
+
+
+def _check_classes(y):
+    """Refuse class targets that no classifier can learn from."""
+    counts = pd.Series(y).value_counts()
+    if len(counts) < 2:
+        raise ValueError(
+            f"The target has one class ({counts.index[0]!r}): there is nothing to "
+            "predict; expected at least two classes."
+        )
+    if len(counts) > len(y) / 2:
+        raise ValueError(
+            f"The target has {len(counts)} classes for {len(y)} rows, most of them "
+            "with one or two rows: a classifier cannot learn them. If the target is "
+            "a quantity, it is a regression target (task='regression')."
+        )
 
 
 def default_cv(task, y, n_samples, random_state):
@@ -215,6 +247,46 @@ def _covariance_spectrum(centred):
     return largest, (np.inf if singular else largest / smallest)
 
 
+def complete_blocks(blocks, X, names):
+    """``blocks`` with the columns they leave out gathered in one more block,
+    ``"other"`` (with a warning): block scaling balances blocks, and columns
+    in no block would escape it. ``None`` stays ``None``."""
+    if blocks is None:
+        return None
+    from skscale.utils._blocks import resolve_blocks
+
+    resolved = resolve_blocks(blocks, X, names, len(names))
+    covered = np.zeros(len(names), dtype=bool)
+    for columns in resolved.values():
+        covered[columns] = True
+    if covered.all():
+        return blocks
+    rest = np.flatnonzero(~covered)
+    name = "other"
+    while name in blocks:
+        name = f"_{name}"
+    by_name = hasattr(X, "columns")
+    shown = ", ".join(names[j] for j in rest[:5]) + (", ..." if len(rest) > 5 else "")
+    warnings.warn(
+        f"{len(rest)} column(s) are in no block ({shown}); they form the block "
+        f"{name!r}, so that they are balanced with the others rather than left "
+        "unscaled.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return {**blocks, name: [names[j] if by_name else int(j) for j in rest]}
+
+
+def _said_once(caught):
+    """Each distinct warning as one line, with how often it was raised."""
+    counts = {}
+    for record in caught:
+        text = str(record.message).strip().splitlines()
+        line = f"{record.category.__name__}: {text[0] if text else ''}"
+        counts[line] = counts.get(line, 0) + 1
+    return [f"{line} ({n} times)" if n > 1 else line for line, n in counts.items()]
+
+
 def _first_line(exc):
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
@@ -280,7 +352,14 @@ class ScalerComparison:
     n_target_missing : int
         Rows left out because their target was missing.
     blocks : dict of str -> list of str, or None
-        The blocks, as column names.
+        The blocks, as column names (with ``"other"`` for columns the given
+        blocks left out).
+    constant_columns : list of str
+        Columns with one value (or none): no scaler changes them, and they
+        make the covariance singular.
+    warnings : dict of str -> list of str
+        Warnings raised while each candidate was fitted or cross-validated,
+        each said once with its count.
     """
 
     def __init__(
@@ -305,6 +384,8 @@ class ScalerComparison:
         n_missing,
         n_target_missing,
         blocks,
+        constant_columns=(),
+        warnings=None,
     ):
         self.table = table
         self.recommended = recommended
@@ -325,6 +406,8 @@ class ScalerComparison:
         self.n_missing = n_missing
         self.n_target_missing = n_target_missing
         self.blocks = blocks
+        self.constant_columns = list(constant_columns)
+        self.warnings = {} if warnings is None else warnings
 
     def verdict(self):
         """The recommendation in one line: ``"Use X. Also fine: Y, Z."``"""
@@ -447,6 +530,14 @@ def write_atomically(path, text):
         raise
 
 
+# Differences below these are not reasons to prefer one tied candidate: half
+# a percentage point of purity, one point of a block's share of PC1, a tenth
+# of the number of features sharing PC1.
+_PURITY_TOLERANCE = 0.005
+_BALANCE_TOLERANCE = 0.01
+_SPREAD_TOLERANCE = 0.1
+
+
 def _largest_block_share(table, blocks):
     return table[[f"pc1_share[{block}]" for block in blocks]].max(axis=1)
 
@@ -458,8 +549,11 @@ def _recommend(table, *, blocks, classes, metric, p_values):
     significantly worse (one-sided corrected paired t-test at 5%) form the
     tied group; within it, the candidate that keeps the blocks most balanced
     (with blocks), else whose neighbours most often share their class (class
-    targets), else the best score, is recommended. Without scores: the
-    neighbour purity, else the block balance, else the spread of PC1 decides.
+    targets), else that spreads PC1 over the most features (regression), is
+    recommended; a difference too small to show (half a point of purity, one
+    point of a block's share, a tenth of the spread) leaves the best score.
+    Without scores: the neighbour purity, else the block balance, else the
+    spread of PC1 decides.
     """
     if "cv_score_mean" in table and table["cv_score_mean"].notna().any():
         scores = table["cv_score_mean"]
@@ -487,26 +581,47 @@ def _recommend(table, *, blocks, classes, metric, p_values):
         if blocks:
             imbalance = _largest_block_share(group, blocks)
             chosen = imbalance.idxmin()
+            if imbalance[best] - imbalance[chosen] < _BALANCE_TOLERANCE:
+                chosen = best  # no difference worth a word
             reason += (
                 f" Among these, '{chosen}' keeps the blocks most balanced: no block "
                 f"holds more than {percent(imbalance[chosen])} of PC1"
+                + (
+                    f" ('{best}': {percent(imbalance[best])})."
+                    if chosen != best
+                    else "."
+                )
             )
-            if chosen != best:
-                reason += f" ('{best}': {percent(imbalance[best])})"
-            reason += "."
         elif classes and group["purity"].notna().any():
             purity = group["purity"]
             chosen = purity.idxmax()
-            if purity[chosen] <= purity[best]:
+            if purity[chosen] - purity[best] < _PURITY_TOLERANCE:
                 chosen = best
-            reason += (
-                f" Among these, '{chosen}' keeps neighbours of the same class "
-                f"together most often (purity {purity[chosen]:.2f}"
-                + (f"; '{best}': {purity[best]:.2f})." if chosen != best else ").")
-            )
+                reason += (
+                    " Their neighbours share the class about as often as the best's "
+                    f"(purity {purity.min():.2f} to {purity.max():.2f}), so the best "
+                    "score decides."
+                )
+            else:
+                reason += (
+                    f" Among these, '{chosen}' keeps neighbours of the same class "
+                    f"together most often (purity {purity[chosen]:.2f}; '{best}': "
+                    f"{purity[best]:.2f})."
+                )
         else:
-            chosen = best
-            reason += " With nothing else to tell them apart, the best score decides."
+            spread = group["pc1_effective_features"]
+            chosen = spread.idxmax()
+            if spread[chosen] - spread[best] < _SPREAD_TOLERANCE * max(spread[best], 1):
+                chosen = best
+                reason += (
+                    " They spread PC1 over as many features, so the best score decides."
+                )
+            else:
+                reason += (
+                    f" Among these, '{chosen}' spreads PC1 over the most features "
+                    f"(about {spread[chosen]:.1f}; '{best}': {spread[best]:.1f}), so "
+                    "no single feature drives it."
+                )
         return chosen, [name for name in tied if name != chosen], reason
     if classes and "purity" in table and table["purity"].notna().any():
         best = table["purity"].idxmax()
@@ -615,8 +730,16 @@ def compare_scalers(
     Among the tied candidates, the one that keeps the blocks most balanced
     (smallest largest share of PC1, with ``blocks``) is recommended; else, with
     class labels, the one whose neighbours most often share their class; else
-    the best score. Without an estimator, neighbour purity (class labels),
-    then block balance, then the spread of PC1 decide.
+    (regression) the one that spreads PC1 over the most features, so that no
+    single feature drives it. A difference too small to show leaves the best
+    score. Without an estimator, neighbour purity (class labels), then block
+    balance, then the spread of PC1 decide.
+
+    Columns that ``blocks`` leaves out form one more block, ``"other"``, with
+    a warning: otherwise they would escape the balance that block scaling is
+    for. Warnings raised while a candidate is fitted or cross-validated (a
+    solver that did not converge, say) are collected, each said once, in
+    ``warnings`` of the result.
 
     Parameters
     ----------
@@ -638,7 +761,8 @@ def compare_scalers(
     task : {"auto", "classification", "regression"}, default="auto"
         The kind of target. ``"auto"``: text, booleans and numbers with at
         most 20 distinct whole values are classes; other numbers are a
-        regression target.
+        regression target. A class target needs at least two classes, and
+        fewer classes than half the rows.
     scoring : str, default=None
         A scikit-learn scorer name; ``None`` means ``"accuracy"`` for
         classification and ``"r2"`` for regression.
@@ -682,6 +806,7 @@ def compare_scalers(
     >>> best, round(float(comparison.table.loc[best, "purity"]), 3)
     ('minmax', 0.926)
     """
+    default_candidates = scalers is None
     scalers = _check_candidates(scalers, blocks)
     if estimator is not None and y is None:
         raise ValueError("An estimator needs y: cross-validation scores a prediction.")
@@ -718,8 +843,15 @@ def compare_scalers(
             matrix = matrix[keep]
             X = X.iloc[keep] if hasattr(X, "iloc") else np.asarray(X)[keep]
         y = y_values[keep].to_numpy()
+        if (
+            y.dtype.kind == "f"
+            and np.all(y == np.round(y))
+            and detect_task(y) == ("classification")
+        ):
+            y = y.astype(np.int64)  # class 1, not 1.0, once missing values are gone
         task_kind = _check_task(task, y)
         if task_kind == "classification":
+            _check_classes(y)
             labels = y
         if estimator is not None:
             scorer = _check_scoring(scoring, task_kind)
@@ -729,11 +861,18 @@ def compare_scalers(
     if n_samples < 3:
         raise ValueError(f"compare_scalers needs at least 3 rows; got {n_samples}.")
     n_missing = int(np.isnan(matrix).sum())
+    blocks = complete_blocks(blocks, X, names)
+    if default_candidates:
+        scalers = candidate_scalers(blocks)
 
     # the unscaled side, once for every candidate
     centred = centre_columns(matrix)
     before = moderate(centred.copy())
     resolved, block_labels = block_of_features(blocks, X, names, len(names))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        spread = np.nanmax(matrix, axis=0) - np.nanmin(matrix, axis=0)
+    constant = [names[j] for j in np.flatnonzero(~(spread > 0))]
     before_space = pca_space(before, 2)
     side = KNNSide(before, n_neighbors, 5000, seed, labels)
 
@@ -749,10 +888,8 @@ def compare_scalers(
         n_train = float(np.mean([len(train) for train, _ in splits]))
         n_test = float(np.mean([len(test) for _, test in splits]))
 
-    say = _Progress(progress, len(scalers))
-    rows, reports, failed, folds = {}, {}, {}, {}
-    for index, (name, scaler) in enumerate(scalers.items()):
-        say(index, name, "scaling and diagnostics")
+    def _run_candidate(index, name, scaler):
+        """The candidate's reports and table row, or the exception it raised."""
         try:
             if scaler == "passthrough":
                 scaled = matrix
@@ -804,13 +941,35 @@ def compare_scalers(
                 for block, share in pca.blocks["pc1_share_after"].items():
                     row[f"pc1_share[{block}]"] = share
         except Exception as exc:  # one failing candidate never stops the others
-            failed[name] = _first_line(exc)
+            return exc
+        return (pca, knn), row
+
+    say = _Progress(progress, len(scalers))
+    rows, reports, failed, folds, raised = {}, {}, {}, {}, {}
+    for index, (name, scaler) in enumerate(scalers.items()):
+        say(index, name, "scaling and diagnostics")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = _run_candidate(index, name, scaler)
+        said = _said_once(caught)
+        if said:
+            raised[name] = said
+            for line in said:
+                warnings.warn(f"candidate {name!r}: {line}", UserWarning, stacklevel=2)
+                if progress is not None:
+                    progress(f"candidate {name!r} warned: {line}")
+        if isinstance(outcome, Exception):
+            failed[name] = _first_line(outcome)
             if progress is not None:
                 progress(f"candidate {name!r} failed: {failed[name]}")
             continue
-        reports[name] = (pca, knn)
-        rows[name] = row
+        reports[name], rows[name] = outcome
     if not rows:
+        reasons = set(failed.values())
+        if len(reasons) == 1:
+            raise ValueError(
+                f"Every candidate scaler failed with the same error: {reasons.pop()}"
+            )
         details = "; ".join(f"{name!r}: {why}" for name, why in failed.items())
         raise ValueError(f"Every candidate scaler failed: {details}")
 
@@ -859,4 +1018,6 @@ def compare_scalers(
         else {
             block: [names[j] for j in columns] for block, columns in resolved.items()
         },
+        constant_columns=constant,
+        warnings=raised,
     )

@@ -119,6 +119,7 @@ def _number(value, digits=3):
         return "&infin;" if value > 0 else "&minus;&infin;"
     if value == 0:
         return "0"
+    value = float(f"{value:.{digits}g}")  # 0.99996 -> 1.0, then 1.00
     exponent = math.floor(math.log10(abs(value)))
     if -3 <= exponent < 6:
         decimals = max(0, digits - 1 - exponent)
@@ -130,10 +131,11 @@ def _number(value, digits=3):
 
 
 def _plain_number(value):
-    """Three significant figures as plain text (for sentences)."""
+    """Three significant figures as plain text (for sentences), written as the
+    table writes them."""
     if not np.isfinite(value):
         return "infinite (singular)"
-    return f"{value:,.3g}" if abs(value) < 1e6 else f"{value:.2e}"
+    return html.unescape(_number(value)).replace("<sup>", "^").replace("</sup>", "")
 
 
 def _percent(value):
@@ -143,7 +145,10 @@ def _percent(value):
 
 
 def _score(mean, std):
-    return f"{_number(mean)} &plusmn; {_number(std, 2)}"
+    """Mean and standard deviation to the same decimals (3 for scores near 1)."""
+    if abs(mean) < 10 and abs(std) < 10:
+        return f"{mean:.3f} &plusmn; {std:.3f}".replace("-", "&minus;")
+    return f"{_number(mean)} &plusmn; {_number(std)}"
 
 
 def _columns(comparison):
@@ -219,7 +224,7 @@ def _columns(comparison):
         ),
         (
             "Condition number",
-            "Largest over smallest variance of the covariance: how far the "
+            "Largest over smallest eigenvalue of the covariance: how far the "
             "least-squares loss surface is from round (&infin;: singular, when "
             "features outnumber samples or a column is constant). Lower is "
             "better for gradient training.",
@@ -293,8 +298,21 @@ def _facts(comparison, notes):
             f"<li>{comparison.n_target_missing:,} rows with a missing target were "
             "left out.</li>"
         )
+    if comparison.constant_columns:
+        shown = ", ".join(comparison.constant_columns[:10])
+        more = len(comparison.constant_columns) - 10
+        items.append(
+            f"<li>Constant columns (one value): {_e(shown)}"
+            + (f" and {more} more" if more > 0 else "")
+            + ". No scaler changes them, and they make the covariance singular.</li>"
+        )
     for name, why in comparison.failed.items():
         items.append(f"<li class='failed'>Candidate {_e(name)} failed: {_e(why)}</li>")
+    for name, lines in comparison.warnings.items():
+        for line in lines:
+            items.append(
+                f"<li class='warn'>Candidate {_e(name)} warned: {_e(line)}</li>"
+            )
     if not items:
         return ""
     return f"<ul class='facts'>{''.join(items)}</ul>"
@@ -359,15 +377,18 @@ def _changes(comparison):
                 )
     lines = "".join(f"<li>{_e(item)}</li>" for item in items)
     pictures = _change_pictures(comparison)
-    return f"<h2>What {_e(name)} changed</h2><ul class='changes'>{lines}</ul>{pictures}"
+    heading = "The unscaled data" if name == "none" else f"What {_e(name)} changed"
+    return f"<h2>{heading}</h2><ul class='changes'>{lines}</ul>{pictures}"
 
 
 # --- pictures ---------------------------------------------------------------
 
 
-def _panel(draw, caption):
+def _panel(draw, caption, *, show_caption=True):
     """Draw one panel with ``draw(ax)`` into a figure of the shown size;
-    returns the ``<figure>`` element, or None without matplotlib."""
+    returns the ``<figure>`` element (``caption`` as its alternative text, and
+    under it unless the panel's title says it already), or None without
+    matplotlib."""
     try:
         from matplotlib import rc_context
         from matplotlib.figure import Figure
@@ -388,7 +409,8 @@ def _panel(draw, caption):
     return (
         f"<figure><img width='{_PANEL_WIDTH}' height='{_PANEL_HEIGHT}' "
         f"alt='{_e(caption)}' src='data:image/png;base64,{data}'>"
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
+        + (f"<figcaption>{_e(caption)}</figcaption>" if show_caption else "")
+        + "</figure>"
     )
 
 
@@ -455,6 +477,7 @@ def _comparison_pictures(comparison):
                 comparison, ax, c, title=t
             ),
             title,
+            show_caption=False,
         )
         for column, title in panels
     ]
@@ -467,20 +490,32 @@ def _comparison_pictures(comparison):
                     comparison, ax, "condition_number", title="Condition number"
                 ),
                 "Condition number of the covariance (log scale; lower is rounder)",
+                show_caption=False,
             )
         )
     else:
         n_features = len(comparison.feature_names)
-        why = (
-            f"features ({n_features:,}) outnumber samples ({comparison.n_samples:,})"
-            if n_features >= comparison.n_samples
-            else "a column is constant or a combination of others"
-        )
+        if n_features >= comparison.n_samples:
+            why = (
+                f"features ({n_features:,}) outnumber samples "
+                f"({comparison.n_samples:,})"
+            )
+        elif comparison.constant_columns:
+            why = (
+                f"{len(comparison.constant_columns):,} constant column(s), named "
+                "at the top"
+            )
+        else:
+            why = "a column is a combination of others"
         note = (
             "<p class='note'>No condition-number picture: the covariance is "
             f"singular for every candidate ({why}), so the number is infinite.</p>"
         )
-    return f"<h2>Candidates side by side</h2>{_grid(figures)}{note}"
+    key = (
+        "<p class='note'>Dark blue: the recommended scaler; light blue: also fine "
+        "(a tie within noise); grey: the others.</p>"
+    )
+    return f"<h2>Candidates side by side</h2>{key}{_grid(figures)}{note}"
 
 
 def _details(comparison):
@@ -494,8 +529,10 @@ def _details(comparison):
             "allows for the overlap of the training sets; a candidate that is not "
             "significantly worse (one-sided, 5%) is &ldquo;also fine&rdquo;. Among "
             "the tied candidates, the one that keeps the blocks most balanced "
-            "(with blocks), else whose neighbours most often share their class, "
-            "else the best score, is recommended.</p>"
+            "(with blocks), else whose neighbours most often share their class "
+            "(class targets), else that spreads PC1 over the most features "
+            "(regression), is recommended; a difference too small to show leaves "
+            "the best score.</p>"
         )
     else:
         parts.append(

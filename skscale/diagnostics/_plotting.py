@@ -62,10 +62,20 @@ def _check_max_features(max_features):
         )
 
 
+# Longer bar labels are shortened (with an ellipsis) so that long column
+# names cannot squeeze the plot area out of a panel.
+_MAX_LABEL = 22
+
+
+def _short(label):
+    label = str(label)
+    return label if len(label) <= _MAX_LABEL else label[: _MAX_LABEL - 1] + "\u2026"
+
+
 def _rows(ax, labels):
     """Horizontal bar positions 0, 1, ... read top to bottom."""
     positions = np.arange(len(labels))
-    ax.set_yticks(positions, labels=[str(label) for label in labels])
+    ax.set_yticks(positions, labels=[_short(label) for label in labels])
     # explicit limits, not invert_yaxis(): inverting axes that share y twice
     # would flip them back
     ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -79,7 +89,8 @@ def _paired_bars(ax, labels, before, after, *, title, xlabel):
     ax.barh(positions + height / 2, after, height, color=_AFTER, label="after")
     ax.set_title(title)
     ax.set_xlabel(xlabel)
-    ax.legend(loc="lower right", frameon=False)
+    # beside the axes, never over a bar
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
 
 
 def _top_rows(table, before, after, max_rows):
@@ -198,21 +209,46 @@ def _scatter_by_target(ax, x, y, target, target_name):
     import matplotlib
 
     missing = target.isna().to_numpy()
+    # smaller, lighter markers as the points get many
+    size, alpha = (
+        (25, 1.0) if len(x) <= 500 else (8, 0.7) if len(x) <= 5000 else (3, 0.5)
+    )
+    outside = {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0), "frameon": False}
     if missing.any():
-        ax.scatter(x[missing], y[missing], s=25, color="#d0d0d0", label="missing")
+        ax.scatter(
+            x[missing],
+            y[missing],
+            s=size,
+            alpha=alpha,
+            color="#d0d0d0",
+            label="missing",
+        )
     if _is_categorical(target):
         classes = _classes(target)
         colours = matplotlib.colormaps["tab10" if len(classes) <= 10 else "tab20"]
         for i, value in enumerate(classes):
             keep = (target == value).to_numpy() & ~missing
-            ax.scatter(x[keep], y[keep], s=25, color=colours(i), label=str(value))
-        ax.legend(title=target_name, loc="best", frameon=False)
+            ax.scatter(
+                x[keep],
+                y[keep],
+                s=size,
+                alpha=alpha,
+                color=colours(i),
+                label=str(value),
+            )
+        # beside the axes, never over the points
+        legend = ax.legend(
+            title=target_name, markerscale=max(1.0, 25 / size), **outside
+        )
+        for handle in legend.legend_handles:
+            handle.set_alpha(1.0)
         return
     keep = ~missing
     points = ax.scatter(
         x[keep],
         y[keep],
-        s=25,
+        s=size,
+        alpha=alpha,
         c=target[keep].to_numpy(dtype=float),
         cmap="viridis",
     )

@@ -446,3 +446,76 @@ def test_a_pipeline_is_a_candidate(wine):
         cv=3,
     )
     assert_allclose(comparison.fold_scores.loc["log-ish"], expected)
+
+
+def test_warnings_are_collected_and_said_once(wine):
+    import warnings
+
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Noisy(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            warnings.warn("did not converge\nsecond line", RuntimeWarning, stacklevel=2)
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict(self, X):
+            return np.full(len(X), self.classes_[0])
+
+    with pytest.warns(UserWarning, match="candidate 'z': RuntimeWarning: did not"):
+        comparison = compare_scalers(
+            wine.data,
+            wine.target,
+            scalers={"z": ZScoreScaler()},
+            estimator=Noisy(),
+            cv=3,
+        )
+    assert comparison.warnings == {"z": ["RuntimeWarning: did not converge (3 times)"]}
+    assert "warned: RuntimeWarning: did not converge (3 times)" in comparison.to_html()
+
+
+def test_columns_outside_the_blocks_form_a_block_of_their_own():
+    mice = load_nutrimouse()
+    with pytest.warns(UserWarning, match="21 column.* are in no block .* 'other'"):
+        comparison = compare_scalers(mice.data, blocks={"gene": mice.blocks["gene"]})
+    assert comparison.blocks["other"] == list(mice.blocks["lipid"])
+    assert "pc1_share[other]" in comparison.table
+    assert comparison.recommended == "block_mfa"
+
+
+def test_classes_that_cannot_be_learnt_are_refused(wine):
+    with pytest.raises(ValueError, match="one class"):
+        compare_scalers(wine.data, np.ones(178, dtype=int))
+    with pytest.raises(ValueError, match="178 classes for 178 rows"):
+        compare_scalers(wine.data, np.arange(178), task="classification")
+    with pytest.raises(ValueError, match="a regression metric, for a classification"):
+        compare_scalers(wine.data, wine.target, estimator=Ridge(), scoring="r2")
+
+
+def test_regression_ties_go_to_the_spread_of_pc1():
+    diabetes = load_diabetes(as_frame=True, scaled=False)
+    comparison = compare_scalers(
+        diabetes.data, diabetes.target, estimator=KNeighborsRegressor(), random_state=0
+    )
+    table = comparison.table
+    tied = [comparison.recommended, *comparison.also_fine]
+    spread = table.loc[tied, "pc1_effective_features"]
+    assert spread[comparison.recommended] >= spread.max() - 0.1 * spread.max()
+    # min-max hands PC1 to the binary 'sex' column; it is not the pick
+    assert table.loc["minmax", "pc1_top_feature"] == "sex"
+    assert comparison.recommended != "minmax"
+
+
+def test_constant_columns_are_named(wine):
+    X = wine.data.assign(flat=3.0)
+    comparison = compare_scalers(X, wine.target)
+    assert comparison.constant_columns == ["flat"]
+    assert "Constant columns (one value): flat." in comparison.to_html()
+    assert np.isinf(comparison.table["condition_number"]).all()
+
+
+def test_class_labels_stay_whole_numbers_after_missing_targets(wine):
+    y = wine.target.astype(float)
+    y.iloc[0] = np.nan
+    comparison = compare_scalers(wine.data, y)
+    assert comparison.y.dtype.kind == "i"
