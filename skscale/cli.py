@@ -411,7 +411,9 @@ def _parser():
         metavar="SEP",
         help="column separator of a text file (default: , or tab)",
     )
-    report.add_argument("--out", default="report.html", help="output HTML file")
+    report.add_argument(
+        "--out", default="report.html", help="output HTML file (default: report.html)"
+    )
     return parser
 
 
