@@ -185,21 +185,37 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-def near_constant(spread, magnitude, dtype, n_ulps):
+def near_constant(spread, magnitude, count):
     """Whether a feature's spread is indistinguishable from rounding noise.
 
-    A feature is treated as constant when its spread (standard deviation or
-    range) is at most ``n_ulps`` units in the last place of its magnitude in
-    the input dtype: a relative test, so that ``1 + 1e-14 * noise`` counts as
-    constant while ``1e-14 * noise`` (a genuinely small feature) does not.
-    NaN spreads (no value seen) and subnormal spreads (whose reciprocal would
-    overflow) count as constant too.
+    The one rule of every skscale scaler. A feature is constant where its
+    spread is below the float64 accumulation error of its statistics,
+    scikit-learn's bound for ``StandardScaler``::
+
+        var <= n * eps * var + (n * eps * mean) ** 2
+
+    with ``eps`` float64's machine epsilon whatever the input dtype (skscale,
+    like scikit-learn, accumulates in float64) and ``n`` the number of values.
+    Solved for the standard deviation it reads
+    ``std <= n * eps * |mean| / sqrt(1 - n * eps)``, which is how it is
+    computed here (no square that could overflow near 1e300). The z-score
+    family passes the population standard deviation and the mean (so the same
+    input gets the same ``scale_`` as ``StandardScaler``); the range scalers
+    pass the range and the largest absolute bound. A relative test: ``1 +
+    1e-14 * noise`` over 500 rows is constant, while ``1e-14 * noise`` (a
+    genuinely small feature) and float32 values a few float32 units apart are
+    not. NaN spreads (no value seen) and subnormal spreads (whose reciprocal
+    would overflow) count as constant too.
     """
-    tolerance = np.maximum(
-        n_ulps * np.finfo(dtype).eps * np.abs(magnitude), np.finfo(np.float64).tiny
-    )
-    with np.errstate(invalid="ignore"):
+    eps = np.finfo(np.float64).eps
+    n_eps = np.asarray(count, dtype=np.float64) * eps
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        tolerance = n_eps * np.abs(magnitude) / np.sqrt(np.maximum(1.0 - n_eps, 0.0))
+        tolerance = np.maximum(np.nan_to_num(tolerance, nan=np.inf), _TINY)
         return ~(spread > tolerance)
+
+
+_TINY = np.finfo(np.float64).tiny
 
 
 def stats_vectors(**named):

@@ -11,10 +11,12 @@ from numbers import Integral
 import numpy as np
 
 from skscale.preprocessing._base import _MomentScaler, near_constant
-from skscale.preprocessing._minmax import _RANGE_ULPS
-from skscale.preprocessing._zscore import _STD_ULPS
 from skscale.utils._sklearn_compat import Interval
 from skscale.utils.validation import describe_columns
+
+# A mean within this many units in the last place of the standard deviation is
+# zero: level and vast scaling cannot divide by it.
+_ZERO_MEAN_ULPS = 100
 
 
 class _CenteredMomentScaler(_MomentScaler):
@@ -31,7 +33,9 @@ class _CenteredMomentScaler(_MomentScaler):
         a warning naming it.
         """
         with np.errstate(invalid="ignore"):
-            zero = ~constant & (np.abs(mean) <= _STD_ULPS * np.finfo(float).eps * std)
+            zero = ~constant & (
+                np.abs(mean) <= _ZERO_MEAN_ULPS * np.finfo(float).eps * std
+            )
         if zero.any():
             columns = describe_columns(np.flatnonzero(zero), self._feature_names())
             warnings.warn(
@@ -117,7 +121,7 @@ class ParetoScaler(_CenteredMomentScaler):
     def _statistics(self, moments, low, high, dtype):
         mean, var = moments.mean, moments.variance(self.ddof)
         std = moments.std(self.ddof)
-        constant = near_constant(std, mean, dtype, _STD_ULPS)
+        constant = near_constant(moments.std(0), mean, moments.count)
         return {
             "mean_": mean,
             "var_": var,
@@ -198,7 +202,7 @@ class VastScaler(_CenteredMomentScaler):
     def _statistics(self, moments, low, high, dtype):
         mean, var = moments.mean, moments.variance(self.ddof)
         std = moments.std(self.ddof)
-        constant = near_constant(std, mean, dtype, _STD_ULPS)
+        constant = near_constant(moments.std(0), mean, moments.count)
         zero = self._zero_mean(mean, std, constant)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             # var / mean, written so that it does not overflow before dividing
@@ -269,7 +273,7 @@ class LevelScaler(_CenteredMomentScaler):
     def _statistics(self, moments, low, high, dtype):
         mean = moments.mean
         std = moments.std(0)
-        constant = near_constant(std, mean, dtype, _STD_ULPS)
+        constant = near_constant(moments.std(0), mean, moments.count)
         zero = self._zero_mean(mean, std, constant)
         scale = np.where(constant, 1.0, np.where(zero, std, mean))
         return {"mean_": mean, "scale_": scale}
@@ -342,7 +346,7 @@ class RangeScaler(_CenteredMomentScaler):
     def _statistics(self, moments, low, high, dtype):
         data_range = high - low
         magnitude = np.fmax(np.abs(low), np.abs(high))
-        constant = near_constant(data_range, magnitude, dtype, _RANGE_ULPS)
+        constant = near_constant(data_range, magnitude, moments.count)
         return {
             "mean_": moments.mean,
             "data_min_": low,

@@ -14,10 +14,6 @@ from skscale.utils._dask import dask_statistics, is_dask_collection, validate_da
 from skscale.utils._sklearn_compat import _fit_context
 from skscale.utils._stats import dense_min_max, row_blocks
 
-# A range within this many units in the last place of the feature's magnitude
-# is rounding noise, not signal: such a feature is treated as constant.
-_RANGE_ULPS = 1000
-
 # Values (rows x columns) per block when computing percentiles: the temporary
 # is a float64 copy of that many values (32 MiB).
 _PERCENTILE_BLOCK_ELEMENTS = 1 << 22
@@ -38,9 +34,11 @@ class MinMaxScaler(_AffineScaler):
     exact at large offsets where ``x * scale_ + min_`` cancels.
 
     NaN is ignored when fitting and kept by ``transform``; +/-inf raises a
-    ``ValueError`` that names the column. A feature whose range is within
-    rounding noise of its magnitude (a relative test) is treated as constant
-    and mapped to ``feature_range[0]``.
+    ``ValueError`` that names the column. A feature whose range is within the
+    float64 rounding error of its magnitude (the rule of every skscale scaler,
+    ``skscale.preprocessing._base.near_constant``: ``range <= n * eps *
+    max|x|``, relative, where scikit-learn's test is an absolute ``10 * eps``)
+    is treated as constant and mapped to ``feature_range[0]``.
 
     Parameters
     ----------
@@ -296,7 +294,7 @@ class MinMaxScaler(_AffineScaler):
         out_low, out_high = self._pair("feature_range", self.feature_range)
         data_range = high - low
         magnitude = np.fmax(np.abs(low), np.abs(high))
-        constant = near_constant(data_range, magnitude, dtype, _RANGE_ULPS)
+        constant = near_constant(data_range, magnitude, self.n_samples_seen_)
         safe_range = np.where(constant, 1.0, data_range)
         self.data_min_ = low
         self.data_max_ = high

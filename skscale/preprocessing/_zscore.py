@@ -8,10 +8,6 @@ import scipy.sparse as sp
 from skscale.preprocessing._base import _MomentScaler, near_constant
 from skscale.utils._sklearn_compat import Interval
 
-# A standard deviation within this many units in the last place of the mean is
-# rounding noise, not signal: such a feature gets scale 1.
-_STD_ULPS = 100
-
 
 class ZScoreScaler(_MomentScaler):
     """Standardise features: remove the mean and divide by the standard deviation.
@@ -151,7 +147,7 @@ class ZScoreScaler(_MomentScaler):
             }
         var = moments.variance(self.ddof)
         std = moments.std(self.ddof)
-        constant = near_constant(std, mean, dtype, _STD_ULPS)
+        constant = near_constant(moments.std(0), mean, moments.count)
         return {"mean_": mean, "var_": var, "scale_": np.where(constant, 1.0, std)}
 
     def _center_scale(self):

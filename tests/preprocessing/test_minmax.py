@@ -127,11 +127,36 @@ def test_exact_at_large_offset_where_scale_and_min_cancel():
 
 
 def test_near_constant_column_is_not_blown_up():
+    """The float64 bound of every skscale scaler, range <= n * eps * max|x|:
+    rounding noise around 1 stays at feature_range[0], where scikit-learn's
+    absolute 10 * eps blows it up to the whole range."""
     rng = np.random.default_rng(0)
-    X = np.column_stack([1 + 1e-14 * rng.normal(size=100), rng.normal(size=100)])
+    X = np.column_stack([1 + 1e-14 * rng.normal(size=500), rng.normal(size=500)])
     Xt = MinMaxScaler().fit_transform(X)
     assert np.abs(Xt[:, 0]).max() < 1e-10
     assert Xt[:, 1].min() == 0 and Xt[:, 1].max() == 1
+    assert SklearnMinMaxScaler().fit_transform(X)[:, 0].max() == 1.0
+
+
+@pytest.mark.parametrize("feature_range", [(0, 1), (-2, 2)])
+def test_float32_values_a_few_units_apart_span_the_range(feature_range):
+    """300.00 .. 300.03 in float32 is signal (984 distinct values), not
+    rounding noise: it maps onto the whole feature_range, as in scikit-learn."""
+    x = np.linspace(300.0, 300.03, 1000).astype(np.float32).reshape(-1, 1)
+    assert np.unique(x).size > 900
+    ours = MinMaxScaler(feature_range).fit_transform(x)
+    theirs = SklearnMinMaxScaler(feature_range=feature_range).fit_transform(x)
+    assert ours.dtype == np.float32
+    assert ours.min() == pytest.approx(feature_range[0], abs=1e-6)
+    assert ours.max() == pytest.approx(feature_range[1], abs=1e-6)
+    x64 = x.astype(np.float64)
+    low, high = feature_range
+    exact = (x64 - x64.min()) / (x64.max() - x64.min()) * (high - low) + low
+    assert_allclose(ours, exact, atol=2e-7 * (high - low))
+    # scikit-learn maps the same range (its x * scale_ + min_ in float32
+    # cancels to about 1e-3 here; ours subtracts first and stays exact)
+    assert theirs.min() == pytest.approx(low) and theirs.max() == pytest.approx(high)
+    assert np.abs(theirs - exact).max() > np.abs(ours - exact).max()
 
 
 def test_constant_column_maps_to_range_start_like_scikit_learn():

@@ -183,18 +183,45 @@ def test_infinity_in_sparse_names_the_column():
         ZScoreScaler(with_mean=False).fit(X.tocsc())
 
 
-def test_near_constant_column_gets_scale_one():
+def _near_constant_columns(rng):
+    """Columns near the constant boundary, as the issue reported them."""
+    return {
+        "1e-10 +/- 1e-17, 200 rows": (1e-10 + 1e-17 * rng.normal(size=200), np.float64),
+        "1 +/- 1e-14, 10 rows": (1 + 1e-14 * rng.normal(size=10), np.float64),
+        "1 +/- 1e-14, 500 rows": (1 + 1e-14 * rng.normal(size=500), np.float64),
+        "1 +/- 1e-5, float32": (1 + 1e-5 * rng.normal(size=200), np.float32),
+        "1e10 +/- 1e5, float32": (1e10 + 1e5 * rng.normal(size=200), np.float32),
+        "1e-14 * noise": (1e-14 * rng.normal(size=200), np.float64),
+        "exactly constant": (np.full(50, 3.25), np.float64),
+    }
+
+
+@pytest.mark.parametrize("with_mean", [True, False])
+@pytest.mark.parametrize("name", list(_near_constant_columns(np.random.default_rng(0))))
+def test_near_constant_columns_get_scikit_learns_scale(name, with_mean):
+    """One rule: scikit-learn's float64 bound, so the same input gets the
+    same scale_ as StandardScaler (with or without centring)."""
+    from sklearn.preprocessing import StandardScaler
+
+    column, dtype = _near_constant_columns(np.random.default_rng(0))[name]
+    X = column.astype(dtype).reshape(-1, 1)
+    ours = ZScoreScaler(with_mean=with_mean).fit(X)
+    theirs = StandardScaler(with_mean=with_mean).fit(X)
+    assert_allclose(ours.scale_, theirs.scale_, rtol=1e-6)
+    assert (ours.scale_ == 1.0) == (theirs.scale_ == 1.0)
+
+
+def test_the_rule_is_relative():
     rng = np.random.default_rng(0)
-    for n in (10, 1000):
-        X = np.column_stack(
-            [1 + 1e-14 * rng.normal(size=n), 1e-14 * rng.normal(size=n)]
-        )
-        scaler = ZScoreScaler().fit(X)
-        assert scaler.scale_[0] == 1.0
-        Xt = scaler.transform(X)
-        assert np.abs(Xt[:, 0]).max() < 1e-12
-        # A genuinely small feature (no offset) is still standardised.
-        assert_allclose(Xt[:, 1].std(), 1.0, rtol=1e-10)
+    X = np.column_stack(
+        [1 + 1e-14 * rng.normal(size=500), 1e-14 * rng.normal(size=500)]
+    )
+    scaler = ZScoreScaler().fit(X)
+    assert scaler.scale_[0] == 1.0  # rounding noise around 1: constant
+    Xt = scaler.transform(X)
+    assert np.abs(Xt[:, 0]).max() < 1e-12
+    # A genuinely small feature (no offset) is still standardised.
+    assert_allclose(Xt[:, 1].std(), 1.0, rtol=1e-10)
 
 
 def test_constant_column_matches_scikit_learn():
