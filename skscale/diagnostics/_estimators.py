@@ -117,7 +117,7 @@ class _DiagnosticScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = self._allow_nan()
         scaler = self._scaler()
         if scaler == "passthrough":
-            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+            tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
         else:
             tags.transformer_tags.preserves_dtype = list(
                 get_tags(scaler).transformer_tags.preserves_dtype

@@ -38,7 +38,8 @@ from skscale.utils.validation import (
     reject_non_numeric_columns,
 )
 
-FLOAT_DTYPES = (np.float64, np.float32)
+# float16 is kept too (statistics accumulate in float64), as scikit-learn does.
+FLOAT_DTYPES = (np.float64, np.float32, np.float16)
 
 
 class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -181,7 +182,7 @@ class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = self._accepts_sparse()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
         return tags
 
 

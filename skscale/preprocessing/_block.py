@@ -439,5 +439,5 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = get_tags(self._get_scaler()).input_tags.allow_nan
         tags.input_tags.sparse = self._accepts_sparse()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
         return tags

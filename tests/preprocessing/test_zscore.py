@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
 from skscale.preprocessing import ZScoreScaler
@@ -340,11 +341,32 @@ def test_a_stream_near_1e301_keeps_an_exact_mean_and_scale():
     assert not np.isfinite(reference.var_).all()  # scikit-learn loses it here
 
 
-def test_float16_is_converted_to_float64():
-    X = np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 9.0]], dtype=np.float16)
-    out = ZScoreScaler().fit_transform(X)
-    assert out.dtype == np.float64
-    assert_allclose(out, StandardScaler().fit_transform(X.astype(np.float64)))
+@pytest.mark.parametrize(
+    "name", ["zscore", "minmax", "pareto", "vast", "level", "range"]
+)
+def test_float16_stays_float16_with_float64_statistics(name):
+    """As scikit-learn keeps float16: the statistics accumulate in float64 and
+    only the output is rounded to float16."""
+    from sklearn.preprocessing import MinMaxScaler as SklearnMinMaxScaler
+
+    from skscale.preprocessing import candidate_scalers
+
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(300, 3)) * [1, 100, 0.01] + [5, 1000, 0]).astype(np.float16)
+    scaler = candidate_scalers(names=[name])[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # level scaling of a zero-mean column
+        out = scaler.fit_transform(X)
+        exact = clone(scaler).fit_transform(X.astype(np.float64))
+    assert out.dtype == np.float16
+    assert scaler.inverse_transform(out).dtype == np.float16
+    # the float16 output is the float64 result rounded once
+    assert_array_equal(out, exact.astype(np.float16))
+    reference = {"zscore": StandardScaler(), "minmax": SklearnMinMaxScaler()}.get(name)
+    if reference is not None:
+        theirs = reference.fit_transform(X)
+        assert theirs.dtype == np.float16
+        assert_allclose(out, theirs, atol=4e-3)
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
