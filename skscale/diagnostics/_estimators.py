@@ -59,8 +59,10 @@ class _DiagnosticScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self.scaler_ = "passthrough"
             X_after = X
         else:
+            # the wrapped scaler gets the input as the user gave it: a
+            # DataFrame keeps the column names its blocks may refer to
             self.scaler_ = clone(scaler)
-            X_after = np.asarray(self.scaler_.fit_transform(X))
+            X_after = np.asarray(self.scaler_.fit_transform(original))
         if X_after.shape != X.shape:
             raise ValueError(
                 f"{type(self).__name__} needs a scaler with one output column per "
@@ -85,11 +87,13 @@ class _DiagnosticScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The scaled data.
         """
         check_is_fitted(self)
+        original = X
         X = self._validate(X, reset=False)
         if self.scaler_ == "passthrough":
             return X
-        # a plain array, which set_output then wraps with the input's index
-        return np.asarray(self.scaler_.transform(X))
+        # the input as given (see fit); a plain array out, which set_output
+        # then wraps with the input's index
+        return np.asarray(self.scaler_.transform(original))
 
     def _validate(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)

@@ -102,3 +102,20 @@ def test_plot_without_matplotlib_names_the_extra(wine, monkeypatch):
     report = pca_dominance(wine.data, wine.data)
     with pytest.raises(ImportError, match=r"skscale\[plot\]"):
         report.plot()
+
+
+@pytest.mark.parametrize("wrapper", [PCADominance, KNNDistortion])
+def test_the_wrapped_scaler_sees_the_input_as_given(wrapper):
+    """A BlockScaler whose blocks name columns needs the DataFrame itself."""
+    from skscale.datasets import load_nutrimouse
+    from skscale.preprocessing import BlockScaler
+
+    mice = load_nutrimouse()
+    blocks = {name: list(columns) for name, columns in mice.blocks.items()}
+    options = {"blocks": blocks} if wrapper is PCADominance else {}
+    fitted = wrapper(BlockScaler(blocks), **options).fit(mice.data)
+    assert list(fitted.scaler_.feature_names_in_) == list(mice.data.columns)
+    direct = BlockScaler(blocks).fit(mice.data).transform(mice.data)
+    assert_allclose(fitted.transform(mice.data), direct)
+    if options:
+        assert fitted.report_.blocks.loc["gene", "n_features"] == 120
