@@ -1,0 +1,162 @@
+"""The one registry of the estimator instances that the tests run on.
+
+Every test that loops over estimators takes them from here, so that a new
+public estimator is tested everywhere on the day it is added: the classes come
+from :func:`skscale.utils.discovery.all_estimators`, and ``INIT_PARAMS`` says
+how to build those that need arguments, or that are worth checking in more than
+one configuration. A discovered estimator that has no entry and cannot be built
+with its defaults makes :func:`construct_instances` raise, so the tests fail
+until it is given one. Modelled on imbalanced-learn's
+``imblearn/utils/_test_common/instance_generator.py``.
+
+- :func:`all_instances`: every configuration of every estimator, for
+  scikit-learn's checks (``tests/test_common.py``);
+- :func:`reference_instances`: one instance per estimator, its first
+  configuration, for tests that run each estimator once (the bad-input matrix,
+  persistence, the property tests);
+- :func:`expected_failed_checks`: the scikit-learn checks an instance is known
+  to fail, each with its reason.
+"""
+
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import HuberRegressor
+from sklearn.preprocessing import QuantileTransformer, StandardScaler
+from sklearn.utils.validation import has_fit_parameter
+
+from skscale.compose import ScaledTargetRegressor
+from skscale.diagnostics import KNNDistortion, PCADominance
+from skscale.preprocessing import BlockScaler, MinMaxScaler, ParetoScaler, ZScoreScaler
+from skscale.utils.discovery import all_estimators
+
+# The blocks adapt to any width, so that every check's data fits them.
+_FIRST_AND_REST = {"first": slice(0, 1), "rest": slice(1, None)}
+
+# Constructor arguments of each configuration the tests run, the first being
+# the estimator's reference configuration. An estimator absent from this dict
+# is built once, with its defaults.
+INIT_PARAMS = {
+    # a required parameter
+    BlockScaler: [
+        {"blocks": _FIRST_AND_REST},
+        {
+            "blocks": {"even": slice(0, None, 2), "odd": slice(1, None, 2)},
+            "scaler": ParetoScaler(),
+            "weighting": "total_variance",
+        },
+        {"blocks": {"first": [0]}, "scaler": StandardScaler(), "weighting": None},
+        # sparse input kept sparse
+        {"blocks": _FIRST_AND_REST, "scaler": ZScoreScaler(with_mean=False)},
+    ],
+    # diagnostics: their scaler choices
+    KNNDistortion: [
+        {},
+        {
+            "scaler": "passthrough",
+            "n_neighbors": 3,
+            "max_samples": 10,
+            "random_state": 0,
+        },
+    ],
+    PCADominance: [
+        {},
+        {"scaler": "passthrough", "n_components": 2},
+        {"scaler": MinMaxScaler(), "blocks": {"first": [0]}},
+    ],
+    ScaledTargetRegressor: [
+        {},
+        # tags follow the regressor: NaN allowed, sparse refused
+        {"regressor": HistGradientBoostingRegressor(max_iter=20)},
+        # single-output regressor; a min-max target scaler
+        {"regressor": HuberRegressor(), "scaler": MinMaxScaler()},
+        # a non-affine scaler is fine for fit/predict
+        {"scaler": QuantileTransformer(n_quantiles=10)},
+    ],
+    # extra configurations worth running the whole battery on
+    ZScoreScaler: [
+        {},
+        {"with_mean": False},
+        {"with_std": False},
+        {"ddof": 1},
+        {"max_value": 2.0},
+    ],
+}
+
+
+class MissingInitParams(TypeError):
+    """A discovered estimator cannot be built without an entry in INIT_PARAMS."""
+
+
+def construct_instances(Estimator):
+    """Return a fresh instance of ``Estimator`` for each of its configurations.
+
+    Parameters
+    ----------
+    Estimator : type
+        A skscale estimator class.
+
+    Returns
+    -------
+    instances : list of estimators
+        One per entry of ``INIT_PARAMS[Estimator]``, or the default instance
+        when it has no entry. Sub-estimators and blocks are copies, so a test
+        may fit or change an instance without touching the registry.
+
+    Raises
+    ------
+    MissingInitParams
+        If ``Estimator`` has no entry and cannot be built with its defaults.
+    """
+    if Estimator in INIT_PARAMS:
+        return [clone(Estimator(**params)) for params in INIT_PARAMS[Estimator]]
+    try:
+        return [Estimator()]
+    except TypeError as exc:
+        raise MissingInitParams(
+            f"{Estimator.__name__} cannot be built with its defaults ({exc}); "
+            "give it an entry in INIT_PARAMS in tests/_registry.py."
+        ) from exc
+
+
+def all_instances():
+    """Return every configuration of every public estimator, in name order."""
+    return [
+        estimator
+        for _, Estimator in all_estimators()
+        for estimator in construct_instances(Estimator)
+    ]
+
+
+def reference_instances():
+    """Return ``{name: instance}`` with each estimator's first configuration."""
+    return {
+        name: construct_instances(Estimator)[0] for name, Estimator in all_estimators()
+    }
+
+
+def expected_failed_checks(estimator):
+    """Return the scikit-learn checks ``estimator`` is known to fail, with why.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        One of :func:`all_instances`.
+
+    Returns
+    -------
+    failures : dict of str -> str
+        Check name -> the reason it fails, for ``parametrize_with_checks``'s
+        ``expected_failed_checks``.
+    """
+    failures = {}
+    scaler = getattr(estimator, "scaler", None)
+    if isinstance(estimator, ScaledTargetRegressor) and scaler is not None:
+        if not has_fit_parameter(scaler, "sample_weight"):
+            reason = (
+                f"{type(scaler).__name__}.fit takes no sample_weight, so rows of "
+                "weight zero still shape the target scaling: weighting is then not "
+                "equivalent to removing or repeating rows"
+            )
+            failures["check_sample_weight_equivalence_on_dense_data"] = reason
+            failures["check_sample_weight_equivalence_on_sparse_data"] = reason
+    return failures
