@@ -433,6 +433,32 @@ def sparse_moments(
     return moments if init is None else init.merge(moments)
 
 
+# Values per row of the widened view in _column_reduce: long enough for the
+# vectorised inner loop, short enough that the partial results stay small.
+_WIDE_ROW = 1024
+
+
+def _column_reduce(ufunc, block):
+    """``ufunc.reduce(block, axis=0)`` at the speed of a read.
+
+    Reducing a C-ordered block over its rows runs an inner loop as long as a
+    row, which is short for tables of a few dozen columns. Viewing ``k`` rows
+    at a time as one row of ``k * n_features`` values (no copy) gives the
+    vectorised loop room; the ``k`` partial results are then reduced.
+    """
+    n_rows, n_features = block.shape
+    k = max(1, _WIDE_ROW // max(1, n_features))
+    usable = (n_rows // k) * k
+    if k == 1 or usable == 0 or not block.flags.c_contiguous:
+        return ufunc.reduce(block, axis=0)
+    wide = block[:usable].reshape(usable // k, k * n_features)
+    partial = ufunc.reduce(wide, axis=0).reshape(k, n_features)
+    result = ufunc.reduce(partial, axis=0)
+    if usable < n_rows:
+        result = ufunc(result, ufunc.reduce(block[usable:], axis=0))
+    return result
+
+
 def dense_min_max(X, *, feature_names=None):
     """Per-feature minimum and maximum of a dense array, NaN skipped.
 
@@ -443,18 +469,19 @@ def dense_min_max(X, *, feature_names=None):
     high = np.full(n_features, np.nan)
     for rows in row_blocks(n_samples, n_features):
         block = X[rows]
-        block_low, block_high = block.min(axis=0), block.max(axis=0)
-        finite = np.isfinite(block_low) & np.isfinite(block_high)
-        if not finite.all():
-            suspect = np.flatnonzero(~finite)
+        # fmin/fmax skip NaN and are vectorised (several times faster than
+        # min/max, which propagate NaN); a block held in cache is read twice
+        # for the price of one read from memory.
+        block_low = _column_reduce(np.fmin, block)
+        block_high = _column_reduce(np.fmax, block)
+        infinite = np.isinf(block_low) | np.isinf(block_high)
+        if infinite.any():
+            suspect = np.flatnonzero(infinite)
             raise_for_infinite(block[:, suspect], suspect, feature_names)
-            with np.errstate(invalid="ignore"):
-                block_low = np.fmin.reduce(block, axis=0)
-                block_high = np.fmax.reduce(block, axis=0)
-        # fmin/fmax ignore NaN: a feature stays NaN until it has a value.
+        # a feature stays NaN until it has a value
         low = np.fmin(low, block_low)
         high = np.fmax(high, block_high)
-    return low, high
+    return low.astype(np.float64), high.astype(np.float64)
 
 
 def _check_block_finite(block, feature_names, what, values=None):

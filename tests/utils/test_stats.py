@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -205,3 +206,33 @@ def test_extreme_magnitudes_keep_an_exact_standard_deviation(small_blocks, magni
         rtol = 1e-6 if magnitude < 1e-305 else 1e-12  # subnormal data are coarse
         assert moments.mean[j] / magnitude == pytest.approx(mean, rel=rtol, abs=rtol)
         assert moments.std()[j] / magnitude == pytest.approx(std, rel=rtol)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 3), (1000, 50), (333, 7), (50, 2000)])
+def test_dense_min_max_matches_nanmin_nanmax(shape, order):
+    """The widened reduction (k rows viewed as one) against numpy's own,
+    remainder rows, NaN, all-NaN columns and F-ordered input included."""
+    from skscale.utils._stats import dense_min_max
+
+    rng = np.random.default_rng(sum(shape))
+    X = rng.normal(size=shape) * rng.uniform(1, 1e3, shape[1])
+    X[rng.random(shape) < 0.1] = np.nan
+    X[:, 0] = np.nan
+    X = np.asarray(X, order=order)
+    for data in (X, X.astype(np.float32)):
+        low, high = dense_min_max(data)
+        assert low.dtype == high.dtype == np.float64
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN column
+            assert_array_equal(low, np.nanmin(data, axis=0))
+            assert_array_equal(high, np.nanmax(data, axis=0))
+
+
+def test_dense_min_max_names_the_infinite_column_in_a_widened_block():
+    from skscale.utils._stats import dense_min_max
+
+    X = np.ones((4000, 20))
+    X[2345, 13] = -np.inf
+    with pytest.raises(ValueError, match="13"):
+        dense_min_max(X)
