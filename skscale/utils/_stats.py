@@ -535,7 +535,9 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
 
     ``center`` and ``scale`` are float64 arrays of shape (n_features,) or None
     (skip that step). The arithmetic is done in float64 and rounded once into
-    ``out``'s dtype. NaN stays NaN; +/-inf raises before ``out`` is written
+    ``out``'s dtype, except the forward map of float32 data, which runs in
+    float32 with the center split in two parts and lands within two float32
+    units of that result (:func:`_float32_ops`). NaN stays NaN; +/-inf raises before ``out`` is written
     when ``out`` is ``X`` (in-place), and otherwise before the call returns
     (``out`` is then a new array the caller has not seen).
 
@@ -549,6 +551,10 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
     step = next(
         row_blocks(n_samples, n_features, _MAP_BLOCK_ELEMENTS), slice(0, 0)
     ).stop
+    single = _float32_ops(X, out, center, scale, inverse)
+    if single is not None:
+        _map_float32(X, out, single, step, in_place, feature_names, what)
+        return out
     ops = [
         (ufunc, np.tile(np.asarray(operand, dtype=np.float64), step))
         for ufunc, operand in _ops(center, scale, inverse, out.dtype == np.float64)
@@ -583,6 +589,64 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
         if not direct:
             np.copyto(out[rows], work, casting="same_kind")
     return out
+
+
+def _float32_ops(X, out, center, scale, inverse):
+    """The forward map of float32 data in float32 arithmetic, when it can be
+    done as exactly as the float64 path needs: ``((x - hi) - lo) * r``.
+
+    The float64 center is split into two float32 parts, ``hi + lo``: ``x -
+    hi`` is exact wherever ``x`` is near the center (Sterbenz), so large
+    offsets cancel without loss, and the result is within two float32 units
+    of the float64 result rounded once. ``r`` is the float32 reciprocal of the
+    scale. Half the memory traffic of converting to float64 and back, so
+    faster than scikit-learn's own float32 map, which rounds the center to
+    float32 and loses the offset. Returns the steps, or None where the float64
+    path must run (another dtype, the inverse map, operands that do not fit
+    in float32, or non-contiguous rows).
+    """
+    if (
+        inverse
+        or X.dtype != np.float32
+        or out.dtype != np.float32
+        or not X.flags.c_contiguous
+        or not out.flags.c_contiguous
+    ):
+        return None
+    steps = []
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        if center is not None:
+            high = center.astype(np.float32)
+            low = (center - high.astype(np.float64)).astype(np.float32)
+            steps += [(np.subtract, high), (np.subtract, low)]
+        if scale is not None:
+            reciprocal = (1.0 / scale).astype(np.float32)
+            tiny = np.finfo(np.float32).tiny
+            if not (np.isfinite(reciprocal) & (np.abs(reciprocal) >= tiny)).all():
+                return None
+            steps.append((np.multiply, reciprocal))
+    if not all(np.isfinite(operand).all() for _, operand in steps):
+        return None
+    return steps
+
+
+def _map_float32(X, out, steps, step, in_place, feature_names, what):
+    """Apply :func:`_float32_ops`' steps block by block, in ``out``."""
+    n_samples, n_features = X.shape
+    tiled = [(ufunc, np.tile(operand, step)) for ufunc, operand in steps]
+    for rows in row_blocks(n_samples, n_features, _MAP_BLOCK_ELEMENTS):
+        block = X[rows]
+        size = block.size
+        source = block.reshape(-1)
+        written = out[rows]
+        target = written.reshape(-1)
+        if not tiled:
+            np.copyto(target, source)
+        for ufunc, operand in tiled:
+            ufunc(source, operand[:size], out=target)
+            source = target
+        if not in_place:
+            _check_block_finite(block, feature_names, what, values=written)
 
 
 def sparse_scale(X, scale, *, copy, inverse=False, feature_names=None, what="X"):
