@@ -537,8 +537,9 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
     (skip that step). The arithmetic is done in float64 and rounded once into
     ``out``'s dtype, except the forward map of float32 data, which runs in
     float32 with the center split in two parts and lands within two float32
-    units of that result (:func:`_float32_ops`). NaN stays NaN; +/-inf raises before ``out`` is written
-    when ``out`` is ``X`` (in-place), and otherwise before the call returns
+    units of that result (:func:`_float32_ops`). NaN stays NaN; +/-inf raises
+    before ``out`` is written when ``out`` is ``X`` (in-place), and otherwise
+    before the call returns
     (``out`` is then a new array the caller has not seen).
 
     The per-feature operands are tiled to the size of a block once, so that
