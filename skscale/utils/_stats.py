@@ -333,6 +333,10 @@ def _sparse_column_sums(X, *, squared):
     """Per-column sums of the stored values (or their squares) of a CSR or CSC
     matrix, in float64, by scipy's compiled sparse products a slice of about a
     million stored values at a time (no full-size temporary)."""
+    if not squared and X.dtype == np.float64:
+        # scipy's own column sum, with no temporary: the read floor itself
+        # (for float32 it accumulates in float32 whatever dtype it is given)
+        return np.asarray(X.sum(axis=0)).reshape(-1)
     n_samples, n_features = X.shape
     major = X.indptr
     n_major = len(major) - 1
