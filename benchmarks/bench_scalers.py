@@ -5,7 +5,8 @@ table means the same on a fast or a slow machine. Times are the best of
 ``--repeat`` runs; memory is the peak of tracemalloc (which sees NumPy's
 allocations) above the input, as a fraction of the input's size.
 
-    python benchmarks/bench_scalers.py [--rows 1000000] [--cols 50] [--repeat 3]
+    python benchmarks/bench_scalers.py [--rows 1000000] [--cols 50] [--repeat 5]
+        [--sparse-rows 100000] [--sparse-cols 20000] [--density 0.05]
 """
 
 import argparse
@@ -83,6 +84,52 @@ def bench_dtype(X, repeat):
         )
     )
 
+    floor_read = best_time(lambda: X.sum(axis=0), repeat)
+    floor_write = best_time(lambda: X.copy(), repeat)
+    rows.append(
+        (
+            f"ZScoreScaler.fit {kind}",
+            "read floor X.sum(axis=0)",
+            rows[0][2],
+            floor_read,
+            None,
+            None,
+        )
+    )
+    rows.append(
+        (
+            f"ZScoreScaler.transform {kind}",
+            "read+write floor X.copy()",
+            t_transform,
+            floor_write,
+            None,
+            None,
+        )
+    )
+
+    fitted_minmax, sk_minmax = MinMaxScaler().fit(X), SkMinMaxScaler().fit(X)
+    t_minmax_transform = best_time(lambda: fitted_minmax.transform(X), repeat)
+    rows.append(
+        (
+            f"MinMaxScaler.transform {kind}",
+            "sklearn MinMaxScaler.transform",
+            t_minmax_transform,
+            best_time(lambda: sk_minmax.transform(X), repeat),
+            None,
+            None,
+        )
+    )
+    rows.append(
+        (
+            f"MinMaxScaler.transform {kind}",
+            "read+write floor X.copy()",
+            t_minmax_transform,
+            floor_write,
+            None,
+            None,
+        )
+    )
+
     t_minmax = best_time(lambda: MinMaxScaler().fit(X), repeat)
     m_minmax = peak_extra_memory(lambda: MinMaxScaler().fit(X)) / nbytes
     rows.append(
@@ -105,7 +152,70 @@ def bench_dtype(X, repeat):
             peak_extra_memory(lambda: SkMinMaxScaler().fit(X)) / nbytes,
         )
     )
+    rows.append(
+        (
+            f"MinMaxScaler.fit {kind}",
+            "read floor X.sum(axis=0)",
+            t_minmax,
+            floor_read,
+            None,
+            None,
+        )
+    )
     return rows
+
+
+def sparse_rows(n_rows, n_cols, density, repeat):
+    """ZScoreScaler(with_mean=False) on CSR and CSC against StandardScaler."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    nnz = int(n_rows * n_cols * density)
+    X = sp.csr_matrix(
+        (
+            rng.normal(size=nnz) * 10,
+            (rng.integers(0, n_rows, nnz), rng.integers(0, n_cols, nnz)),
+        ),
+        shape=(n_rows, n_cols),
+    )
+    X.sum_duplicates()
+    table = []
+    for fmt in ("csr", "csc"):
+        Y = X.asformat(fmt)
+        ours = ZScoreScaler(with_mean=False).fit(Y)
+        theirs = StandardScaler(with_mean=False).fit(Y)
+        t_fit = best_time(lambda Y=Y: ZScoreScaler(with_mean=False).fit(Y), repeat)
+        table.append(
+            (
+                f"{fmt.upper()} fit(with_mean=False)",
+                "StandardScaler.fit",
+                t_fit,
+                best_time(lambda Y=Y: StandardScaler(with_mean=False).fit(Y), repeat),
+                None,
+                None,
+            )
+        )
+        table.append(
+            (
+                f"{fmt.upper()} fit(with_mean=False)",
+                "read floor X.sum(axis=0)",
+                t_fit,
+                best_time(lambda Y=Y: Y.sum(axis=0), repeat),
+                None,
+                None,
+            )
+        )
+        table.append(
+            (
+                f"{fmt.upper()} transform",
+                "StandardScaler.transform",
+                best_time(lambda Y=Y, s=ours: s.transform(Y), repeat),
+                best_time(lambda Y=Y, s=theirs: s.transform(Y), repeat),
+                None,
+                None,
+            )
+        )
+    return table
 
 
 def speed_rows(rows, cols, repeat):
@@ -150,7 +260,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cols", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sparse-rows", type=int, default=100_000)
+    parser.add_argument("--sparse-cols", type=int, default=20_000)
+    parser.add_argument("--density", type=float, default=0.05)
     args = parser.parse_args(argv)
 
     print(
@@ -170,7 +283,20 @@ def main(argv=None):
             f"{t_other / t_ours:7.2f}x {mem_ours:>8} {mem_other:>9}"
         )
     print("(speed-up > 1: skscale is faster; memory is the peak extra allocation")
-    print(" as a multiple of the input's size)")
+    print(" as a multiple of the input's size; against a floor, the speed-up is")
+    print(" floor time / our time: 0.4 means 2.5x the floor)")
+
+    print(
+        f"\n# Sparse: {args.sparse_rows:,} x {args.sparse_cols:,} at density "
+        f"{args.density}, best of {args.repeat}"
+    )
+    for name, other, t_ours, t_other, _, _ in sparse_rows(
+        args.sparse_rows, args.sparse_cols, args.density, args.repeat
+    ):
+        print(
+            f"{name:<34} {other:<26} {t_ours:8.3f} {t_other:9.3f} "
+            f"{t_other / t_ours:7.2f}x"
+        )
 
     acc_rows = min(args.rows, 1_000_000)
     print(f"\n# Accuracy: 1e8 + N(0, 1), {acc_rows:,} x 5, partial_fit in 100 chunks")
