@@ -37,38 +37,12 @@ IGNORED_BELOW_CLASSES = {"ES01", "SA01", "EX01"}
 # Docstrings in skscale/ that fail today, with the codes they fail. They are
 # fixed in the package, not here: remove an entry with its fix.
 KNOWN_FAILURES = {
-    # SA03: a See Also description starts in lower case
-    "skscale.compose.ScaledTargetRegressor": {"SA03"},
-    "skscale.diagnostics.KNNDistortion": {"SA03"},
-    "skscale.diagnostics.PCADominance": {"SA03"},
-    "skscale.preprocessing.BlockScaler": {"SA03"},
-    "skscale.preprocessing.LevelScaler": {"SA03"},
-    "skscale.preprocessing.MinMaxScaler": {"SA03"},
-    "skscale.preprocessing.ParetoScaler": {"SA03"},
-    "skscale.preprocessing.RangeScaler": {"SA03"},
-    "skscale.preprocessing.VastScaler": {"SA03"},
-    "skscale.preprocessing.ZScoreScaler": {"SA03"},
     # report classes: fields documented as Attributes only (PR01), no See
     # Also (SA01), no Examples (EX01), no extended summary (ES01)
     "skscale.datasets.TableSample": {"ES01", "SA01", "EX01"},
     "skscale.diagnostics.KNNDistortionReport": {"PR01", "SA01", "EX01"},
     "skscale.diagnostics.PCADominanceReport": {"PR01", "SA01", "EX01"},
     "skscale.diagnostics.ScalerComparison": {"SA01", "EX01"},
-    # GL08: overrides Report.summary without a docstring of its own
-    "skscale.diagnostics.KNNDistortionReport.summary": {"GL08"},
-    "skscale.diagnostics.PCADominanceReport.summary": {"GL08"},
-    # RT01: no Returns section; SS03: the summary does not end with a period
-    "skscale.diagnostics.ScalerComparison.summary": {"RT01"},
-    "skscale.diagnostics.ScalerComparison.verdict": {"SS03", "RT01"},
-    # RT03: the Returns entry has a type but no description
-    "skscale.datasets.read_table": {"RT03"},
-    "skscale.diagnostics.ScalerComparison.to_html": {"RT03"},
-    "skscale.diagnostics.compare_scalers": {"RT03"},
-    "skscale.diagnostics.knn_distortion": {"RT03"},
-    "skscale.diagnostics.pca_dominance": {"RT03"},
-    # SS06: the summary runs over more than one line
-    "skscale.datasets.sample_table": {"SS06", "RT03"},
-    "skscale.preprocessing.MinMaxScaler.from_stats": {"SS06"},
 }
 
 

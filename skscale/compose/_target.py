@@ -117,9 +117,9 @@ class ScaledTargetRegressor(RegressorMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.compose.TransformedTargetRegressor : scikit-learn's general
+    sklearn.compose.TransformedTargetRegressor : Scikit-learn's general
         target-transforming wrapper.
-    skscale.preprocessing.ZScoreScaler : the default scaler.
+    skscale.preprocessing.ZScoreScaler : The default scaler.
 
     Examples
     --------

@@ -68,6 +68,7 @@ def read_table(path, *, sep=None):
     Returns
     -------
     pandas.DataFrame
+        The table as read, one column per column of the file.
     """
     kind = table_format(path)
     if kind == "parquet":
@@ -176,8 +177,10 @@ def sample_table(
     random_state=0,
     progress=None,
 ):
-    """Read a table in one chunked pass: a uniform sample of rows for the
-    diagnostics, and the streaming scalers' statistics from every row.
+    """Read a table in one chunked pass, sampling rows and streaming scalers.
+
+    A uniform random sample of rows is kept for the diagnostics, and the
+    streaming scalers learn their statistics from every row.
 
     Numeric columns are the features; text, dates, true/false and empty
     columns are left out, and so is a column of whole numbers that differ on
@@ -211,6 +214,8 @@ def sample_table(
     Returns
     -------
     TableSample
+        The sampled rows (features and target), the counts, the columns left
+        out and the streamed scalers.
     """
     keep_all = not max_rows
     rng = np.random.default_rng(random_state)

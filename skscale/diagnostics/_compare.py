@@ -410,14 +410,28 @@ class ScalerComparison:
         self.warnings = {} if warnings is None else warnings
 
     def verdict(self):
-        """The recommendation in one line: ``"Use X. Also fine: Y, Z."``"""
+        """The recommendation in one line.
+
+        Returns
+        -------
+        str
+            ``"Use X."``, followed by ``" Also fine: Y, Z."`` when candidates
+            tie with X within noise.
+        """
         text = f"Use {self.recommended}."
         if self.also_fine:
             text += f" Also fine: {', '.join(self.also_fine)}."
         return text
 
     def summary(self):
-        """A short plain-language reading of the comparison."""
+        """A short plain-language reading of the comparison.
+
+        Returns
+        -------
+        str
+            The verdict, its reason, and what the recommended scaler does to
+            PC1 and to the neighbours.
+        """
         row = self.table.loc[self.recommended]
         text = [f"{self.verdict()} {self.reason}"]
         if self.recommended == "none":
@@ -498,6 +512,7 @@ class ScalerComparison:
         Returns
         -------
         str or None
+            The page, when ``path`` is None.
         """
         from skscale.diagnostics._html import render_comparison
 
@@ -785,6 +800,8 @@ def compare_scalers(
     Returns
     -------
     ScalerComparison
+        The table, the verdict (``recommended``, ``also_fine``, ``reason``) and
+        every candidate's reports.
 
     References
     ----------

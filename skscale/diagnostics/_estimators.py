@@ -161,8 +161,8 @@ class PCADominance(_DiagnosticScaler):
 
     See Also
     --------
-    pca_dominance : the report as a function.
-    KNNDistortion : the same for nearest neighbours.
+    pca_dominance : The report as a function.
+    KNNDistortion : The same for nearest neighbours.
 
     Examples
     --------
@@ -226,8 +226,8 @@ class KNNDistortion(_DiagnosticScaler):
 
     See Also
     --------
-    knn_distortion : the report as a function.
-    PCADominance : the same for PCA.
+    knn_distortion : The report as a function.
+    PCADominance : The same for PCA.
 
     Examples
     --------

@@ -149,6 +149,13 @@ class KNNDistortionReport(Report):
         self.n_missing = n_missing
 
     def summary(self):
+        """A short plain-language reading of the report.
+
+        Returns
+        -------
+        str
+            A few sentences, numbers included.
+        """
         m = self.metrics
         n_queries, n_samples = int(m["n_queries"]), int(m["n_samples"])
         queries = (
@@ -254,6 +261,8 @@ def knn_distortion(
     Returns
     -------
     KNNDistortionReport
+        The neighbourhood metrics and the features' and blocks' shares of
+        distances, before and after.
 
     Notes
     -----

@@ -171,6 +171,13 @@ class PCADominanceReport(Report):
         return shares.idxmax(), shares.max()
 
     def summary(self):
+        """A short plain-language reading of the report.
+
+        Returns
+        -------
+        str
+            A few sentences, numbers included.
+        """
         if self.components.empty:
             return "No principal component: the data have no variance."
         pc1 = self.components.iloc[0]
@@ -335,6 +342,7 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
     Returns
     -------
     PCADominanceReport
+        The components, features and blocks tables, before and after.
 
     Notes
     -----

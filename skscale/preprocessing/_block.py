@@ -179,8 +179,8 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    ZScoreScaler : the default within-block scaler.
-    ParetoScaler : a gentler within-block scaler for metabolite blocks.
+    ZScoreScaler : The default within-block scaler.
+    ParetoScaler : A gentler within-block scaler for metabolite blocks.
 
     Notes
     -----

@@ -87,8 +87,8 @@ class ParetoScaler(_CenteredMomentScaler):
 
     See Also
     --------
-    ZScoreScaler : autoscaling, ``(x - mean) / std``.
-    VastScaler, LevelScaler, RangeScaler : the other scalings of the paper.
+    ZScoreScaler : Autoscaling, ``(x - mean) / std``.
+    VastScaler, LevelScaler, RangeScaler : The other scalings of the paper.
 
     References
     ----------
@@ -169,7 +169,7 @@ class VastScaler(_CenteredMomentScaler):
 
     See Also
     --------
-    ParetoScaler, LevelScaler, RangeScaler : the other scalings of the paper.
+    ParetoScaler, LevelScaler, RangeScaler : The other scalings of the paper.
 
     References
     ----------
@@ -244,7 +244,7 @@ class LevelScaler(_CenteredMomentScaler):
 
     See Also
     --------
-    ParetoScaler, VastScaler, RangeScaler : the other scalings of the paper.
+    ParetoScaler, VastScaler, RangeScaler : The other scalings of the paper.
 
     References
     ----------
@@ -315,8 +315,8 @@ class RangeScaler(_CenteredMomentScaler):
 
     See Also
     --------
-    MinMaxScaler : map each feature's range onto an interval.
-    ParetoScaler, VastScaler, LevelScaler : the other scalings of the paper.
+    MinMaxScaler : Map each feature's range onto an interval.
+    ParetoScaler, VastScaler, LevelScaler : The other scalings of the paper.
 
     References
     ----------

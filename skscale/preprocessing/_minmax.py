@@ -81,9 +81,9 @@ class MinMaxScaler(_AffineScaler):
 
     See Also
     --------
-    sklearn.preprocessing.MinMaxScaler : scikit-learn's equivalent.
-    sklearn.preprocessing.RobustScaler : centre on the median, scale by the IQR.
-    ZScoreScaler : standardise to zero mean and unit variance.
+    sklearn.preprocessing.MinMaxScaler : Scikit-learn's equivalent.
+    sklearn.preprocessing.RobustScaler : Centre on the median, scale by the IQR.
+    ZScoreScaler : Standardise to zero mean and unit variance.
 
     Examples
     --------
@@ -261,8 +261,9 @@ class MinMaxScaler(_AffineScaler):
     def from_stats(
         cls, data_min, data_max, *, n_samples=0, feature_names=None, **params
     ):
-        """Build a fitted scaler from per-feature minima and maxima computed
-        elsewhere (Spark, SQL, another process).
+        """Build a fitted scaler from per-feature minima and maxima.
+
+        For statistics computed elsewhere (Spark, SQL, another process).
 
         Parameters
         ----------

@@ -68,8 +68,8 @@ class ZScoreScaler(_MomentScaler):
 
     See Also
     --------
-    sklearn.preprocessing.StandardScaler : scikit-learn's equivalent.
-    MinMaxScaler : scale each feature to a given range.
+    sklearn.preprocessing.StandardScaler : Scikit-learn's equivalent.
+    MinMaxScaler : Scale each feature to a given range.
 
     Notes
     -----
