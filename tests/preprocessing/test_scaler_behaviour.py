@@ -8,25 +8,33 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skscale.preprocessing import (
-    LevelScaler,
-    MinMaxScaler,
-    ParetoScaler,
-    RangeScaler,
-    VastScaler,
-    ZScoreScaler,
-)
+from skscale.preprocessing import MinMaxScaler, ZScoreScaler
+from skscale.preprocessing._base import _AffineScaler
+from tests._registry import reference_instances
 
+# Every per-feature scaler from the registry (a new one joins by itself), and
+# two configurations worth their own run.
 SCALERS = [
-    ZScoreScaler(),
+    *(
+        scaler
+        for scaler in reference_instances().values()
+        if isinstance(scaler, _AffineScaler)
+    ),
     ZScoreScaler(ddof=1),
-    MinMaxScaler(),
     MinMaxScaler((-1, 1), quantile_range=(5, 95)),
-    ParetoScaler(),
-    VastScaler(),
-    LevelScaler(),
-    RangeScaler(),
 ]
+
+
+def test_every_per_feature_scaler_is_here():
+    names = {type(scaler).__name__ for scaler in SCALERS}
+    assert {
+        "ZScoreScaler",
+        "MinMaxScaler",
+        "ParetoScaler",
+        "VastScaler",
+        "LevelScaler",
+        "RangeScaler",
+    } <= names
 
 
 @pytest.fixture(params=SCALERS, ids=repr)
