@@ -17,7 +17,13 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_array, check_is_fitted, has_fit_parameter
 
 from skscale.preprocessing import ZScoreScaler
-from skscale.utils._sklearn_compat import HasMethods, _fit_context, _num_samples
+from skscale.utils._sklearn_compat import (
+    CallbackSupportMixin,
+    HasMethods,
+    _fit_context,
+    _num_samples,
+    callback_task,
+)
 from skscale.utils._stats import check_finite
 
 # Points at which inverse_transform is probed to read off a per-target affine map.
@@ -75,7 +81,7 @@ def _refuse_infinity(X):
         check_finite(X, feature_names=names)
 
 
-class ScaledTargetRegressor(RegressorMixin, BaseEstimator):
+class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     """Fit a regressor on a scaled target and predict in the original units.
 
     ``regressor`` is fitted on ``scaler.fit_transform(y)``; predictions are
@@ -167,6 +173,7 @@ class ScaledTargetRegressor(RegressorMixin, BaseEstimator):
         # the regressor and scaler are validated when they are fitted
         prefer_skip_nested_validation=False
     )
+    @callback_task
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Scale ``y``, then fit the regressor on ``X`` and the scaled target.
 

@@ -12,17 +12,21 @@ from skscale.diagnostics._pca import pca_dominance
 from skscale.preprocessing import ZScoreScaler
 from skscale.preprocessing._base import FLOAT_DTYPES
 from skscale.utils._sklearn_compat import (
+    CallbackSupportMixin,
     HasMethods,
     Interval,
     StrOptions,
     _fit_context,
+    callback_task,
     validate_data,
 )
 from skscale.utils._stats import check_finite
 from skscale.utils.validation import describe_columns, reject_non_numeric_columns
 
 
-class _DiagnosticScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _DiagnosticScaler(
+    CallbackSupportMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Fit a scaler, report on it, transform with it."""
 
     def _report(self, X, X_after, y):
@@ -37,6 +41,7 @@ class _DiagnosticScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         # the wrapped scaler is validated when it is fitted
         prefer_skip_nested_validation=False
     )
+    @callback_task
     def fit(self, X, y=None):
         """Fit the scaler on ``X`` and compute the report into ``report_``.
 

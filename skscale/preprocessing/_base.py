@@ -19,7 +19,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
 from skscale.utils._sklearn_compat import (
+    CallbackSupportMixin,
     _fit_context,
+    callback_task,
     validate_data,
     wrap_like_transform,
 )
@@ -42,7 +44,9 @@ from skscale.utils.validation import (
 FLOAT_DTYPES = (np.float64, np.float32, np.float16)
 
 
-class _AffineScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _AffineScaler(
+    CallbackSupportMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Base class of the per-feature affine scalers (not public)."""
 
     # Whether validation lets scipy sparse matrices through (to a clearer
@@ -386,6 +390,7 @@ class _MomentScaler(_AffineScaler):
         return self.partial_fit(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the per-feature statistics with a batch of rows.
 

@@ -17,9 +17,11 @@ from skscale.preprocessing._zscore import ZScoreScaler
 from skscale.utils._blocks import resolve_blocks
 from skscale.utils._dask import is_dask_collection, validate_dask
 from skscale.utils._sklearn_compat import (
+    CallbackSupportMixin,
     HasMethods,
     StrOptions,
     _fit_context,
+    callback_task,
     validate_data,
     wrap_like_transform,
 )
@@ -124,7 +126,9 @@ def _dask_block_size(Z, weighting, max_iter=200, tol=1e-10):
     return float(np.sqrt(new_value))
 
 
-class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class BlockScaler(
+    CallbackSupportMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Scale each block of columns, then give every block the same weight.
 
     A multi-omics table puts blocks side by side: gene expression, proteins,
@@ -293,6 +297,7 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         # the block scaler is validated when it is fitted
         prefer_skip_nested_validation=False
     )
+    @callback_task
     def fit(self, X, y=None):
         """Resolve the blocks, fit each block's scaler and compute block weights.
 

@@ -11,7 +11,7 @@ from skscale.preprocessing._base import (
     set_input_features,
 )
 from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
-from skscale.utils._sklearn_compat import _fit_context
+from skscale.utils._sklearn_compat import _fit_context, callback_task
 from skscale.utils._stats import dense_min_max, row_blocks
 
 # Values (rows x columns) per block when computing percentiles: the temporary
@@ -163,6 +163,7 @@ class MinMaxScaler(_AffineScaler):
                 delattr(self, name)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
     def fit(self, X, y=None):
         """Compute each feature's ``lo`` and ``hi``.
 
@@ -210,6 +211,7 @@ class MinMaxScaler(_AffineScaler):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
     def partial_fit(self, X, y=None):
         """Update each feature's minimum and maximum with a batch of rows.
 
