@@ -17,7 +17,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
+from skscale.utils._dask import is_dask_collection, validate_dask
+from skscale.utils._dispatch import feature_statistics, validate_any
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     _fit_context,
@@ -28,13 +29,9 @@ from skscale.utils._sklearn_compat import (
 from skscale.utils._stats import (
     Moments,
     affine_map,
-    dense_min_max,
-    dense_moments,
-    sparse_moments,
     sparse_scale,
 )
 from skscale.utils.validation import (
-    check_sample_weight,
     describe_columns,
     output_array,
     reject_non_numeric_columns,
@@ -350,18 +347,6 @@ class _MomentScaler(_AffineScaler):
         scaler._store(moments, low, high, np.float64)
         return scaler
 
-    def _in_memory_statistics(self, X, sample_weight, init):
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        names = self._feature_names()
-        moments_of = sparse_moments if sp.issparse(X) else dense_moments
-        moments = moments_of(X, sample_weight, init=init, feature_names=names)
-        low = high = None
-        if self._uses_range:
-            # a row of weight zero is left out, as for the moments
-            rows = X if sample_weight is None else X[sample_weight > 0]
-            low, high = dense_min_max(rows, feature_names=names)
-        return moments, low, high
-
     def _reset(self):
         for name in [*self._fitted_attributes, "n_samples_seen_", "_moments", "_range"]:
             if hasattr(self, name):
@@ -413,19 +398,17 @@ class _MomentScaler(_AffineScaler):
         """
         first_call = not hasattr(self, "n_samples_seen_")
         init = None if first_call else self._moments
-        if is_dask_collection(X):
-            X = validate_dask(self, X, reset=first_call)
-            moments, low, high = dask_statistics(
-                X,
-                sample_weight,
-                init=init,
-                feature_names=self._feature_names(),
-                with_range=self._uses_range,
-            )
-        else:
-            X = self._validate_input(X, reset=first_call)
-            self._check_sparse(X)
-            moments, low, high = self._in_memory_statistics(X, sample_weight, init)
+        X = validate_any(
+            self, X, reset=first_call, validate_in_memory=self._validate_input
+        )
+        self._check_sparse(X)
+        moments, low, high = feature_statistics(
+            X,
+            sample_weight,
+            init=init,
+            feature_names=self._feature_names(),
+            with_range=self._uses_range,
+        )
         if self._uses_range and not first_call:
             low = np.fmin(self._range[0], low)
             high = np.fmax(self._range[1], high)

@@ -10,7 +10,8 @@ from skscale.preprocessing._base import (
     ordered_range,
     set_input_features,
 )
-from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
+from skscale.utils._dask import is_dask_collection
+from skscale.utils._dispatch import feature_statistics, validate_any
 from skscale.utils._sklearn_compat import _fit_context, callback_task
 from skscale.utils._stats import dense_min_max, row_blocks
 
@@ -238,17 +239,15 @@ class MinMaxScaler(_AffineScaler):
     def _partial_fit(self, X):
         self._check_params()
         first_call = not hasattr(self, "n_samples_seen_")
-        if is_dask_collection(X):
-            X = validate_dask(self, X, reset=first_call)
-            _, low, high = dask_statistics(
-                X,
-                feature_names=self._feature_names(),
-                with_moments=False,
-                with_range=True,
-            )
-        else:
-            X = self._validate_input(X, reset=first_call)
-            low, high = dense_min_max(X, feature_names=self._feature_names())
+        X = validate_any(
+            self, X, reset=first_call, validate_in_memory=self._validate_input
+        )
+        _, low, high = feature_statistics(
+            X,
+            feature_names=self._feature_names(),
+            with_moments=False,
+            with_range=True,
+        )
         if first_call:
             self.n_samples_seen_ = X.shape[0]
         else:

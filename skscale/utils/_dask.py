@@ -141,6 +141,8 @@ def dask_statistics(
                 "sample_weight with a dask input needs known chunk sizes; call "
                 "X.compute_chunk_sizes() (or DataFrame.to_dask_array(lengths=True))."
             )
+        # validated once by the caller (skscale.utils._dispatch); checked again
+        # here only when called directly
         weights = check_sample_weight(np.asarray(sample_weight), int(X.shape[0]))
         bounds = np.cumsum((0, *X.chunks[0]))
         weight_blocks = [weights[a:b] for a, b in itertools.pairwise(bounds)]
