@@ -776,8 +776,8 @@ def compare_scalers(
     task : {"auto", "classification", "regression"}, default="auto"
         The kind of target. ``"auto"``: text, booleans and numbers with at
         most 20 distinct whole values are classes; other numbers are a
-        regression target. A class target needs at least two classes, and
-        fewer classes than half the rows.
+        regression target. With an estimator, a class target needs at least
+        two classes, and fewer classes than half the rows.
     scoring : str, default=None
         A scikit-learn scorer name; ``None`` means ``"accuracy"`` for
         classification and ``"r2"`` for regression.
@@ -860,15 +860,13 @@ def compare_scalers(
             matrix = matrix[keep]
             X = X.iloc[keep] if hasattr(X, "iloc") else np.asarray(X)[keep]
         y = y_values[keep].to_numpy()
-        if (
-            y.dtype.kind == "f"
-            and np.all(y == np.round(y))
-            and detect_task(y) == ("classification")
-        ):
+        whole = y.dtype.kind == "f" and np.all(y == np.round(y))
+        if whole and detect_task(y) == "classification":
             y = y.astype(np.int64)  # class 1, not 1.0, once missing values are gone
         task_kind = _check_task(task, y)
         if task_kind == "classification":
-            _check_classes(y)
+            if estimator is not None:
+                _check_classes(y)  # classes a classifier cannot be scored on
             labels = y
         if estimator is not None:
             scorer = _check_scoring(scoring, task_kind)

@@ -484,10 +484,13 @@ def test_columns_outside_the_blocks_form_a_block_of_their_own():
 
 
 def test_classes_that_cannot_be_learnt_are_refused(wine):
+    knn = KNeighborsClassifier()
     with pytest.raises(ValueError, match="one class"):
-        compare_scalers(wine.data, np.ones(178, dtype=int))
+        compare_scalers(wine.data, np.ones(178, dtype=int), estimator=knn)
     with pytest.raises(ValueError, match="178 classes for 178 rows"):
-        compare_scalers(wine.data, np.arange(178), task="classification")
+        compare_scalers(wine.data, np.arange(178), task="classification", estimator=knn)
+    # without an estimator nothing is cross-validated: purity is still computed
+    assert "purity" in compare_scalers(wine.data, np.ones(178, dtype=int)).table
     with pytest.raises(ValueError, match="a regression metric, for a classification"):
         compare_scalers(wine.data, wine.target, estimator=Ridge(), scoring="r2")
 
