@@ -140,16 +140,6 @@ RULES = (
     ),
     Rule(
         reason=(
-            "a dask DataFrame does not know its partition lengths, so the weights "
-            "cannot be split along its rows without computing them first; the "
-            "error says how (compute_chunk_sizes / to_dask_array(lengths=True))"
-        ),
-        error=r"sample_weight.*dask.*chunk sizes",
-        kinds=frozenset({"dask_DataFrame"}),
-        weightings=frozenset({"positive_weights", "zero_weights"}),
-    ),
-    Rule(
-        reason=(
             "Ridge solves a sparse X iteratively (solver sparse_cg, tol=1e-4) and "
             "a dense one exactly (cholesky): Ridge alone differs as much between "
             "the two; the target scaling adds nothing"

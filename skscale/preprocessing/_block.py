@@ -254,7 +254,8 @@ class BlockScaler(
                     f"dask chunks on the workers; {type(scaler).__name__} would load "
                     "the data into memory."
                 )
-            return validate_dask(self, X, reset=reset)
+            # fit (reset) needs the row counts: block weights divide by them
+            return validate_dask(self, X, reset=reset, known_rows=reset)
         reject_non_numeric_columns(X, type(self).__name__)
         X_valid = validate_data(
             self,

@@ -36,13 +36,16 @@ def require_dask():
     return da
 
 
-def validate_dask(estimator, X, *, reset):
+def validate_dask(estimator, X, *, reset, known_rows=False):
     """Check a dask array or DataFrame as ``validate_data`` checks arrays, lazily.
 
-    Returns a 2-D float32 or float64 dask array with one chunk along the
-    columns. Sets (``reset=True``) or checks ``n_features_in_`` and
+    Returns a 2-D float16, float32 or float64 dask array with one chunk along
+    the columns. Sets (``reset=True``) or checks ``n_features_in_`` and
     ``feature_names_in_``. Values are not looked at: +/-inf raises when the
-    statistics or the transform are computed.
+    statistics or the transform are computed. With ``known_rows`` (a fit),
+    the row count of each chunk is made known (a dask DataFrame does not know
+    it): counts, weights and block sizes need it, while ``transform`` stays
+    lazy without it.
     """
     da = require_dask()
     name = type(estimator).__name__
@@ -52,7 +55,7 @@ def validate_dask(estimator, X, *, reset):
         columns = list(X.columns)
         if all(isinstance(c, str) for c in columns):
             names = np.asarray(columns, dtype=object)
-        X = X.to_dask_array()
+        X = X.to_dask_array(lengths=True if known_rows else None)
     if not isinstance(X, da.Array):
         raise TypeError(
             f"{name} accepts dask arrays and DataFrames; got {type(X).__name__}."
@@ -64,7 +67,10 @@ def validate_dask(estimator, X, *, reset):
         )
     if np.issubdtype(X.dtype, np.complexfloating):
         raise ValueError(f"Complex data not supported by {name}; got dtype {X.dtype}.")
-    if X.dtype not in (np.float32, np.float64):
+    if known_rows and any(np.isnan(size) for size in X.chunks[0]):
+        X = X.copy()
+        X.compute_chunk_sizes()
+    if X.dtype not in (np.float16, np.float32, np.float64):
         if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
             raise ValueError(
                 f"{name} needs numeric data; got a dask array of {X.dtype}."

@@ -16,10 +16,11 @@ from skscale.utils.validation import check_sample_weight
 
 
 def validate_any(estimator, X, *, reset, validate_in_memory):
-    """``X`` validated for ``estimator``: dask collections by the dask rules
-    (lazy, known column count), anything else by ``validate_in_memory``."""
+    """``X`` validated for a fit of ``estimator``: dask collections by the dask
+    rules (lazy, with known row counts), anything else by
+    ``validate_in_memory``."""
     if is_dask_collection(X):
-        return validate_dask(estimator, X, reset=reset)
+        return validate_dask(estimator, X, reset=reset, known_rows=True)
     return validate_in_memory(X, reset=reset)
 
 
