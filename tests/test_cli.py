@@ -33,6 +33,20 @@ def _run(argv, capsys):
     return code, captured.out, captured.err
 
 
+def _report_on(frame, tmp_path, capsys, *options, index=False):
+    """Write ``frame`` to a CSV, run ``skscale report`` on it with a target
+    column named "target"; returns the exit code, stdout, stderr and page."""
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=index)
+    out = tmp_path / "r.html"
+    code, stdout, stderr = _run(
+        ["report", str(data), "--target", "target", *options, "--out", str(out)],
+        capsys,
+    )
+    page = out.read_text(encoding="utf-8") if out.exists() else ""
+    return code, stdout, stderr, page
+
+
 def test_report_on_a_csv_with_target_blocks_and_text_columns(table, tmp_path, capsys):
     data = tmp_path / "omics.csv"
     table.to_csv(data, index=False)
@@ -317,24 +331,11 @@ def test_identifier_text_and_date_columns_are_named_at_the_top(tmp_path, capsys)
     cancer = load_breast_cancer(as_frame=True).frame
     cancer["visit"] = pd.date_range("2020-01-01", periods=len(cancer)).astype(str)
     cancer["site"] = np.where(np.arange(len(cancer)) % 2, "oslo", "lima")
-    data = tmp_path / "cancer.csv"
-    cancer.to_csv(data)  # with the index: an "Unnamed: 0" column of row numbers
-    out = tmp_path / "r.html"
-    code, _, stderr = _run(
-        [
-            "report",
-            str(data),
-            "--target",
-            "target",
-            "--scalers",
-            "none,zscore,minmax",
-            "--out",
-            str(out),
-        ],
-        capsys,
+    # with the index: an "Unnamed: 0" column of row numbers
+    code, _, stderr, page = _report_on(
+        cancer, tmp_path, capsys, "--scalers", "none,zscore,minmax", index=True
     )
     assert code == 0, stderr
-    page = out.read_text(encoding="utf-8")
     top = page[: page.index('id="verdict"')]
     assert "Left out as identifiers (a different whole number on every row): " in top
     assert "Unnamed: 0" in top
@@ -400,25 +401,11 @@ def test_digits_with_constant_pixels(tmp_path, capsys):
     from sklearn.datasets import load_digits
 
     digits = load_digits(as_frame=True).frame
-    data = tmp_path / "digits.csv"
-    digits.to_csv(data, index=False)
-    out = tmp_path / "r.html"
-    code, stdout, stderr = _run(
-        [
-            "report",
-            str(data),
-            "--target",
-            "target",
-            "--scalers",
-            "none,zscore,minmax",
-            "--out",
-            str(out),
-        ],
-        capsys,
+    code, stdout, stderr, page = _report_on(
+        digits, tmp_path, capsys, "--scalers", "none,zscore,minmax"
     )
     assert code == 0, stderr
     assert "Metric: accuracy" in stdout
-    page = out.read_text(encoding="utf-8")
     assert "No condition-number picture" in page  # constant pixels: singular
 
 
