@@ -522,3 +522,55 @@ def test_class_labels_stay_whole_numbers_after_missing_targets(wine):
     y.iloc[0] = np.nan
     comparison = compare_scalers(wine.data, y)
     assert comparison.y.dtype.kind == "i"
+
+
+def _table(**columns):
+    frame = pd.DataFrame(columns, index=["a", "b", "c"])
+    frame.index.name = "scaler"
+    return frame
+
+
+@pytest.mark.parametrize(
+    "extra, blocks, classes, chosen, words",
+    [
+        # blocks: the most balanced tied candidate, unless the gap is tiny
+        (
+            {"pc1_share[g]": [0.9, 0.5, 0.4], "pc1_share[m]": [0.1, 0.5, 0.6]},
+            ["g", "m"],
+            False,
+            "b",
+            "keeps the blocks most balanced",
+        ),
+        (
+            {"pc1_share[g]": [0.505, 0.5, 0.4], "pc1_share[m]": [0.495, 0.5, 0.6]},
+            ["g", "m"],
+            False,
+            "a",
+            "keeps the blocks most balanced: no block holds more than 50.5%",
+        ),
+        # classes: the best purity, unless it does not show
+        ({"purity": [0.80, 0.90, 0.95]}, None, True, "b", "purity 0.90; 'a': 0.80"),
+        ({"purity": [0.900, 0.903, 0.95]}, None, True, "a", "so the best score"),
+        # regression: the widest spread of PC1, unless it is about the same
+        ({"pc1_effective_features": [1.3, 8.5, 9.0]}, None, False, "b", "spreads"),
+        ({"pc1_effective_features": [8.5, 8.6, 9.0]}, None, False, "a", "as many"),
+    ],
+)
+def test_ties_are_broken_by_the_rule(extra, blocks, classes, chosen, words):
+    from skscale.diagnostics._compare import _recommend
+
+    base = {
+        "cv_score_mean": [0.95, 0.94, 0.70],
+        "cv_score_std": [0.02, 0.03, 0.05],
+        "pc1_effective_features": [5.0, 5.0, 5.0],
+        "purity": [np.nan] * 3,
+    }
+    table = _table(**{**base, **extra})
+    p_values = {"a": np.nan, "b": 0.4, "c": 0.001}  # b ties with a; c is worse
+    recommended, also_fine, reason = _recommend(
+        table, blocks=blocks, classes=classes, metric="R^2", p_values=p_values
+    )
+    assert recommended == chosen
+    assert sorted([recommended, *also_fine]) == ["a", "b"]
+    assert words in reason
+    assert "'a' has the best cross-validated R^2: 0.950 +/- 0.020" in reason
