@@ -228,7 +228,11 @@ def _load_file(args):
             f"{args.max_rows:,}; --max-rows 0 uses every row).",
         )
         streamed = ", ".join(table.streamed) or "no candidate"
-        on_sample = [n for n in chosen["candidates"] if n not in table.streamed]
+        on_sample = [
+            n
+            for n, s in chosen["candidates"].items()
+            if n not in table.streamed and s != "passthrough"
+        ]
         notes.insert(
             1,
             f"The statistics of {streamed} come from one chunked pass over all "
@@ -243,10 +247,20 @@ def _load_file(args):
             f"{name}: {table.n_rows:,} rows ({len(X):,} sampled), "
             f"{X.shape[1]:,} numeric columns{target}."
         )
-        candidates_now = {
-            n: table.streamed.get(n) or (s if s == "passthrough" else clone(s).fit(X))
-            for n, s in chosen["candidates"].items()
-        }
+        candidates_now = {}
+        for n, s in chosen["candidates"].items():
+            if n in table.streamed or s == "passthrough":
+                candidates_now[n] = table.streamed.get(n, s)
+                continue
+            try:
+                candidates_now[n] = clone(s).fit(X)
+            except Exception as exc:  # one failing candidate never stops the others
+                why = str(exc).strip().splitlines()
+                line = f"{type(exc).__name__}: {why[0] if why else ''}"
+                _progress(f"candidate {n!r} failed: {line}")
+                notes.append(f"Candidate {n} failed: {line}")
+        if not candidates_now:
+            raise CommandError("every candidate scaler failed on the sample")
     else:
         description = (
             f"{name}: {len(X):,} rows, {X.shape[1]:,} numeric columns{target}."

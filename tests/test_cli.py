@@ -256,7 +256,7 @@ def test_max_rows_streams_statistics_and_samples_diagnostics(
     assert "300 rows (50 sampled)" in page
     assert "Sample: 50 of 300 rows" in page
     assert "one chunked pass over all 300 rows" in page
-    assert "robust (no partial_fit) are fitted on the sample" in page
+    assert "; robust (no partial_fit) are fitted on the sample" in page
     # the sample note comes before the verdict
     assert page.index("Sample: 50 of 300 rows") < page.index('id="verdict"')
 
@@ -476,3 +476,22 @@ def test_without_a_target_the_page_says_so(table, tmp_path, capsys):
     page = out.read_text(encoding="utf-8")
     assert "No --target" in page and "pass --target target" in page
     assert "No --target" in stderr  # the notes are on the terminal too
+
+
+def test_a_candidate_failing_on_the_sample_is_one_line(
+    table, tmp_path, capsys, monkeypatch
+):
+    from sklearn.preprocessing import RobustScaler
+
+    def broken(self, X, y=None):
+        raise RuntimeError("no luck\nmore")
+
+    monkeypatch.setattr(RobustScaler, "fit", broken)
+    big = pd.concat([table] * 3, ignore_index=True)
+    code, _, stderr, page = _report_on(
+        big.rename(columns={"label": "target"}), tmp_path, capsys, "--max-rows", "50"
+    )
+    assert code == 0, stderr
+    assert "candidate 'robust' failed: RuntimeError: no luck" in stderr
+    assert "Candidate robust failed: RuntimeError: no luck" in page
+    assert "Use " in page
