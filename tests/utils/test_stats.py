@@ -21,6 +21,7 @@ from skscale.utils._stats import (
 def small_blocks(monkeypatch):
     """Make every kernel walk many blocks even on small test arrays."""
     monkeypatch.setattr(_stats, "_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(_stats, "_MOMENT_BLOCK_ELEMENTS", 12)
     monkeypatch.setattr(_stats, "_MAP_BLOCK_ELEMENTS", 12)
 
 
@@ -269,3 +270,22 @@ def test_float32_map_refuses_inf_naming_the_column():
     X[4321, 2] = np.inf
     with pytest.raises(ValueError, match="2"):
         affine_map(X, np.zeros(4), np.ones(4), out=np.empty_like(X))
+
+
+@pytest.mark.parametrize("n_rows", [1000, 1037, 5])
+def test_widened_deviations_keep_the_moments_exact(n_rows, monkeypatch):
+    """Blocks of 4096 values over 4 columns: 1024 rows, taken 256 at a time as
+    one wide row, a remainder when the rows do not divide; at an offset of 1e8
+    the mean and variance match math.fsum's."""
+    from skscale.utils._stats import dense_moments
+
+    monkeypatch.setattr(_stats, "_MOMENT_BLOCK_ELEMENTS", 4096)
+    rng = np.random.default_rng(n_rows)
+    X = 1e8 + rng.normal(size=(n_rows * 5, 4)) * [1, 10, 0.1, 3]
+    moments = dense_moments(X)
+    for j in range(4):
+        column = X[:, j]
+        mean = math.fsum(column) / len(column)
+        var = math.fsum((column - mean) ** 2) / len(column)
+        assert moments.mean[j] == pytest.approx(mean, rel=1e-15)
+        assert moments.variance(0)[j] == pytest.approx(var, rel=1e-12)
