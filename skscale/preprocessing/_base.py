@@ -64,6 +64,14 @@ class _AffineScaler(
 
     def _validate_input(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
+        if sp.issparse(X) and not self._sparse_input:
+            raise TypeError(
+                f"{type(self).__name__} subtracts a per-feature center (a mean or "
+                "a minimum), which would turn every implicit zero of a sparse "
+                "matrix into a stored value; got a sparse matrix, expected a dense "
+                "array (X.toarray()), or use ZScoreScaler(with_mean=False), which "
+                "keeps sparse data sparse."
+            )
         return validate_data(
             self,
             X,

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.utils import get_tags
 
 from skscale.preprocessing import MinMaxScaler, ZScoreScaler
 from skscale.preprocessing._base import _AffineScaler
@@ -191,3 +193,16 @@ def test_fitted_scaler_survives_persistence(scaler, make_data, dump, tmp_path):
         joblib.dump(scaler, tmp_path / "scaler.joblib")
         restored = joblib.load(tmp_path / "scaler.joblib")
     assert_array_equal(restored.transform(X), scaler.transform(X))
+
+
+@pytest.mark.parametrize(
+    "scaler",
+    [s for s in SCALERS if not get_tags(s).input_tags.sparse],
+    ids=repr,
+)
+def test_sparse_input_is_refused_with_the_reason(scaler):
+    import scipy.sparse as sp
+
+    X = sp.random(20, 3, density=0.5, format="csr", random_state=0)
+    with pytest.raises((TypeError, ValueError), match=r"center.*sparse"):
+        clone(scaler).fit(X)
