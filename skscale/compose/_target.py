@@ -1,6 +1,7 @@
 """ScaledTargetRegressor: scale the target for any regressor."""
 
 import inspect
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -184,8 +185,9 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values; must be finite.
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the scaler's ``fit`` (when it accepts ``sample_weight``)
-            and to the regressor's ``fit``. With metadata routing enabled it is
+            Passed to the scaler's ``fit`` (when it accepts ``sample_weight``;
+            otherwise a warning says the target is scaled without them) and to
+            the regressor's ``fit``. With metadata routing enabled it is
             routed like any other metadata, by each one's request.
         **fit_params : dict
             Other parameters for the regressor's ``fit`` (routed to it when
@@ -229,8 +231,16 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         scaler_params = {}
         if sample_weight is not None:
             regressor_params["sample_weight"] = sample_weight
-            if has_fit_parameter(self._get_scaler(), "sample_weight"):
+            scaler = self._get_scaler()
+            if has_fit_parameter(scaler, "sample_weight"):
                 scaler_params["sample_weight"] = sample_weight
+            else:
+                warnings.warn(
+                    f"{type(scaler).__name__}.fit takes no sample_weight: the target "
+                    "is scaled without the weights (the regressor still gets them).",
+                    UserWarning,
+                    stacklevel=3,
+                )
         return Bunch(
             regressor=Bunch(fit=regressor_params),
             scaler=Bunch(fit=scaler_params),

@@ -305,3 +305,18 @@ def test_metadata_routing():
         recorder = _RecordingRegressor().set_predict_request(shift=True)
         routed = ScaledTargetRegressor(recorder).fit(X, y)
         assert_allclose(routed.predict(X[:2], shift=1.0), y.mean() + y.std())
+
+
+def test_weights_the_target_scaler_cannot_take_are_said_not_dropped():
+    from sklearn.preprocessing import MinMaxScaler as SklearnMinMaxScaler
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = X[:, 0] * 100 + 5
+    weights = np.linspace(0.5, 2, 30)
+    model = ScaledTargetRegressor(scaler=SklearnMinMaxScaler())
+    with pytest.warns(UserWarning, match="MinMaxScaler.fit takes no sample_weight"):
+        model.fit(X, y, sample_weight=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ScaledTargetRegressor().fit(X, y, sample_weight=weights)  # ZScoreScaler
