@@ -3,6 +3,7 @@
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
@@ -102,6 +103,13 @@ class _DiagnosticScaler(
 
     def _validate(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
+        if sp.issparse(X):
+            raise TypeError(
+                f"{type(self).__name__} reports on centred data (principal "
+                "components, distances), which a sparse matrix becomes only by "
+                "storing every implicit zero; got a sparse matrix, expected a dense "
+                "array (X.toarray())."
+            )
         X = validate_data(
             self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite=False
         )

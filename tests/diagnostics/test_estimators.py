@@ -119,3 +119,12 @@ def test_the_wrapped_scaler_sees_the_input_as_given(wrapper):
     assert_allclose(fitted.transform(mice.data), direct)
     if options:
         assert fitted.report_.blocks.loc["gene", "n_features"] == 120
+
+
+@pytest.mark.parametrize("wrapper", [PCADominance, KNNDistortion])
+def test_sparse_input_is_refused_with_the_reason(wrapper):
+    import scipy.sparse as sp
+
+    X = sp.random(20, 3, density=0.5, format="csr", random_state=0)
+    with pytest.raises(TypeError, match=r"centred data.*sparse matrix"):
+        wrapper().fit(X)
