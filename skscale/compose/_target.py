@@ -18,6 +18,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import check_array, check_is_fitted, has_fit_parameter
 
 from skscale.preprocessing import ZScoreScaler
+from skscale.utils._moments import check_finite
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -25,7 +26,6 @@ from skscale.utils._sklearn_compat import (
     _num_samples,
     callback_task,
 )
-from skscale.utils._stats import check_finite
 
 # Points at which inverse_transform is probed to read off a per-target affine map.
 _PROBE = np.array([-1.0, 0.0, 1.0, 2.5])

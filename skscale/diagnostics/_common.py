@@ -9,7 +9,7 @@ from sklearn.utils import check_array
 
 from skscale.utils._blocks import resolve_blocks
 from skscale.utils._dask import is_dask_collection, require_dask
-from skscale.utils._stats import check_finite
+from skscale.utils._moments import check_finite
 from skscale.utils.validation import reject_non_numeric_columns
 
 

@@ -12,6 +12,7 @@ from skscale.diagnostics._knn import knn_distortion
 from skscale.diagnostics._pca import pca_dominance
 from skscale.preprocessing import ZScoreScaler
 from skscale.preprocessing._base import FLOAT_DTYPES
+from skscale.utils._moments import check_finite
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -21,7 +22,6 @@ from skscale.utils._sklearn_compat import (
     callback_task,
     validate_data,
 )
-from skscale.utils._stats import check_finite
 from skscale.utils.validation import describe_columns, reject_non_numeric_columns
 
 

@@ -17,19 +17,16 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from skscale.utils._affine import affine_map, sparse_scale
 from skscale.utils._dask import is_dask_collection, validate_dask
 from skscale.utils._dispatch import feature_statistics, validate_any
+from skscale.utils._moments import Moments
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     _fit_context,
     callback_task,
     validate_data,
     wrap_like_transform,
-)
-from skscale.utils._stats import (
-    Moments,
-    affine_map,
-    sparse_scale,
 )
 from skscale.utils.validation import (
     describe_columns,

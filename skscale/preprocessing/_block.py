@@ -16,6 +16,7 @@ from skscale.preprocessing._base import FLOAT_DTYPES, _AffineScaler
 from skscale.preprocessing._zscore import ZScoreScaler
 from skscale.utils._blocks import resolve_blocks
 from skscale.utils._dask import is_dask_collection, validate_dask
+from skscale.utils._moments import check_finite
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -25,7 +26,6 @@ from skscale.utils._sklearn_compat import (
     validate_data,
     wrap_like_transform,
 )
-from skscale.utils._stats import check_finite
 from skscale.utils.validation import (
     describe_columns,
     output_array,

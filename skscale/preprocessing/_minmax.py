@@ -12,8 +12,8 @@ from skscale.preprocessing._base import (
 )
 from skscale.utils._dask import is_dask_collection
 from skscale.utils._dispatch import feature_statistics, validate_any
+from skscale.utils._moments import dense_min_max, row_blocks
 from skscale.utils._sklearn_compat import _fit_context, callback_task
-from skscale.utils._stats import dense_min_max, row_blocks
 
 # Values (rows x columns) per block when computing percentiles: the temporary
 # is a float64 copy of that many values (32 MiB).

@@ -8,7 +8,7 @@ import itertools
 
 import numpy as np
 
-from skscale.utils._stats import Moments, dense_min_max, dense_moments
+from skscale.utils._moments import Moments, dense_min_max, dense_moments
 from skscale.utils.validation import check_sample_weight, reject_non_numeric_columns
 
 __all__ = [

@@ -11,7 +11,7 @@ import math
 import scipy.sparse as sp
 
 from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
-from skscale.utils._stats import dense_min_max, dense_moments, sparse_moments
+from skscale.utils._moments import dense_min_max, dense_moments, sparse_moments
 from skscale.utils.validation import check_sample_weight
 
 

@@ -1,4 +1,4 @@
-"""Shared numeric kernels: per-feature statistics and affine maps, blocked over rows.
+"""Per-feature statistics, blocked over rows: moments and minimum/maximum.
 
 Every kernel walks the rows in blocks of about ``_BLOCK_ELEMENTS`` values, so the
 temporaries it makes are a few hundred KiB whatever the size of the input and
@@ -27,21 +27,16 @@ from skscale.utils.validation import infinite_error, raise_for_infinite
 
 __all__ = [
     "Moments",
-    "affine_map",
     "check_finite",
     "dense_min_max",
     "dense_moments",
     "row_blocks",
     "sparse_moments",
-    "sparse_scale",
 ]
 
 # 2**17 float64 values = 1 MiB per temporary block: a few of them fit in L2,
 # and blocks are large enough that the per-block bookkeeping stays negligible.
 _BLOCK_ELEMENTS = 1 << 17
-# The affine map makes more temporaries per block (a float64 buffer for
-# float32 data, the tiled operands): smaller blocks keep them in cache.
-_MAP_BLOCK_ELEMENTS = 1 << 15
 # The moments' blocks: their float64 deviations (2 MiB) still sit in cache
 # for the squares, and the per-block bookkeeping (a merge) is paid half as often.
 _MOMENT_BLOCK_ELEMENTS = 1 << 18
@@ -542,155 +537,3 @@ def check_finite(X, *, feature_names=None, what="X"):
     n_samples, n_features = X.shape
     for rows in row_blocks(n_samples, n_features):
         _check_block_finite(X[rows], feature_names, what)
-
-
-def _ops(center, scale, inverse, exact_division):
-    """The in-place steps of the map, as (ufunc, per-feature operand) pairs.
-
-    Without ``exact_division`` (a float32 result) the division becomes a
-    multiplication by the float64 reciprocal: faster, and identical once the
-    result is rounded to float32.
-    """
-    if inverse:
-        steps = [(np.multiply, scale), (np.add, center)]
-    elif exact_division or scale is None:
-        steps = [(np.subtract, center), (np.divide, scale)]
-    else:
-        steps = [(np.subtract, center), (np.multiply, 1.0 / scale)]
-    return [(ufunc, operand) for ufunc, operand in steps if operand is not None]
-
-
-def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what="X"):
-    """Write ``(X - center) / scale`` (or ``X * scale + center``) into ``out``.
-
-    ``center`` and ``scale`` are float64 arrays of shape (n_features,) or None
-    (skip that step). The arithmetic is done in float64 and rounded once into
-    ``out``'s dtype, except the forward map of float32 data, which runs in
-    float32 with the center split in two parts and lands within two float32
-    units of that result (:func:`_float32_ops`). NaN stays NaN; +/-inf raises
-    before ``out`` is written when ``out`` is ``X`` (in-place), and otherwise
-    before the call returns
-    (``out`` is then a new array the caller has not seen).
-
-    The per-feature operands are tiled to the size of a block once, so that
-    each step is one long contiguous loop rather than a short loop per row.
-    """
-    n_samples, n_features = X.shape
-    in_place = out is X
-    if in_place:
-        check_finite(X, feature_names=feature_names, what=what)
-    step = next(
-        row_blocks(n_samples, n_features, _MAP_BLOCK_ELEMENTS), slice(0, 0)
-    ).stop
-    single = _float32_ops(X, out, center, scale, inverse)
-    if single is not None:
-        _map_float32(X, out, single, step, in_place, feature_names, what)
-        return out
-    ops = [
-        (ufunc, np.tile(np.asarray(operand, dtype=np.float64), step))
-        for ufunc, operand in _ops(center, scale, inverse, out.dtype == np.float64)
-    ]
-    # Work directly in ``out`` when it is float64 and rows are contiguous;
-    # otherwise in one float64 buffer of a block's size, reused.
-    direct = (
-        out.dtype == np.float64
-        and out.flags.c_contiguous
-        and X.dtype == np.float64
-        and X.flags.c_contiguous
-    )
-    buffer = None if direct else np.empty((step, n_features), dtype=np.float64)
-    for rows in row_blocks(n_samples, n_features, _MAP_BLOCK_ELEMENTS):
-        block = X[rows]
-        size = block.size
-        if direct:
-            work = out[rows]
-            source = block.reshape(-1)
-        else:
-            work = buffer[: rows.stop - rows.start]
-            np.copyto(work, block)
-            source = work.reshape(-1)
-        flat = work.reshape(-1)
-        for ufunc, operand in ops:
-            ufunc(source, operand[:size], out=flat)
-            source = flat
-        if source is not flat:
-            np.copyto(flat, source)
-        if not in_place:
-            _check_block_finite(block, feature_names, what, values=work)
-        if not direct:
-            np.copyto(out[rows], work, casting="same_kind")
-    return out
-
-
-def _float32_ops(X, out, center, scale, inverse):
-    """The forward map of float32 data in float32 arithmetic, when it can be
-    done as exactly as the float64 path needs: ``((x - hi) - lo) * r``.
-
-    The float64 center is split into two float32 parts, ``hi + lo``: ``x -
-    hi`` is exact wherever ``x`` is near the center (Sterbenz), so large
-    offsets cancel without loss, and the result is within two float32 units
-    of the float64 result rounded once. ``r`` is the float32 reciprocal of the
-    scale. Half the memory traffic of converting to float64 and back, so
-    faster than scikit-learn's own float32 map, which rounds the center to
-    float32 and loses the offset. Returns the steps, or None where the float64
-    path must run (another dtype, the inverse map, operands that do not fit
-    in float32, or non-contiguous rows).
-    """
-    if (
-        inverse
-        or X.dtype != np.float32
-        or out.dtype != np.float32
-        or not X.flags.c_contiguous
-        or not out.flags.c_contiguous
-    ):
-        return None
-    steps = []
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        if center is not None:
-            high = center.astype(np.float32)
-            low = (center - high.astype(np.float64)).astype(np.float32)
-            steps += [(np.subtract, high), (np.subtract, low)]
-        if scale is not None:
-            reciprocal = (1.0 / scale).astype(np.float32)
-            tiny = np.finfo(np.float32).tiny
-            if not (np.isfinite(reciprocal) & (np.abs(reciprocal) >= tiny)).all():
-                return None
-            steps.append((np.multiply, reciprocal))
-    if not all(np.isfinite(operand).all() for _, operand in steps):
-        return None
-    return steps
-
-
-def _map_float32(X, out, steps, step, in_place, feature_names, what):
-    """Apply :func:`_float32_ops`' steps block by block, in ``out``."""
-    n_samples, n_features = X.shape
-    tiled = [(ufunc, np.tile(operand, step)) for ufunc, operand in steps]
-    for rows in row_blocks(n_samples, n_features, _MAP_BLOCK_ELEMENTS):
-        block = X[rows]
-        size = block.size
-        source = block.reshape(-1)
-        written = out[rows]
-        target = written.reshape(-1)
-        if not tiled:
-            np.copyto(target, source)
-        for ufunc, operand in tiled:
-            ufunc(source, operand[:size], out=target)
-            source = target
-        if not in_place:
-            _check_block_finite(block, feature_names, what, values=written)
-
-
-def sparse_scale(X, scale, *, copy, inverse=False, feature_names=None, what="X"):
-    """Divide (or, with ``inverse``, multiply) stored values by their column's scale."""
-    if not sp.issparse(X) or X.format not in ("csr", "csc"):
-        raise TypeError(f"Expected a CSR or CSC matrix; got {type(X).__name__}.")
-    _check_sparse_finite(X, feature_names, what)
-    if copy:
-        X = X.copy()
-    if scale is not None:
-        factors = scale[_stored_columns(X)]
-        if inverse:
-            X.data *= factors
-        else:
-            X.data /= factors
-    return X

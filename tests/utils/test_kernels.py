@@ -6,10 +6,10 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skscale.utils import _stats
-from skscale.utils._stats import (
+from skscale.utils import _affine, _moments
+from skscale.utils._affine import affine_map
+from skscale.utils._moments import (
     Moments,
-    affine_map,
     dense_min_max,
     dense_moments,
     row_blocks,
@@ -20,9 +20,9 @@ from skscale.utils._stats import (
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Make every kernel walk many blocks even on small test arrays."""
-    monkeypatch.setattr(_stats, "_BLOCK_ELEMENTS", 12)
-    monkeypatch.setattr(_stats, "_MOMENT_BLOCK_ELEMENTS", 12)
-    monkeypatch.setattr(_stats, "_MAP_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(_moments, "_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(_moments, "_MOMENT_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(_affine, "_MAP_BLOCK_ELEMENTS", 12)
 
 
 def test_row_blocks_cover_every_row_once():
@@ -176,7 +176,7 @@ def test_affine_map_overflowing_sum_is_not_mistaken_for_inf(small_blocks):
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fast_sparse_moments_equal_the_exact_path(fmt, dtype, monkeypatch):
-    monkeypatch.setattr(_stats, "_BLOCK_ELEMENTS", 8)  # many slices
+    monkeypatch.setattr(_moments, "_BLOCK_ELEMENTS", 8)  # many slices
     rng = np.random.default_rng(5)
     X = sp.random(300, 7, density=0.4, format="csc", random_state=5) * 10
     X = X.tolil()
@@ -214,7 +214,7 @@ def test_extreme_magnitudes_keep_an_exact_standard_deviation(small_blocks, magni
 def test_dense_min_max_matches_nanmin_nanmax(shape, order):
     """The widened reduction (k rows viewed as one) against numpy's own,
     remainder rows, NaN, all-NaN columns and F-ordered input included."""
-    from skscale.utils._stats import dense_min_max
+    from skscale.utils._moments import dense_min_max
 
     rng = np.random.default_rng(sum(shape))
     X = rng.normal(size=shape) * rng.uniform(1, 1e3, shape[1])
@@ -231,7 +231,7 @@ def test_dense_min_max_matches_nanmin_nanmax(shape, order):
 
 
 def test_dense_min_max_names_the_infinite_column_in_a_widened_block():
-    from skscale.utils._stats import dense_min_max
+    from skscale.utils._moments import dense_min_max
 
     X = np.ones((4000, 20))
     X[2345, 13] = -np.inf
@@ -277,9 +277,9 @@ def test_widened_deviations_keep_the_moments_exact(n_rows, monkeypatch):
     """Blocks of 4096 values over 4 columns: 1024 rows, taken 256 at a time as
     one wide row, a remainder when the rows do not divide; at an offset of 1e8
     the mean and variance match math.fsum's."""
-    from skscale.utils._stats import dense_moments
+    from skscale.utils._moments import dense_moments
 
-    monkeypatch.setattr(_stats, "_MOMENT_BLOCK_ELEMENTS", 4096)
+    monkeypatch.setattr(_moments, "_MOMENT_BLOCK_ELEMENTS", 4096)
     rng = np.random.default_rng(n_rows)
     X = 1e8 + rng.normal(size=(n_rows * 5, 4)) * [1, 10, 0.1, 3]
     moments = dense_moments(X)
