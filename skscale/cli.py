@@ -38,8 +38,10 @@ def _progress(message):
 
 
 def _parse_blocks(specs, columns):
-    """Blocks from ``--block NAME=REGEX``; the numeric columns no pattern
-    matches form one more block, "other" (said in the notes)."""
+    """Blocks from ``--block NAME=REGEX``, and the notes they need: the
+    numeric columns no pattern matches form one more block, "other"."""
+    from skscale.diagnostics._compare import rest_block
+
     blocks = {}
     for spec in specs or []:
         name, sep, pattern = spec.partition("=")
@@ -58,26 +60,20 @@ def _parse_blocks(specs, columns):
             )
         blocks[name] = matched
     if not blocks:
-        return None
-    listed = {c for matched in blocks.values() for c in matched}
-    rest = [c for c in columns if c not in listed]
-    if rest:
-        name = "other"
-        while name in blocks:
-            name = f"_{name}"
-        blocks[name] = rest
-    return blocks
-
-
-def _blocks_note(specs, blocks):
-    if not blocks or len(blocks) == len(specs):
-        return []
-    name = list(blocks)[-1]
-    return [
-        f"Block {name!r}: the {len(blocks[name]):,} numeric columns that no --block "
+        return None, []
+    try:
+        rest = rest_block(blocks, None, list(columns))
+    except ValueError as exc:  # overlapping patterns
+        raise CommandError(f"--block: {exc}") from exc
+    if rest is None:
+        return blocks, []
+    name, others = rest
+    note = (
+        f"Block {name!r}: the {len(others):,} numeric columns that no --block "
         "pattern matches, so that they are balanced with the others rather than "
         "left unscaled."
-    ]
+    )
+    return {**blocks, name: others}, [note]
 
 
 def _make_estimator(name, task):
@@ -164,8 +160,7 @@ def _load_example(args):
     X, y, blocks, description = _example(args.example)
     notes = []
     if args.block:
-        blocks = _parse_blocks(args.block, list(X.columns))
-        notes = _blocks_note(args.block, blocks)
+        blocks, notes = _parse_blocks(args.block, list(X.columns))
     names = _candidate_names(args.scalers)
     return X, y, blocks, _candidates(blocks, names), description, notes, False
 
@@ -177,12 +172,13 @@ def _load_file(args):
     from sklearn.base import clone
 
     from skscale.datasets import sample_table
+    from skscale.diagnostics._compare import first_line
 
     names = _candidate_names(args.scalers)
     chosen = {}
 
     def candidates(columns):
-        chosen["blocks"] = _parse_blocks(args.block, columns)
+        chosen["blocks"], chosen["block_notes"] = _parse_blocks(args.block, columns)
         chosen["candidates"] = _candidates(chosen["blocks"], names)
         return chosen["candidates"]
 
@@ -205,7 +201,7 @@ def _load_file(args):
     except Exception as exc:  # pandas' parser errors and the like
         raise CommandError(f"cannot read {args.data}: {exc}") from exc
     X, y = table.X, table.y
-    notes = _left_out_notes(table.left_out) + _blocks_note(args.block, chosen["blocks"])
+    notes = _left_out_notes(table.left_out) + chosen["block_notes"]
     if args.target is None:
         named = [c for c in X.columns if c.lower() in _TARGET_NAMES]
         notes.append(
@@ -255,8 +251,7 @@ def _load_file(args):
             try:
                 candidates_now[n] = clone(s).fit(X)
             except Exception as exc:  # one failing candidate never stops the others
-                why = str(exc).strip().splitlines()
-                line = f"{type(exc).__name__}: {why[0] if why else ''}"
+                line = first_line(exc)
                 _progress(f"candidate {n!r} failed: {line}")
                 notes.append(f"Candidate {n} failed: {line}")
         if not candidates_now:

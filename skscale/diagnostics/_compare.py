@@ -247,12 +247,11 @@ def _covariance_spectrum(centred):
     return largest, (np.inf if singular else largest / smallest)
 
 
-def complete_blocks(blocks, X, names):
-    """``blocks`` with the columns they leave out gathered in one more block,
-    ``"other"`` (with a warning): block scaling balances blocks, and columns
-    in no block would escape it. ``None`` stays ``None``."""
-    if blocks is None:
-        return None
+def rest_block(blocks, X, names):
+    """The columns ``blocks`` leave out, as ``(name, columns)`` of one more
+    block, ``"other"`` (underscores prefixed if that name is taken), or None
+    when every column is in a block. Columns are given by name when ``X`` has
+    column names (or is None: ``names`` are then the columns), else by index."""
     from skscale.utils._blocks import resolve_blocks
 
     resolved = resolve_blocks(blocks, X, names, len(names))
@@ -260,21 +259,36 @@ def complete_blocks(blocks, X, names):
     for columns in resolved.values():
         covered[columns] = True
     if covered.all():
-        return blocks
-    rest = np.flatnonzero(~covered)
+        return None
     name = "other"
     while name in blocks:
         name = f"_{name}"
-    by_name = hasattr(X, "columns")
-    shown = ", ".join(names[j] for j in rest[:5]) + (", ..." if len(rest) > 5 else "")
+    by_name = X is None or hasattr(X, "columns")
+    rest = np.flatnonzero(~covered)
+    return name, [names[j] if by_name else int(j) for j in rest]
+
+
+def complete_blocks(blocks, X, names):
+    """``blocks`` with the columns they leave out gathered in one more block,
+    ``"other"`` (with a warning): block scaling balances blocks, and columns
+    in no block would escape it. ``None`` stays ``None``."""
+    if blocks is None:
+        return None
+    rest = rest_block(blocks, X, names)
+    if rest is None:
+        return blocks
+    name, columns = rest
+    shown = ", ".join(str(c) for c in columns[:5]) + (
+        ", ..." if len(columns) > 5 else ""
+    )
     warnings.warn(
-        f"{len(rest)} column(s) are in no block ({shown}); they form the block "
+        f"{len(columns)} column(s) are in no block ({shown}); they form the block "
         f"{name!r}, so that they are balanced with the others rather than left "
         "unscaled.",
         UserWarning,
         stacklevel=3,
     )
-    return {**blocks, name: [names[j] if by_name else int(j) for j in rest]}
+    return {**blocks, name: columns}
 
 
 def _said_once(caught):
@@ -287,7 +301,8 @@ def _said_once(caught):
     return [f"{line} ({n} times)" if n > 1 else line for line, n in counts.items()]
 
 
-def _first_line(exc):
+def first_line(exc):
+    """An exception as one line: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
@@ -670,9 +685,11 @@ def _recommend(table, *, blocks, classes, metric, p_values):
     )
 
 
-def _check_candidates(scalers, blocks):
+def _check_candidates(scalers):
+    """The user's candidates checked (None, the defaults, stays None: they
+    are built once the blocks are known)."""
     if scalers is None:
-        return candidate_scalers(blocks)
+        return None
     if not isinstance(scalers, dict) or not scalers:
         raise ValueError(
             "compare_scalers needs at least one candidate scaler: a dict of "
@@ -823,8 +840,7 @@ def compare_scalers(
     >>> best, round(float(comparison.table.loc[best, "purity"]), 3)
     ('minmax', 0.926)
     """
-    default_candidates = scalers is None
-    scalers = _check_candidates(scalers, blocks)
+    scalers = _check_candidates(scalers)
     if estimator is not None and y is None:
         raise ValueError("An estimator needs y: cross-validation scores a prediction.")
     if not (isinstance(n_neighbors, Integral) and n_neighbors >= 1):
@@ -877,7 +893,7 @@ def compare_scalers(
         raise ValueError(f"compare_scalers needs at least 3 rows; got {n_samples}.")
     n_missing = int(np.isnan(matrix).sum())
     blocks = complete_blocks(blocks, X, names)
-    if default_candidates:
+    if scalers is None:
         scalers = candidate_scalers(blocks)
 
     # the unscaled side, once for every candidate
@@ -974,7 +990,7 @@ def compare_scalers(
                 if progress is not None:
                     progress(f"candidate {name!r} warned: {line}")
         if isinstance(outcome, Exception):
-            failed[name] = _first_line(outcome)
+            failed[name] = first_line(outcome)
             if progress is not None:
                 progress(f"candidate {name!r} failed: {failed[name]}")
             continue

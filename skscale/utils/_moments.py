@@ -228,6 +228,20 @@ def _weighted_sum(values, weights):
     return weights @ values
 
 
+# Values per row of the widened views below: long enough for the vectorised
+# inner loop, short enough that the tiled operands and partial results stay small.
+_WIDE_ROW = 1024
+
+
+def _widened(n_rows, n_features):
+    """``(k, usable)``: view ``k`` consecutive rows of a C-ordered block as one
+    row of ``k * n_features`` values, so that an elementwise loop over a short
+    row runs long; the first ``usable`` rows fill whole wide rows, the rest
+    (fewer than ``k``) are left to the plain loop."""
+    k = max(1, _WIDE_ROW // max(1, n_features))
+    return k, (n_rows // k) * k
+
+
 def _deviations(block, shift):
     """``block - shift`` in a new float64 array, in one pass.
 
@@ -241,8 +255,7 @@ def _deviations(block, shift):
         deviations -= shift
         return deviations
     deviations = np.empty((n_rows, n_features))
-    k = max(1, _WIDE_ROW // max(1, n_features))
-    usable = (n_rows // k) * k
+    k, usable = _widened(n_rows, n_features)
     if usable:
         np.subtract(
             block[:usable].reshape(-1, k * n_features),
@@ -458,11 +471,6 @@ def sparse_moments(
     return moments if init is None else init.merge(moments)
 
 
-# Values per row of the widened view in _column_reduce: long enough for the
-# vectorised inner loop, short enough that the partial results stay small.
-_WIDE_ROW = 1024
-
-
 def _column_reduce(ufunc, block):
     """``ufunc.reduce(block, axis=0)`` at the speed of a read.
 
@@ -472,8 +480,7 @@ def _column_reduce(ufunc, block):
     vectorised loop room; the ``k`` partial results are then reduced.
     """
     n_rows, n_features = block.shape
-    k = max(1, _WIDE_ROW // max(1, n_features))
-    usable = (n_rows // k) * k
+    k, usable = _widened(n_rows, n_features)
     if k == 1 or usable == 0 or not block.flags.c_contiguous:
         return ufunc.reduce(block, axis=0)
     wide = block[:usable].reshape(usable // k, k * n_features)
