@@ -6,6 +6,7 @@ is larger than the sample, lets the scalers that can stream (``partial_fit``)
 learn their statistics from every row.
 """
 
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -81,15 +82,19 @@ def iter_table_chunks(path, chunksize, *, sep=None):
     each chunk numbers its rows in the whole file (from 0)."""
     kind = table_format(path)
     if kind == "parquet":
-        batches = _parquet().ParquetFile(path).iter_batches(batch_size=chunksize)
-        chunks = (batch.to_pandas() for batch in batches)
+        reader = _parquet().ParquetFile(path)
+        chunks = (batch.to_pandas() for batch in reader.iter_batches(chunksize))
     else:
-        chunks = pd.read_csv(path, sep=_separator(kind, sep), chunksize=chunksize)
-    start = 0
-    for chunk in chunks:
-        chunk.index = pd.RangeIndex(start, start + len(chunk))
-        start += len(chunk)
-        yield chunk
+        reader = pd.read_csv(path, sep=_separator(kind, sep), chunksize=chunksize)
+        chunks = reader
+    # the file is closed when the generator is, also when its reader stops
+    # early (an error in the caller's loop): see sample_table
+    with reader:
+        start = 0
+        for chunk in chunks:
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+            start += len(chunk)
+            yield chunk
 
 
 def _is_number_column(series):
@@ -158,6 +163,43 @@ class TableSample:
         return len(self.X) < self.n_rows
 
 
+def _feature_columns(chunk, path, target):
+    """The feature columns of a table, from its first chunk, and the columns
+    left out with why; refuses a table that was read with the wrong
+    separator, lacks the target, or has nothing to scale."""
+    if chunk.empty:
+        raise ValueError(f"{path} has no rows")
+    if chunk.shape[1] == 1:
+        header = str(chunk.columns[0])
+        for other in (";", "\t", "|", ","):
+            if other in header:
+                shown = "a tab" if other == "\t" else repr(other)
+                raise ValueError(
+                    f"{path} reads as one column named {header[:60]!r}: its "
+                    f"columns look separated by {shown}; pass sep={other!r} "
+                    f"(the command's --sep {other!r})"
+                )
+    if target is not None and target not in chunk.columns:
+        shown = ", ".join(repr(str(c)) for c in list(chunk.columns)[:8])
+        more = " ..." if chunk.shape[1] > 8 else ""
+        raise ValueError(f"no target column {target!r}; the columns are {shown}{more}")
+    left_out = {}
+    features = []
+    for column in chunk.columns:
+        if column == target:
+            continue
+        series = chunk[column]
+        if not _is_number_column(series) or series.isna().all():
+            left_out[str(column)] = _why_left_out(series)
+        elif _is_identifier(series):
+            left_out[str(column)] = "identifier"
+        else:
+            features.append(column)
+    if not features:
+        raise ValueError("the table has no numeric column to scale")
+    return features, left_out
+
+
 def _can_stream(scaler):
     return (
         scaler != "passthrough"
@@ -222,81 +264,56 @@ def sample_table(
     features = left_out = streaming = None
     sample = keys = None
     n_rows = n_target_missing = 0
-    for chunk in iter_table_chunks(path, chunksize, sep=sep):
-        if features is None:
-            if chunk.empty:
-                raise ValueError(f"{path} has no rows")
-            if chunk.shape[1] == 1:
-                header = str(chunk.columns[0])
-                for other in (";", "\t", "|", ","):
-                    if other in header:
-                        shown = "a tab" if other == "\t" else repr(other)
-                        raise ValueError(
-                            f"{path} reads as one column named {header[:60]!r}: its "
-                            f"columns look separated by {shown}; pass sep={other!r} "
-                            f"(the command's --sep {other!r})"
-                        )
-            if target is not None and target not in chunk.columns:
-                shown = ", ".join(repr(str(c)) for c in list(chunk.columns)[:8])
-                more = " ..." if chunk.shape[1] > 8 else ""
-                raise ValueError(
-                    f"no target column {target!r}; the columns are {shown}{more}"
+    # closing the reader closes the file, also when a chunk raises
+    with closing(iter_table_chunks(path, chunksize, sep=sep)) as chunks:
+        for chunk in chunks:
+            if features is None:
+                features, left_out = _feature_columns(chunk, path, target)
+                candidates = (
+                    scalers(list(map(str, features))) if callable(scalers) else scalers
                 )
-            left_out = {}
-            features = []
-            for column in chunk.columns:
-                if column == target:
-                    continue
-                series = chunk[column]
-                if not _is_number_column(series) or series.isna().all():
-                    left_out[str(column)] = _why_left_out(series)
-                elif _is_identifier(series):
-                    left_out[str(column)] = "identifier"
-                else:
-                    features.append(column)
-            if not features:
-                raise ValueError("the table has no numeric column to scale")
-            candidates = (
-                scalers(list(map(str, features))) if callable(scalers) else scalers
+                streaming = {
+                    name: clone(scaler)
+                    for name, scaler in (candidates or {}).items()
+                    if _can_stream(scaler)
+                }
+            if target is not None:
+                missing = chunk[target].isna().to_numpy()
+                n_target_missing += int(missing.sum())
+                chunk = chunk[~missing]
+            for column in features:
+                if not _is_number_column(chunk[column]):
+                    bad = chunk[column][
+                        pd.to_numeric(chunk[column], errors="coerce").isna()
+                        & chunk[column].notna()
+                    ]
+                    raise ValueError(
+                        f"column {str(column)!r} holds {str(bad.iloc[0])!r} on row "
+                        f"{bad.index[0] + 1:,}, after numbers on the rows before; "
+                        "expected numbers throughout (or leave the column out)"
+                    )
+            values = chunk[features].astype("float64")
+            values.columns = [str(c) for c in features]
+            if not keep_all:
+                for scaler in streaming.values():
+                    scaler.partial_fit(values)
+            part = (
+                values
+                if target is None
+                else pd.concat([values, chunk[[target]]], axis=1)
             )
-            streaming = {
-                name: clone(scaler)
-                for name, scaler in (candidates or {}).items()
-                if _can_stream(scaler)
-            }
-        if target is not None:
-            missing = chunk[target].isna().to_numpy()
-            n_target_missing += int(missing.sum())
-            chunk = chunk[~missing]
-        for column in features:
-            if not _is_number_column(chunk[column]):
-                bad = chunk[column][
-                    pd.to_numeric(chunk[column], errors="coerce").isna()
-                    & chunk[column].notna()
-                ]
-                raise ValueError(
-                    f"column {str(column)!r} holds {str(bad.iloc[0])!r} on row "
-                    f"{bad.index[0] + 1:,}, after numbers on the rows before; "
-                    "expected numbers throughout (or leave the column out)"
+            n_rows += len(chunk)
+            sample = part if sample is None else pd.concat([sample, part])
+            if not keep_all:
+                chunk_keys = rng.random(len(part))
+                keys = (
+                    chunk_keys if keys is None else np.concatenate([keys, chunk_keys])
                 )
-        values = chunk[features].astype("float64")
-        values.columns = [str(c) for c in features]
-        if not keep_all:
-            for scaler in streaming.values():
-                scaler.partial_fit(values)
-        part = (
-            values if target is None else pd.concat([values, chunk[[target]]], axis=1)
-        )
-        n_rows += len(chunk)
-        sample = part if sample is None else pd.concat([sample, part])
-        if not keep_all:
-            chunk_keys = rng.random(len(part))
-            keys = chunk_keys if keys is None else np.concatenate([keys, chunk_keys])
-            if len(sample) > max_rows:
-                keep = np.sort(np.argpartition(keys, max_rows)[:max_rows])
-                sample, keys = sample.iloc[keep], keys[keep]
-        if progress is not None:
-            progress(f"read {n_rows + n_target_missing:,} rows")
+                if len(sample) > max_rows:
+                    keep = np.sort(np.argpartition(keys, max_rows)[:max_rows])
+                    sample, keys = sample.iloc[keep], keys[keep]
+            if progress is not None:
+                progress(f"read {n_rows + n_target_missing:,} rows")
     if features is None:
         raise ValueError(f"{path} has no rows")
     y = None
