@@ -20,7 +20,7 @@ until it is given one. Modelled on imbalanced-learn's
 
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.linear_model import HuberRegressor
+from sklearn.linear_model import BayesianRidge
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.utils.validation import has_fit_parameter
 
@@ -67,8 +67,8 @@ INIT_PARAMS = {
         {},
         # tags follow the regressor: NaN allowed, sparse refused
         {"regressor": HistGradientBoostingRegressor(max_iter=20)},
-        # single-output regressor; a min-max target scaler
-        {"regressor": HuberRegressor(), "scaler": MinMaxScaler()},
+        # single-output regressor (predicts a std too); a min-max target scaler
+        {"regressor": BayesianRidge(), "scaler": MinMaxScaler()},
         # a non-affine scaler is fine for fit/predict
         {"scaler": QuantileTransformer(n_quantiles=10)},
     ],

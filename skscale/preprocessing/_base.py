@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skscale.utils._affine import affine_map, sparse_scale
 from skscale.utils._dask import is_dask_collection, validate_dask
-from skscale.utils._dispatch import feature_statistics, validate_any
+from skscale.utils._dispatch import Statistics, feature_statistics, validate_any
 from skscale.utils._moments import Moments
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
@@ -265,25 +265,28 @@ def ordered_range(data_min, data_max):
 
 
 class _MomentScaler(_AffineScaler):
-    """Template for scalers whose statistics are per-feature moments.
+    """Template of the per-feature scalers: statistics accumulated by kernels.
 
-    ``fit``/``partial_fit`` accumulate count, mean and M2 (and, where
-    ``_uses_range``, minimum and maximum) with the shared blocked kernels, so
-    every such scaler is exact at large offsets, takes ``sample_weight`` and
-    supports ``partial_fit``. Subclasses implement ``_statistics``, which turns
-    the accumulated statistics into the fitted attributes (and may refuse
-    them, before anything is stored).
+    ``fit``/``partial_fit`` accumulate, with the shared blocked kernels, the
+    statistics a scaler declares: count, mean and M2 (``_uses_moments``)
+    and/or each feature's minimum and maximum (``_uses_range``). So every
+    such scaler is exact at large offsets, takes ``sample_weight`` and
+    supports ``partial_fit``, on dense, sparse and dask input alike (the
+    kernels choose). Subclasses implement ``_statistics``, which turns the
+    accumulated :class:`~skscale.utils._dispatch.Statistics` into the fitted
+    attributes (and may refuse them, before anything is stored).
     """
 
-    # Whether the statistics also need each feature's minimum and maximum.
+    # Which statistics the scaler needs.
+    _uses_moments = True
     _uses_range = False
 
-    def _statistics(self, moments, low, high, dtype):
+    def _statistics(self, stats):
         """Return the fitted attributes as a dict ``{name: value}``."""
         raise NotImplementedError
 
-    def _check_sparse(self, X):
-        """Hook: refuse sparse input the configuration cannot use."""
+    def _check_fit_input(self, X):
+        """Hook: refuse input (or parameters) the configuration cannot fit."""
 
     @classmethod
     def from_stats(
@@ -349,11 +352,11 @@ class _MomentScaler(_AffineScaler):
             low, high = ordered_range(data_min, data_max)
             stats_vectors(mean=mean, data_min=low)  # one length for all
         set_input_features(scaler, mean.shape[0], feature_names)
-        scaler._store(moments, low, high, np.float64)
+        scaler._store(Statistics(moments, low, high, float(count.max())))
         return scaler
 
     def _reset(self):
-        for name in [*self._fitted_attributes, "n_samples_seen_", "_moments", "_range"]:
+        for name in [*self._fitted_attributes, "n_samples_seen_", "_stats"]:
             if hasattr(self, name):
                 delattr(self, name)
 
@@ -402,35 +405,47 @@ class _MomentScaler(_AffineScaler):
             Fitted scaler.
         """
         first_call = not hasattr(self, "n_samples_seen_")
-        init = None if first_call else self._moments
         X = validate_any(
             self, X, reset=first_call, validate_in_memory=self._validate_input
         )
-        self._check_sparse(X)
-        moments, low, high = feature_statistics(
+        self._check_fit_input(X)
+        stats = feature_statistics(
             X,
             sample_weight,
-            init=init,
+            init=None if first_call else self._stats.moments,
             feature_names=self._feature_names(),
+            with_moments=self._uses_moments,
             with_range=self._uses_range,
         )
-        if self._uses_range and not first_call:
-            low = np.fmin(self._range[0], low)
-            high = np.fmax(self._range[1], high)
-        self._store(moments, low, high, X.dtype)
+        if not first_call:  # the moments were merged by the kernel
+            previous = self._stats
+            stats = stats._replace(rows=previous.rows + stats.rows)
+            if self._uses_range:
+                stats = stats._replace(
+                    low=np.fmin(previous.low, stats.low),
+                    high=np.fmax(previous.high, stats.high),
+                )
+        self._store(stats)
         return self
 
-    def _store(self, moments, low, high, dtype):
+    def _store(self, stats):
         """Derive the fitted attributes and store them with the statistics."""
         # Everything that can refuse the data runs before anything is stored.
-        attributes = self._statistics(moments, low, high, dtype)
-        self._moments = moments
-        if self._uses_range:
-            self._range = (low, high)
-        count = moments.count
+        attributes = self._statistics(stats)
+        self._stats = stats
+        # per feature (values seen) with moments, else rows (or their weight)
+        count = stats.rows if stats.moments is None else stats.moments.count
+        count = np.asarray(count, dtype=np.float64)
         if np.all(count == np.round(count)):
             count = count.astype(np.int64)
-        self.n_samples_seen_ = count[0] if np.all(count == count[0]) else count
+        if count.ndim and np.all(count == count[0]):
+            count = count[0]  # one number when every feature saw as many
+        elif not count.ndim:
+            count = count[()]
+        self.n_samples_seen_ = count
         for name, value in attributes.items():
             setattr(self, name, value)
-        self._warn_empty_features(moments.count == 0)
+        if stats.moments is None:
+            self._warn_empty_features(np.isnan(stats.low))
+        else:
+            self._warn_empty_features(stats.moments.count == 0)

@@ -118,10 +118,10 @@ class ParetoScaler(_CenteredMomentScaler):
         self.ddof = ddof
         self.copy = copy
 
-    def _statistics(self, moments, low, high, dtype):
-        mean, var = moments.mean, moments.variance(self.ddof)
-        std = moments.std(self.ddof)
-        constant = near_constant(moments.std(0), mean, moments.count)
+    def _statistics(self, stats):
+        mean, var = stats.moments.mean, stats.moments.variance(self.ddof)
+        std = stats.moments.std(self.ddof)
+        constant = near_constant(stats.moments.std(0), mean, stats.moments.count)
         return {
             "mean_": mean,
             "var_": var,
@@ -199,10 +199,10 @@ class VastScaler(_CenteredMomentScaler):
         self.ddof = ddof
         self.copy = copy
 
-    def _statistics(self, moments, low, high, dtype):
-        mean, var = moments.mean, moments.variance(self.ddof)
-        std = moments.std(self.ddof)
-        constant = near_constant(moments.std(0), mean, moments.count)
+    def _statistics(self, stats):
+        mean, var = stats.moments.mean, stats.moments.variance(self.ddof)
+        std = stats.moments.std(self.ddof)
+        constant = near_constant(stats.moments.std(0), mean, stats.moments.count)
         zero = self._zero_mean(mean, std, constant)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             # var / mean, written so that it does not overflow before dividing
@@ -270,10 +270,10 @@ class LevelScaler(_CenteredMomentScaler):
     def __init__(self, *, copy=True):
         self.copy = copy
 
-    def _statistics(self, moments, low, high, dtype):
-        mean = moments.mean
-        std = moments.std(0)
-        constant = near_constant(moments.std(0), mean, moments.count)
+    def _statistics(self, stats):
+        mean = stats.moments.mean
+        std = stats.moments.std(0)
+        constant = near_constant(stats.moments.std(0), mean, stats.moments.count)
         zero = self._zero_mean(mean, std, constant)
         scale = np.where(constant, 1.0, np.where(zero, std, mean))
         return {"mean_": mean, "scale_": scale}
@@ -343,13 +343,13 @@ class RangeScaler(_CenteredMomentScaler):
     def __init__(self, *, copy=True):
         self.copy = copy
 
-    def _statistics(self, moments, low, high, dtype):
-        data_range = high - low
-        magnitude = np.fmax(np.abs(low), np.abs(high))
-        constant = near_constant(data_range, magnitude, moments.count)
+    def _statistics(self, stats):
+        data_range = stats.high - stats.low
+        magnitude = np.fmax(np.abs(stats.low), np.abs(stats.high))
+        constant = near_constant(data_range, magnitude, stats.moments.count)
         return {
-            "mean_": moments.mean,
-            "data_min_": low,
-            "data_max_": high,
+            "mean_": stats.moments.mean,
+            "data_min_": stats.low,
+            "data_max_": stats.high,
             "scale_": np.where(constant, 1.0, data_range),
         }

@@ -1,26 +1,18 @@
 """MinMaxScaler: map each feature's range (or a percentile range) onto an interval."""
 
-import warnings
-
 import numpy as np
 
 from skscale.preprocessing._base import (
-    _AffineScaler,
+    _MomentScaler,
     near_constant,
     ordered_range,
     set_input_features,
 )
-from skscale.utils._dask import is_dask_collection
-from skscale.utils._dispatch import feature_statistics, validate_any
-from skscale.utils._moments import dense_min_max, row_blocks
+from skscale.utils._dispatch import Statistics, feature_statistics, validate_any
 from skscale.utils._sklearn_compat import _fit_context, callback_task
 
-# Values (rows x columns) per block when computing percentiles: the temporary
-# is a float64 copy of that many values (32 MiB).
-_PERCENTILE_BLOCK_ELEMENTS = 1 << 22
 
-
-class MinMaxScaler(_AffineScaler):
+class MinMaxScaler(_MomentScaler):
     """Scale each feature to a given range.
 
     ``x_scaled = (x - lo) / (hi - lo) * (max - min) + min`` where
@@ -151,21 +143,15 @@ class MinMaxScaler(_AffineScaler):
             raise ValueError(f"Got {name}={value!r}; expected finite numbers.")
         return low, high
 
-    def _reset(self):
-        for name in (
-            "data_min_",
-            "data_max_",
-            "data_range_",
-            "scale_",
-            "min_",
-            "n_samples_seen_",
-        ):
-            if hasattr(self, name):
-                delattr(self, name)
+    _uses_moments = False
+    _uses_range = True
+    _fitted_attributes = ("data_min_", "data_max_", "data_range_", "scale_", "min_")
+
+    def _check_fit_input(self, X):
+        self._check_params()
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @callback_task
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Compute each feature's ``lo`` and ``hi``.
 
         Parameters
@@ -174,46 +160,39 @@ class MinMaxScaler(_AffineScaler):
             Training data; NaN is ignored.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample, a frequency: rows of weight 0
+            are left out of the minimum and maximum, and with
+            ``quantile_range`` a row of weight 2 counts as the row repeated.
+            scikit-learn's ``MinMaxScaler`` has no ``sample_weight``.
 
         Returns
         -------
         self : object
             Fitted scaler.
         """
-        self._reset()
         if self.quantile_range is None:
-            return self._partial_fit(X)
+            return super().fit(X, y, sample_weight)
+        self._reset()
+        return self._fit_percentiles(X, y, sample_weight)
+
+    @callback_task
+    def _fit_percentiles(self, X, y=None, sample_weight=None):
         self._check_params()
-        if is_dask_collection(X):
-            raise ValueError(
-                f"Got quantile_range={self.quantile_range!r} with a dask input: exact "
-                "percentiles need the whole column in memory, and skscale does not "
-                "silently approximate them. Compute the percentiles yourself (for "
-                "example with dask.array.percentile) or use quantile_range=None."
-            )
-        X = self._validate_input(X, reset=True)
-        names = self._feature_names()
-        # The min/max pass checks for inf and finds all-NaN columns cheaply.
-        data_min, _ = dense_min_max(X, feature_names=names)
-        self._warn_empty_features(np.isnan(data_min))
-        n_samples, n_features = X.shape
-        q = [float(self.quantile_range[0]), float(self.quantile_range[1])]
-        low = np.full(n_features, np.nan)
-        high = np.full(n_features, np.nan)
-        # Percentiles partition a float64 copy of the data; taking the columns
-        # a few at a time (row_blocks over the transposed shape) bounds it.
-        for cols in row_blocks(n_features, n_samples, _PERCENTILE_BLOCK_ELEMENTS):
-            values = np.array(X[:, cols], dtype=np.float64)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
-                low[cols], high[cols] = np.nanpercentile(values, q, axis=0)
-        self.n_samples_seen_ = n_samples
-        self._set_scaling(low, high, X.dtype)
+        X = validate_any(self, X, reset=True, validate_in_memory=self._validate_input)
+        stats = feature_statistics(
+            X,
+            sample_weight,
+            feature_names=self._feature_names(),
+            with_moments=False,
+            with_range=True,
+            percentiles=self.quantile_range,
+        )
+        self._store(stats)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @callback_task
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Update each feature's minimum and maximum with a batch of rows.
 
         Parameters
@@ -222,6 +201,8 @@ class MinMaxScaler(_AffineScaler):
             A batch of training data; NaN is ignored.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample; rows of weight 0 are left out.
 
         Returns
         -------
@@ -234,29 +215,7 @@ class MinMaxScaler(_AffineScaler):
                 "updated exactly from batches, so partial_fit needs "
                 "quantile_range=None. Use fit on the whole data instead."
             )
-        return self._partial_fit(X)
-
-    def _partial_fit(self, X):
-        self._check_params()
-        first_call = not hasattr(self, "n_samples_seen_")
-        X = validate_any(
-            self, X, reset=first_call, validate_in_memory=self._validate_input
-        )
-        _, low, high = feature_statistics(
-            X,
-            feature_names=self._feature_names(),
-            with_moments=False,
-            with_range=True,
-        )
-        if first_call:
-            self.n_samples_seen_ = X.shape[0]
-        else:
-            low = np.fmin(self.data_min_, low)
-            high = np.fmax(self.data_max_, high)
-            self.n_samples_seen_ += X.shape[0]
-        self._warn_empty_features(np.isnan(low))
-        self._set_scaling(low, high, X.dtype)
-        return self
+        return super().partial_fit(X, y, sample_weight)
 
     @classmethod
     def from_stats(
@@ -288,21 +247,23 @@ class MinMaxScaler(_AffineScaler):
         scaler._check_params()
         low, high = ordered_range(data_min, data_max)
         set_input_features(scaler, low.shape[0], feature_names)
-        scaler.n_samples_seen_ = int(n_samples)
-        scaler._set_scaling(low, high, np.float64)
+        scaler._store(Statistics(None, low, high, float(n_samples)))
         return scaler
 
-    def _set_scaling(self, low, high, dtype):
+    def _statistics(self, stats):
         out_low, out_high = self._pair("feature_range", self.feature_range)
+        low, high = stats.low, stats.high
         data_range = high - low
         magnitude = np.fmax(np.abs(low), np.abs(high))
-        constant = near_constant(data_range, magnitude, self.n_samples_seen_)
-        safe_range = np.where(constant, 1.0, data_range)
-        self.data_min_ = low
-        self.data_max_ = high
-        self.data_range_ = data_range
-        self.scale_ = (out_high - out_low) / safe_range
-        self.min_ = out_low - low * self.scale_
+        constant = near_constant(data_range, magnitude, stats.rows)
+        scale = (out_high - out_low) / np.where(constant, 1.0, data_range)
+        return {
+            "data_min_": low,
+            "data_max_": high,
+            "data_range_": data_range,
+            "scale_": scale,
+            "min_": out_low - low * scale,
+        }
 
     def _center_scale(self):
         out_low, _ = self._pair("feature_range", self.feature_range)

@@ -130,24 +130,24 @@ class ZScoreScaler(_MomentScaler):
 
     _fitted_attributes = ("mean_", "var_", "scale_")
 
-    def _check_sparse(self, X):
+    def _check_fit_input(self, X):
         if sp.issparse(X) and self.with_mean:
             raise ValueError(
                 "ZScoreScaler cannot center a sparse matrix: that would make it "
                 "dense. Pass with_mean=False, or a dense array."
             )
 
-    def _statistics(self, moments, low, high, dtype):
-        mean = moments.mean
+    def _statistics(self, stats):
+        mean = stats.moments.mean
         if not self.with_std:
             return {
                 "mean_": mean if self.with_mean else None,
                 "var_": None,
                 "scale_": None,
             }
-        var = moments.variance(self.ddof)
-        std = moments.std(self.ddof)
-        constant = near_constant(moments.std(0), mean, moments.count)
+        var = stats.moments.variance(self.ddof)
+        std = stats.moments.std(self.ddof)
+        constant = near_constant(stats.moments.std(0), mean, stats.moments.count)
         return {"mean_": mean, "var_": var, "scale_": np.where(constant, 1.0, std)}
 
     def _center_scale(self):

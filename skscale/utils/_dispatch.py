@@ -7,11 +7,19 @@ dask graph of per-chunk kernels) is decided here and nowhere else.
 """
 
 import math
+from typing import NamedTuple
 
+import numpy as np
 import scipy.sparse as sp
 
 from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
-from skscale.utils._moments import dense_min_max, dense_moments, sparse_moments
+from skscale.utils._moments import (
+    Moments,
+    dense_min_max,
+    dense_moments,
+    dense_percentiles,
+    sparse_moments,
+)
 from skscale.utils.validation import check_sample_weight
 
 
@@ -38,6 +46,18 @@ def _weights(X, sample_weight):
     return check_sample_weight(sample_weight, int(n_samples))
 
 
+class Statistics(NamedTuple):
+    """What :func:`feature_statistics` returns."""
+
+    #: per-feature count, mean and M2, or None when not asked for
+    moments: Moments | None
+    #: per-feature minimum and maximum (or percentiles), or None
+    low: np.ndarray | None
+    high: np.ndarray | None
+    #: rows seen: their number, or the sum of their weights
+    rows: float
+
+
 def feature_statistics(
     X,
     sample_weight=None,
@@ -46,6 +66,7 @@ def feature_statistics(
     feature_names=None,
     with_moments=True,
     with_range=False,
+    percentiles=None,
 ):
     """Per-feature moments (count, mean, M2) and/or minimum and maximum.
 
@@ -61,23 +82,36 @@ def feature_statistics(
         For error messages.
     with_moments, with_range : bool
         Which statistics to compute.
+    percentiles : tuple (low, high) or None, default=None
+        With ``with_range``, the two percentiles to compute instead of the
+        minimum and maximum; exact, so dense in-memory data only.
 
     Returns
     -------
-    moments : Moments or None
-    low, high : ndarray of shape (n_features,) or None
-        Minimum and maximum over the rows of non-zero weight (NaN for a
-        feature with no value).
+    Statistics
+        ``moments`` (or None), ``low`` and ``high`` (or None; over the rows of
+        non-zero weight, NaN for a feature with no value) and ``rows``.
     """
     weights = _weights(X, sample_weight)
+    rows = float(X.shape[0]) if weights is None else float(weights.sum())
     if is_dask_collection(X):
-        return dask_statistics(
-            X,
-            weights,
-            init=init,
-            feature_names=feature_names,
-            with_moments=with_moments,
-            with_range=with_range,
+        if percentiles is not None:
+            raise ValueError(
+                f"Got quantile_range={percentiles!r} (percentiles) with a dask input: exact "
+                "percentiles need the whole column in memory, and skscale does not "
+                "silently approximate them. Compute the percentiles yourself (for "
+                "example with dask.array.percentile) or use the minimum and maximum."
+            )
+        return Statistics(
+            *dask_statistics(
+                X,
+                weights,
+                init=init,
+                feature_names=feature_names,
+                with_moments=with_moments,
+                with_range=with_range,
+            ),
+            rows,
         )
     moments = low = high = None
     if with_moments:
@@ -89,6 +123,11 @@ def feature_statistics(
                 "the minimum and maximum of a sparse matrix are not computed here; "
                 "expected a dense array"
             )
-        rows = X if weights is None else X[weights > 0]
-        low, high = dense_min_max(rows, feature_names=feature_names)
-    return moments, low, high
+        if percentiles is not None:
+            low, high = dense_percentiles(
+                X, list(percentiles), weights, feature_names=feature_names
+            )
+        else:
+            kept = X if weights is None else X[weights > 0]
+            low, high = dense_min_max(kept, feature_names=feature_names)
+    return Statistics(moments, low, high, rows)

@@ -1,4 +1,4 @@
-"""Per-feature statistics, blocked over rows: moments and minimum/maximum.
+"""Per-feature statistics, blocked over rows: moments, minimum/maximum, percentiles.
 
 Every kernel walks the rows in blocks of about ``_BLOCK_ELEMENTS`` values, so the
 temporaries it makes are a few hundred KiB whatever the size of the input and
@@ -18,6 +18,7 @@ are finite has no NaN and no inf, and only a non-finite sum sends the block down
 the slower path that looks at individual values.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ from skscale.utils.validation import infinite_error, raise_for_infinite
 __all__ = [
     "Moments",
     "check_finite",
+    "dense_percentiles",
     "dense_min_max",
     "dense_moments",
     "row_blocks",
@@ -544,3 +546,69 @@ def check_finite(X, *, feature_names=None, what="X"):
     n_samples, n_features = X.shape
     for rows in row_blocks(n_samples, n_features):
         _check_block_finite(X[rows], feature_names, what)
+
+
+# Values (rows x columns) per block when computing percentiles: the temporaries
+# are float64 copies of that many values (32 MiB each).
+_PERCENTILE_BLOCK_ELEMENTS = 1 << 22
+
+
+def _weighted_percentiles(values, weights, q):
+    """Percentiles ``q`` of each column of ``values`` with frequency weights.
+
+    numpy's default ("linear") percentile of the sample in which each row is
+    repeated ``weight`` times: integer weights give exactly what repeating the
+    rows gives, weight 0 leaves a row out, NaN is skipped. The position
+    ``q / 100 * (W - 1)`` (``W`` the column's total weight) is found in the
+    cumulative weights of the sorted column and interpolated linearly.
+    """
+    order = np.argsort(values, axis=0)  # NaN last
+    ordered = np.take_along_axis(values, order, axis=0)
+    cumulative = np.cumsum(
+        np.where(np.isnan(ordered), 0.0, weights[order]), axis=0, dtype=np.float64
+    )
+    total = cumulative[-1]
+    last = values.shape[0] - 1
+    results = []
+    for quantile in q:
+        position = np.maximum(quantile / 100.0 * (total - 1.0), 0.0)
+        below = np.floor(position)
+        fraction = position - below
+        # the value at position k is that of the first row whose cumulative
+        # weight exceeds k
+        i_low = np.minimum((cumulative <= below).sum(axis=0), last)
+        i_high = np.minimum((cumulative <= below + 1.0).sum(axis=0), last)
+        low = np.take_along_axis(ordered, i_low[None], axis=0)[0]
+        high = np.take_along_axis(ordered, i_high[None], axis=0)[0]
+        with np.errstate(invalid="ignore"):
+            results.append(np.where(fraction > 0, low + fraction * (high - low), low))
+    return results
+
+
+def dense_percentiles(X, q, sample_weight=None, *, feature_names=None):
+    """Per-feature percentiles ``q`` (a pair) of a dense array, NaN skipped.
+
+    Exact (numpy's linear interpolation; with ``sample_weight``, the same on
+    the rows repeated by their weights). +/-inf raises naming the column; a
+    feature with no value gets NaN. Columns are taken a few at a time so the
+    float64 working copy stays bounded.
+
+    Returns
+    -------
+    low, high : ndarray of shape (n_features,), float64
+    """
+    n_samples, n_features = X.shape
+    rows = X if sample_weight is None else X[sample_weight > 0]
+    dense_min_max(rows, feature_names=feature_names)  # inf check, one cheap read
+    low = np.full(n_features, np.nan)
+    high = np.full(n_features, np.nan)
+    # row_blocks over the transposed shape: a few columns at a time
+    for cols in row_blocks(n_features, n_samples, _PERCENTILE_BLOCK_ELEMENTS):
+        values = np.array(X[:, cols], dtype=np.float64)
+        if sample_weight is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+                low[cols], high[cols] = np.nanpercentile(values, q, axis=0)
+        else:
+            low[cols], high[cols] = _weighted_percentiles(values, sample_weight, q)
+    return low, high

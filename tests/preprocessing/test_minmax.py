@@ -230,13 +230,78 @@ def test_property_inverse_transform_round_trips(X):
     )
 
 
-def test_percentiles_computed_a_few_columns_at_a_time(make_data, monkeypatch):
-    from skscale.preprocessing import _minmax
+@pytest.mark.parametrize("weighted", [False, True])
+def test_percentiles_computed_a_few_columns_at_a_time(
+    weighted, make_data, monkeypatch
+):
+    from skscale.utils import _moments
 
     X = make_data(n=40, p=7, nan_fraction=0.1)
-    whole = MinMaxScaler(quantile_range=(10, 90)).fit(X)
-    monkeypatch.setattr(_minmax, "_PERCENTILE_BLOCK_ELEMENTS", 80)  # 2 columns
-    blocked = MinMaxScaler(quantile_range=(10, 90)).fit(X)
+    w = np.ones(40) if weighted else None
+    whole = MinMaxScaler(quantile_range=(10, 90)).fit(X, sample_weight=w)
+    monkeypatch.setattr(_moments, "_PERCENTILE_BLOCK_ELEMENTS", 80)  # 2 columns
+    blocked = MinMaxScaler(quantile_range=(10, 90)).fit(X, sample_weight=w)
     assert_array_equal(blocked.data_min_, whole.data_min_)
     assert_array_equal(blocked.data_max_, whole.data_max_)
     assert_allclose(whole.data_min_, np.nanpercentile(X, 10, axis=0))
+
+
+def _percentile_by_hand(column, q):
+    """numpy's 'linear' percentile written out: sort the values, find the
+    position q/100 * (n - 1), interpolate between its two neighbours."""
+    values = np.sort(column[~np.isnan(column)])
+    position = q / 100 * (len(values) - 1)
+    below = int(np.floor(position))
+    above = min(below + 1, len(values) - 1)
+    return values[below] + (position - below) * (values[above] - values[below])
+
+
+@pytest.mark.parametrize("quantile_range", [(3, 80), (0, 37.5), (62, 100), (10, 11)])
+def test_asymmetric_quantile_ranges_match_percentiles_by_hand(quantile_range):
+    rng = np.random.default_rng(4)
+    X = rng.lognormal(size=(53, 3))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    scaler = MinMaxScaler(quantile_range=quantile_range).fit(X)
+    for j in range(X.shape[1]):
+        assert scaler.data_min_[j] == pytest.approx(
+            _percentile_by_hand(X[:, j], quantile_range[0]), rel=1e-12
+        )
+        assert scaler.data_max_[j] == pytest.approx(
+            _percentile_by_hand(X[:, j], quantile_range[1]), rel=1e-12
+        )
+
+
+@pytest.mark.parametrize("quantile_range", [None, (0, 100), (7, 93), (30, 55)])
+def test_integer_weights_equal_repeated_rows(quantile_range):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(31, 4)) * [1, 10, 100, 1e6] + [0, 5, -3, 1e9]
+    X[rng.random(X.shape) < 0.1] = np.nan
+    w = rng.integers(0, 4, size=31)
+    weighted = MinMaxScaler(quantile_range=quantile_range).fit(X, sample_weight=w)
+    repeated = MinMaxScaler(quantile_range=quantile_range).fit(np.repeat(X, w, axis=0))
+    assert_allclose(weighted.data_min_, repeated.data_min_, rtol=1e-13)
+    assert_allclose(weighted.data_max_, repeated.data_max_, rtol=1e-13)
+    assert weighted.n_samples_seen_ == w.sum()
+    Z = rng.normal(size=(9, 4))
+    assert_allclose(weighted.transform(Z), repeated.transform(Z), rtol=1e-12)
+
+
+def test_zero_weight_rows_are_left_out_of_the_range():
+    X = np.array([[0.0, -50.0], [1.0, 2.0], [2.0, 4.0], [1000.0, 3.0]])
+    scaler = MinMaxScaler().fit(X, sample_weight=[0, 1, 1, 0])
+    assert_array_equal(scaler.data_min_, [1.0, 2.0])
+    assert_array_equal(scaler.data_max_, [2.0, 4.0])
+
+
+def test_weighted_partial_fit_equals_fit():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(60, 3))
+    w = rng.random(60)
+    w[::7] = 0
+    whole = MinMaxScaler().fit(X, sample_weight=w)
+    chunked = MinMaxScaler()
+    for rows in np.array_split(np.arange(60), 4):
+        chunked.partial_fit(X[rows], sample_weight=w[rows])
+    assert_array_equal(chunked.data_min_, whole.data_min_)
+    assert_array_equal(chunked.data_max_, whole.data_max_)
+    assert chunked.n_samples_seen_ == pytest.approx(whole.n_samples_seen_)
