@@ -97,10 +97,11 @@ def feature_statistics(
     if is_dask_collection(X):
         if percentiles is not None:
             raise ValueError(
-                f"Got quantile_range={percentiles!r} (percentiles) with a dask input: exact "
-                "percentiles need the whole column in memory, and skscale does not "
-                "silently approximate them. Compute the percentiles yourself (for "
-                "example with dask.array.percentile) or use the minimum and maximum."
+                f"Got quantile_range={percentiles!r} (percentiles) with a dask "
+                "input: exact percentiles need the whole column in memory, and "
+                "skscale does not silently approximate them. Compute the "
+                "percentiles yourself (for example with dask.array.percentile) "
+                "or use the minimum and maximum."
             )
         return Statistics(
             *dask_statistics(

@@ -29,9 +29,9 @@ from skscale.utils.validation import infinite_error, raise_for_infinite
 __all__ = [
     "Moments",
     "check_finite",
-    "dense_percentiles",
     "dense_min_max",
     "dense_moments",
+    "dense_percentiles",
     "row_blocks",
     "sparse_moments",
 ]

@@ -231,9 +231,7 @@ def test_property_inverse_transform_round_trips(X):
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_percentiles_computed_a_few_columns_at_a_time(
-    weighted, make_data, monkeypatch
-):
+def test_percentiles_computed_a_few_columns_at_a_time(weighted, make_data, monkeypatch):
     from skscale.utils import _moments
 
     X = make_data(n=40, p=7, nan_fraction=0.1)
