@@ -25,6 +25,7 @@ from skscale.utils._sklearn_compat import (
     _fit_context,
     _num_samples,
     callback_task,
+    sub_estimator_task,
 )
 
 # Points at which inverse_transform is probed to read off a per-target affine map.
@@ -174,7 +175,7 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         # the regressor and scaler are validated when they are fitted
         prefer_skip_nested_validation=False
     )
-    @callback_task
+    @callback_task(subtasks=lambda model, X: 2)  # the scaler, the regressor
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Scale ``y``, then fit the regressor on ``X`` and the scaled target.
 
@@ -211,13 +212,15 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         self._y_ndim = y.ndim
         y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
         self.scaler_ = clone(self._get_scaler())
-        self.scaler_.fit(y_2d, **routed.scaler.fit)
+        with sub_estimator_task(self, self.scaler_, "scale the target"):
+            self.scaler_.fit(y_2d, **routed.scaler.fit)
         y_scaled = np.asarray(self.scaler_.transform(y_2d), dtype=np.float64)
         if y.ndim == 1:
             y_scaled = y_scaled.ravel()
 
         self.regressor_ = clone(self._get_regressor())
-        self.regressor_.fit(X, y_scaled, **routed.regressor.fit)
+        with sub_estimator_task(self, self.regressor_, "fit the regressor"):
+            self.regressor_.fit(X, y_scaled, **routed.regressor.fit)
         if hasattr(self.regressor_, "feature_names_in_"):
             self.feature_names_in_ = self.regressor_.feature_names_in_
         return self

@@ -20,6 +20,7 @@ from skscale.utils._sklearn_compat import (
     StrOptions,
     _fit_context,
     callback_task,
+    sub_estimator_task,
     validate_data,
 )
 from skscale.utils.validation import describe_columns, reject_non_numeric_columns
@@ -42,7 +43,7 @@ class _DiagnosticScaler(
         # the wrapped scaler is validated when it is fitted
         prefer_skip_nested_validation=False
     )
-    @callback_task
+    @callback_task(subtasks=lambda diagnostic, X: 1)  # the wrapped scaler
     def fit(self, X, y=None):
         """Fit the scaler on ``X`` and compute the report into ``report_``.
 
@@ -68,7 +69,9 @@ class _DiagnosticScaler(
             # the wrapped scaler gets the input as the user gave it: a
             # DataFrame keeps the column names its blocks may refer to
             self.scaler_ = clone(scaler)
-            X_after = np.asarray(self.scaler_.fit_transform(original))
+            with sub_estimator_task(self, self.scaler_, "fit the scaler"):
+                self.scaler_.fit(original)
+            X_after = np.asarray(self.scaler_.transform(original))
         if X_after.shape != X.shape:
             raise ValueError(
                 f"{type(self).__name__} needs a scaler with one output column per "

@@ -25,6 +25,7 @@ from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     _fit_context,
     callback_task,
+    chunk_progress,
     validate_data,
     wrap_like_transform,
 )
@@ -416,6 +417,7 @@ class _MomentScaler(_AffineScaler):
             feature_names=self._feature_names(),
             with_moments=self._uses_moments,
             with_range=self._uses_range,
+            on_chunk=chunk_progress(self),
         )
         if not first_call:  # the moments were merged by the kernel
             previous = self._stats

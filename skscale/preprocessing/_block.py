@@ -23,6 +23,7 @@ from skscale.utils._sklearn_compat import (
     StrOptions,
     _fit_context,
     callback_task,
+    sub_estimator_task,
     validate_data,
     wrap_like_transform,
 )
@@ -298,7 +299,7 @@ class BlockScaler(
         # the block scaler is validated when it is fitted
         prefer_skip_nested_validation=False
     )
-    @callback_task
+    @callback_task(subtasks=lambda scaler, X: len(scaler.blocks))
     def fit(self, X, y=None):
         """Resolve the blocks, fit each block's scaler and compute block weights.
 
@@ -338,7 +339,9 @@ class BlockScaler(
                 scalers[block], weights[block] = None, 1.0
                 continue
             scaler = clone(self._get_scaler())
-            scaled = scaler.fit(X[:, columns]).transform(X[:, columns])
+            with sub_estimator_task(self, scaler, f"block {block!r}"):
+                scaler.fit(X[:, columns])
+            scaled = scaler.transform(X[:, columns])
             if not (is_dask_collection(scaled) or sp.issparse(scaled)):
                 scaled = np.asarray(scaled, dtype=np.float64)
             scalers[block] = scaler

@@ -5,6 +5,7 @@ collection is actually passed, so every other path works without it.
 """
 
 import itertools
+import os
 
 import numpy as np
 
@@ -122,6 +123,7 @@ def dask_statistics(
     feature_names=None,
     with_moments=True,
     with_range=False,
+    on_chunk=None,
 ):
     """Per-feature moments (and min/max) of a dask array, exact in float64.
 
@@ -129,6 +131,10 @@ def dask_statistics(
     minimum and maximum) with the in-memory kernels; the client merges the
     small per-chunk results in row order with the same pairwise update as
     ``partial_fit``. The data never leave the workers.
+
+    With ``on_chunk`` (a progress report, called once per chunk in row
+    order), the chunks are computed in waves of a few per core, so that the
+    reports come as the work is done, whichever scheduler runs it.
 
     Returns
     -------
@@ -158,7 +164,15 @@ def dask_statistics(
         )
         for block, w in zip(blocks, weight_blocks, strict=True)
     ]
-    results = dask.compute(*tasks)
+    if on_chunk is None:
+        results = dask.compute(*tasks)
+    else:
+        results = []
+        wave = 4 * (os.cpu_count() or 1)
+        for start in range(0, len(tasks), wave):
+            results.extend(dask.compute(*tasks[start : start + wave]))
+            for _ in range(min(wave, len(tasks) - start)):
+                on_chunk()
     moments = (
         (Moments.empty(n_features) if init is None else init) if with_moments else None
     )

@@ -67,6 +67,7 @@ def feature_statistics(
     with_moments=True,
     with_range=False,
     percentiles=None,
+    on_chunk=None,
 ):
     """Per-feature moments (count, mean, M2) and/or minimum and maximum.
 
@@ -85,6 +86,9 @@ def feature_statistics(
     percentiles : tuple (low, high) or None, default=None
         With ``with_range``, the two percentiles to compute instead of the
         minimum and maximum; exact, so dense in-memory data only.
+    on_chunk : callable, default=None
+        Called once per chunk of rows of a dask input, as it is done (the
+        fit's progress, :func:`~skscale.utils._sklearn_compat.chunk_progress`).
 
     Returns
     -------
@@ -111,6 +115,7 @@ def feature_statistics(
                 feature_names=feature_names,
                 with_moments=with_moments,
                 with_range=with_range,
+                on_chunk=on_chunk,
             ),
             rows,
         )

@@ -5,6 +5,7 @@ else, so that a scikit-learn release that moves it breaks one file. The rest of
 the package imports these names from ``skscale.utils._sklearn_compat``.
 """
 
+import contextlib
 import functools
 
 from sklearn.base import _fit_context
@@ -35,6 +36,8 @@ __all__ = [
     "_fit_context",
     "_num_samples",
     "callback_task",
+    "chunk_progress",
+    "sub_estimator_task",
     "validate_data",
     "validate_params",
     "wrap_like_transform",
@@ -60,22 +63,38 @@ class _NoCallbacks:
         return False
 
 
-def callback_task(method):
+def _row_chunks(X):
+    """Number of row chunks of a dask collection (its sub-tasks), else 0."""
+    module = type(X).__module__
+    if not (module == "dask" or module.startswith(("dask.", "dask_expr"))):
+        return 0
+    numblocks = getattr(X, "numblocks", None)
+    return int(numblocks[0]) if numblocks else int(X.npartitions)
+
+
+def callback_task(method=None, *, subtasks=None):
     """Run a fit method as one task of scikit-learn's fit callbacks.
 
     Where the installed scikit-learn has callbacks (1.9 and later) and the
-    estimator has callbacks set (``set_callbacks``), they see the task begin
-    and end; ``_fit_context`` tears them down. Elsewhere this adds nothing.
-    Decorate the method that does the fitting (``partial_fit`` when ``fit``
-    delegates to it), so that one fit is one task.
+    estimator has callbacks set (``set_callbacks``) or is fitted inside a
+    meta-estimator that has, the callbacks see the task begin and end;
+    ``_fit_context`` tears them down. Elsewhere this adds nothing. Decorate
+    the method that does the fitting (``partial_fit`` when ``fit`` delegates to
+    it), so that one fit is one task. Its sub-tasks: one per chunk of rows of
+    a dask input (:func:`chunk_progress`), or ``subtasks(estimator, X)`` of
+    them for a meta-estimator (:func:`sub_estimator_task`).
     """
+    if method is None:
+        return functools.partial(callback_task, subtasks=subtasks)
 
     @functools.wraps(method)
     def wrapper(estimator, X, y=None, *args, **kwargs):
-        if getattr(estimator, "_skl_callbacks", None) and hasattr(
-            estimator, "_init_callback_context"
-        ):
-            context = estimator._init_callback_context()
+        listened = getattr(estimator, "_skl_callbacks", None) or hasattr(
+            estimator, "_parent_callback_ctx"
+        )
+        if listened and hasattr(estimator, "_init_callback_context"):
+            count = _row_chunks(X) if subtasks is None else subtasks(estimator, X)
+            context = estimator._init_callback_context(max_subtasks=count)
         else:
             context = _NoCallbacks()
         weights = kwargs.get("sample_weight", args[0] if args else None)
@@ -92,3 +111,40 @@ def callback_task(method):
         return result
 
     return wrapper
+
+
+@contextlib.contextmanager
+def sub_estimator_task(estimator, sub_estimator, task_name):
+    """Fit ``sub_estimator`` inside this block as a sub-task of the running
+    fit of ``estimator``, as scikit-learn's ``Pipeline`` does: callbacks that
+    propagate (``ProgressBar``) follow it in, and its own tasks hang below.
+    Adds nothing when no callback listens."""
+    context = getattr(estimator, "_callback_fit_ctx", None)
+    if context is None:
+        yield
+        return
+    task = context.subcontext(task_name=task_name)
+    with task.propagate_callback_context(sub_estimator):
+        task.call_on_fit_task_begin(estimator=estimator)
+        yield
+        task.call_on_fit_task_end(estimator=estimator)
+
+
+def chunk_progress(estimator):
+    """A function that reports one finished chunk of rows as a sub-task of
+    the running fit, or None when no callback listens.
+
+    Chunked kernels (the dask statistics) call it once per chunk, in row
+    order, as the chunks' results arrive, so that ``ProgressBar`` moves
+    with the fit.
+    """
+    context = getattr(estimator, "_callback_fit_ctx", None)
+    if context is None or not context.max_subtasks:
+        return None
+
+    def report():
+        task = context.subcontext(task_name="chunk of rows")
+        task.call_on_fit_task_begin(estimator=estimator)
+        task.call_on_fit_task_end(estimator=estimator)
+
+    return report

@@ -13,7 +13,8 @@ callback = pytest.importorskip(
 
 
 class Recorder:
-    """A FitCallback that records the hooks it sees."""
+    """A FitCallback that records the hooks it sees for root tasks (a whole
+    fit; sub-tasks are tested below)."""
 
     def __init__(self):
         self.record = []
@@ -24,12 +25,14 @@ class Recorder:
     def on_fit_task_begin(
         self, estimator, context, *, X=None, y=None, metadata=None, **kwargs
     ):
-        self.record.append(("begin", type(estimator).__name__))
+        if context.parent is None:
+            self.record.append(("begin", type(estimator).__name__))
 
     def on_fit_task_end(
         self, estimator, context, *, X=None, y=None, metadata=None, **kwargs
     ):
-        self.record.append(("end", type(estimator).__name__))
+        if context.parent is None:
+            self.record.append(("end", type(estimator).__name__))
 
     def teardown(self, estimator, context):
         self.record.append("teardown")
@@ -70,3 +73,111 @@ def test_without_callbacks_nothing_is_left_behind():
     scaler = ZScoreScaler().fit(X)
     assert not hasattr(scaler, "_callback_fit_ctx")
     assert not hasattr(scaler, "_skl_callbacks")
+
+
+class SubtaskRecorder(Recorder):
+    """Records each task's depth in the context tree."""
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        depth = 0
+        parent = context.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.parent
+        self.record.append(("end", context.task_name, depth))
+
+
+@pytest.mark.parametrize("kind", ["array", "dataframe"])
+@pytest.mark.parametrize("name", ["ZScoreScaler", "MinMaxScaler", "RangeScaler"])
+def test_a_dask_fit_has_one_subtask_per_chunk(kind, name, monkeypatch):
+    da = pytest.importorskip("dask.array")
+    import skscale.preprocessing
+    from skscale.utils import _dask
+
+    monkeypatch.setattr(_dask.os, "cpu_count", lambda: 1)  # waves of 4 chunks
+    X, _ = _data()
+    data = da.from_array(X, chunks=(6, 4))  # 7 chunks of rows
+    if kind == "dataframe":
+        dd = pytest.importorskip("dask.dataframe")
+        data = dd.from_dask_array(data, columns=list("abcd"))
+    recorder = SubtaskRecorder()
+    scaler = getattr(skscale.preprocessing, name)().set_callbacks(recorder)
+    scaler.fit(data)
+    ends = [entry for entry in recorder.record if entry[0] == "end"]
+    assert ends == [("end", "chunk of rows", 1)] * 7 + [("end", "fit", 0)]
+    reference = getattr(skscale.preprocessing, name)().fit(X)
+    np.testing.assert_allclose(
+        np.asarray(scaler.transform(data).compute()), reference.transform(X)
+    )
+
+
+def test_progress_bar_follows_a_dask_fit(capsys):
+    pytest.importorskip("rich")
+    da = pytest.importorskip("dask.array")
+    from skscale.preprocessing import ZScoreScaler
+
+    X, _ = _data()
+    scaler = ZScoreScaler().set_callbacks(callback.ProgressBar())
+    scaler.fit(da.from_array(X, chunks=(10, 4)))
+    np.testing.assert_allclose(scaler.mean_, X.mean(axis=0))
+    shown = capsys.readouterr()
+    assert "ZScoreScaler" in shown.out + shown.err
+    assert "100%" in shown.out + shown.err
+
+
+def _meta_estimators():
+    from sklearn.linear_model import Ridge
+
+    from skscale.compose import ScaledTargetRegressor
+    from skscale.diagnostics import PCADominance
+    from skscale.preprocessing import BlockScaler, MinMaxScaler, ZScoreScaler
+
+    return [
+        (BlockScaler({"a": [0, 1], "b": [2, 3]}), ["block 'a'", "block 'b'"]),
+        (
+            ScaledTargetRegressor(Ridge(), scaler=MinMaxScaler()),
+            ["scale the target", "fit the regressor"],
+        ),
+        (PCADominance(ZScoreScaler()), ["fit the scaler"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "estimator, subtasks", _meta_estimators(), ids=lambda e: type(e).__name__
+)
+def test_a_meta_estimator_fits_each_sub_estimator_as_a_subtask(estimator, subtasks):
+    X, y = _data()
+    recorder = SubtaskRecorder()
+    estimator = clone(estimator).set_callbacks(recorder)
+    estimator.fit(X, y)
+    ends = [entry for entry in recorder.record if entry[0] == "end"]
+    assert ends == [("end", name, 1) for name in subtasks] + [("end", "fit", 0)]
+
+
+def test_progress_bar_propagates_into_the_sub_estimators(capsys):
+    pytest.importorskip("rich")
+    from skscale.preprocessing import BlockScaler, ZScoreScaler
+
+    X, _ = _data()
+    scaler = BlockScaler({"a": [0, 1], "b": [2, 3]}, scaler=ZScoreScaler())
+    scaler.set_callbacks(callback.ProgressBar()).fit(X)
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    # the block scalers' own fits appear below the BlockScaler's
+    assert "BlockScaler" in text and "ZScoreScaler" in text
+    assert not hasattr(scaler.scalers_["a"], "_skl_callbacks")
+
+
+def test_a_skscale_scaler_inside_a_pipeline_joins_its_task_tree(capsys):
+    pytest.importorskip("rich")
+    from sklearn.pipeline import make_pipeline
+
+    from skscale.preprocessing import ParetoScaler, ZScoreScaler
+
+    X, y = _data()
+    pipeline = make_pipeline(ZScoreScaler(), ParetoScaler())
+    pipeline.set_callbacks(callback.ProgressBar()).fit(X, y)
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    # each scaler's own fit task hangs below the pipeline's step
+    assert "zscorescaler | ZScoreScaler - fit" in text
+    assert "ParetoScaler - fit" in text
