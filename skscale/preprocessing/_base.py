@@ -18,8 +18,12 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skscale.utils._affine import affine_map, sparse_scale
-from skscale.utils._dask import is_dask_collection, validate_dask
-from skscale.utils._dispatch import Statistics, feature_statistics, validate_any
+from skscale.utils._dispatch import (
+    Statistics,
+    feature_statistics,
+    map_rows,
+    validate_any,
+)
 from skscale.utils._moments import Moments
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
@@ -116,18 +120,18 @@ class _AffineScaler(
 
     def _apply(self, X, *, copy, inverse):
         check_is_fitted(self)
-        if is_dask_collection(X):
-            # lazy: one task per chunk, nothing is computed or gathered here
-            chunks = getattr(X, "chunks", None)
-            X = validate_dask(self, X, reset=False)
-            out = X.map_blocks(self._map_block, inverse, dtype=X.dtype)
-            if chunks is not None and out.chunks != chunks:
-                out = out.rechunk(chunks)  # the input's column chunks back
-            return out
         copy = self.copy if copy is None else copy
-        original = X
+        return map_rows(
+            self,
+            X,
+            lambda original: self._apply_in_memory(original, copy, inverse),
+            self._map_block,
+            inverse,
+        )
+
+    def _apply_in_memory(self, original, copy, inverse):
         what = "X passed to inverse_transform" if inverse else "X"
-        X = self._validate_input(X, reset=False)
+        X = self._validate_input(original, reset=False)
         center, scale = self._center_scale()
         names = self._feature_names()
         if sp.issparse(X):

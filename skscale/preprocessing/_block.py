@@ -5,9 +5,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 import scipy.sparse as sp
-import scipy.sparse.linalg
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
@@ -15,8 +13,13 @@ from sklearn.utils.validation import check_is_fitted
 from skscale.preprocessing._base import FLOAT_DTYPES, _AffineScaler
 from skscale.preprocessing._zscore import ZScoreScaler
 from skscale.utils._blocks import resolve_blocks
-from skscale.utils._dask import is_dask_collection, validate_dask
-from skscale.utils._moments import check_finite
+from skscale.utils._dispatch import (
+    block_size,
+    check_finite,
+    map_rows,
+    refuse_dask,
+    validate_any,
+)
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -32,99 +35,6 @@ from skscale.utils.validation import (
     output_array,
     reject_non_numeric_columns,
 )
-
-# Beyond this many rows or columns (whichever is smaller) the first singular
-# value comes from an iterative solver rather than a dense eigendecomposition.
-_DENSE_EIGEN_LIMIT = 2000
-
-
-def _largest_singular_value(A):
-    """The largest singular value of a dense 2-D array."""
-    n, p = A.shape
-    if min(n, p) <= _DENSE_EIGEN_LIMIT:
-        gram = A @ A.T if n <= p else A.T @ A
-        top = scipy.linalg.eigvalsh(gram, subset_by_index=[len(gram) - 1] * 2)[0]
-        return float(np.sqrt(max(top, 0.0)))
-    return float(
-        scipy.sparse.linalg.svds(A, k=1, return_singular_vectors=False, random_state=0)[
-            0
-        ]
-    )
-
-
-def _dense_block_size(Z, weighting):
-    """Total spread (``total_variance``) or first singular value (``mfa``) of
-    the centred block divided by sqrt(n); missing values add nothing."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        centred = Z - np.nanmean(Z, axis=0)
-    centred[np.isnan(centred)] = 0.0
-    centred /= np.sqrt(Z.shape[0])
-    if weighting == "total_variance":
-        return float(np.sqrt(np.sum(centred * centred)))
-    return _largest_singular_value(centred)
-
-
-def _sparse_block_size(Z, weighting):
-    """As ``_dense_block_size`` for a sparse block, centred implicitly."""
-    Z = sp.csc_matrix(Z, dtype=np.float64, copy=True)
-    Z.data[np.isnan(Z.data)] = 0.0
-    n_samples = Z.shape[0]
-    mean = np.asarray(Z.mean(axis=0)).ravel()
-    if weighting == "total_variance":
-        squares = np.asarray(Z.multiply(Z).sum(axis=0)).ravel() / n_samples
-        return float(np.sqrt(max(np.sum(squares - mean**2), 0.0)))
-    if min(Z.shape) <= 2:
-        return _dense_block_size(Z.toarray(), weighting)
-    scale = 1.0 / np.sqrt(n_samples)
-    operator = scipy.sparse.linalg.LinearOperator(
-        Z.shape,
-        matvec=lambda v: (Z @ v - mean @ v) * scale,
-        rmatvec=lambda u: (Z.T @ u - mean * np.sum(u)) * scale,
-        dtype=np.float64,
-    )
-    return float(
-        scipy.sparse.linalg.svds(
-            operator, k=1, return_singular_vectors=False, random_state=0
-        )[0]
-    )
-
-
-def _dask_block_size(Z, weighting, max_iter=200, tol=1e-10):
-    """As ``_dense_block_size`` for a dask block, reduced chunk by chunk.
-
-    ``mfa`` forms the covariance blockwise when the block has at most a few
-    thousand columns, and runs power iterations (one pass over the data
-    each) otherwise.
-    """
-    import dask
-    import dask.array as da
-
-    n_samples = Z.shape[0]
-    filled = da.nan_to_num(Z.astype(np.float64))
-    mean, squares = dask.compute(filled.mean(axis=0), (filled * filled).mean(axis=0))
-    if weighting == "total_variance":
-        return float(np.sqrt(max(np.sum(squares - mean**2), 0.0)))
-    centred = filled - mean
-    if Z.shape[1] <= _DENSE_EIGEN_LIMIT:
-        covariance = (centred.T @ centred).compute() / n_samples
-        top = scipy.linalg.eigvalsh(
-            covariance, subset_by_index=[len(covariance) - 1] * 2
-        )
-        return float(np.sqrt(max(top[0], 0.0)))
-    vector = np.random.default_rng(0).normal(size=Z.shape[1])
-    vector /= np.linalg.norm(vector)
-    value = 0.0
-    for _ in range(max_iter):
-        product = (centred.T @ (centred @ vector)).compute() / n_samples
-        new_value = float(np.linalg.norm(product))
-        if new_value == 0.0:
-            return 0.0
-        vector = product / new_value
-        if abs(new_value - value) <= tol * new_value:
-            break
-        value = new_value
-    return float(np.sqrt(new_value))
 
 
 class BlockScaler(
@@ -247,18 +157,26 @@ class BlockScaler(
         return get_tags(self._get_scaler()).input_tags.sparse
 
     def _validate(self, X, *, reset):
-        if is_dask_collection(X):
-            scaler = self._get_scaler()
-            if not isinstance(scaler, _AffineScaler):
-                raise TypeError(
-                    "BlockScaler on dask input needs skscale scalers, which reduce "
-                    f"dask chunks on the workers; {type(scaler).__name__} would load "
-                    "the data into memory."
-                )
-            # fit (reset) needs the row counts: block weights divide by them
-            return validate_dask(self, X, reset=reset, known_rows=reset)
+        if reset and not isinstance(self._get_scaler(), _AffineScaler):
+            # a dask input would be loaded into memory by the block scaler
+            refuse_dask(
+                X,
+                "BlockScaler on dask input needs skscale scalers, which reduce "
+                f"dask chunks on the workers; {type(self._get_scaler()).__name__} "
+                "would load the data into memory.",
+            )
+        # fit (reset) needs the row counts: block weights divide by them
+        return validate_any(
+            self,
+            X,
+            reset=reset,
+            validate_in_memory=self._validate_in_memory,
+            known_rows=reset,
+        )
+
+    def _validate_in_memory(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
-        X_valid = validate_data(
+        return validate_data(
             self,
             X,
             reset=reset,
@@ -266,23 +184,16 @@ class BlockScaler(
             ensure_all_finite=False,
             accept_sparse=("csr", "csc") if self._accepts_sparse() else False,
         )
-        return X_valid
 
     # -------------------------------------------------------------- weights
 
-    def _block_weight(self, block, Z):
-        """The weight of one scaled block (n_samples x n_columns): dense,
-        sparse (never densified) or dask (reduced chunk by chunk)."""
+    def _block_weight(self, block, scaler, values):
+        """The weight of one block (its columns of X, and its fitted scaler)."""
         if self.weighting is None:
             return 1.0
         if self.weighting == "sqrt_features":
-            return 1.0 / np.sqrt(Z.shape[1])
-        if is_dask_collection(Z):
-            size = _dask_block_size(Z, self.weighting)
-        elif sp.issparse(Z):
-            size = _sparse_block_size(Z, self.weighting)
-        else:
-            size = _dense_block_size(Z, self.weighting)
+            return 1.0 / np.sqrt(values.shape[1])
+        size = block_size(scaler.transform(values), self.weighting)
         if not (np.isfinite(size) and size > 0):
             warnings.warn(
                 f"BlockScaler: block {block!r} has no variance after scaling; "
@@ -318,8 +229,7 @@ class BlockScaler(
         original = X
         X = self._validate(X, reset=True)
         names = self._feature_names()
-        if not is_dask_collection(X):
-            check_finite(X, feature_names=names)
+        check_finite(X, feature_names=names)
         blocks = resolve_blocks(self.blocks, original, names, X.shape[1])
         in_block = np.zeros(X.shape[1], dtype=bool)
         for columns in blocks.values():
@@ -341,11 +251,8 @@ class BlockScaler(
             scaler = clone(self._get_scaler())
             with sub_estimator_task(self, scaler, f"block {block!r}"):
                 scaler.fit(X[:, columns])
-            scaled = scaler.transform(X[:, columns])
-            if not (is_dask_collection(scaled) or sp.issparse(scaled)):
-                scaled = np.asarray(scaled, dtype=np.float64)
             scalers[block] = scaler
-            weights[block] = self._block_weight(block, scaled)
+            weights[block] = self._block_weight(block, scaler, X[:, columns])
         self.blocks_ = blocks
         self.passthrough_ = passthrough
         self.scalers_ = scalers
@@ -355,19 +262,17 @@ class BlockScaler(
     def _apply(self, X, copy, inverse):
         check_is_fitted(self)
         copy = self.copy if copy is None else copy
-        original = X
         what = "X passed to inverse_transform" if inverse else "X"
-        if is_dask_collection(X):
-            chunks = getattr(X, "chunks", None)
-            X = self._validate(X, reset=False)
-            out = X.map_blocks(self._map_block, inverse, dtype=X.dtype)
-            return out.rechunk(chunks) if chunks is not None else out
-        X = self._validate(X, reset=False)
-        check_finite(X, feature_names=self._feature_names(), what=what)
-        if sp.issparse(X):
-            return self._apply_sparse(X, inverse)
-        out = output_array(X, original, copy=copy, keep_values=True)
-        return self._apply_dense(X, out, inverse)
+
+        def in_memory(original):
+            X = self._validate(original, reset=False)
+            check_finite(X, feature_names=self._feature_names(), what=what)
+            if sp.issparse(X):
+                return self._apply_sparse(X, inverse)
+            out = output_array(X, original, copy=copy, keep_values=True)
+            return self._apply_dense(X, out, inverse)
+
+        return map_rows(self, X, in_memory, self._map_block, inverse)
 
     def _map_block(self, block, inverse):
         """Transform (or invert) one in-memory block of a dask array."""

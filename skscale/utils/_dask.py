@@ -8,11 +8,14 @@ import itertools
 import os
 
 import numpy as np
+import scipy.linalg
 
+from skscale.utils import _block_size
 from skscale.utils._moments import Moments, dense_min_max, dense_moments
 from skscale.utils.validation import check_sample_weight, reject_non_numeric_columns
 
 __all__ = [
+    "dask_block_size",
     "dask_statistics",
     "is_dask_collection",
     "require_dask",
@@ -184,3 +187,40 @@ def dask_statistics(
         if with_range:
             low, high = np.fmin(low, chunk_low), np.fmax(high, chunk_high)
     return moments, low, high
+
+
+def dask_block_size(Z, weighting, max_iter=200, tol=1e-10):
+    """As :func:`~skscale.utils._block_size.dense_block_size`, chunk by chunk.
+
+    ``mfa`` forms the covariance blockwise when the block has at most a few
+    thousand columns, and runs power iterations (one pass over the data
+    each) otherwise.
+    """
+    import dask
+    import dask.array as da
+
+    n_samples = Z.shape[0]
+    filled = da.nan_to_num(Z.astype(np.float64))
+    mean, squares = dask.compute(filled.mean(axis=0), (filled * filled).mean(axis=0))
+    if weighting == "total_variance":
+        return float(np.sqrt(max(np.sum(squares - mean**2), 0.0)))
+    centred = filled - mean
+    if Z.shape[1] <= _block_size._DENSE_EIGEN_LIMIT:
+        covariance = (centred.T @ centred).compute() / n_samples
+        top = scipy.linalg.eigvalsh(
+            covariance, subset_by_index=[len(covariance) - 1] * 2
+        )
+        return float(np.sqrt(max(top[0], 0.0)))
+    vector = np.random.default_rng(0).normal(size=Z.shape[1])
+    vector /= np.linalg.norm(vector)
+    value = 0.0
+    for _ in range(max_iter):
+        product = (centred.T @ (centred @ vector)).compute() / n_samples
+        new_value = float(np.linalg.norm(product))
+        if new_value == 0.0:
+            return 0.0
+        vector = product / new_value
+        if abs(new_value - value) <= tol * new_value:
+            break
+        value = new_value
+    return float(np.sqrt(new_value))

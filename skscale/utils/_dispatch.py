@@ -12,7 +12,13 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from skscale.utils._dask import dask_statistics, is_dask_collection, validate_dask
+from skscale.utils._block_size import dense_block_size, sparse_block_size
+from skscale.utils._dask import (
+    dask_block_size,
+    dask_statistics,
+    is_dask_collection,
+    validate_dask,
+)
 from skscale.utils._moments import (
     Moments,
     dense_min_max,
@@ -20,16 +26,59 @@ from skscale.utils._moments import (
     dense_percentiles,
     sparse_moments,
 )
+from skscale.utils._moments import check_finite as in_memory_check_finite
 from skscale.utils.validation import check_sample_weight
 
 
-def validate_any(estimator, X, *, reset, validate_in_memory):
-    """``X`` validated for a fit of ``estimator``: dask collections by the dask
-    rules (lazy, with known row counts), anything else by
-    ``validate_in_memory``."""
+def validate_any(estimator, X, *, reset, validate_in_memory, known_rows=True):
+    """``X`` validated for ``estimator``: dask collections by the dask rules
+    (lazy; with ``known_rows``, as a fit needs, the row count of every chunk
+    made known), anything else by ``validate_in_memory``."""
     if is_dask_collection(X):
-        return validate_dask(estimator, X, reset=reset, known_rows=True)
+        return validate_dask(estimator, X, reset=reset, known_rows=known_rows)
     return validate_in_memory(X, reset=reset)
+
+
+def refuse_dask(X, reason):
+    """Raise a TypeError saying ``reason`` if ``X`` is a dask collection."""
+    if is_dask_collection(X):
+        raise TypeError(reason)
+
+
+def map_rows(estimator, X, in_memory, per_chunk, *args):
+    """Apply a fitted map to ``X``: ``in_memory(X)`` for in-memory input, and
+    for a dask input, lazily, ``per_chunk(chunk, *args)`` on each chunk of
+    rows (one task per chunk, nothing computed here), with the input's
+    column chunks given back."""
+    if not is_dask_collection(X):
+        return in_memory(X)
+    chunks = getattr(X, "chunks", None)
+    X = validate_dask(estimator, X, reset=False)
+    out = X.map_blocks(per_chunk, *args, dtype=X.dtype)
+    if chunks is not None and out.chunks != chunks:
+        out = out.rechunk(chunks)
+    return out
+
+
+def check_finite(X, *, feature_names=None, what="X"):
+    """Raise a ValueError naming the columns of ``X`` that hold +/-inf.
+
+    In-memory data are read once here; a dask input is left to the kernels
+    that compute on it (they raise the same error when they meet +/-inf).
+    """
+    if not is_dask_collection(X):
+        in_memory_check_finite(X, feature_names=feature_names, what=what)
+
+
+def block_size(Z, weighting):
+    """The size of a scaled block of columns for ``BlockScaler``'s
+    ``weighting`` ("total_variance" or "mfa"): dense, sparse (never
+    densified) or dask (reduced chunk by chunk)."""
+    if is_dask_collection(Z):
+        return dask_block_size(Z, weighting)
+    if sp.issparse(Z):
+        return sparse_block_size(Z, weighting)
+    return dense_block_size(np.asarray(Z, dtype=np.float64), weighting)
 
 
 def _weights(X, sample_weight):
