@@ -31,7 +31,8 @@ class MinMaxScaler(_MomentScaler):
     float64 rounding error of its magnitude (the rule of every skscale scaler,
     ``skscale.preprocessing._base.near_constant``: ``range <= n * eps *
     max|x|``, relative, where scikit-learn's test is an absolute ``10 * eps``)
-    is treated as constant and mapped to ``feature_range[0]``.
+    is treated as constant: its range counts as 1, so it maps to
+    ``feature_range[0]`` give or take its rounding noise.
 
     Parameters
     ----------

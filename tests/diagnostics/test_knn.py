@@ -135,3 +135,36 @@ def test_html_and_repr(wine):
     html = report._repr_html_()
     assert "trustworthiness" in html and "<table" in html
     assert "KNNDistortionReport" in repr(report)
+
+
+@pytest.mark.parametrize("with_labels", [False, True])
+def test_the_chunked_accumulation_equals_one_chunk(with_labels, monkeypatch):
+    """Every per-chunk sum (distance shares, purity, rank penalties, overlap)
+    gives the same report when the queries are split in many chunks."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(240, 5)) * [1, 2, 4, 8, 30]
+    Z = X / X.std(axis=0)
+    y = (X[:, 0] > 0).astype(int) + (X[:, 4] > 10) if with_labels else None
+    whole = knn_distortion(X, Z, y=y, n_neighbors=6)
+    # about 3 queries per chunk (the step is set by n_samples and k * p)
+    monkeypatch.setattr(_knn, "_BLOCK_ELEMENTS", 3 * 240)
+    chunked = knn_distortion(X, Z, y=y, n_neighbors=6)
+    pd.testing.assert_series_equal(chunked.metrics, whole.metrics, rtol=1e-12)
+    pd.testing.assert_frame_equal(chunked.features, whole.features, rtol=1e-12)
+    if with_labels:
+        neighbours = _neighbour_sets(Z, 6)
+        assert chunked.metrics["purity_after"] == pytest.approx(
+            np.mean(y[neighbours] == y[:, None])
+        )
+
+
+def test_sampled_pairs_never_pair_a_point_with_itself(monkeypatch):
+    monkeypatch.setattr(_knn, "_ALL_PAIRS_LIMIT", 10)
+    monkeypatch.setattr(_knn, "_MAX_PAIRS", 50_000)
+    first, second = _knn._sample_pairs(12, np.random.RandomState(0))
+    assert first.size == 50_000 and not np.any(first == second)
+    # every ordered pair of distinct points is drawn about equally often
+    counts = np.bincount(first * 12 + second, minlength=144).reshape(12, 12)
+    off_diagonal = counts[~np.eye(12, dtype=bool)]
+    assert off_diagonal.min() > 0.6 * 50_000 / 132
+    assert off_diagonal.max() < 1.4 * 50_000 / 132

@@ -235,20 +235,37 @@ def test_fit_does_not_warn_on_clean_blocks(nutrimouse):
         BlockScaler(nutrimouse.blocks).fit(nutrimouse.data)
 
 
+# blocks whose columns interleave, out of order, with columns in no block
+INTERLEAVED = {"a": [7, 0, 12, 3], "b": [1, 14, 5], "c": [9, 2]}
+
+
 @pytest.mark.parametrize("weighting", ["mfa", "total_variance", "sqrt_features", None])
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
-def test_sparse_blocks_stay_sparse_and_match_dense(weighting, fmt):
+@pytest.mark.parametrize(
+    "blocks", [BLOCKS, INTERLEAVED], ids=["in-order", "interleaved"]
+)
+@pytest.mark.filterwarnings("ignore:BlockScaler.*pass through unchanged")
+def test_sparse_blocks_stay_sparse_and_match_dense(weighting, fmt, blocks):
     import scipy.sparse as sp
 
     X = sp.random(120, 15, density=0.2, format=fmt, random_state=0) * 100
+    X = X @ sp.diags(np.arange(1.0, 16.0))  # every column on its own scale
+    X = X.asformat(fmt)
     scaler = BlockScaler(
-        BLOCKS, scaler=ZScoreScaler(with_mean=False), weighting=weighting
+        blocks, scaler=ZScoreScaler(with_mean=False), weighting=weighting
     )
     out = scaler.fit(X).transform(X)
     assert sp.issparse(out) and out.format == fmt and out.nnz == X.nnz
     dense = BlockScaler(
-        BLOCKS, scaler=ZScoreScaler(with_mean=False), weighting=weighting
+        blocks, scaler=ZScoreScaler(with_mean=False), weighting=weighting
     ).fit(X.toarray())
+    # each column, written out: divided by its own std and its block's weight
+    expected = X.toarray().copy()
+    for name, columns in scaler.blocks_.items():
+        expected[:, columns] *= scaler.block_weights_[name] / X.toarray()[
+            :, columns
+        ].std(axis=0)
+    assert_allclose(out.toarray(), expected, rtol=1e-8, atol=1e-12)
     assert_allclose(scaler.block_weights_, dense.block_weights_, rtol=1e-8)
     assert_allclose(out.toarray(), dense.transform(X.toarray()), rtol=1e-8, atol=1e-12)
     back = scaler.inverse_transform(out)

@@ -303,3 +303,20 @@ def test_weighted_partial_fit_equals_fit():
     assert_array_equal(chunked.data_min_, whole.data_min_)
     assert_array_equal(chunked.data_max_, whole.data_max_)
     assert chunked.n_samples_seen_ == pytest.approx(whole.n_samples_seen_)
+
+
+@pytest.mark.parametrize("factor, constant", [(2.5, False), (0.4, True)])
+def test_the_near_constant_bound_sits_where_the_rule_says(factor, constant):
+    """A range ``factor`` times the rule's bound, n * eps * max|x| /
+    sqrt(1 - n * eps) (written out here), is scaled (above) or constant
+    (below)."""
+    n, eps = 100, np.finfo(np.float64).eps
+    bound = n * eps * 1.0 / np.sqrt(1 - n * eps)
+    x = np.ones((n, 1))
+    x[n // 2 :] += factor * bound
+    assert x.max() - x.min() == pytest.approx(factor * bound, rel=0.05)
+    out = MinMaxScaler((-1, 1)).fit_transform(x)
+    if constant:  # feature_range[0], give or take the rounding noise
+        assert_allclose(out, -1.0, rtol=0, atol=1e-12)
+    else:
+        assert out.min() == -1.0 and out.max() == pytest.approx(1.0)
