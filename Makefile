@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +43,11 @@ bench: install
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_report.py
 
+# Mutation testing of the numeric core (configuration: [tool.mutmut] in
+# pyproject.toml); not part of `make test`: it takes about half an hour.
+mutate: install
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python tools/mutation_scores.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .coverage
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .coverage mutants

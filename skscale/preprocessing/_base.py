@@ -434,10 +434,42 @@ class _MomentScaler(_AffineScaler):
         self._store(stats)
         return self
 
+    def _check_representable(self, stats, scale):
+        """Refuse features whose statistics or scale float64 cannot hold.
+
+        Finite data can span more than float64 can subtract: values near
+        -1.5e308 and +1.5e308 are 3e308 apart, beyond the largest float64
+        (1.8e308), so their mean, spread or range overflows; and a scale such
+        as vast scaling's variance over mean can overflow too. Such a feature
+        cannot be scaled exactly; rather than output inf or NaN, say so.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            if stats.moments is not None:
+                seen = stats.moments.count > 0
+                held = [stats.moments.mean, stats.moments.std(0)]
+            else:
+                seen = ~np.isnan(stats.low)
+                held = [stats.high - stats.low]
+            if scale is not None:
+                held.append(scale)
+            finite = np.logical_and.reduce([np.isfinite(value) for value in held])
+            bad = np.flatnonzero(seen & ~finite)
+        if bad.size:
+            columns = describe_columns(bad, self._feature_names())
+            raise ValueError(
+                f"{type(self).__name__}: {columns} "
+                "spans a range beyond what float64 can scale (its values are more "
+                "than 1.8e308 apart, or its mean, spread or scale overflows); "
+                "expected values whose differences are finite in float64. Divide "
+                "such a column by a power of ten (say 1e10) before scaling it."
+            )
+
     def _store(self, stats):
         """Derive the fitted attributes and store them with the statistics."""
         # Everything that can refuse the data runs before anything is stored.
-        attributes = self._statistics(stats)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            attributes = self._statistics(stats)  # overflows are refused next
+        self._check_representable(stats, attributes.get("scale_"))
         self._stats = stats
         # per feature (values seen) with moments, else rows (or their weight)
         count = stats.rows if stats.moments is None else stats.moments.count

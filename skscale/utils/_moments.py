@@ -163,7 +163,9 @@ def _unit_moments(block, weights, shift):
     largest = np.abs(deviations).max(axis=0)
     unit = np.ones_like(largest)
     usable = (largest > 0) & np.isfinite(largest)
-    unit[usable] = np.exp2(np.round(np.log2(largest[usable])))
+    # the largest power of two not above the largest deviation: finite even
+    # for deviations near 1.8e308 (rounding log2 up would give 2**1024 = inf)
+    unit[usable] = np.ldexp(1.0, np.frexp(largest[usable])[1] - 1)
     deviations /= unit
     present = (~missing).astype(np.float64)
     count = _weighted_sum(present, weights)

@@ -1,6 +1,7 @@
 """Promises every skscale scaler keeps, checked on each of them."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -206,3 +207,39 @@ def test_sparse_input_is_refused_with_the_reason(scaler):
     X = sp.random(20, 3, density=0.5, format="csr", random_state=0)
     with pytest.raises((TypeError, ValueError), match=r"center.*sparse"):
         clone(scaler).fit(X)
+
+
+@pytest.mark.parametrize("scaler", SCALERS, ids=lambda s: type(s).__name__)
+def test_data_beyond_what_float64_can_subtract_is_refused_clearly(scaler):
+    """Values 3e308 apart (each finite) have no float64 range or spread: one
+    ValueError naming the column, no RuntimeWarning, nothing fitted."""
+    X = np.array([[-1.5e308, 1.0], [1.5e308, 2.0], [0.0, 3.0], [1e307, 4.0]])
+    scaler = clone(scaler)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(
+            ValueError, match=r"column 0 spans a range beyond .*float64"
+        ):
+            scaler.fit(X)
+    assert not hasattr(scaler, "scale_")
+
+
+@pytest.mark.parametrize("scaler", SCALERS, ids=lambda s: type(s).__name__)
+def test_data_near_the_float64_limit_scales_exactly(scaler):
+    """+/-8e307 (1.6e308 apart) still has a float64 range and spread: the map
+    is applied exactly, or (vast scaling, whose variance / mean is 3.6e308)
+    refused clearly."""
+    X = np.array([[-8e307], [8e307], [0.0], [4e307]])
+    scaler = clone(scaler)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if type(scaler).__name__ == "VastScaler":
+            with pytest.raises(ValueError, match="scale overflows"):
+                scaler.fit(X)
+            return
+        out = scaler.fit_transform(X)
+    assert np.isfinite(out).all()
+    center, scale = scaler._center_scale()
+    center = 0.0 if center is None else center
+    expected = (X / 2 - center / 2) / (scale / 2)  # halved: no overflow
+    assert_allclose(out, expected, rtol=1e-12)

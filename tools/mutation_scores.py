@@ -1,0 +1,66 @@
+"""Mutation score per module, from the results ``mutmut run`` left in ``mutants/``.
+
+    python tools/mutation_scores.py [--goal 90]
+
+A module's score is the share of its mutants that the tests kill, among the
+mutants that were run (a mutant of a line no test reaches is not generated:
+``mutate_only_covered_lines``). Survivors are listed with ``mutmut results``
+and shown with ``mutmut show NAME``. Exits non-zero when a module is below
+``--goal`` percent.
+"""
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+# mutmut's exit codes (mutmut.stats.status_by_exit_code), by meaning
+KILLED = {1, 3, 37}  # a test failed, pytest crashed, the type check caught it
+TIMEOUT = {24, -24, 36, 152, 255}  # an endless loop is a caught bug too
+NOT_RUN = {None, 2, 33, 34, 5}  # not checked, interrupted, no tests, skipped
+
+
+def scores(root):
+    table = {}
+    for meta in sorted(Path(root).rglob("*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"].values()
+        counts = Counter()
+        for code in codes:
+            if code in KILLED or code in TIMEOUT:
+                counts["killed"] += 1
+            elif code in NOT_RUN:
+                counts["not run"] += 1
+            else:  # 0: survived; anything else is suspicious
+                counts["survived"] += 1
+        module = str(meta.relative_to(root)).removesuffix(".py.meta")
+        table[module.replace("/", ".")] = counts
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default="mutants")
+    parser.add_argument("--goal", type=float, default=90.0)
+    args = parser.parse_args(argv)
+    table = scores(args.root)
+    if not table:
+        sys.exit(f"no mutmut results under {args.root}/: run `make mutate` first")
+    below = []
+    print(f"{'module':42} {'killed':>7} {'survived':>9} {'not run':>8} {'score':>7}")
+    for module, counts in table.items():
+        run = counts["killed"] + counts["survived"]
+        score = 100.0 * counts["killed"] / run if run else float("nan")
+        print(
+            f"{module:42} {counts['killed']:7d} {counts['survived']:9d} "
+            f"{counts['not run']:8d} {score:6.1f}%"
+        )
+        if run and score < args.goal:
+            below.append(module)
+    if below:
+        print(f"below {args.goal:g}%: {', '.join(below)}")
+    return 1 if below else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
