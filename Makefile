@@ -44,7 +44,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_report.py
 
 # Mutation testing of the numeric core (configuration: [tool.mutmut] in
-# pyproject.toml); not part of `make test`: it takes about half an hour.
+# pyproject.toml); not part of `make test`: it takes hours on 2 cores.
 mutate: install
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/python tools/mutation_scores.py

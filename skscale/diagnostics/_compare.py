@@ -107,6 +107,8 @@ def score_bounds(scoring):
 def is_regression_scorer(scoring):
     """Whether a scorer name measures a regression (R^2, errors in the units of
     the target) rather than a classification."""
+    if scoring in ("d2_log_loss_score", "d2_brier_score"):  # of class probabilities
+        return False
     return scoring in ("r2", "explained_variance", "max_error") or scoring.startswith(
         ("neg_mean_", "neg_median_", "neg_root_mean_", "neg_max_error", "d2_")
     )

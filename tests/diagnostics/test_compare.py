@@ -5,6 +5,7 @@ import scipy.stats
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_diabetes, load_wine
 from sklearn.linear_model import Ridge
+from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import (
     KFold,
     RepeatedStratifiedKFold,
@@ -574,3 +575,52 @@ def test_ties_are_broken_by_the_rule(extra, blocks, classes, chosen, words):
     assert sorted([recommended, *also_fine]) == ["a", "b"]
     assert words in reason
     assert "'a' has the best cross-validated R^2: 0.950 +/- 0.020" in reason
+
+
+@pytest.mark.parametrize("name", sorted(get_scorer_names()))
+def test_regression_scorers_are_those_of_regression_metrics(name):
+    """Against scikit-learn's own filing: a scorer measures a regression when
+    its metric lives in sklearn.metrics' regression module."""
+    from skscale.diagnostics._compare import is_regression_scorer
+
+    metric = get_scorer(name)._score_func
+    assert is_regression_scorer(name) == metric.__module__.endswith("_regression")
+
+
+def test_the_summary_quotes_the_recommended_row_and_the_unscaled_one(wine_comparison):
+    comparison = wine_comparison
+    row = comparison.table.loc[comparison.recommended]
+    raw = comparison.table.loc["none"]
+    text = comparison.summary()
+    assert text.startswith(comparison.verdict())
+    assert f"PC1 explains {100 * row['pc1_evr']:.1f}% of the variance" in text
+    top = f"{row['pc1_top_feature']!r}, holds {100 * row['pc1_top_share']:.1f}%"
+    assert top in text
+    assert f"about {row['pc1_effective_features']:.1f} features share it" in text
+    assert f"{100 * row['knn_overlap']:.1f}% of each point's neighbours" in text
+    assert (
+        f"Unscaled, {raw['pc1_top_feature']!r} holds {100 * raw['pc1_top_share']:.1f}%"
+        in text
+    )
+    assert "Failed" not in text and "  " not in text
+
+
+def test_the_summary_when_no_scaling_wins():
+    # every column on one scale, one informative: scaling has nothing to add
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(80, 4))
+    y = (X[:, 0] > 0).astype(int)
+    comparison = compare_scalers(X, y, scalers={"none": "passthrough"})
+    row = comparison.table.loc["none"]
+    text = comparison.summary()
+    assert comparison.recommended == "none"
+    assert f"Unscaled, PC1 explains {100 * row['pc1_evr']:.1f}% of the variance" in text
+    assert "With it" not in text
+
+
+def test_first_line_of_a_failure():
+    from skscale.diagnostics._compare import first_line
+
+    assert first_line(ValueError("bad value\nmore detail")) == "ValueError: bad value"
+    assert first_line(ValueError("")) == "ValueError"
+    assert first_line(KeyError("k: ")) == "KeyError: 'k: '"

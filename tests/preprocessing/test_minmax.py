@@ -270,10 +270,12 @@ def test_asymmetric_quantile_ranges_match_percentiles_by_hand(quantile_range):
 
 
 @pytest.mark.parametrize("quantile_range", [None, (0, 100), (7, 93), (30, 55)])
-def test_integer_weights_equal_repeated_rows(quantile_range):
+@pytest.mark.parametrize("with_nan", [False, True])
+def test_integer_weights_equal_repeated_rows(quantile_range, with_nan):
     rng = np.random.default_rng(5)
     X = rng.normal(size=(31, 4)) * [1, 10, 100, 1e6] + [0, 5, -3, 1e9]
-    X[rng.random(X.shape) < 0.1] = np.nan
+    if with_nan:
+        X[rng.random(X.shape) < 0.1] = np.nan
     w = rng.integers(0, 4, size=31)
     weighted = MinMaxScaler(quantile_range=quantile_range).fit(X, sample_weight=w)
     repeated = MinMaxScaler(quantile_range=quantile_range).fit(np.repeat(X, w, axis=0))
