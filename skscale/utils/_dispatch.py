@@ -1,9 +1,12 @@
-"""One decision per input: the per-feature statistics of dense, sparse or dask
-data, with the sample weights validated once.
+"""One decision per input kind: dense, sparse or dask is decided here and
+nowhere else.
 
-Estimators validate ``X`` (:func:`validate_any`) and call
-:func:`feature_statistics` once; which kernel runs (blocked dense, sparse, a
-dask graph of per-chunk kernels) is decided here and nowhere else.
+Estimators validate ``X`` (:func:`validate_any`), call
+:func:`feature_statistics` once (moments, minimum and maximum or percentiles,
+with the sample weights validated once), apply their fitted map with
+:func:`map_rows` (lazily per chunk for dask), and ask :func:`block_size` and
+:func:`check_finite`; which kernel runs (blocked dense, sparse, a dask graph
+of per-chunk kernels) is chosen by these functions.
 """
 
 import math
