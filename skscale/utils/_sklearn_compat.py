@@ -19,6 +19,8 @@ from sklearn.utils._param_validation import (
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _num_samples, validate_data
 
+from skscale.utils._dask import is_dask_collection
+
 try:  # scikit-learn >= 1.9: fit callbacks (set_callbacks, ProgressBar)
     from sklearn.callback import CallbackSupportMixin
 except ImportError:  # pragma: no cover  (scikit-learn 1.6 to 1.8)
@@ -65,8 +67,7 @@ class _NoCallbacks:
 
 def _row_chunks(X):
     """Number of row chunks of a dask collection (its sub-tasks), else 0."""
-    module = type(X).__module__
-    if not (module == "dask" or module.startswith(("dask.", "dask_expr"))):
+    if not is_dask_collection(X):
         return 0
     numblocks = getattr(X, "numblocks", None)
     return int(numblocks[0]) if numblocks else int(X.npartitions)
