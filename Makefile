@@ -46,7 +46,8 @@ bench: install
 # Mutation testing of the numeric core (configuration: [tool.mutmut] in
 # pyproject.toml); not part of `make test`: it takes hours on 2 cores.
 mutate: install
-	$(BIN)/mutmut run --max-children 2
+	SKSCALE_MUTATION=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(BIN)/mutmut run --max-children 2
 	$(BIN)/python tools/mutation_scores.py
 
 clean:

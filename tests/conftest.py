@@ -1,5 +1,20 @@
+import os
+
 import numpy as np
 import pytest
+from hypothesis import Phase, settings
+
+# `make mutate` runs the suite once per mutant: a failing property test there
+# only needs to fail, not to shrink its example (shrinking took minutes), and
+# the same examples for every mutant keep the scores reproducible.
+settings.register_profile(
+    "mutation",
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    derandomize=True,
+    database=None,
+)
+if os.environ.get("SKSCALE_MUTATION"):
+    settings.load_profile("mutation")
 
 
 def _make_data(n=200, p=5, *, seed=0, nan_fraction=0.0, dtype=np.float64):
