@@ -2,8 +2,10 @@
 
 Every figure is a ratio measured in the same process on the same data, so the
 table means the same on a fast or a slow machine. Times are the best of
-``--repeat`` runs; memory is the peak of tracemalloc (which sees NumPy's
-allocations) above the input, as a fraction of the input's size.
+``--repeat`` runs after a warm-up run, on both sides (``_timing.py``); the
+cores, thread pools and versions are printed first. Memory is the peak of
+tracemalloc (which sees NumPy's allocations) above the input, as a fraction
+of the input's size.
 
     python benchmarks/bench_scalers.py [--rows 1000000] [--cols 50] [--repeat 5]
         [--sparse-rows 100000] [--sparse-cols 20000] [--density 0.05]
@@ -12,7 +14,6 @@ allocations) above the input, as a fraction of the input's size.
 import argparse
 import gc
 import math
-import time
 import tracemalloc
 
 import numpy as np
@@ -21,15 +22,11 @@ from sklearn.preprocessing import StandardScaler
 
 from skscale.preprocessing import MinMaxScaler, ZScoreScaler
 
+from _timing import best_of, print_environment
+
 
 def best_time(func, repeat):
-    best = math.inf
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return best_of(func, repeat)[1]
 
 
 def peak_extra_memory(func):
@@ -266,8 +263,10 @@ def main(argv=None):
     parser.add_argument("--density", type=float, default=0.05)
     args = parser.parse_args(argv)
 
+    print_environment()
     print(
-        f"# Speed and memory: dense {args.rows:,} x {args.cols}, best of {args.repeat}"
+        f"# Speed and memory: dense {args.rows:,} x {args.cols}, "
+        f"best of {args.repeat} after a warm-up"
     )
     print(
         f"{'skscale':<34} {'against':<26} {'ours s':>8} {'theirs s':>9} "
