@@ -6,12 +6,14 @@ is larger than the sample, lets the scalers that can stream (``partial_fit``)
 learn their statistics from every row.
 """
 
-from contextlib import closing
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+
+from skscale.utils._sklearn_compat import streamed_fit_task
 
 
 def table_format(path):
@@ -264,8 +266,13 @@ def sample_table(
     features = left_out = streaming = None
     sample = keys = None
     n_rows = n_target_missing = 0
-    # closing the reader closes the file, also when a chunk raises
-    with closing(iter_table_chunks(path, chunksize, sep=sep)) as chunks:
+    # closing the reader closes the file, also when a chunk raises; each
+    # streamed scaler's pass is one fit task of its callbacks (ProgressBar),
+    # with one sub-task per chunk
+    with (
+        closing(iter_table_chunks(path, chunksize, sep=sep)) as chunks,
+        ExitStack() as tasks,
+    ):
         for chunk in chunks:
             if features is None:
                 features, left_out = _feature_columns(chunk, path, target)
@@ -276,6 +283,11 @@ def sample_table(
                     name: clone(scaler)
                     for name, scaler in (candidates or {}).items()
                     if _can_stream(scaler)
+                }
+                fit_chunk = {
+                    name: tasks.enter_context(streamed_fit_task(scaler))
+                    for name, scaler in streaming.items()
+                    if not keep_all
                 }
             if target is not None:
                 missing = chunk[target].isna().to_numpy()
@@ -294,9 +306,8 @@ def sample_table(
                     )
             values = chunk[features].astype("float64")
             values.columns = [str(c) for c in features]
-            if not keep_all:
-                for scaler in streaming.values():
-                    scaler.partial_fit(values)
+            for partial_fit in fit_chunk.values():
+                partial_fit(values)
             part = (
                 values
                 if target is None

@@ -39,6 +39,7 @@ __all__ = [
     "_num_samples",
     "callback_task",
     "chunk_progress",
+    "streamed_fit_task",
     "sub_estimator_task",
     "validate_data",
     "validate_params",
@@ -129,6 +130,47 @@ def sub_estimator_task(estimator, sub_estimator, task_name):
         task.call_on_fit_task_begin(estimator=estimator)
         yield
         task.call_on_fit_task_end(estimator=estimator)
+
+
+@contextlib.contextmanager
+def streamed_fit_task(estimator, n_chunks=None):
+    """One task for a fit fed chunk by chunk through ``partial_fit``, as the
+    command's streaming pass over a file does (:func:`~skscale.datasets.sample_table`).
+
+    Yields the function to call instead of ``estimator.partial_fit``: each call
+    is one sub-task ("chunk of rows") of the one task, so that ``ProgressBar``
+    draws one bar that moves with the chunks instead of a bar per chunk.
+    ``n_chunks`` is the number of chunks when known (``None``: not known in
+    advance, as for a CSV file). Without callbacks (or below scikit-learn
+    1.9) it yields ``estimator.partial_fit`` itself.
+    """
+    callbacks = getattr(estimator, "_skl_callbacks", None)
+    if not callbacks or not hasattr(estimator, "_init_callback_context"):
+        yield estimator.partial_fit
+        return
+    root = estimator._init_callback_context(max_subtasks=n_chunks)
+    to_teardown = estimator.__dict__.pop("_skl_callbacks_to_teardown")
+    del estimator._callback_fit_ctx
+    # each chunk is a leaf sub-task of the root, like a chunk of a dask fit;
+    # left on the estimator, the callbacks would make each partial_fit a task
+    # (and a bar) of its own
+    estimator.set_callbacks()
+
+    def fit_chunk(X, *args, **kwargs):
+        task = root.subcontext(task_name="chunk of rows")
+        task.call_on_fit_task_begin(estimator=estimator)
+        result = estimator.partial_fit(X, *args, **kwargs)
+        task.call_on_fit_task_end(estimator=estimator)
+        return result
+
+    try:
+        root.call_on_fit_task_begin(estimator=estimator)
+        yield fit_chunk
+        root.call_on_fit_task_end(estimator=estimator)
+    finally:
+        estimator.set_callbacks(*callbacks)
+        for callback in to_teardown:
+            callback.teardown(estimator=estimator, context=root)
 
 
 def chunk_progress(estimator):

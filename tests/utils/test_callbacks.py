@@ -181,3 +181,64 @@ def test_a_skscale_scaler_inside_a_pipeline_joins_its_task_tree(capsys):
     # each scaler's own fit task hangs below the pipeline's step
     assert "zscorescaler | ZScoreScaler - fit" in text
     assert "ParetoScaler - fit" in text
+
+
+def _streamed(tmp_path, callbacks, n_rows=25, chunksize=5):
+    """sample_table's pass over a CSV of ``n_rows`` in chunks of ``chunksize``,
+    streaming a ZScoreScaler that has ``callbacks`` set."""
+    import pandas as pd
+
+    from skscale.datasets import sample_table
+    from skscale.preprocessing import ZScoreScaler
+
+    X = np.random.default_rng(1).normal(size=(n_rows, 3)) * [1, 10, 100]
+    path = tmp_path / "table.csv"
+    pd.DataFrame(X, columns=list("abc")).to_csv(path, index=False)
+    scaler = ZScoreScaler().set_callbacks(*callbacks)
+    table = sample_table(
+        path, max_rows=10, chunksize=chunksize, scalers={"zscore": scaler}
+    )
+    return X, table.streamed["zscore"]
+
+
+def test_the_streaming_pass_is_one_task_with_a_subtask_per_chunk(tmp_path):
+    recorder = SubtaskRecorder()
+    X, streamed = _streamed(tmp_path, [recorder])
+    ends = [entry for entry in recorder.record if entry[0] == "end"]
+    assert ends == [("end", "chunk of rows", 1)] * 5 + [("end", "fit", 0)]
+    assert recorder.record.count("setup") == recorder.record.count("teardown") == 1
+    # the pass learnt from every row, and left the scaler as it found it
+    np.testing.assert_allclose(streamed.mean_, X.mean(axis=0), rtol=1e-13)
+    assert streamed.n_samples_seen_ == 25
+    assert streamed._skl_callbacks == [recorder]
+    for leftover in ("_callback_fit_ctx", "_parent_callback_ctx"):
+        assert not hasattr(streamed, leftover)
+    # ... so a later fit is one task of its own again
+    recorder.record.clear()
+    streamed.fit(X)
+    assert [e for e in recorder.record if e[0] == "end"] == [("end", "fit", 0)]
+
+
+def test_the_streaming_pass_draws_one_progress_bar(tmp_path, capsys):
+    pytest.importorskip("rich")
+    _, streamed = _streamed(tmp_path, [callback.ProgressBar()], n_rows=60)
+    text = "".join(capsys.readouterr())
+    # one bar for the pass (each of its 12 chunks a sub-task), not one per chunk
+    assert text.count("ZScoreScaler - fit") == 1
+    assert streamed.n_samples_seen_ == 60
+
+
+def test_a_failing_chunk_still_tears_the_callbacks_down(tmp_path):
+    import pandas as pd
+
+    from skscale.datasets import sample_table
+    from skscale.preprocessing import ZScoreScaler
+
+    path = tmp_path / "table.csv"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0, np.inf]}).to_csv(path, index=False)
+    recorder = SubtaskRecorder()
+    scaler = ZScoreScaler().set_callbacks(recorder)
+    with pytest.raises(ValueError, match="inf"):
+        sample_table(path, max_rows=2, chunksize=3, scalers={"z": scaler})
+    assert recorder.record.count("setup") == recorder.record.count("teardown") == 1
+    assert scaler._skl_callbacks == [recorder]
