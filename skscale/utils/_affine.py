@@ -160,7 +160,7 @@ def _map_float32(X, out, steps, step, in_place, feature_names, what):
             _check_block_finite(block, feature_names, what, values=written)
 
 
-def sparse_scale(X, scale, *, copy, inverse=False, feature_names=None, what="X"):
+def sparse_scale(X, scale, *, copy, inverse, feature_names, what):
     """Divide (or, with ``inverse``, multiply) stored values by their column's scale."""
     if not sp.issparse(X) or X.format not in ("csr", "csc"):
         raise TypeError(f"Expected a CSR or CSC matrix; got {type(X).__name__}.")

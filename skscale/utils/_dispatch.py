@@ -190,6 +190,11 @@ def feature_statistics(
                 X, list(percentiles), weights, feature_names=feature_names
             )
         else:
-            kept = X if weights is None else X[weights > 0]
+            kept = X
+            if weights is not None and (weights == 0).any():
+                # rows of weight 0 are left out of the range, but +/-inf in
+                # them is refused as the moments refuse it (and scikit-learn)
+                dense_min_max(X[weights == 0], feature_names=feature_names)
+                kept = X[weights > 0]
             low, high = dense_min_max(kept, feature_names=feature_names)
     return Statistics(moments, low, high, rows)

@@ -360,7 +360,7 @@ def _stored_rows(X):
     return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
 
 
-def _check_sparse_finite(X, feature_names, what="X"):
+def _check_sparse_finite(X, feature_names, what):
     infinite = np.isinf(X.data)
     if infinite.any():
         columns = np.unique(_stored_columns(X)[infinite])
@@ -450,7 +450,7 @@ def sparse_moments(
         if moments is not None:
             return moments if init is None else init.merge(moments)
     n_samples, n_features = X.shape
-    _check_sparse_finite(X, feature_names)
+    _check_sparse_finite(X, feature_names, "X")
     all_columns = _stored_columns(X)
     data = X.data.astype(np.float64)
     if sample_weight is None:
@@ -600,8 +600,8 @@ def dense_percentiles(X, q, sample_weight=None, *, feature_names=None):
     low, high : ndarray of shape (n_features,), float64
     """
     n_samples, n_features = X.shape
-    rows = X if sample_weight is None else X[sample_weight > 0]
-    dense_min_max(rows, feature_names=feature_names)  # inf check, one cheap read
+    # the inf check, one cheap read; rows of weight 0 too, as the moments do
+    dense_min_max(X, feature_names=feature_names)
     low = np.full(n_features, np.nan)
     high = np.full(n_features, np.nan)
     # row_blocks over the transposed shape: a few columns at a time

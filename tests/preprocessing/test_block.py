@@ -309,3 +309,43 @@ def test_dask_needs_skscale_scalers():
         BlockScaler(BLOCKS, scaler=StandardScaler()).fit(
             da.from_array(_two_blocks(), chunks=10)
         )
+
+
+def test_inverse_transform_keeps_the_index_and_honours_copy_false():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        rng.normal(size=(8, 4)) * [1, 10, 100, 1000],
+        columns=list("abcd"),
+        index=[f"s{i}" for i in range(8)],
+    )
+    scaler = BlockScaler({"x": ["a", "b"], "y": ["c", "d"]}).set_output(
+        transform="pandas"
+    )
+    scaled = scaler.fit_transform(frame)
+    back = scaler.inverse_transform(scaled)
+    assert list(back.index) == list(frame.index)
+    assert_allclose(back.to_numpy(), frame.to_numpy(), rtol=1e-12)
+    # copy=False writes into the caller's float array, as scikit-learn's do
+    plain = BlockScaler({"x": [0, 1], "y": [2, 3]}).fit(frame.to_numpy())
+    Z = plain.transform(frame.to_numpy())
+    restored = plain.inverse_transform(Z, copy=False)
+    assert np.shares_memory(restored, Z)
+    assert_allclose(Z, frame.to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_blocks_keep_the_format_and_float32(fmt):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(4)
+    dense = rng.normal(size=(30, 5)) * (rng.random((30, 5)) < 0.4)
+    X = sp.csr_matrix(dense.astype(np.float32)).asformat(fmt)
+    scaler = BlockScaler(
+        {"x": [3, 0], "y": [1, 4]}, scaler=ZScoreScaler(with_mean=False)
+    ).fit(X)
+    out = scaler.transform(X)
+    assert out.format == fmt and out.dtype == np.float32
+    reference = BlockScaler(
+        {"x": [3, 0], "y": [1, 4]}, scaler=ZScoreScaler(with_mean=False)
+    ).fit_transform(dense)
+    assert_allclose(out.toarray(), reference, rtol=1e-5, atol=1e-6)

@@ -1,5 +1,7 @@
 """Fitted scalers from statistics computed elsewhere, and z-score clipping."""
 
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -125,3 +127,44 @@ def test_max_value_clips_dense_sparse_and_dask(X):
     da = pytest.importorskip("dask.array")
     lazy = scaler.transform(da.from_array(X, chunks=50))
     assert_array_equal(lazy.compute(), out)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"mean": [1.0, 2.0], "var": [1.0]},
+            "mean and var must be 1-D of the same length; got mean (2,), var (1,).",
+        ),
+        (
+            {"mean": [[1.0]], "var": [[1.0]]},
+            "mean and var must be 1-D of the same length; got mean (1, 1), "
+            "var (1, 1).",
+        ),
+        ({"mean": [1.0], "var": [-1.0]}, "var must be >= 0."),
+        (
+            {"mean": [1.0], "var": [1.0], "n_samples": 0},
+            "n_samples must exceed var_ddof=0 for every feature.",
+        ),
+    ],
+)
+def test_from_stats_messages_in_full(kwargs, message):
+    kwargs = {"n_samples": 10, **kwargs}
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        ZScoreScaler.from_stats(**kwargs)
+
+
+def test_from_stats_accepts_the_edges_of_valid_statistics():
+    # a constant feature (variance 0), one sample with ddof 0, min == max
+    scaler = ZScoreScaler.from_stats(1, [3, 4], [0, 1])
+    assert scaler.mean_.dtype == scaler.var_.dtype == np.float64  # ints given
+    assert_array_equal(scaler.scale_, [1.0, 1.0])
+    minmax = MinMaxScaler.from_stats([2.0], [2.0], feature_names=["a"])
+    assert minmax.feature_names_in_.dtype == object  # scikit-learn's convention
+    assert_array_equal(minmax.transform([[2.0]]), [[0.0]])
+    with pytest.raises(
+        ValueError, match=r"^RangeScaler\.from_stats needs data_min and data_max\.$"
+    ):
+        RangeScaler.from_stats(5, [0.0], [1.0], data_min=[0.0])
+    with pytest.raises(ValueError, match=r"^data_min must not exceed data_max\.$"):
+        MinMaxScaler.from_stats([2.0], [1.0])

@@ -289,3 +289,119 @@ def test_widened_deviations_keep_the_moments_exact(n_rows, monkeypatch):
         var = math.fsum((column - mean) ** 2) / len(column)
         assert moments.mean[j] == pytest.approx(mean, rel=1e-15)
         assert moments.variance(0)[j] == pytest.approx(var, rel=1e-12)
+
+
+@pytest.mark.parametrize("X", [np.ones((3, 2)), sp.coo_matrix(np.ones((3, 2)))])
+def test_sparse_scale_takes_only_csr_or_csc(X):
+    with pytest.raises(TypeError, match="Expected a CSR or CSC matrix; got"):
+        _affine.sparse_scale(
+            X, np.ones(2), copy=True, inverse=False, feature_names=None, what="X"
+        )
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize(
+    "method, what",
+    [("transform", "Input X contains"), ("inverse_transform", "passed to inverse")],
+)
+def test_sparse_maps_name_the_infinite_column_and_the_call(fmt, method, what):
+    import pandas as pd
+
+    from skscale.preprocessing import ZScoreScaler
+
+    dense = np.zeros((6, 3))
+    dense[::2] = [[1.0, 2.0, 3.0]]
+    frame = pd.DataFrame.sparse.from_spmatrix(
+        sp.csr_matrix(dense), columns=["a", "b", "c"]
+    )
+    scaler = ZScoreScaler(with_mean=False).fit(frame)
+    dense[0, 1] = -np.inf
+    bad = sp.csr_matrix(dense).asformat(fmt)
+    named = pd.DataFrame.sparse.from_spmatrix(bad, columns=["a", "b", "c"])
+    before = bad.data.copy()
+    with pytest.raises(ValueError, match=f"{what}.*column 'b'"):
+        getattr(scaler, method)(named)
+    # unnamed input: the names learnt in fit still say which column
+    with (
+        warnings.catch_warnings(),
+        pytest.raises(ValueError, match=rf"{what}.*column 'b' \(index 1\)"),
+    ):
+        warnings.simplefilter("ignore", UserWarning)  # no feature names
+        getattr(scaler, method)(bad, copy=False)
+    assert_array_equal(bad.data, before)  # refused before anything changed
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"quantile_range": (10.0, 90.0)}], ids=["range", "percentiles"]
+)
+def test_inf_in_a_row_of_weight_zero_is_refused_like_the_moments(params):
+    from skscale.preprocessing import MinMaxScaler, ZScoreScaler
+
+    X = np.array([[1.0, 2.0], [3.0, np.inf], [5.0, 1.0], [2.0, 2.5]])
+    weights = np.array([1.0, 0.0, 1.0, 1.0])
+    for scaler in (MinMaxScaler(**params), ZScoreScaler()):
+        with pytest.raises(ValueError, match="infinity in column 1"):
+            scaler.fit(X, sample_weight=weights)
+    # ... while a finite row of weight 0 is left out of the range
+    X[1, 1] = 1e6
+    fitted = MinMaxScaler(**params).fit(X, sample_weight=weights)
+    assert fitted.data_max_[1] <= 2.5
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_fit_names_the_infinite_column(fmt):
+    import pandas as pd
+
+    from skscale.preprocessing import ZScoreScaler
+
+    dense = np.zeros((6, 3))
+    dense[::2] = [[1.0, 2.0, 3.0]]
+    dense[2, 2] = np.inf
+    frame = pd.DataFrame.sparse.from_spmatrix(
+        sp.csr_matrix(dense).asformat(fmt), columns=["a", "b", "c"]
+    )
+    for weights in (None, np.ones(6)):
+        with pytest.raises(
+            ValueError, match=r"Input X contains infinity in column 'c'"
+        ):
+            ZScoreScaler(with_mean=False).fit(frame, sample_weight=weights)
+
+
+def test_sparse_squares_beyond_float64_fall_back_to_the_exact_path():
+    from skscale.preprocessing import ZScoreScaler
+
+    # every value stored, near 1e155: the squares overflow, the variance does not
+    values = 1e155 * (1 + 1e-3 * np.random.default_rng(5).normal(size=(50, 2)))
+    sparse = ZScoreScaler(with_mean=False).fit(sp.csr_matrix(values))
+    dense = ZScoreScaler(with_mean=False).fit(values)
+    assert np.isfinite(sparse.var_).all()
+    assert_allclose(sparse.var_, dense.var_, rtol=1e-12)
+    assert_allclose(sparse.mean_, values.mean(axis=0), rtol=1e-14)
+
+
+def test_sparse_weighted_column_with_one_present_value():
+    from skscale.preprocessing import ZScoreScaler
+
+    X = sp.csr_matrix(np.array([[5.0, 1.0], [np.nan, 2.0], [np.nan, 0.0]]))
+    scaler = ZScoreScaler(with_mean=False).fit(X, sample_weight=np.ones(3))
+    assert_array_equal(scaler.mean_, [5.0, 1.0])
+    assert_array_equal(scaler.var_, [0.0, 2.0 / 3.0])
+
+
+def test_unit_moments_scale_each_column_by_its_own_size():
+    from skscale.preprocessing import ZScoreScaler
+
+    rng = np.random.default_rng(6)
+    base = rng.normal(size=(12, 2))
+    # squared deviations overflow in one column and underflow in the other
+    X = base * [1e200, 1e-200] + [3e200, 0.0]
+    weights = rng.integers(1, 4, size=12).astype(np.float64)
+    weighted = ZScoreScaler().fit(X, sample_weight=weights)
+    repeated = ZScoreScaler().fit(np.repeat(X, weights.astype(int), axis=0))
+    assert_allclose(weighted.scale_, repeated.scale_, rtol=1e-13)
+    assert_allclose(weighted.mean_, repeated.mean_, rtol=1e-13)
+    expected = [
+        np.sqrt(np.cov(np.repeat(base[:, j], weights.astype(int)), ddof=0)) * unit
+        for j, unit in enumerate([1e200, 1e-200])
+    ]
+    assert_allclose(weighted.scale_, expected, rtol=1e-12)
