@@ -74,3 +74,24 @@ def test_knn_on_dask_honours_random_state(wine, monkeypatch):
     metrics = [report.metrics.to_numpy() for report in reports]
     assert_allclose(metrics[0], metrics[1])  # the same seed, the same sample
     assert not np.allclose(metrics[0], metrics[2])  # another seed, other rows
+
+
+@pytest.mark.parametrize("lazy_side", ["both", "before", "after"])
+def test_pca_on_dask_with_missing_values_and_blocks_equals_in_memory(wine, lazy_side):
+    X, Z, _ = wine
+    X = X.copy()
+    X.iloc[::7, 2] = np.nan  # 26 missing before
+    Z = Z.copy()
+    Z[::11, 5] = np.nan  # 17 missing after
+    blocks = {"first": list(X.columns[:6]), "rest": list(X.columns[6:])}
+    before = dd.from_pandas(X, npartitions=3) if lazy_side != "after" else X
+    after = (
+        da.from_array(Z, chunks=(40, 13)) if lazy_side != "before" else pd.DataFrame(Z)
+    )
+    lazy = pca_dominance(before, after, blocks=blocks)
+    eager = pca_dominance(X, Z, blocks=blocks)
+    assert lazy.n_missing == eager.n_missing == 26 + 17
+    assert lazy.n_samples == eager.n_samples == 178
+    pd.testing.assert_frame_equal(lazy.components, eager.components, rtol=1e-9)
+    pd.testing.assert_frame_equal(lazy.blocks, eager.blocks, rtol=1e-9)
+    assert list(lazy.features.index) == list(X.columns)

@@ -152,3 +152,39 @@ def test_summary_and_html(wine):
     html = report._repr_html_()
     assert "<table" in html and "top_feature_before" in html and "proline" in html
     assert "PCADominanceReport" in repr(report)
+
+
+def _expected_sentence(label, pc1, when, n_features, block=None):
+    """The summary's sentence, written out from the report's own table."""
+    sentence = (
+        f"{label}, PC1 explains {100 * pc1[f'evr_{when}']:.1f}% of the variance and "
+        f"its largest loading is {pc1[f'top_feature_{when}']!r}, with "
+        f"{100 * pc1[f'top_share_{when}']:.1f}% of PC1's squared loadings (about "
+        f"{pc1[f'effective_features_{when}']:.1f} of {n_features} features share it)"
+    )
+    if block is not None:
+        sentence += f"; block {block[0]!r} holds {100 * block[1]:.1f}% of PC1"
+    return sentence + "."
+
+
+def test_summary_in_full_with_blocks():
+    mice = load_nutrimouse()
+    scaled = BlockScaler(mice.blocks).fit_transform(mice.data)
+    report = pca_dominance(mice.data, scaled, blocks=mice.blocks)
+    pc1 = report.components.loc["PC1"]
+    sentences = []
+    for label, when in (("Before scaling", "before"), ("After scaling", "after")):
+        shares = report.blocks[f"pc1_share_{when}"]
+        block = (shares.idxmax(), shares.max())
+        sentences.append(_expected_sentence(label, pc1, when, 141, block))
+    assert report.summary() == " ".join(sentences)
+
+
+def test_summary_when_one_side_has_no_variance():
+    after = np.random.default_rng(0).normal(size=(10, 3))
+    report = pca_dominance(np.ones((10, 3)), after)
+    pc1 = report.components.loc["PC1"]
+    assert report.summary() == (
+        "Before scaling, the data have no variance. "
+        + _expected_sentence("After scaling", pc1, "after", 3)
+    )

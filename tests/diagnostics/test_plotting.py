@@ -530,3 +530,23 @@ def test_no_error_bars_without_standard_deviations():
     assert not [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     table = table.drop(columns=["cv_score_mean", "cv_score_std", "purity"])
     assert comparison_columns(make_comparison(table=table))[-1] == "condition_number"
+
+
+def test_pca_report_methods_pass_every_argument_on(wine, mice, mice_pca):
+    # plot: the caller's axes, and 15 features by default
+    wide = pd.DataFrame(
+        np.random.default_rng(0).normal(size=(30, 20)),
+        columns=[f"f{i}" for i in range(20)],
+    )
+    report = pca_dominance(wide, wide)
+    given = Figure().subplots(1, 2)
+    assert report.plot(axes=given) is report
+    assert list(report.axes_) == list(given)
+    assert len(tick_labels(given[0])) == 15
+    # plot_scores: y, the legend's title and the caller's axes
+    given = Figure().subplots(1, 2)
+    mice_pca.plot_scores(y=mice.diet, target_name="what they ate", axes=given)
+    assert list(mice_pca.axes_) == list(given)
+    legend = given[1].get_legend()
+    assert legend.get_title().get_text() == "what they ate"
+    assert sorted(legend_texts(given[1])) == sorted(mice.diet.unique())
