@@ -95,3 +95,23 @@ def test_pca_on_dask_with_missing_values_and_blocks_equals_in_memory(wine, lazy_
     pd.testing.assert_frame_equal(lazy.components, eager.components, rtol=1e-9)
     pd.testing.assert_frame_equal(lazy.blocks, eager.blocks, rtol=1e-9)
     assert list(lazy.features.index) == list(X.columns)
+
+
+@pytest.mark.parametrize("lazy_side", ["both", "before", "after"])
+def test_knn_on_dask_keeps_names_and_lazy_labels_whichever_side_is_lazy(
+    wine, lazy_side, monkeypatch
+):
+    X, Z, y = wine
+    Z = pd.DataFrame(Z, columns=X.columns)
+    monkeypatch.setattr(_knn, "DASK_SAMPLE_ROWS", 120)
+    before = dd.from_pandas(X, npartitions=3) if lazy_side != "after" else X
+    after = dd.from_pandas(Z, npartitions=3) if lazy_side != "before" else Z
+    labels = dd.from_pandas(pd.Series(y), npartitions=3)
+    report = knn_distortion(before, after, y=labels, random_state=0)
+    assert report.metrics["n_samples"] == 120
+    assert list(report.features.index) == list(X.columns)
+    assert report.features["distance_share_before"].idxmax() == "proline"
+    # the labels of the sampled rows, not of the first 120
+    assert report.metrics["purity_after"] > report.metrics["purity_before"]
+    again = knn_distortion(before, after, y=pd.Series(y).to_numpy(), random_state=0)
+    assert_allclose(report.metrics.to_numpy(), again.metrics.to_numpy())

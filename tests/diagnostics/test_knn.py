@@ -168,3 +168,79 @@ def test_sampled_pairs_never_pair_a_point_with_itself(monkeypatch):
     off_diagonal = counts[~np.eye(12, dtype=bool)]
     assert off_diagonal.min() > 0.6 * 50_000 / 132
     assert off_diagonal.max() < 1.4 * 50_000 / 132
+
+
+def _expected_summary(report, queries):
+    """The summary written out from the report's own tables."""
+    m, f = report.metrics, report.features
+    text = [
+        f"{int(m['n_neighbors'])}-nearest neighbours of {int(m['n_samples']):,} "
+        f"samples ({queries}): {100 * m['overlap']:.1f}% of each point's neighbours "
+        f"are the same before and after scaling (Jaccard {m['jaccard']:.2f}); "
+        f"trustworthiness {m['trustworthiness']:.2f}, continuity "
+        f"{m['continuity']:.2f}; rank correlation of distances {m['spearman']:.2f}."
+    ]
+    for label, when in (("Before scaling", "before"), ("After scaling", "after")):
+        top = f[f"distance_share_{when}"].idxmax()
+        text.append(
+            f"{label}, {top!r} makes {100 * f.loc[top, f'distance_share_{when}']:.1f}% "
+            f"of all squared distances "
+            f"({100 * f.loc[top, f'local_distance_share_{when}']:.1f}% among "
+            "neighbours)."
+        )
+    if np.isfinite(m["purity_before"]):
+        text.append(
+            f"Neighbour label purity goes from {m['purity_before']:.2f} to "
+            f"{m['purity_after']:.2f}."
+        )
+    if report.sampling is not None:
+        text.append(f"({report.sampling[0].upper()}{report.sampling[1:]}.)")
+    return " ".join(text)
+
+
+def test_summary_in_full(wine):
+    X, Z, y = wine
+    every = knn_distortion(X, Z, y=y, n_neighbors=5)
+    assert every.summary() == _expected_summary(every, "every sample a query")
+    sampled = knn_distortion(X, Z, n_neighbors=5, max_samples=50, random_state=0)
+    assert sampled.summary() == _expected_summary(sampled, "50 random query points")
+
+
+def test_the_smallest_valid_parameters_are_accepted(wine):
+    X, Z, _ = wine
+    report = knn_distortion(X, Z, n_neighbors=1, max_samples=1, random_state=0)
+    assert report.metrics["n_queries"] == 1 and report.metrics["n_neighbors"] == 1
+    for bad in ({"n_neighbors": 0}, {"max_samples": 0}):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))} must be"):
+            knn_distortion(X, Z, **bad)
+
+
+def test_a_column_vector_of_labels_warns_like_scikit_learn(wine):
+    from sklearn.exceptions import DataConversionWarning
+
+    X, Z, y = wine
+    with pytest.warns(DataConversionWarning):
+        report = knn_distortion(X, Z, y=np.asarray(y).reshape(-1, 1), n_neighbors=5)
+    assert (
+        report.metrics["purity_after"]
+        == knn_distortion(X, Z, y=y, n_neighbors=5).metrics["purity_after"]
+    )
+
+
+def test_report_plot_passes_axes_and_max_features_on():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    wide = pd.DataFrame(
+        np.random.default_rng(0).normal(size=(40, 20)) * np.arange(1, 21),
+        columns=[f"f{i}" for i in range(20)],
+    )
+    report = knn_distortion(wide, wide / np.arange(1, 21), n_neighbors=3)
+    given = Figure().subplots(1, 2)
+    assert report.plot(axes=given) is report
+    assert list(report.axes_) == list(given)
+    # 15 features by default: one tick label each
+    assert len([t for t in given[0].get_yticklabels() if t.get_text()]) == 15
+    report.plot(max_features=4)
+    assert len([t for t in report.axes_[0].get_yticklabels() if t.get_text()]) == 4
