@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -319,15 +321,18 @@ def test_a_failing_candidate_is_one_line_and_the_others_run(wine):
     comparison = compare_scalers(
         wine.data,
         wine.target,
-        scalers={"broken": Broken(), "zscore": ZScoreScaler()},
+        scalers={"broken": Broken(), "zscore": ZScoreScaler(), "worse": Broken()},
         estimator=KNeighborsClassifier(),
         cv=3,
         progress=messages.append,
     )
-    assert comparison.failed == {"broken": "RuntimeError: no luck"}
+    assert comparison.failed == {
+        "broken": "RuntimeError: no luck",
+        "worse": "RuntimeError: no luck",
+    }
     assert list(comparison.table.index) == ["zscore"]
     assert "candidate 'broken' failed: RuntimeError: no luck" in messages
-    assert "Failed: broken." in comparison.summary()
+    assert comparison.summary().endswith(". Failed: broken, worse.")
     with pytest.raises(ValueError, match="Every candidate scaler failed"):
         compare_scalers(wine.data, scalers={"broken": Broken()})
 
@@ -603,6 +608,20 @@ def test_the_summary_quotes_the_recommended_row_and_the_unscaled_one(wine_compar
         in text
     )
     assert "Failed" not in text and "  " not in text
+    # ... and in full, written out from the table
+    assert text == (
+        f"{comparison.verdict()} {comparison.reason} With it, PC1 explains "
+        f"{100 * row['pc1_evr']:.1f}% of the variance and its largest loading, "
+        f"{row['pc1_top_feature']!r}, holds {100 * row['pc1_top_share']:.1f}% of PC1 "
+        f"(about {row['pc1_effective_features']:.1f} features share it); "
+        f"{100 * row['knn_overlap']:.1f}% of each point's neighbours are the same as "
+        f"in the unscaled data. Unscaled, {raw['pc1_top_feature']!r} holds "
+        f"{100 * raw['pc1_top_share']:.1f}% of PC1."
+    )
+    also = ", ".join(comparison.also_fine)
+    assert comparison.verdict() == (
+        f"Use {comparison.recommended}." + (f" Also fine: {also}." if also else "")
+    )
 
 
 def test_the_summary_when_no_scaling_wins():
@@ -614,8 +633,11 @@ def test_the_summary_when_no_scaling_wins():
     row = comparison.table.loc["none"]
     text = comparison.summary()
     assert comparison.recommended == "none"
-    assert f"Unscaled, PC1 explains {100 * row['pc1_evr']:.1f}% of the variance" in text
-    assert "With it" not in text
+    assert text == (
+        f"Use none. {comparison.reason} Unscaled, PC1 explains "
+        f"{100 * row['pc1_evr']:.1f}% of the variance and its largest loading, "
+        f"{row['pc1_top_feature']!r}, holds {100 * row['pc1_top_share']:.1f}% of it."
+    )
 
 
 def test_first_line_of_a_failure():
@@ -623,4 +645,78 @@ def test_first_line_of_a_failure():
 
     assert first_line(ValueError("bad value\nmore detail")) == "ValueError: bad value"
     assert first_line(ValueError("")) == "ValueError"
+    assert first_line(ValueError("TAX")) == "ValueError: TAX"  # only ": " stripped
     assert first_line(KeyError("k: ")) == "KeyError: 'k: '"
+
+
+def test_is_regression_scorer_knows_max_error():
+    from skscale.diagnostics._compare import is_regression_scorer
+
+    assert is_regression_scorer("max_error")
+    assert not is_regression_scorer("accuracy")
+
+
+def test_verdict_lists_every_tied_candidate(wine_comparison):
+    from copy import copy
+
+    comparison = copy(wine_comparison)
+    comparison.also_fine = ["minmax", "robust"]
+    assert comparison.verdict() == (
+        f"Use {comparison.recommended}. Also fine: minmax, robust."
+    )
+
+
+def test_rest_block_names_or_numbers_the_columns_left_out():
+    import pandas as pd
+
+    from skscale.diagnostics._compare import rest_block
+
+    names = ["a", "b", "c", "d"]
+    frame = pd.DataFrame(np.zeros((3, 4)), columns=names)
+    assert rest_block({"x": ["a", "c"]}, frame, names) == ("other", ["b", "d"])
+    assert rest_block({"x": [0, 2]}, None, names) == ("other", ["b", "d"])
+    assert rest_block({"x": [0, 2]}, np.zeros((3, 4)), names) == ("other", [1, 3])
+    assert rest_block({"other": [0], "_other": [1]}, frame, names) == (
+        "__other",
+        ["c", "d"],
+    )
+    assert rest_block({"x": [0, 1, 2, 3]}, frame, names) is None
+
+
+def test_html_page_has_the_title_and_the_description(wine_comparison, tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "page.html"
+    wine_comparison.to_html(
+        path, title="Wine, µ-scaled", description="Data: 178 wines."
+    )
+    text = path.read_text(encoding="utf-8")
+    assert "Wine, µ-scaled" in text and "Data: 178 wines." in text
+    # written through a temporary file that is gone, with a plain file's mode
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_write_atomically_renames_a_temporary_of_the_same_folder(tmp_path, monkeypatch):
+    import os
+
+    from skscale.diagnostics import _compare
+
+    renamed = []
+    real_replace = os.replace
+
+    def spy(source, target):
+        renamed.append((source, target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(_compare.os, "replace", spy)
+    target = tmp_path / "report.html"
+    _compare.write_atomically(target, "<p>µ</p>")
+    ((source, destination),) = renamed
+    source = Path(source)
+    assert source.parent == tmp_path and Path(destination) == target
+    assert source.name.startswith(".report.html.") and source.name.endswith(".tmp")
+    assert target.read_bytes() == "<p>µ</p>".encode()
