@@ -138,8 +138,7 @@ def test_max_value_clips_dense_sparse_and_dask(X):
         ),
         (
             {"mean": [[1.0]], "var": [[1.0]]},
-            "mean and var must be 1-D of the same length; got mean (1, 1), "
-            "var (1, 1).",
+            "mean and var must be 1-D of the same length; got mean (1, 1), var (1, 1).",
         ),
         ({"mean": [1.0], "var": [-1.0]}, "var must be >= 0."),
         (
