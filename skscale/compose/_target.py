@@ -1,7 +1,6 @@
 """ScaledTargetRegressor: scale the target for any regressor."""
 
 import inspect
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,7 @@ from skscale.utils._sklearn_compat import (
     callback_task,
     sub_estimator_task,
 )
+from skscale.utils.validation import warn_user
 
 # Points at which inverse_transform is probed to read off a per-target affine map.
 _PROBE = np.array([-1.0, 0.0, 1.0, 2.5])
@@ -238,11 +238,9 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
             if has_fit_parameter(scaler, "sample_weight"):
                 scaler_params["sample_weight"] = sample_weight
             else:
-                warnings.warn(
+                warn_user(
                     f"{type(scaler).__name__}.fit takes no sample_weight: the target "
                     "is scaled without the weights (the regressor still gets them).",
-                    UserWarning,
-                    stacklevel=3,
                 )
         return Bunch(
             regressor=Bunch(fit=regressor_params),

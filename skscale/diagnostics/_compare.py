@@ -35,6 +35,7 @@ from skscale.diagnostics._common import (
 from skscale.diagnostics._knn import KNNSide, knn_report
 from skscale.diagnostics._pca import pca_report, pca_space
 from skscale.preprocessing import candidate_scalers
+from skscale.utils.validation import warn_user
 
 # Below this many rows, the default cross-validation repeats its folds.
 REPEAT_BELOW = 500
@@ -283,12 +284,10 @@ def complete_blocks(blocks, X, names):
     shown = ", ".join(str(c) for c in columns[:5]) + (
         ", ..." if len(columns) > 5 else ""
     )
-    warnings.warn(
+    warn_user(
         f"{len(columns)} column(s) are in no block ({shown}); they form the block "
         f"{name!r}, so that they are balanced with the others rather than left "
         "unscaled.",
-        UserWarning,
-        stacklevel=3,
     )
     return {**blocks, name: columns}
 
@@ -988,7 +987,7 @@ def compare_scalers(
         if said:
             raised[name] = said
             for line in said:
-                warnings.warn(f"candidate {name!r}: {line}", UserWarning, stacklevel=2)
+                warn_user(f"candidate {name!r}: {line}")
                 if progress is not None:
                     progress(f"candidate {name!r} warned: {line}")
         if isinstance(outcome, Exception):

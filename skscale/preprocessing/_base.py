@@ -10,8 +10,6 @@ column named, float32 stays float32, ``copy=True`` never touches the caller's
 data, ``set_output`` applies to ``inverse_transform`` too.
 """
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
@@ -37,6 +35,7 @@ from skscale.utils.validation import (
     describe_columns,
     output_array,
     reject_non_numeric_columns,
+    warn_user,
 )
 
 # float16 is kept too (statistics accumulate in float64), as scikit-learn does.
@@ -93,11 +92,9 @@ class _AffineScaler(
         empty = np.flatnonzero(empty)
         if empty.size:
             labels = describe_columns(empty, self._feature_names())
-            warnings.warn(
+            warn_user(
                 f"{type(self).__name__}: {labels} held only NaN; "
                 "they are left unscaled and stay NaN after transform.",
-                UserWarning,
-                stacklevel=3,
             )
 
     def _map_dense(self, X, out, inverse):

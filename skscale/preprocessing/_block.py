@@ -1,6 +1,5 @@
 """BlockScaler: scale within each block of columns, then weight whole blocks."""
 
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -34,6 +33,7 @@ from skscale.utils.validation import (
     describe_columns,
     output_array,
     reject_non_numeric_columns,
+    warn_user,
 )
 
 
@@ -195,11 +195,9 @@ class BlockScaler(
             return 1.0 / np.sqrt(values.shape[1])
         size = block_size(scaler.transform(values), self.weighting)
         if not (np.isfinite(size) and size > 0):
-            warnings.warn(
+            warn_user(
                 f"BlockScaler: block {block!r} has no variance after scaling; "
                 "its weight is 1.",
-                UserWarning,
-                stacklevel=4,
             )
             return 1.0
         return 1.0 / size
@@ -236,12 +234,10 @@ class BlockScaler(
             in_block[columns] = True
         passthrough = np.flatnonzero(~in_block)
         if passthrough.size:
-            warnings.warn(
+            warn_user(
                 f"BlockScaler: {describe_columns(passthrough, names)} "
                 f"{'is' if passthrough.size == 1 else 'are'} in no block and "
                 "pass through unchanged.",
-                UserWarning,
-                stacklevel=3,
             )
         scalers, weights = {}, {}
         for block, columns in blocks.items():

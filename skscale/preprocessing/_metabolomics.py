@@ -5,14 +5,13 @@ built on the moment-scaler template: exact at large offsets, NaN skipped,
 ``sample_weight`` and ``partial_fit`` supported.
 """
 
-import warnings
 from numbers import Integral
 
 import numpy as np
 
 from skscale.preprocessing._base import _MomentScaler, near_constant
 from skscale.utils._sklearn_compat import Interval
-from skscale.utils.validation import describe_columns
+from skscale.utils.validation import describe_columns, warn_user
 
 # A mean within this many units in the last place of the standard deviation is
 # zero: level and vast scaling cannot divide by it.
@@ -38,15 +37,13 @@ class _CenteredMomentScaler(_MomentScaler):
             )
         if zero.any():
             columns = describe_columns(np.flatnonzero(zero), self._feature_names())
-            warnings.warn(
+            warn_user(
                 f"{type(self).__name__} divides by each feature's mean, and {columns} "
                 "has a mean of zero (within rounding of its spread): it is divided "
                 "by its standard deviation instead (autoscaled). Level and vast "
                 "scaling are meant for positive quantities such as concentrations; "
                 "for data centred on zero use ZScoreScaler, ParetoScaler or "
                 "RangeScaler.",
-                UserWarning,
-                stacklevel=4,
             )
         return zero
 

@@ -4,11 +4,9 @@ Shared by BlockScaler and the diagnostics, so that a block means the same
 columns everywhere.
 """
 
-import warnings
-
 import numpy as np
 
-from skscale.utils.validation import column_label
+from skscale.utils.validation import column_label, warn_user
 
 __all__ = ["resolve_blocks"]
 
@@ -56,10 +54,8 @@ def resolve_blocks(blocks, X, feature_names, n_features):
                 )
             owner[j] = block
         if columns.size == 0:
-            warnings.warn(
+            warn_user(
                 f"Block {block!r} selects no column; it is ignored.",
-                UserWarning,
-                stacklevel=3,
             )
         resolved[block] = columns
     return resolved

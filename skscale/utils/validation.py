@@ -5,6 +5,9 @@ by name (when the input had names) and by index, the expected shape.
 """
 
 import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,6 +20,7 @@ __all__ = [
     "output_array",
     "raise_for_infinite",
     "reject_non_numeric_columns",
+    "warn_user",
 ]
 
 
@@ -166,3 +170,24 @@ def output_array(X, original, *, copy, keep_values):
     if X.flags.writeable and (private or not copy):
         return X
     return X.copy() if keep_values else np.empty_like(X)
+
+
+def warn_user(message, category=UserWarning):
+    """``warnings.warn`` pointing at the user's line: the first frame outside
+    skscale and scikit-learn.
+
+    A fixed ``stacklevel`` breaks whenever a wrapper adds a frame (scikit-learn's
+    ``_fit_context``, the callback task, a meta-estimator), and the warning
+    then names a line of skscale, which tells the user nothing.
+    """
+    import sklearn
+
+    import skscale
+
+    packages = tuple(
+        os.path.dirname(module.__file__) + os.sep for module in (skscale, sklearn)
+    )
+    frame, level = sys._getframe(1), 2  # level 2: the caller of warn_user
+    while frame is not None and frame.f_code.co_filename.startswith(packages):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -150,3 +150,35 @@ def test_exact_at_large_offsets(Scaler):
 
     exact_mean = [math.fsum(X[:, j]) / X.shape[0] for j in range(2)]
     assert_allclose(scaler.mean_, exact_mean, rtol=2.3e-16)
+
+
+@pytest.mark.parametrize("Scaler", [VastScaler, LevelScaler])
+def test_the_zero_mean_warning_in_full_and_at_the_callers_line(Scaler):
+    import pandas as pd
+
+    # a large spread (std 1e6) and a mean of 1.7e-10: zero within 100 units in
+    # the last place of the spread (2.2e-8), although far from 0 in absolute terms
+    spread = np.array([-1e6, 1e6 + 3e-10] * 10)
+    assert 0 < abs(spread.mean()) < 1e-9
+    X = pd.DataFrame(
+        {
+            "conc": _concentrations(n=20, p=1, nan_fraction=0)[:, 0],
+            "flat": np.full(20, 7.0),  # constant: not a zero mean
+            "spread": spread,
+        }
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scaler = Scaler().fit(X)
+    assert [w.category for w in caught] == [UserWarning]  # no RuntimeWarning
+    assert str(caught[0].message) == (
+        f"{Scaler.__name__} divides by each feature's mean, and column 'spread' "
+        "(index 2) has a mean of zero (within rounding of its spread): it is "
+        "divided by its standard deviation instead (autoscaled). Level and vast "
+        "scaling are meant for positive quantities such as concentrations; for "
+        "data centred on zero use ZScoreScaler, ParetoScaler or RangeScaler."
+    )
+    assert caught[0].filename == __file__  # it points at the caller's fit
+    assert scaler.scale_[1] == 1.0  # the constant column
+    if Scaler is VastScaler:
+        assert_allclose(scaler.var_, X.var(ddof=1).to_numpy(), rtol=1e-12)
