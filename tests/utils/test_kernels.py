@@ -405,3 +405,29 @@ def test_unit_moments_scale_each_column_by_its_own_size():
         for j, unit in enumerate([1e200, 1e-200])
     ]
     assert_allclose(weighted.scale_, expected, rtol=1e-12)
+
+
+def test_float32_map_names_the_column_and_the_call():
+    X = np.ones((300, 4), dtype=np.float32)
+    X[123, 2] = -np.inf
+    with pytest.raises(
+        ValueError,
+        match=r"^Input X passed to inverse_transform contains infinity in column "
+        r"'c' \(index 2\)",
+    ):
+        affine_map(
+            X,
+            np.zeros(4),
+            np.ones(4),
+            out=np.empty_like(X),
+            feature_names=["a", "b", "c", "d"],
+            what="X passed to inverse_transform",
+        )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_identity_map_copies(dtype):
+    X = np.random.default_rng(7).normal(size=(50, 3)).astype(dtype)
+    out = np.full_like(X, np.nan)
+    affine_map(X, None, None, out=out)
+    assert_array_equal(out, X)
