@@ -16,6 +16,26 @@ settings.register_profile(
 if os.environ.get("SKSCALE_MUTATION"):
     settings.load_profile("mutation")
 
+# `make mutate` judges a mutant of a module by the unit tests and the shared
+# property and bad-input suites, not by compare_scalers' end-to-end tests,
+# which reach every kernel at seconds a test (they made up 60% of the run's
+# time); a mutant of _compare itself keeps them.
+_END_TO_END = ("tests/diagnostics/test_compare.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if not os.environ.get("SKSCALE_MUTATION") or "__mutmut_" not in mutant:
+        return  # a normal run, or mutmut's own passes (stats, clean run)
+    if mutant.startswith("skscale.diagnostics._compare."):
+        return
+    kept = [item for item in items if not item.nodeid.startswith(_END_TO_END)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(
+            items=[item for item in items if item not in kept]
+        )
+        items[:] = kept
+
 
 def _make_data(n=200, p=5, *, seed=0, nan_fraction=0.0, dtype=np.float64):
     """Columns of very different scales and offsets, optionally with NaN."""
