@@ -1,5 +1,6 @@
 """The van den Berg et al. (2006) scalings against their formulas, written out."""
 
+import os
 import warnings
 
 import numpy as np
@@ -178,7 +179,8 @@ def test_the_zero_mean_warning_in_full_and_at_the_callers_line(Scaler):
         "scaling are meant for positive quantities such as concentrations; for "
         "data centred on zero use ZScoreScaler, ParetoScaler or RangeScaler."
     )
-    assert caught[0].filename == __file__  # it points at the caller's fit
+    if not os.environ.get("SKSCALE_MUTATION"):  # mutmut's trampolines add frames
+        assert caught[0].filename == __file__  # it points at the caller's fit
     assert scaler.scale_[1] == 1.0  # the constant column
     if Scaler is VastScaler:
         assert_allclose(scaler.var_, X.var(ddof=1).to_numpy(), rtol=1e-12)
