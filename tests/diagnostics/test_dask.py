@@ -60,6 +60,8 @@ def test_knn_on_dask_samples_rows_and_labels(wine, monkeypatch):
     )
     assert sampled.metrics["n_samples"] == 90
     assert "90 of 178 rows sampled" in sampled.summary()
+    note = sampled.sampling
+    assert sampled.summary().endswith(f" ({note[0].upper()}{note[1:]}.)")
     assert sampled.metrics["purity_after"] > sampled.metrics["purity_before"]
 
 

@@ -244,3 +244,37 @@ def test_report_plot_passes_axes_and_max_features_on():
     assert len([t for t in given[0].get_yticklabels() if t.get_text()]) == 15
     report.plot(max_features=4)
     assert len([t for t in report.axes_[0].get_yticklabels() if t.get_text()]) == 4
+
+
+def test_missing_values_and_block_labels_are_in_the_report(wine):
+    X, Z, _ = wine
+    X = X.copy()
+    X.iloc[::9, 3] = np.nan  # 20 missing cells
+    blocks = {
+        "acids": ["malic_acid", "ash"],
+        "rest": list(X.columns.drop(["malic_acid", "ash"])),
+    }
+    report = knn_distortion(X, Z, n_neighbors=5, blocks=blocks)
+    assert report.n_missing == 20
+    assert report.features.loc["malic_acid", "block"] == "acids"
+    assert report.features.loc["proline", "block"] == "rest"
+
+
+def test_two_samples_are_enough_and_one_is_refused():
+    report = knn_distortion(
+        [[0.0, 1.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 0.0]], n_neighbors=1
+    )
+    assert report.metrics["overlap"] == 1.0
+    with pytest.raises(
+        ValueError,
+        match=r"^knn_distortion needs at least 2 samples to have neighbours; "
+        r"got 1 sample\.$",
+    ):
+        knn_distortion([[0.0, 1.0]], [[0.0, 1.0]], n_neighbors=1)
+
+
+def test_at_most_5000_queries_by_default():
+    X = np.random.default_rng(3).normal(size=(5001, 2))
+    report = knn_distortion(X, X * [1.0, 3.0], n_neighbors=2, random_state=0)
+    assert report.metrics["n_queries"] == 5000
+    assert "(5,000 random query points)" in report.summary()
