@@ -349,3 +349,66 @@ def test_sparse_blocks_keep_the_format_and_float32(fmt):
         {"x": [3, 0], "y": [1, 4]}, scaler=ZScoreScaler(with_mean=False)
     ).fit_transform(dense)
     assert_allclose(out.toarray(), reference, rtol=1e-5, atol=1e-6)
+
+
+def test_block_scaler_messages_name_the_estimator_and_the_call():
+    import dask.array as da
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.normal(size=(10, 3)), columns=["a", "b", "c"])
+    with pytest.raises(
+        TypeError,
+        match=r"^BlockScaler on dask input needs skscale scalers, which reduce dask "
+        r"chunks on the workers; StandardScaler would load the data into memory\.",
+    ):
+        BlockScaler({"x": [0, 1, 2]}, scaler=StandardScaler()).fit(
+            da.from_array(frame.to_numpy(), chunks=5)
+        )
+    with pytest.raises(ValueError, match="BlockScaler"):
+        BlockScaler({"x": ["a", "b"]}).fit(frame.assign(c=["t"] * 10))
+    scaler = BlockScaler({"x": ["a", "b", "c"]}).fit(frame)
+    bad = frame.copy()
+    bad.loc[3, "b"] = np.inf
+    with pytest.raises(ValueError, match=r"^Input X contains infinity in column 'b'"):
+        scaler.transform(bad)
+    with pytest.raises(
+        ValueError,
+        match=r"^Input X passed to inverse_transform contains infinity in column 'b'",
+    ):
+        scaler.inverse_transform(bad)
+    with pytest.raises(ValueError, match="X has 2 features, but BlockScaler"):
+        scaler.transform(frame.to_numpy()[:, :2])
+
+
+def test_transform_leaves_the_callers_array_alone():
+    X = np.random.default_rng(6).normal(size=(20, 4)) * [1, 10, 100, 1000]
+    before = X.copy()
+    scaler = BlockScaler({"x": [0, 1], "y": [2, 3]}).fit(X)
+    out = scaler.transform(X)
+    assert not np.shares_memory(out, X)
+    assert_array_equal(X, before)
+
+
+def test_nan_tag_follows_the_block_scaler():
+    from sklearn.utils import get_tags
+
+    assert get_tags(
+        BlockScaler({"x": [0]}, scaler=StandardScaler())
+    ).input_tags.allow_nan
+    assert not get_tags(
+        BlockScaler({"x": [0]}, scaler=Normalizer())
+    ).input_tags.allow_nan
+
+
+def test_a_block_smaller_than_one_is_weighted_by_its_size():
+    # Pareto scaling leaves a block of tiny spread with a total variance below 1
+    X = np.random.default_rng(7).normal(size=(50, 4)) * [1e-3, 2e-3, 10, 20]
+    scaler = BlockScaler(
+        {"small": [0, 1], "large": [2, 3]},
+        scaler=ParetoScaler(),
+        weighting="total_variance",
+    ).fit(X)
+    small = ParetoScaler().fit_transform(X[:, :2])
+    size = small.var(axis=0).sum()
+    assert size < 1
+    assert_allclose(scaler.block_weights_["small"], 1 / np.sqrt(size), rtol=1e-10)
