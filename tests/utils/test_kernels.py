@@ -431,3 +431,42 @@ def test_the_identity_map_copies(dtype):
     out = np.full_like(X, np.nan)
     affine_map(X, None, None, out=out)
     assert_array_equal(out, X)
+
+
+def test_a_chunk_without_any_value_in_a_column_does_not_poison_the_merge():
+    from skscale.preprocessing import ZScoreScaler
+
+    rng = np.random.default_rng(8)
+    first = rng.normal(size=(30, 2)) * [1e3, 1.0] + [5e3, 0.0]
+    first[:, 0] = np.nan  # the first chunk has no value in column 0
+    second = rng.normal(size=(40, 2)) * [1e3, 1.0] + [5e3, 0.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scaler = ZScoreScaler().partial_fit(first).partial_fit(second)
+    both = np.vstack([first, second])
+    assert_allclose(scaler.mean_, np.nanmean(both, axis=0), rtol=1e-14)
+    assert_allclose(scaler.var_, np.nanvar(both, axis=0), rtol=1e-13)
+    assert_array_equal(scaler.n_samples_seen_, [40, 70])
+
+
+def test_missing_values_next_to_huge_deviations_stay_exact_and_quiet():
+    from skscale.preprocessing import ZScoreScaler
+
+    X = np.random.default_rng(9).normal(size=(20, 2)) * [1e200, 1.0]
+    X[::4, 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scaler = ZScoreScaler().fit(X)
+    column = X[:, 0][~np.isnan(X[:, 0])] / 1e200
+    assert_allclose(scaler.scale_[0], np.std(column) * 1e200, rtol=1e-13)
+
+
+def test_float32_percentiles_are_computed_in_float64():
+    from skscale.preprocessing import MinMaxScaler
+
+    # 100 rows: the percentiles fall between two values (interpolated)
+    X = (np.random.default_rng(10).lognormal(size=(100, 3)) * 1e4).astype(np.float32)
+    scaler = MinMaxScaler(quantile_range=(12.3, 87.7)).fit(X)
+    low, high = np.percentile(X.astype(np.float64), [12.3, 87.7], axis=0)
+    assert_array_equal(scaler.data_min_, low)
+    assert_array_equal(scaler.data_max_, high)
