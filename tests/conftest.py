@@ -16,20 +16,46 @@ settings.register_profile(
 if os.environ.get("SKSCALE_MUTATION"):
     settings.load_profile("mutation")
 
-# `make mutate` judges a mutant of a module by the unit tests and the shared
-# property and bad-input suites, not by compare_scalers' end-to-end tests,
-# which reach every kernel at seconds a test (they made up 60% of the run's
-# time); a mutant of _compare itself keeps them.
-_END_TO_END = ("tests/diagnostics/test_compare.py",)
+# `make mutate` judges a mutant of a module by that module's own unit tests
+# (and, for the kernels, the scalers' tests that call them). The
+# cross-cutting suites (properties, bad input, scikit-learn's checks) and the
+# other modules' tests reach every kernel at many times the cost: with them a
+# run took hours on 2 cores instead of about half of one.
+_OWN_TESTS = {
+    "skscale.utils.": ("tests/utils/test_kernels.py", "tests/preprocessing/"),
+    "skscale.preprocessing.": (
+        "tests/preprocessing/",
+        "tests/utils/test_kernels.py",
+        "tests/test_tags.py",
+    ),
+    "skscale.diagnostics._pca.": (
+        "tests/diagnostics/test_pca.py",
+        "tests/diagnostics/test_dask.py",
+        "tests/diagnostics/test_plotting.py",
+        "tests/diagnostics/test_estimators.py",
+    ),
+    "skscale.diagnostics._knn.": (
+        "tests/diagnostics/test_knn.py",
+        "tests/diagnostics/test_dask.py",
+        "tests/diagnostics/test_plotting.py",
+        "tests/diagnostics/test_estimators.py",
+    ),
+    "skscale.diagnostics._compare.": (
+        "tests/diagnostics/test_compare.py",
+        "tests/diagnostics/test_plotting.py",
+    ),
+}
 
 
 def pytest_collection_modifyitems(config, items):
     mutant = os.environ.get("MUTANT_UNDER_TEST", "")
     if not os.environ.get("SKSCALE_MUTATION") or "__mutmut_" not in mutant:
         return  # a normal run, or mutmut's own passes (stats, clean run)
-    if mutant.startswith("skscale.diagnostics._compare."):
-        return
-    kept = [item for item in items if not item.nodeid.startswith(_END_TO_END)]
+    own = next(
+        (files for prefix, files in _OWN_TESTS.items() if mutant.startswith(prefix)),
+        (),
+    )
+    kept = [item for item in items if item.nodeid.startswith(own)]
     if len(kept) < len(items):
         config.hook.pytest_deselected(
             items=[item for item in items if item not in kept]
