@@ -470,3 +470,18 @@ def test_float32_percentiles_are_computed_in_float64():
     low, high = np.percentile(X.astype(np.float64), [12.3, 87.7], axis=0)
     assert_array_equal(scaler.data_min_, low)
     assert_array_equal(scaler.data_max_, high)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_an_unweighted_sparse_fit_takes_the_fast_path(fmt, monkeypatch):
+    # the exact path (bincounts of every stored value) is for weights, NaN and
+    # cancelling columns; a plain sparse fit must not pay for it
+    def exact_path(*args, **kwargs):
+        raise AssertionError("the exact sparse path ran")
+
+    monkeypatch.setattr(_moments, "_column_sums", exact_path)
+    X = sp.random(200, 30, density=0.2, format=fmt, random_state=0) * 100
+    moments = _moments.sparse_moments(X)
+    dense = X.toarray()
+    assert_allclose(moments.mean, dense.mean(axis=0), rtol=1e-13)
+    assert_allclose(moments.m2, dense.var(axis=0) * 200, rtol=1e-11)
