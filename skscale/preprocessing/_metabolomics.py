@@ -31,10 +31,9 @@ class _CenteredMomentScaler(_MomentScaler):
         have; it is autoscaled instead (divided by its standard deviation), with
         a warning naming it.
         """
-        with np.errstate(invalid="ignore"):
-            zero = ~constant & (
-                np.abs(mean) <= _ZERO_MEAN_ULPS * np.finfo(float).eps * std
-            )
+        # (NaN for a feature without values compares False; the template runs
+        # this under np.errstate)
+        zero = ~constant & (np.abs(mean) <= _ZERO_MEAN_ULPS * np.finfo(float).eps * std)
         if zero.any():
             columns = describe_columns(np.flatnonzero(zero), self._feature_names())
             warn_user(
@@ -201,9 +200,10 @@ class VastScaler(_CenteredMomentScaler):
         std = stats.moments.std(self.ddof)
         constant = near_constant(stats.moments.std(0), mean, stats.moments.count)
         zero = self._zero_mean(mean, std, constant)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            # var / mean, written so that it does not overflow before dividing
-            scale = np.where(constant, 1.0, np.where(zero, std, std * (std / mean)))
+        # var / mean, written so that it does not overflow before dividing (the
+        # template runs this under np.errstate: a zero mean's division is
+        # discarded by the np.where, an overflow is refused after it)
+        scale = np.where(constant, 1.0, np.where(zero, std, std * (std / mean)))
         return {"mean_": mean, "var_": var, "scale_": scale}
 
 
