@@ -41,7 +41,7 @@ _OWN_TESTS = {
         "tests/diagnostics/test_estimators.py",
     ),
     "skscale.diagnostics._compare.": (
-        "tests/diagnostics/test_compare.py",
+        "tests/diagnostics/test_compare",  # and test_compare_helpers.py
         "tests/diagnostics/test_plotting.py",
     ),
 }

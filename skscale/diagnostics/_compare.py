@@ -162,8 +162,12 @@ def _check_classes(y):
     """Refuse class targets that no classifier can learn from."""
     counts = pd.Series(y).value_counts()
     if len(counts) < 2:
+        label = counts.index[0]
+        label = (
+            label.item() if isinstance(label, np.generic) else label
+        )  # not np.int64(7)
         raise ValueError(
-            f"The target has one class ({counts.index[0]!r}): there is nothing to "
+            f"The target has one class ({label!r}): there is nothing to "
             "predict; expected at least two classes."
         )
     if len(counts) > len(y) / 2:

@@ -1,0 +1,212 @@
+"""The comparison's small decisions, each against values written out here:
+the task, the scorer, the folds and how they are described, the paired test,
+the covariance spectrum."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+from sklearn.model_selection import (
+    KFold,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    StratifiedKFold,
+)
+
+from skscale.diagnostics import _compare as c
+
+
+@pytest.mark.parametrize(
+    "y, task",
+    [
+        ([0, 1, 1, 0], "classification"),
+        (["a", "b", "a"], "classification"),
+        ([True, False, True], "classification"),
+        ([0.5, 1.0, 2.0], "regression"),  # a fractional value
+        (list(range(21)), "regression"),  # more than 20 distinct values
+        (list(range(20)), "classification"),  # exactly 20
+        ([1.0, np.nan, 2.0, 1.0], "classification"),  # NaN ignored
+        (np.array([[1], [2], [1]]), "classification"),  # a column vector
+    ],
+)
+def test_detect_task(y, task):
+    assert c.detect_task(y) == task
+
+
+def test_metric_names_read_as_words():
+    assert c.metric_name("r2") == "R^2"
+    assert c.metric_name("neg_root_mean_squared_error") == "negative RMSE"
+    assert c.metric_name("f1_macro") == "f1 macro"
+    assert c.metric_name("neg_log_loss") == "negative log loss"
+    assert c.metric_name("neg_brier_score") == "negative brier score"
+
+
+@pytest.mark.parametrize(
+    "scoring, bounds",
+    [
+        ("neg_mean_absolute_error", (-np.inf, 0.0)),
+        ("r2", (-np.inf, 1.0)),
+        ("explained_variance", (-np.inf, 1.0)),
+        ("accuracy", (0.0, 1.0)),
+        ("f1_weighted", (0.0, 1.0)),
+        ("roc_auc_ovr", (0.0, 1.0)),
+        ("top_k_accuracy", (0.0, 1.0)),
+        ("adjusted_rand_score", (0.0, 1.0)),
+        ("max_error", (-np.inf, np.inf)),
+        ("d2_absolute_error_score", (0.0, 1.0)),
+    ],
+)
+def test_score_bounds(scoring, bounds):
+    assert c.score_bounds(scoring) == bounds
+
+
+def test_check_scoring_defaults_and_refusals():
+    assert c._check_scoring(None, "classification") == "accuracy"
+    assert c._check_scoring(None, "regression") == "r2"
+    assert c._check_scoring("f1_macro", "classification") == "f1_macro"
+    with pytest.raises(
+        ValueError,
+        match=r"^Got scoring='nope'; expected the name of a scikit-learn scorer "
+        r"\(sklearn\.metrics\.get_scorer_names\(\)\), such as 'accuracy', "
+        r"'balanced_accuracy', 'f1_macro', 'r2' or 'neg_mean_absolute_error'\.$",
+    ):
+        c._check_scoring("nope", "classification")
+    with pytest.raises(ValueError, match=r"^Got scoring=3;"):
+        c._check_scoring(3, "classification")
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Got scoring='r2', a regression metric, for a classification target; "
+            "expected a classification metric (or task='regression' if the target "
+            "is one)."
+        ),
+    ):
+        c._check_scoring("r2", "classification")
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Got scoring='accuracy', a classification metric, for a regression "
+            "target; expected a regression metric (or task='classification' if the "
+            "target is one)."
+        ),
+    ):
+        c._check_scoring("accuracy", "regression")
+
+
+def test_check_task():
+    assert c._check_task("auto", [0.5, 1.5]) == "regression"
+    assert c._check_task("auto", [0, 1]) == "classification"
+    assert c._check_task("regression", [0, 1, 0]) == "regression"
+    assert c._check_task("classification", list(range(30))) == "classification"
+    with pytest.raises(
+        ValueError,
+        match=r"^Got task='both'; expected 'auto', 'classification' or 'regression'\.$",
+    ):
+        c._check_task("both", [0, 1])
+    with pytest.raises(
+        ValueError,
+        match=r"^Got task='regression' with a non-numeric target; a regression "
+        r"target must be numbers\.$",
+    ):
+        c._check_task("regression", ["a", "b"])
+    with pytest.raises(
+        ValueError,
+        match=r"^Got task='classification' with a target holding fractional "
+        r"values; class labels must be whole numbers or text\.$",
+    ):
+        c._check_task("classification", [0.5, 1.0, 2.0])
+
+
+def test_check_classes():
+    c._check_classes([0, 1, 0, 1])
+    c._check_classes([0, 1, 2, 0, 1, 2])  # 3 classes for 6 rows: half, allowed
+    with pytest.raises(
+        ValueError,
+        match=r"^The target has one class \(7\): there is nothing to predict; "
+        r"expected at least two classes\.$",
+    ):
+        c._check_classes([7, 7, 7])
+    with pytest.raises(ValueError, match=r"one class \('x'\)"):
+        c._check_classes(np.array(["x", "x"]))
+    with pytest.raises(ValueError, match=r"^The target has 4 classes for 7 rows"):
+        c._check_classes([0, 1, 2, 3, 0, 1, 2])
+
+
+@pytest.mark.parametrize(
+    "task, y, n_samples, kind, n_splits",
+    [
+        ("classification", [0] * 300 + [1] * 300, 600, StratifiedKFold, 5),
+        ("classification", [0] * 100 + [1] * 100, 200, RepeatedStratifiedKFold, 5),
+        ("classification", [0] * 97 + [1] * 3, 100, RepeatedStratifiedKFold, 3),
+        ("classification", [0] * 98 + [1] * 2, 100, RepeatedStratifiedKFold, 2),
+        ("classification", [0] * 99 + [1], 100, RepeatedKFold, 5),  # too small
+        ("regression", np.arange(600.0), 600, KFold, 5),
+        ("regression", np.arange(499.0), 499, RepeatedKFold, 5),
+        ("regression", np.arange(500.0), 500, KFold, 5),  # 500 rows: not repeated
+    ],
+)
+def test_default_cv(task, y, n_samples, kind, n_splits):
+    cv = c.default_cv(task, y, n_samples, random_state=7)
+    assert type(cv) is kind
+    assert cv.get_n_splits() == n_splits * (
+        c.N_REPEATS if "Repeated" in kind.__name__ else 1
+    )
+    if "Repeated" in kind.__name__:
+        assert cv.n_repeats == c.N_REPEATS and cv.random_state == 7
+    else:
+        assert cv.n_splits == n_splits and cv.shuffle and cv.random_state == 7
+
+
+def test_describe_cv():
+    assert c._describe_cv(KFold(4), 4) == "4-fold cross-validation"
+    assert c._describe_cv(RepeatedKFold(n_splits=3, n_repeats=2), 6) == (
+        "3-fold cross-validation repeated 2 times (6 fits per candidate)"
+    )
+    splits = [(np.arange(5), np.arange(5, 10))] * 3
+    assert c._describe_cv(splits, 3) == "3 cross-validation splits"
+
+
+def test_corrected_paired_pvalues_against_the_formula():
+    scores = pd.DataFrame(
+        {
+            "fold0": [0.90, 0.85, 0.90],
+            "fold1": [0.92, 0.88, 0.80],
+            "fold2": [0.88, 0.86, 0.88],
+            "fold3": [0.91, 0.84, 0.91],
+        },
+        index=["best", "worse", "same"],
+    )
+    p = c.corrected_paired_pvalues(scores, "best", n_train=80, n_test=20)
+    assert np.isnan(p["best"])
+    diff = scores.loc["best"] - scores.loc["worse"]
+    t = diff.mean() / np.sqrt((1 / 4 + 20 / 80) * diff.var(ddof=1))
+    assert p["worse"] == pytest.approx(scipy.stats.t.sf(t, df=3), rel=1e-12)
+    diff = scores.loc["best"] - scores.loc["same"]
+    t = diff.mean() / np.sqrt((1 / 4 + 20 / 80) * diff.var(ddof=1))
+    assert p["same"] == pytest.approx(scipy.stats.t.sf(t, df=3), rel=1e-12)
+    assert p.name == "cv_p_value"
+    # differences without spread: certain either way
+    flat = pd.DataFrame(
+        {"a": [1.0, 0.5, 1.0], "b": [1.0, 0.5, 1.0]}, index=["best", "lower", "tied"]
+    )
+    p = c.corrected_paired_pvalues(flat, "best", n_train=10, n_test=5)
+    assert p["lower"] == 0.0 and p["tied"] == 1.0
+
+
+def test_covariance_spectrum_tall_and_wide():
+    rng = np.random.default_rng(0)
+    tall = rng.normal(size=(50, 3)) * [1.0, 2.0, 3.0]
+    tall -= tall.mean(axis=0)
+    values = np.linalg.eigvalsh(np.cov(tall.T, ddof=0))
+    largest, condition = c._covariance_spectrum(tall)
+    assert largest == pytest.approx(values[-1], rel=1e-12)
+    assert condition == pytest.approx(values[-1] / values[0], rel=1e-10)
+    wide = rng.normal(size=(5, 8))
+    wide -= wide.mean(axis=0)
+    largest, condition = c._covariance_spectrum(wide)
+    assert largest == pytest.approx(np.linalg.eigvalsh(np.cov(wide.T, ddof=0))[-1])
+    assert condition == np.inf  # more features than samples
+    singular = np.column_stack([tall[:, 0], tall[:, 0] * 2.0, tall[:, 1]])
+    assert c._covariance_spectrum(singular)[1] == np.inf
