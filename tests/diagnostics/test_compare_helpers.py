@@ -210,3 +210,94 @@ def test_covariance_spectrum_tall_and_wide():
     assert condition == np.inf  # more features than samples
     singular = np.column_stack([tall[:, 0], tall[:, 0] * 2.0, tall[:, 1]])
     assert c._covariance_spectrum(singular)[1] == np.inf
+
+
+def _warning(category, message):
+    import warnings
+
+    return warnings.WarningMessage(message, category, "f.py", 1)
+
+
+def test_said_once_counts_repeats():
+    caught = [
+        _warning(UserWarning, "first line\nmore"),
+        _warning(UserWarning, "first line\nother"),
+        _warning(RuntimeWarning, "overflow"),
+        _warning(UserWarning, ""),
+    ]
+    assert c._said_once(caught) == [
+        "UserWarning: first line (2 times)",
+        "RuntimeWarning: overflow",
+        "UserWarning: ",
+    ]
+
+
+@pytest.mark.parametrize(
+    "n_left, shown",
+    [(5, "c1, c2, c3, c4, c5"), (6, "c1, c2, c3, c4, c5, ...")],
+)
+def test_complete_blocks_warns_with_the_columns_left_out(n_left, shown):
+    names = ["c0"] + [f"c{j}" for j in range(1, n_left + 1)]
+    frame = pd.DataFrame(np.zeros((2, len(names))), columns=names)
+    with pytest.warns(UserWarning) as caught:
+        blocks = c.complete_blocks({"first": ["c0"]}, frame, names)
+    assert str(caught[0].message) == (
+        f"{n_left} column(s) are in no block ({shown}); they form the block "
+        "'other', so that they are balanced with the others rather than left "
+        "unscaled."
+    )
+    assert blocks == {"first": ["c0"], "other": names[1:]}
+    # unnamed columns are numbered
+    with pytest.warns(UserWarning, match=r"\(1, 2"):
+        blocks = c.complete_blocks({"first": [0]}, frame.to_numpy(), names)
+    assert blocks["other"] == list(range(1, n_left + 1))
+
+
+def test_compare_scalers_checks_its_arguments_in_full():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from skscale.diagnostics import compare_scalers
+
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    y = np.arange(30) % 2
+    with pytest.raises(
+        ValueError,
+        match=r"^An estimator needs y: cross-validation scores a prediction\.$",
+    ):
+        compare_scalers(X, estimator=KNeighborsClassifier())
+    for bad in (0, 2.5, -1):
+        with pytest.raises(
+            ValueError,
+            match=rf"^n_neighbors must be a positive integer; got {bad!r}\.$",
+        ):
+            compare_scalers(X, y, n_neighbors=bad)
+    one = compare_scalers(X, y, n_neighbors=1, scalers={"none": "passthrough"})
+    assert one.table.loc["none", "knn_overlap"] == 1.0
+    frame = pd.DataFrame(X, columns=list("abc"))
+    frame.loc[4, "b"] = np.inf
+    with pytest.raises(ValueError, match=r"^Input X contains infinity in column 'b'"):
+        compare_scalers(frame, y)
+
+
+def test_compare_scalers_missing_targets_names_and_seeds():
+    from skscale.diagnostics import compare_scalers
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(60, 3)) * [1, 10, 100], columns=list("abc"))
+    y = pd.Series((X["a"] > 0).astype(float), name="label")
+    y[[3, 7]] = np.nan
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier()
+    first = compare_scalers(X, y, estimator=knn, random_state=3)
+    assert first.n_target_missing == 2
+    assert first.target_name == "label"
+    assert (
+        compare_scalers(X.to_numpy(), y.to_numpy(), random_state=3).target_name is None
+    )
+    again = compare_scalers(X, y, estimator=knn, random_state=3)
+    pd.testing.assert_frame_equal(first.table, again.table)
+    other = compare_scalers(X, y, estimator=knn, random_state=4)
+    assert not first.table["cv_score_mean"].equals(other.table["cv_score_mean"])
+    complete = compare_scalers(X, (X["a"] > 0).astype(int), random_state=3)
+    assert complete.n_target_missing == 0
