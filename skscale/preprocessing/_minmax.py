@@ -144,6 +144,11 @@ class MinMaxScaler(_MomentScaler):
             raise ValueError(f"Got {name}={value!r}; expected finite numbers.")
         return low, high
 
+    def _output_range(self):
+        """``feature_range`` as two floats (validated in fit)."""
+        low, high = self.feature_range
+        return float(low), float(high)
+
     _uses_moments = False
     _uses_range = True
     _fitted_attributes = ("data_min_", "data_max_", "data_range_", "scale_", "min_")
@@ -252,7 +257,7 @@ class MinMaxScaler(_MomentScaler):
         return scaler
 
     def _statistics(self, stats):
-        out_low, out_high = self._pair("feature_range", self.feature_range)
+        out_low, out_high = self._output_range()
         low, high = stats.low, stats.high
         data_range = high - low
         magnitude = np.fmax(np.abs(low), np.abs(high))
@@ -267,7 +272,7 @@ class MinMaxScaler(_MomentScaler):
         }
 
     def _center_scale(self):
-        out_low, _ = self._pair("feature_range", self.feature_range)
+        out_low, _ = self._output_range()
         # x * scale_ + min_ == (x - center) / scale with scale = 1 / scale_
         # (the data range divided by the width of feature_range) and
         # center = data_min_ - min * scale: for the default feature_range the
@@ -278,6 +283,6 @@ class MinMaxScaler(_MomentScaler):
 
     def _finish_transform(self, out):
         if self.clip:
-            low, high = self._pair("feature_range", self.feature_range)
+            low, high = self._output_range()
             np.clip(out, low, high, out=out)
         return out

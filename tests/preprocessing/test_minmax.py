@@ -322,3 +322,51 @@ def test_the_near_constant_bound_sits_where_the_rule_says(factor, constant):
         assert_allclose(out, -1.0, rtol=0, atol=1e-12)
     else:
         assert out.min() == -1.0 and out.max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"feature_range": (1, 1)},
+            "Got feature_range=(1, 1); expected (min, max) with min < max.",
+        ),
+        (
+            {"feature_range": (2, 1)},
+            "Got feature_range=(2, 1); expected (min, max) with min < max.",
+        ),
+        (
+            {"feature_range": ("a", 1)},
+            "Got feature_range=('a', 1); expected a tuple of two numbers.",
+        ),
+        (
+            {"feature_range": (0, np.inf)},
+            "Got feature_range=(0, inf); expected finite numbers.",
+        ),
+        (
+            {"quantile_range": (50, 50)},
+            "Got quantile_range=(50, 50); expected 0 <= low < high <= 100.",
+        ),
+        (
+            {"quantile_range": (-1, 50)},
+            "Got quantile_range=(-1, 50); expected 0 <= low < high <= 100.",
+        ),
+        (
+            {"quantile_range": (5, np.nan)},
+            "Got quantile_range=(5, nan); expected finite numbers.",
+        ),
+    ],
+)
+def test_bad_ranges_are_refused_in_full(params, message):
+    import re
+
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        MinMaxScaler(**params).fit(np.arange(6.0).reshape(3, 2))
+
+
+def test_a_constant_column_maps_to_the_low_end_with_the_range_as_scale():
+    X = np.column_stack([np.full(5, 3.0), np.arange(5.0)])
+    scaler = MinMaxScaler(feature_range=(-1, 1)).fit(X)
+    assert_array_equal(scaler.scale_, [2.0, 0.5])
+    assert_array_equal(scaler.transform(X)[:, 0], np.full(5, -1.0))
+    assert MinMaxScaler.from_stats([0.0], [1.0]).n_samples_seen_ == 0
