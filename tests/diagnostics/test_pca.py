@@ -188,3 +188,45 @@ def test_summary_when_one_side_has_no_variance():
         "Before scaling, the data have no variance. "
         + _expected_sentence("After scaling", pc1, "after", 3)
     )
+
+
+def test_each_component_points_its_largest_loading_up():
+    X = np.random.default_rng(11).normal(size=(60, 5)) @ np.random.default_rng(
+        12
+    ).normal(size=(5, 5))
+    report = pca_dominance(X, X * [1, 2, 3, 4, 5])
+    # the convention, checked on the scores: PC1's largest-loading feature
+    # grows with PC1 (a positive correlation)
+    for when in ("before", "after"):
+        top = report.components.loc["PC1", f"top_feature_{when}"]
+        column = int(top[1:])
+        data = X if when == "before" else X * [1, 2, 3, 4, 5]
+        corr = np.corrcoef(report.scores[f"pc1_{when}"], data[:, column])[0, 1]
+        assert corr > 0
+
+
+@pytest.mark.parametrize("magnitude", [1e-4, 1e6])
+def test_rank_deficiency_is_judged_relative_to_the_total_variance(magnitude):
+    rng = np.random.default_rng(13)
+    base = rng.normal(size=(40, 2)) * magnitude
+    X = np.column_stack([base, base[:, 0]])  # the third column repeats the first
+    report = pca_dominance(X, X, n_components=3)
+    evr = report.components["evr_before"]
+    assert evr.iloc[:2].sum() == pytest.approx(1.0, rel=1e-12)
+    assert report.components.loc["PC1", "top_feature_before"] is not None
+    # the third component has no variance: no direction, not rounding noise
+    assert pd.isna(report.components.loc["PC3", "top_feature_before"])
+    assert evr.iloc[2] < 1e-12
+
+
+def test_components_are_limited_by_the_rows_of_a_wide_table():
+    X = np.random.default_rng(14).normal(size=(4, 6))
+    report = pca_dominance(X, X, n_components=10)
+    assert len(report.components) <= 4
+
+
+def test_one_component_leaves_the_second_score_missing():
+    X = np.random.default_rng(15).normal(size=(20, 3))
+    report = pca_dominance(X, X, n_components=1)
+    assert report.scores["pc2_after"].isna().all()
+    assert report.scores["pc2_after"].dtype == np.float64
