@@ -22,7 +22,11 @@ if os.environ.get("SKSCALE_MUTATION"):
 # other modules' tests reach every kernel at many times the cost: with them a
 # run took hours on 2 cores instead of about half of one.
 _OWN_TESTS = {
-    "skscale.utils.": ("tests/utils/test_kernels.py", "tests/preprocessing/"),
+    "skscale.utils.": (
+        "tests/utils/test_kernels.py",
+        "tests/utils/test_affine.py",
+        "tests/preprocessing/",
+    ),
     "skscale.preprocessing.": (
         "tests/preprocessing/",
         "tests/utils/test_kernels.py",

@@ -15,6 +15,7 @@ from skscale.utils._moments import (
     _stored_columns,
     check_finite,
     row_blocks,
+    rows_per_block,
 )
 
 __all__ = ["affine_map", "sparse_scale"]
@@ -59,15 +60,13 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
     in_place = out is X
     if in_place:
         check_finite(X, feature_names=feature_names, what=what)
-    step = next(
-        row_blocks(n_samples, n_features, _MAP_BLOCK_ELEMENTS), slice(0, 0)
-    ).stop
+    step = min(n_samples, rows_per_block(n_features, _MAP_BLOCK_ELEMENTS))
     single = _float32_ops(X, out, center, scale, inverse)
     if single is not None:
         _map_float32(X, out, single, step, in_place, feature_names, what)
         return out
     ops = [
-        (ufunc, np.tile(np.asarray(operand, dtype=np.float64), step))
+        (ufunc, np.tile(operand, step))
         for ufunc, operand in _ops(center, scale, inverse, out.dtype == np.float64)
     ]
     # Work directly in ``out`` when it is float64 and rows are contiguous;
@@ -84,12 +83,12 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
         size = block.size
         if direct:
             work = out[rows]
-            source = block.reshape(-1)
+            source = block.ravel()
         else:
             work = buffer[: rows.stop - rows.start]
             np.copyto(work, block)
-            source = work.reshape(-1)
-        flat = work.reshape(-1)
+            source = work.ravel()
+        flat = work.ravel()
         for ufunc, operand in ops:
             ufunc(source, operand[:size], out=flat)
             source = flat
@@ -128,7 +127,7 @@ def _float32_ops(X, out, center, scale, inverse):
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         if center is not None:
             high = center.astype(np.float32)
-            low = (center - high.astype(np.float64)).astype(np.float32)
+            low = (center - high).astype(np.float32)  # in float64, exact
             steps += [(np.subtract, high), (np.subtract, low)]
         if scale is not None:
             reciprocal = (1.0 / scale).astype(np.float32)
@@ -148,16 +147,16 @@ def _map_float32(X, out, steps, step, in_place, feature_names, what):
     for rows in row_blocks(n_samples, n_features, _MAP_BLOCK_ELEMENTS):
         block = X[rows]
         size = block.size
-        source = block.reshape(-1)
+        source = block.ravel()
         written = out[rows]
-        target = written.reshape(-1)
+        target = written.ravel()
         if not tiled:
             np.copyto(target, source)
         for ufunc, operand in tiled:
             ufunc(source, operand[:size], out=target)
             source = target
         if not in_place:
-            _check_block_finite(block, feature_names, what, values=written)
+            _check_block_finite(block, feature_names, what)
 
 
 def sparse_scale(X, scale, *, copy, inverse, feature_names, what):

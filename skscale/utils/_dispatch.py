@@ -173,12 +173,11 @@ def feature_statistics(
         )
     moments = low = high = None
     if with_moments:
-        kernel = sparse_moments if sp.issparse(X) else dense_moments
         # data whose differences overflow float64 give inf or NaN statistics,
-        # which the estimators refuse with one clear error (not numpy's
-        # RuntimeWarnings)
-        with np.errstate(over="ignore", invalid="ignore"):
-            moments = kernel(X, weights, init=init, feature_names=feature_names)
+        # which the estimators refuse with one clear error (the kernels emit
+        # no RuntimeWarning of numpy's)
+        kernel = sparse_moments if sp.issparse(X) else dense_moments
+        moments = kernel(X, weights, init=init, feature_names=feature_names)
     if with_range:
         if sp.issparse(X):
             raise TypeError(

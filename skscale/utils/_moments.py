@@ -49,9 +49,14 @@ def row_blocks(n_rows, n_cols, block_elements=None):
     (default ``_BLOCK_ELEMENTS``), at least one row each."""
     if block_elements is None:
         block_elements = _BLOCK_ELEMENTS
-    step = max(1, block_elements // max(1, n_cols))
+    step = rows_per_block(n_cols, block_elements)
     for start in range(0, n_rows, step):
         yield slice(start, min(start + step, n_rows))
+
+
+def rows_per_block(n_cols, block_elements):
+    """Rows in a block of about ``block_elements`` values: at least one."""
+    return max(1, block_elements // max(1, n_cols))
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,9 @@ class Moments:
     @property
     def mean(self):
         """The mean, NaN for features with no value."""
-        return np.where(self.count > 0, self.shift + self.dmean * self.unit, np.nan)
+        with np.errstate(over="ignore", under="ignore"):
+            mean = self.shift + self.dmean * self.unit
+        return np.where(self.count > 0, mean, np.nan)
 
     def merge(self, other):
         """Combine the moments of two disjoint sets of rows (Chan et al. 1979).
@@ -108,21 +115,26 @@ class Moments:
         # powers of two: rescaling to the common unit is exact
         own = np.where(fresh, 1.0, self.unit / unit)  # nothing to rescale if fresh
         theirs = other.unit / unit
-        with np.errstate(over="ignore", invalid="ignore"):
+        # a spread beyond float64 overflows to inf, which the estimators
+        # refuse; a tiny one may underflow: both are decided here, whatever
+        # numpy's error state
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             other_dmean = (other.shift - shift) / unit + other.dmean * theirs
-        self_dmean = self.dmean * own
-        count = self.count + other.count
-        frac = np.divide(other.count, count, out=np.zeros_like(count), where=count > 0)
-        delta = np.where(other.count > 0, other_dmean - self_dmean, 0.0)
-        dmean = self_dmean + delta * frac
-        m2 = self.m2 * own * own + other.m2 * theirs * theirs
-        m2 = m2 + delta * delta * self.count * frac
+            self_dmean = self.dmean * own
+            count = self.count + other.count
+            frac = np.divide(
+                other.count, count, out=np.zeros_like(count), where=count > 0
+            )
+            delta = np.where(other.count > 0, other_dmean - self_dmean, 0.0)
+            dmean = self_dmean + delta * frac
+            m2 = self.m2 * own * own + other.m2 * theirs * theirs
+            m2 = m2 + delta * delta * self.count * frac
         return Moments(count, shift, dmean, m2, unit)
 
     @property
     def sum_of_squares(self):
         """M2 in the data's units (inf if beyond float64)."""
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", under="ignore"):
             return self.m2 * self.unit * self.unit
 
     def _in_units(self, ddof):
@@ -137,14 +149,15 @@ class Moments:
         variance beyond float64 (data spread near 1e300) is inf; ``std`` is
         still exact.
         """
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", under="ignore"):
             var = self._in_units(ddof) * self.unit * self.unit
         var[self.count == 0] = np.nan
         return var
 
     def std(self, ddof=0):
         """The standard deviation, exact even where the variance overflows."""
-        std = np.sqrt(self._in_units(ddof)) * self.unit
+        with np.errstate(under="ignore"):
+            std = np.sqrt(self._in_units(ddof)) * self.unit
         std[self.count == 0] = np.nan
         return std
 
@@ -182,9 +195,8 @@ def _rescue_extremes(block, weights, shift, moments, squares):
     """Redo, with units, the columns whose squared deviations overflowed or
     may have underflowed; constant columns (all deviations 0) are left alone."""
     n = moments.count
-    with np.errstate(invalid="ignore", over="ignore"):
-        suspect = ~np.isfinite(squares) | ~np.isfinite(moments.m2)
-        suspect |= squares < _SQUARES_TOO_SMALL * np.maximum(n, 1)
+    suspect = ~np.isfinite(squares) | ~np.isfinite(moments.m2)
+    suspect |= squares < _SQUARES_TOO_SMALL * np.maximum(n, 1)
     suspect = np.flatnonzero(suspect)
     if suspect.size:
         sub = block[:, suspect]
@@ -284,19 +296,20 @@ def _block_moments(block, weights, shift, feature_names):
     # most half of sum(d**2) (the subtraction then loses at most one bit);
     # the shift is the running mean, so this holds except where the data
     # drift far within one block. Those columns are summed again exactly.
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        np.multiply(deviations, deviations, out=deviations)
-        squares = _weighted_sum(deviations, weights)
-        offset = n * centre * centre
-        m2 = squares - offset
-        unsafe = np.flatnonzero(offset > 0.5 * squares)
+    np.multiply(deviations, deviations, out=deviations)
+    squares = _weighted_sum(deviations, weights)
+    offset = n * centre * centre
+    m2 = squares - offset
+    unsafe = np.flatnonzero(offset > 0.5 * squares)
     if unsafe.size:
         exact = np.subtract(
             block[:, unsafe], shift[unsafe] + centre[unsafe], dtype=np.float64
         )
-        with np.errstate(over="ignore", under="ignore"):
-            np.multiply(exact, exact, out=exact)
-        m2[unsafe] = _weighted_sum(exact, weights)
+        # the corrected two-pass sum: the second term removes what the
+        # rounding of the centre left in the deviations (Chan et al. 1983)
+        residual = _weighted_sum(exact, weights)
+        np.multiply(exact, exact, out=exact)
+        m2[unsafe] = _weighted_sum(exact, weights) - residual * residual / n
     moments = Moments(np.full(block.shape[1], n), shift, centre, m2)
     return _rescue_extremes(block, weights, shift, moments, squares)
 
@@ -312,8 +325,7 @@ def _block_moments_missing(block, deviations, weights, shift, feature_names):
     centre = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     deviations -= centre
     deviations[missing] = 0.0
-    with np.errstate(over="ignore", under="ignore"):
-        np.multiply(deviations, deviations, out=deviations)
+    np.multiply(deviations, deviations, out=deviations)
     m2 = _weighted_sum(deviations, weights)
     moments = Moments(count, shift, centre, m2)
     return _rescue_extremes(block, weights, shift, moments, m2)
@@ -339,11 +351,15 @@ def dense_moments(X, sample_weight=None, *, init=None, feature_names=None):
     """
     n_samples, n_features = X.shape
     total = Moments.empty(n_features) if init is None else init
-    for rows in row_blocks(n_samples, n_features, _MOMENT_BLOCK_ELEMENTS):
-        block = X[rows]
-        weights = None if sample_weight is None else sample_weight[rows]
-        shift = _shift_for(block, total, weights)
-        total = total.merge(_block_moments(block, weights, shift, feature_names))
+    # squares that overflow or underflow are rescued with units, data whose
+    # differences overflow float64 give inf (refused by the estimators): every
+    # floating-point event is decided here, whatever numpy's error state
+    with np.errstate(all="ignore"):
+        for rows in row_blocks(n_samples, n_features, _MOMENT_BLOCK_ELEMENTS):
+            block = X[rows]
+            weights = None if sample_weight is None else sample_weight[rows]
+            shift = _shift_for(block, total, weights)
+            total = total.merge(_block_moments(block, weights, shift, feature_names))
     return total
 
 
@@ -445,6 +461,11 @@ def sparse_moments(
     Without weights, NaN or inf, a faster path sums values and their squares
     (``exact=True`` skips it).
     """
+    with np.errstate(all="ignore"):  # as in dense_moments
+        return _sparse_moments(X, sample_weight, init, feature_names, exact)
+
+
+def _sparse_moments(X, sample_weight, init, feature_names, exact):
     if sample_weight is None and not exact:
         moments = _sparse_moments_unweighted(X)
         if moments is not None:
