@@ -25,6 +25,7 @@ _OWN_TESTS = {
     "skscale.utils.": (
         "tests/utils/test_kernels.py",
         "tests/utils/test_affine.py",
+        "tests/utils/test_moments.py",
         "tests/preprocessing/",
     ),
     "skscale.preprocessing.": (
