@@ -112,8 +112,45 @@ CENTERING = frozenset(
     }
 )
 
+# The per-sample normalisers, and those whose output would be dense.
+PER_SAMPLE = frozenset(
+    {
+        "TotalSumNormalizer",
+        "PQNormalizer",
+        "MedianRatioNormalizer",
+        "CLRTransformer",
+        "QuantileNormalizer",
+        "SampleStandardizer",
+    }
+)
+DENSE_OUTPUT = frozenset({"CLRTransformer", "QuantileNormalizer", "SampleStandardizer"})
+
 # The one table of what cannot work; everything else must give the reference.
 RULES = (
+    Rule(
+        reason=(
+            "the per-sample normalisers take in-memory data: a dask collection "
+            "is refused with the advice to compute it"
+        ),
+        error=r"does not take dask collections",
+        estimators=PER_SAMPLE,
+        kinds=frozenset(DASK),
+    ),
+    Rule(
+        reason=(
+            "the log-ratio, the quantile map and the row centring give every "
+            "implicit zero a value: the output would be dense"
+        ),
+        error=r"(?i)sparse",
+        estimators=DENSE_OUTPUT,
+        kinds=frozenset(SPARSE),
+    ),
+    Rule(
+        reason="quantile normalisation ranks every value of a row: NaN is refused",
+        error=r"found NaN in column",
+        estimators=frozenset({"QuantileNormalizer"}),
+        missing=frozenset({"nan_cells", "nan_column"}),
+    ),
     Rule(
         reason="scipy.sparse has no float16 matrices: the input cannot be built",
         unbuildable=True,
@@ -195,7 +232,11 @@ _rng = np.random.default_rng(12)
 N_ROWS = 30
 COLUMNS = ["a", "b", "c", "d"]
 TABLE = (_rng.normal(size=(N_ROWS, 4)) + 3.0) * np.array([1.0, 10.0, 100.0, 1000.0])
-TABLE[_rng.random(TABLE.shape) < 1 / 3] = 0.0
+_zero = _rng.random(TABLE.shape) < 1 / 3
+# the per-sample normalisers' table keeps every value of column "a" (median-of-
+# ratios needs one feature without a zero)
+SAMPLE_TABLE = np.where(_zero & (np.arange(4) > 0), 0.0, TABLE)
+TABLE[_zero] = 0.0
 NAN_CELLS = ([1, 7, 16, 25, 28], [0, 2, 1, 3, 0])
 NAN_COLUMN = 2
 TARGET = TABLE @ np.array([2.0, -0.3, 0.05, 0.004]) + _rng.normal(size=N_ROWS)
@@ -212,9 +253,9 @@ CHUNKS = np.array_split(np.arange(N_ROWS), 3)
 
 
 @cache
-def _values(dtype, missing):
+def _values(dtype, missing, estimator_name):
     """The table's values in ``dtype``, with the missing values asked for."""
-    X = TABLE.copy()
+    X = (SAMPLE_TABLE if estimator_name in PER_SAMPLE else TABLE).copy()
     if missing == "nan_cells":
         X[NAN_CELLS] = np.nan
     elif missing == "nan_column":
@@ -290,7 +331,7 @@ def _run(estimator, case, values, kind):
 def _reference(estimator_name, weighting, dtype, missing):
     """The result of one fit on the same values as a float64 ndarray."""
     case = Case(estimator_name, "ndarray", weighting, "float64", missing, "fit")
-    values = _values(dtype, missing).astype(np.float64)
+    values = _values(dtype, missing, estimator_name).astype(np.float64)
     out, _, _ = _run(clone(ESTIMATORS[estimator_name]), case, values, "ndarray")
     return out
 
@@ -299,7 +340,12 @@ def _sklearn_accepts(case):
     """Whether scikit-learn's counterpart runs ``case`` without an error."""
     estimator = SKLEARN_COUNTERPART[case.estimator]()
     try:
-        _run(estimator, case, _values(case.dtype, case.missing), case.kind)
+        _run(
+            estimator,
+            case,
+            _values(case.dtype, case.missing, case.estimator),
+            case.kind,
+        )
     except Exception:  # any refusal of scikit-learn's releases skscale
         return False
     return True
@@ -389,7 +435,8 @@ def test_interaction_matrix(case):
     estimator = clone(ESTIMATORS[case.estimator])
     # any exception other than ValueError and TypeError fails the test as is
     try:
-        result = _run(estimator, case, _values(case.dtype, case.missing), case.kind)
+        values = _values(case.dtype, case.missing, case.estimator)
+        result = _run(estimator, case, values, case.kind)
     except (ValueError, TypeError) as exc:
         problems = _refusal_problems(case, exc)
     else:

@@ -9,14 +9,28 @@ from skscale.preprocessing._metabolomics import (
     VastScaler,
 )
 from skscale.preprocessing._minmax import MinMaxScaler
+from skscale.preprocessing._samples import (
+    CLRTransformer,
+    MedianRatioNormalizer,
+    PQNormalizer,
+    QuantileNormalizer,
+    SampleStandardizer,
+    TotalSumNormalizer,
+)
 from skscale.preprocessing._zscore import ZScoreScaler
 
 __all__ = [
     "BlockScaler",
+    "CLRTransformer",
     "LevelScaler",
+    "MedianRatioNormalizer",
     "MinMaxScaler",
+    "PQNormalizer",
     "ParetoScaler",
+    "QuantileNormalizer",
     "RangeScaler",
+    "SampleStandardizer",
+    "TotalSumNormalizer",
     "VastScaler",
     "ZScoreScaler",
     "candidate_scalers",

@@ -1,0 +1,73 @@
+"""Write the reference outputs the normaliser tests compare with.
+
+    python tools/make_reference_values.py
+
+Run it in an environment that has the tools analysts use today: pydeseq2,
+scikit-bio, qnorm and scanpy (``pip install pydeseq2 scikit-bio qnorm
+scanpy``). They are not test dependencies of skscale (pydeseq2 and scanpy
+pull anndata, which pins pandas below 3): their outputs on small fixed inputs
+are stored in ``tests/data/normalisers/`` instead, with the versions that
+made them, and ``tests/preprocessing/test_samples.py`` checks skscale's
+normalisers against them.
+"""
+
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "normalisers"
+
+
+def inputs():
+    """The fixed inputs (also rebuilt by the tests, from the same seed)."""
+    rng = np.random.default_rng(2024)
+    counts = rng.negative_binomial(3, 0.05, size=(10, 40))
+    counts = (counts * rng.uniform(0.5, 3.0, size=(10, 1))).round()
+    counts[rng.random(counts.shape) < 0.05] = 0  # some genes get a zero
+    compositions = rng.uniform(0.05, 20.0, size=(8, 6))
+    intensities = rng.normal(size=(9, 25))
+    ties = rng.integers(0, 6, size=(9, 25)).astype(float)
+    return counts, compositions, intensities, ties
+
+
+def main():
+    import anndata
+    import qnorm
+    import scanpy
+    from pydeseq2.preprocessing import deseq2_norm
+    from skbio.stats.composition import clr
+
+    counts, compositions, intensities, ties = inputs()
+    OUT.mkdir(parents=True, exist_ok=True)
+    _, size_factors = deseq2_norm(counts)
+    pd.DataFrame({"size_factor": size_factors}).to_csv(
+        OUT / "pydeseq2_size_factors.csv", index=False
+    )
+    pd.DataFrame(clr(compositions)).to_csv(OUT / "skbio_clr.csv", index=False)
+    pd.DataFrame(clr(counts + 1.0)).to_csv(
+        OUT / "skbio_clr_counts_plus_1.csv", index=False
+    )
+    for name, table in (("intensities", intensities), ("ties", ties)):
+        normalised = qnorm.quantile_normalize(table.T, axis=1).T
+        pd.DataFrame(normalised).to_csv(OUT / f"qnorm_{name}.csv", index=False)
+    data = anndata.AnnData(counts.astype(np.float64))
+    scanpy.pp.normalize_total(data)
+    pd.DataFrame(data.X).to_csv(OUT / "scanpy_normalize_total.csv", index=False)
+    made_with = {
+        name: version(name) for name in ("pydeseq2", "scikit-bio", "qnorm", "scanpy")
+    }
+    (OUT / "SOURCE.md").write_text(
+        "# Reference outputs of the tools analysts use today\n\n"
+        "Written by `tools/make_reference_values.py` from fixed random inputs "
+        "(its `inputs()`), with "
+        + ", ".join(f"{name} {v}" for name, v in made_with.items())
+        + ". Each CSV is one tool's output on those inputs; "
+        "`tests/preprocessing/test_samples.py` compares skscale's normalisers "
+        "with them.\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
