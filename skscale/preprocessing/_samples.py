@@ -806,7 +806,7 @@ class CLRTransformer(_RowNormalizer):
             )
             raise ValueError(
                 f"CLRTransformer takes log(X + pseudocount), but found values "
-                f"<= {-self.pseudocount:g} in {describe_columns(columns, names)}; "
+                f"<= {0.0 - self.pseudocount:g} in {describe_columns(columns, names)}; "
                 f"{hint}."
             )
 

@@ -1,0 +1,346 @@
+"""The per-sample normalisers against the tools analysts use today (their
+stored outputs), against the formulas written out here, and on the inputs
+that break them: zeros, NaN, sparse, weights, new rows."""
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from skscale.preprocessing import (
+    CLRTransformer,
+    MedianRatioNormalizer,
+    PQNormalizer,
+    QuantileNormalizer,
+    SampleStandardizer,
+    TotalSumNormalizer,
+    ZScoreScaler,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+STORED = ROOT / "tests" / "data" / "normalisers"
+
+
+def _reference_inputs():
+    """The fixed inputs the stored outputs were made from."""
+    path = ROOT / "tools" / "make_reference_values.py"
+    spec = importlib.util.spec_from_file_location("make_reference_values", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.inputs()
+
+
+COUNTS, COMPOSITIONS, INTENSITIES, TIES = _reference_inputs()
+
+
+def _stored(name):
+    return pd.read_csv(STORED / f"{name}.csv").to_numpy()
+
+
+# --- the tools analysts use today -------------------------------------------
+
+
+def test_size_factors_are_pydeseq2s():
+    assert (COUNTS == 0).any(axis=0).sum() > 5  # genes left out for their zeros
+    factors = MedianRatioNormalizer().fit(COUNTS).size_factors(COUNTS)
+    assert_allclose(factors, _stored("pydeseq2_size_factors")[:, 0], rtol=1e-12)
+
+
+def test_clr_is_scikit_bios():
+    assert_allclose(
+        CLRTransformer().fit_transform(COMPOSITIONS), _stored("skbio_clr"), atol=1e-13
+    )
+    assert_allclose(
+        CLRTransformer(pseudocount=1.0).fit_transform(COUNTS),
+        _stored("skbio_clr_counts_plus_1"),
+        atol=1e-13,
+    )
+
+
+@pytest.mark.parametrize("name", ["intensities", "ties"])
+def test_quantile_normalisation_of_the_training_rows_is_qnorms(name):
+    table = INTENSITIES if name == "intensities" else TIES
+    out = QuantileNormalizer().fit_transform(table)
+    assert_allclose(out, _stored(f"qnorm_{name}"), atol=1e-13)
+
+
+def test_total_sum_normalisation_is_scanpys_normalize_total():
+    out = TotalSumNormalizer().fit_transform(COUNTS)
+    assert_allclose(out, _stored("scanpy_normalize_total"), rtol=1e-12)
+
+
+# --- the formulas ------------------------------------------------------------
+
+
+def _positive_table(n=40, p=12, seed=0):
+    rng = np.random.default_rng(seed)
+    profile = rng.lognormal(2.0, 1.0, size=p)
+    dilution = rng.uniform(0.2, 5.0, size=n)
+    noise = rng.lognormal(0.0, 0.1, size=(n, p))
+    return dilution, dilution[:, None] * profile * noise
+
+
+def test_total_sum_rows_sum_to_the_median_total():
+    _, X = _positive_table()
+    model = TotalSumNormalizer().fit(X)
+    assert model.target_sum_ == np.median(X.sum(axis=1))
+    assert_allclose(model.transform(X).sum(axis=1), model.target_sum_, rtol=1e-13)
+    cpm = TotalSumNormalizer(target_sum=1e6).fit_transform(X)
+    assert_allclose(cpm, X / X.sum(axis=1, keepdims=True) * 1e6, rtol=1e-14)
+
+
+def test_pqn_is_dieterles_two_steps():
+    """Total-sum normalise, take the median spectrum, divide each row by its
+    median quotient: written out here, step by step."""
+    _, X = _positive_table()
+    X[3, 5] = 0.0  # a zero is left out of that row's quotients
+    totals = X.sum(axis=1)
+    target = np.median(totals)
+    normalised = X / totals[:, None] * target
+    reference = np.median(normalised, axis=0)
+    quotients = normalised / reference
+    quotients[3, 5] = np.nan
+    expected = normalised / np.nanmedian(quotients, axis=1)[:, None]
+    model = PQNormalizer().fit(X)
+    assert model.target_sum_ == target
+    assert_allclose(model.reference_, reference, rtol=1e-14)
+    assert_allclose(model.transform(X), expected, rtol=1e-12)
+    mean_model = PQNormalizer(reference="mean").fit(X)
+    assert_allclose(mean_model.reference_, normalised.mean(axis=0), rtol=1e-14)
+
+
+def test_pqn_recovers_the_dilution_that_a_total_confuses():
+    """One feature that rises tenfold in half the samples moves every total;
+    the median quotient follows the true dilution."""
+    dilution, X = _positive_table(n=60, p=15, seed=1)
+    X[::2, 0] *= 10.0
+    factors = PQNormalizer().fit(X).dilution_factors(X)
+    totals = X.sum(axis=1)
+    pqn_r = np.corrcoef(np.log(factors), np.log(dilution))[0, 1]
+    total_r = np.corrcoef(np.log(totals), np.log(dilution))[0, 1]
+    assert pqn_r > 0.995
+    assert total_r < pqn_r - 0.05
+
+
+def test_median_ratio_formula_on_counts_with_zeros():
+    X = COUNTS.astype(float)
+    logs = np.log(np.where(X > 0, X, np.nan))
+    kept = (X > 0).all(axis=0)
+    means = logs[:, kept].mean(axis=0)
+    expected = np.exp(np.median(logs[:, kept] - means, axis=1))
+    model = MedianRatioNormalizer().fit(X)
+    assert_array_equal(np.isnan(model.log_geo_means_), ~kept)
+    assert_allclose(model.log_geo_means_[kept], means, rtol=1e-13)
+    assert_allclose(model.transform(X), X / expected[:, None], rtol=1e-12)
+
+
+def test_median_ratio_skips_a_new_samples_zero_counts():
+    model = MedianRatioNormalizer().fit(COUNTS)
+    new = COUNTS[:1].astype(float).copy()
+    kept = np.flatnonzero(~np.isnan(model.log_geo_means_))
+    new[0, kept[:3]] = 0.0
+    use = kept[3:]
+    expected = np.exp(np.median(np.log(new[0, use]) - model.log_geo_means_[use]))
+    assert_allclose(model.size_factors(new), [expected], rtol=1e-13)
+
+
+def test_median_ratio_without_a_zero_free_feature_says_so():
+    X = np.array([[0.0, 1.0], [2.0, 0.0], [3.0, 4.0]])
+    with pytest.raises(ValueError, match="at least one feature that is positive"):
+        MedianRatioNormalizer().fit(X)
+
+
+def test_clr_rows_sum_to_zero_and_invert_to_the_closure():
+    X = COMPOSITIONS.copy()
+    X[1, 2] = np.nan
+    clr = CLRTransformer().fit(X)
+    Z = clr.transform(X)
+    assert_allclose(np.nansum(Z, axis=1), 0.0, atol=1e-13)
+    assert np.isnan(Z[1, 2]) and not np.isnan(Z).sum() > 1
+    closure = X / np.nansum(X, axis=1, keepdims=True)
+    assert_allclose(clr.inverse_transform(Z), closure, rtol=1e-13)
+
+
+def test_clr_is_exact_far_below_the_pseudocount():
+    X = np.array([[1e-300, 2e-300, 4e-300]])
+    Z = CLRTransformer(pseudocount=1.0).fit_transform(X)
+    # log(1 + x) ~ x: the log-ratios are x minus their mean
+    assert_allclose(Z, X - X.mean(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("pseudocount", "value", "message"),
+    [
+        (0.0, 0.0, r"values <= 0 in column 'b' \(index 1\); set pseudocount"),
+        (1.0, -1.0, r"Negative values in data passed to CLRTransformer"),
+        (0.0, -2.0, r"Negative values in data passed to CLRTransformer"),
+    ],
+)
+def test_clr_names_the_column_it_cannot_take_the_log_of(pseudocount, value, message):
+    X = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, value]})
+    with pytest.raises(ValueError, match=message):
+        CLRTransformer(pseudocount=pseudocount).fit(X)
+
+
+def test_quantile_reference_is_the_mean_of_sorted_rows_and_maps_new_rows():
+    model = QuantileNormalizer().fit(INTENSITIES)
+    assert_allclose(model.reference_, np.sort(INTENSITIES, axis=1).mean(axis=0))
+    new = np.random.default_rng(5).normal(size=(3, INTENSITIES.shape[1])) * 50
+    out = model.transform(new)
+    for row, mapped in zip(new, out, strict=True):
+        assert_allclose(mapped, model.reference_[np.argsort(np.argsort(row))])
+
+
+def test_sample_standardizer_standardises_rows_and_blocks():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(6, 7)) * [1, 1, 1, 100, 100, 100, 5] + 20
+    out = SampleStandardizer().fit_transform(X)
+    assert_allclose(out.mean(axis=1), 0, atol=1e-14)
+    assert_allclose(out.std(axis=1), 1, rtol=1e-13)
+    blocks = {"small": [0, 1, 2], "large": [3, 4, 5]}
+    grouped = SampleStandardizer(blocks=blocks).fit_transform(X)
+    for columns in blocks.values():
+        part = X[:, columns]
+        expected = (part - part.mean(axis=1, keepdims=True)) / part.std(
+            axis=1, keepdims=True
+        )
+        assert_allclose(grouped[:, columns], expected, rtol=1e-12)
+    assert_array_equal(grouped[:, 6], X[:, 6])  # in no block: unchanged
+    # one group over mixed variances crushes the small features: their spread
+    # within a row is at most a tenth or so of the group-wise one (here 0.01-0.10)
+    assert (out[:, :3].std(axis=1) < 0.2 * grouped[:, :3].std(axis=1)).all()
+
+
+def test_sample_standardizer_centres_a_constant_row_only():
+    out = SampleStandardizer().fit_transform([[5.0, 5.0, 5.0], [1.0, 2.0, 3.0]])
+    assert_array_equal(out[0], 0.0)
+
+
+# --- weights, sparse, dtypes, new rows -----------------------------------------
+
+WEIGHTED = [TotalSumNormalizer, PQNormalizer, MedianRatioNormalizer, QuantileNormalizer]
+
+
+@pytest.mark.parametrize("cls", WEIGHTED)
+def test_integer_weights_are_repeated_rows(cls):
+    _, X = _positive_table(n=15, p=6, seed=4)
+    weights = np.arange(15) % 3  # 0, 1 or 2
+    weighted = cls().fit(X, sample_weight=weights)
+    repeated = cls().fit(np.repeat(X, weights, axis=0))
+    assert_allclose(weighted.transform(X), repeated.transform(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "cls", [TotalSumNormalizer, PQNormalizer, MedianRatioNormalizer]
+)
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_input_gives_the_dense_result_and_stays_sparse(cls, fmt):
+    X = COUNTS.astype(float)
+    X[2, 7] = np.nan
+    dense = cls().fit(X)
+    matrix = sp.csr_matrix(X).asformat(fmt)
+    model = cls().fit(matrix)
+    out = model.transform(matrix)
+    assert sp.issparse(out) and out.format == fmt
+    assert_allclose(out.toarray(), dense.transform(X), rtol=1e-12)
+    assert_array_equal(matrix.toarray(), X)  # the input is not touched
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        TotalSumNormalizer(),
+        PQNormalizer(),
+        MedianRatioNormalizer(),
+        CLRTransformer(pseudocount=1.0),
+        QuantileNormalizer(),
+        SampleStandardizer(),
+    ],
+    ids=lambda m: type(m).__name__,
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_the_floating_dtype_is_kept(model, dtype):
+    X = COUNTS[:, :10].astype(float) + 1.0
+    out = model.fit(X.astype(dtype)).transform(X.astype(dtype))
+    assert out.dtype == dtype
+    reference = model.fit(X).transform(X)
+    tolerance = 1e-6 if dtype == np.float32 else 2e-3
+    scale = np.abs(reference).max()
+    assert np.abs(out.astype(float) - reference).max() <= tolerance * scale * 4
+
+
+@pytest.mark.parametrize(
+    "cls", [TotalSumNormalizer, PQNormalizer, MedianRatioNormalizer]
+)
+def test_a_row_that_cannot_be_normalised_is_left_and_named(cls):
+    X = COUNTS[:5].astype(float)
+    model = cls().fit(X)
+    new = np.vstack([X[:1], np.zeros((1, X.shape[1]))])
+    with pytest.warns(UserWarning, match=r"leaves row 1 unchanged \(1 of 2\): no "):
+        out = model.transform(new)
+    assert_array_equal(out[1], 0.0)
+    assert_allclose(out[0], model.transform(X[:1])[0])
+
+
+@pytest.mark.parametrize(
+    "cls", [TotalSumNormalizer, PQNormalizer, MedianRatioNormalizer]
+)
+def test_negative_values_are_refused_naming_the_column(cls):
+    X = pd.DataFrame({"gene1": [1.0, 2.0, 3.0], "gene2": [4.0, -1.0, 6.0]})
+    with pytest.raises(ValueError, match=r"in column 'gene2' \(index 1\)"):
+        cls().fit(X)
+
+
+def test_copy_false_normalises_in_place():
+    X = COUNTS.astype(float)
+    model = TotalSumNormalizer().fit(X)
+    expected = model.transform(X)
+    assert model.transform(X, copy=False) is X
+    assert_allclose(X, expected)
+
+
+def test_the_reference_is_learnt_from_the_training_rows_only():
+    """Inside cross-validation the reference comes from each training fold:
+    a test fold made a hundred times larger does not move it."""
+    _, X = _positive_table(n=30, p=8, seed=6)
+    train, test = X[:20], X[20:] * 100
+    model = PQNormalizer().fit(train)
+    before = model.reference_.copy()
+    model.transform(test)
+    assert_array_equal(model.reference_, before)
+    assert not np.allclose(
+        PQNormalizer().fit(np.vstack([train, test])).reference_, before
+    )
+
+
+def test_a_normaliser_in_a_pipeline_in_grouped_cross_validation():
+    from sklearn.linear_model import LogisticRegression
+
+    _, X = _positive_table(n=60, p=8, seed=7)
+    y = (X[:, 0] / X.sum(axis=1) > np.median(X[:, 0] / X.sum(axis=1))).astype(int)
+    groups = np.arange(60) // 10
+    pipe = make_pipeline(PQNormalizer(), ZScoreScaler(), LogisticRegression())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = cross_val_score(pipe, X, y, groups=groups, cv=GroupKFold(3))
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+
+
+def test_dask_input_is_refused_with_advice():
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(COUNTS.astype(float), chunks=5)
+    with pytest.raises(TypeError, match=r"does not take dask collections.*compute"):
+        TotalSumNormalizer().fit(X)
+
+
+def test_pandas_output_keeps_the_names():
+    X = pd.DataFrame(COUNTS[:, :3] + 1.0, columns=["x", "y", "z"])
+    out = TotalSumNormalizer().set_output(transform="pandas").fit_transform(X)
+    assert list(out.columns) == ["x", "y", "z"]
