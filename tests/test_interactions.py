@@ -107,6 +107,7 @@ CENTERING = frozenset(
         "LevelScaler",
         "RangeScaler",
         "BlockScaler",
+        "BatchScaler",
         "PCADominance",
         "KNNDistortion",
     }
@@ -129,11 +130,11 @@ DENSE_OUTPUT = frozenset({"CLRTransformer", "QuantileNormalizer", "SampleStandar
 RULES = (
     Rule(
         reason=(
-            "the per-sample normalisers take in-memory data: a dask collection "
-            "is refused with the advice to compute it"
+            "the per-sample normalisers and the batch scaler take in-memory "
+            "data: a dask collection is refused with the advice to compute it"
         ),
         error=r"does not take dask collections",
-        estimators=PER_SAMPLE,
+        estimators=PER_SAMPLE | {"BatchScaler"},
         kinds=frozenset(DASK),
     ),
     Rule(

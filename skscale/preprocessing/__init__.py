@@ -1,5 +1,6 @@
 """Scalers: per-feature transformers for scikit-learn pipelines."""
 
+from skscale.preprocessing._batch import BatchScaler
 from skscale.preprocessing._block import BlockScaler
 from skscale.preprocessing._candidates import candidate_scalers
 from skscale.preprocessing._metabolomics import (
@@ -20,6 +21,7 @@ from skscale.preprocessing._samples import (
 from skscale.preprocessing._zscore import ZScoreScaler
 
 __all__ = [
+    "BatchScaler",
     "BlockScaler",
     "CLRTransformer",
     "LevelScaler",

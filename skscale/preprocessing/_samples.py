@@ -34,9 +34,11 @@ from skscale.utils._moments import (
 )
 from skscale.utils._moments import check_finite as check_finite_values
 from skscale.utils._sklearn_compat import (
+    CallbackSupportMixin,
     Interval,
     StrOptions,
     _fit_context,
+    callback_task,
     validate_data,
 )
 from skscale.utils.validation import (
@@ -125,7 +127,9 @@ def _row_medians(X, per_value, keep):
     return medians
 
 
-class _RowNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _RowNormalizer(
+    CallbackSupportMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Validation and row scaling shared by the per-sample normalisers."""
 
     # each row is normalised by its own values (the tests' registry reads it)
@@ -286,6 +290,7 @@ class TotalSumNormalizer(_RowNormalizer):
         self.copy = copy
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
     def fit(self, X, y=None, sample_weight=None):
         """Learn the target total from the training rows.
 
@@ -419,6 +424,7 @@ class PQNormalizer(_RowNormalizer):
         self.copy = copy
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
     def fit(self, X, y=None, sample_weight=None):
         """Learn the reference spectrum from the training rows.
 
@@ -591,6 +597,7 @@ class MedianRatioNormalizer(_RowNormalizer):
         self.copy = copy
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
     def fit(self, X, y=None, sample_weight=None):
         """Learn the log geometric mean of every feature.
 
@@ -811,6 +818,7 @@ class CLRTransformer(_RowNormalizer):
             )
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
     def fit(self, X, y=None):
         """Validate ``X`` (the transform is stateless).
 
@@ -952,6 +960,7 @@ class QuantileNormalizer(_RowNormalizer):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
     def fit(self, X, y=None, sample_weight=None):
         """Learn the reference distribution.
 
@@ -1081,6 +1090,7 @@ class SampleStandardizer(_RowNormalizer):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
     def fit(self, X, y=None):
         """Validate ``X`` and resolve the blocks.
 

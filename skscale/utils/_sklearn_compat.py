@@ -17,7 +17,11 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils._set_output import _wrap_data_with_container
-from sklearn.utils.validation import _num_samples, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _num_samples,
+    validate_data,
+)
 
 from skscale.utils._dask import is_dask_collection
 
@@ -35,6 +39,7 @@ __all__ = [
     "Interval",
     "Options",
     "StrOptions",
+    "_check_feature_names_in",
     "_fit_context",
     "_num_samples",
     "callback_task",

@@ -1,0 +1,321 @@
+"""BatchScaler: a scaler fitted per batch, the batch named in the input."""
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+
+from skscale.preprocessing._zscore import ZScoreScaler
+from skscale.utils._dispatch import refuse_dask
+from skscale.utils._sklearn_compat import (
+    CallbackSupportMixin,
+    HasMethods,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    callback_task,
+    sub_estimator_task,
+    validate_data,
+)
+from skscale.utils.validation import check_sample_weight, warn_user
+
+__all__ = ["BatchScaler"]
+
+
+class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
+    """Scale each batch of samples with its own statistics.
+
+    Measurements made in batches (plates, runs, sequencing lanes, sites) carry
+    a batch effect: a shift and a scale per batch that has nothing to do with
+    the biology, and often owns the first principal component. ``BatchScaler``
+    fits a clone of ``scaler`` on the rows of each batch and scales each row
+    with its own batch's statistics (per-batch mean-centring and scaling, the
+    simplest batch correction). The batch is a column of the input, dropped
+    from the output, so the scaler sits in a ``Pipeline`` and learns its
+    statistics inside each cross-validation fold.
+
+    A batch not seen in ``fit`` is scaled with the statistics of all training
+    rows (``unseen="global"``, with a warning), with its own statistics
+    computed from the rows given to ``transform`` (``"own"``: the batch must
+    arrive whole, as a new plate or run does), or refused (``"error"``). With
+    ``GroupKFold`` over batches every test batch is unseen: ``"global"``
+    leaves its batch effect in place, ``"own"`` removes it.
+
+    Parameters
+    ----------
+    batch : str, int or None, default=None
+        The batch column: a column name of a DataFrame, or a column index.
+        ``None``: one batch (the plain ``scaler``).
+    scaler : transformer, default=None
+        Fitted per batch (clones in ``scalers_``); ``None`` means
+        ``ZScoreScaler()``.
+    unseen : {"global", "own", "error"}, default="global"
+        What ``transform`` does with a batch not seen in ``fit``: the
+        statistics of all training rows, the batch's own, or an error.
+
+    Attributes
+    ----------
+    scalers_ : dict
+        Batch label -> the scaler fitted on that batch's rows.
+    global_scaler_ : transformer
+        The scaler fitted on all training rows (for unseen batches).
+    batches_ : ndarray
+        The batch labels seen in ``fit``, sorted.
+    n_features_in_ : int
+        Number of columns seen during ``fit``, the batch column included.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the columns seen during ``fit``, when they are all strings.
+
+    See Also
+    --------
+    ZScoreScaler : The default per-batch scaler.
+    BlockScaler : Per-block scaling of columns.
+
+    References
+    ----------
+    .. [1] Johnson, W. E., Li, C. and Rabinovic, A. (2007). Adjusting batch
+       effects in microarray expression data using empirical Bayes methods.
+       Biostatistics, 8(1), 118-127 (its location-scale model, without the
+       empirical Bayes shrinkage).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skscale.preprocessing import BatchScaler
+    >>> X = pd.DataFrame({"run": ["a", "a", "b", "b"], "x": [1.0, 3.0, 10.0, 30.0]})
+    >>> BatchScaler("run").fit_transform(X)
+    array([[-1.],
+           [ 1.],
+           [-1.],
+           [ 1.]])
+    """
+
+    _parameter_constraints = {
+        "batch": [str, Integral, None],
+        "scaler": [HasMethods(["fit", "transform"]), None],
+        "unseen": [StrOptions({"global", "own", "error"})],
+    }
+
+    def __init__(self, batch=None, *, scaler=None, unseen="global"):
+        self.batch = batch
+        self.scaler = scaler
+        self.unseen = unseen
+
+    def _get_scaler(self):
+        return ZScoreScaler() if self.scaler is None else self.scaler
+
+    def _split(self, X, *, reset):
+        """``(labels, data)``: the batch of each row and the other columns."""
+        refuse_dask(
+            X,
+            "BatchScaler does not take dask collections; compute the rows first "
+            "(X.compute()).",
+        )
+        if not (isinstance(X, pd.DataFrame) or sp.issparse(X) or hasattr(X, "shape")):
+            X = np.asarray(X)
+        if len(X.shape) != 2:
+            raise ValueError(
+                f"Expected a 2D array, got {len(X.shape)}D array instead. Reshape "
+                "your data either using array.reshape(-1, 1) if your data has a "
+                "single feature or array.reshape(1, -1) if it contains a single "
+                "sample."
+            )
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if self.batch is None:
+            return np.zeros(X.shape[0], dtype=np.intp), X
+        if sp.issparse(X):
+            raise TypeError(
+                "BatchScaler reads the batch column from a DataFrame or an array; "
+                "got a sparse matrix. Pass the batch separately as a DataFrame "
+                "column, or use batch=None."
+            )
+        if isinstance(X, pd.DataFrame):
+            if isinstance(self.batch, str):
+                if self.batch not in X.columns:
+                    raise ValueError(
+                        f"batch={self.batch!r} is not a column of X; its columns "
+                        f"are {list(X.columns)[:10]}."
+                    )
+                position = X.columns.get_loc(self.batch)
+            else:
+                position = self._position(X.shape[1])
+            labels = X.iloc[:, position].to_numpy()
+            data = X.drop(columns=X.columns[position])
+        else:
+            if isinstance(self.batch, str):
+                raise ValueError(
+                    f"batch={self.batch!r} names a column, but X has no column "
+                    "names; pass a DataFrame, or give the batch column's index."
+                )
+            if X.ndim != 2:
+                raise ValueError(
+                    f"Expected a 2D array with the batch column; got {X.ndim}D."
+                )
+            position = self._position(X.shape[1])
+            labels = X[:, position]
+            data = np.delete(X, position, axis=1)
+        missing = pd.isna(labels)
+        if missing.any():
+            rows = np.flatnonzero(missing)[:5].tolist()
+            raise ValueError(
+                f"The batch column {self.batch!r} is missing in rows {rows}; "
+                "expected a batch label for every row."
+            )
+        return labels, data
+
+    def _position(self, n_columns):
+        if not -n_columns <= self.batch < n_columns:
+            raise ValueError(
+                f"batch={self.batch} is not a column index of X, which has "
+                f"{n_columns} columns."
+            )
+        return self.batch % n_columns
+
+    @staticmethod
+    def _rows(data, rows):
+        return data.iloc[rows] if isinstance(data, pd.DataFrame) else data[rows]
+
+    @_fit_context(
+        # each scaler is validated when it is fitted
+        prefer_skip_nested_validation=False
+    )
+    @callback_task(subtasks=lambda scaler, X: None)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the scaler on each batch, and on all rows.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data, the batch column included.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed on to the scaler's ``fit`` (which must take it).
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        labels, data = self._split(X, reset=True)
+        template = self._get_scaler()
+        weights = check_sample_weight(sample_weight, labels.shape[0])
+        if weights is not None and not has_fit_parameter(template, "sample_weight"):
+            raise TypeError(
+                f"sample_weight was given, but {type(template).__name__}.fit does "
+                "not take it."
+            )
+
+        def fitted(rows, name):
+            scaler = clone(template)
+            kwargs = {} if weights is None else {"sample_weight": weights[rows]}
+            with sub_estimator_task(self, scaler, name):
+                scaler.fit(self._rows(data, rows), **kwargs)
+            return scaler
+
+        self.batches_, inverse = np.unique(labels, return_inverse=True)
+        if self.batch is None:  # one batch: the data as given, fitted once
+            scaler = clone(template)
+            kwargs = {} if weights is None else {"sample_weight": weights}
+            with sub_estimator_task(self, scaler, "all batches"):
+                scaler.fit(data, **kwargs)
+            self.scalers_ = dict.fromkeys(self.batches_, scaler)
+            self.global_scaler_ = scaler
+            return self
+        self.scalers_ = {
+            label: fitted(np.flatnonzero(inverse == i), f"batch {label!r}")
+            for i, label in enumerate(self.batches_)
+        }
+        self.global_scaler_ = fitted(np.arange(labels.shape[0]), "all batches")
+        return self
+
+    def transform(self, X):
+        """Scale each row with its batch's scaler; drop the batch column.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data, the batch column included.
+
+        Returns
+        -------
+        X_tr : ndarray of shape (n_samples, n_features - 1)
+            Scaled data without the batch column (all columns when ``batch``
+            is None).
+        """
+        check_is_fitted(self)
+        labels, data = self._split(X, reset=False)
+        if self.batch is None:
+            return self.global_scaler_.transform(data)
+        groups, inverse = np.unique(labels, return_inverse=True)
+        unseen = [label for label in groups if label not in self.scalers_]
+        if unseen and self.unseen == "error":
+            raise ValueError(
+                f"BatchScaler: batch {unseen[0]!r} was not seen in fit (seen: "
+                f"{list(self.batches_)[:10]}); pass unseen='global' to scale it "
+                "with the statistics of all training rows."
+            )
+        if unseen and self.unseen == "global":
+            shown = ", ".join(repr(label) for label in unseen[:5])
+            warn_user(
+                f"BatchScaler: batch {shown} was not seen in fit; "
+                f"{'it is' if len(unseen) == 1 else 'they are'} scaled with the "
+                "statistics of all training rows."
+            )
+        parts, order = [], []
+        for i, label in enumerate(groups):
+            rows = np.flatnonzero(inverse == i)
+            values = self._rows(data, rows)
+            scaler = self.scalers_.get(label)
+            if scaler is None and self.unseen == "own":
+                scaler = clone(self._get_scaler()).fit(values)
+            elif scaler is None:
+                scaler = self.global_scaler_
+            parts.append(scaler.transform(values))
+            order.append(rows)
+        if not parts:
+            return self.global_scaler_.transform(data)
+        position = np.argsort(np.concatenate(order), kind="stable")
+        if any(sp.issparse(part) for part in parts):
+            return sp.vstack(parts, format="csr")[position]
+        parts = [np.asarray(part) for part in parts]
+        return np.concatenate(parts)[position]
+
+    def get_feature_names_out(self, input_features=None):
+        """Get the names of the output columns: the input's, without the batch.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input column names; ``None`` uses ``feature_names_in_`` (or
+            ``x0, x1, ...``).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            The input's column names without the batch column.
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        if self.batch is None:
+            return np.asarray(names, dtype=object)
+        position = (
+            list(names).index(self.batch)
+            if isinstance(self.batch, str)
+            else self.batch % self.n_features_in_
+        )
+        return np.delete(np.asarray(names, dtype=object), position)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self._get_scaler())
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        tags.input_tags.sparse = self.batch is None and inner.input_tags.sparse
+        tags.transformer_tags.preserves_dtype = (
+            inner.transformer_tags.preserves_dtype if inner.transformer_tags else []
+        )
+        return tags

@@ -1,0 +1,212 @@
+"""BatchScaler: each batch scaled by its own statistics, written out here; the
+batch column read by name or index and dropped; unseen batches; refusals."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skscale.preprocessing import BatchScaler, MinMaxScaler, ZScoreScaler
+
+
+def _batched(n_per_batch=30, seed=0):
+    """Three batches, each with its own shift and scale of every feature."""
+    rng = np.random.default_rng(seed)
+    signal = rng.normal(size=(3 * n_per_batch, 4))
+    batch = np.repeat(["run1", "run2", "run3"], n_per_batch)
+    shift = {"run1": 0.0, "run2": 8.0, "run3": -5.0}
+    scale = {"run1": 1.0, "run2": 3.0, "run3": 0.5}
+    values = signal * np.vectorize(scale.get)(batch)[:, None]
+    values += np.vectorize(shift.get)(batch)[:, None]
+    frame = pd.DataFrame(values, columns=["a", "b", "c", "d"])
+    frame.insert(1, "batch", batch)
+    return frame, signal
+
+
+def test_each_batch_is_standardised_by_its_own_statistics():
+    frame, _ = _batched()
+    out = BatchScaler("batch").fit_transform(frame)
+    values = frame.drop(columns="batch").to_numpy()
+    for label in ("run1", "run2", "run3"):
+        rows = (frame["batch"] == label).to_numpy()
+        part = values[rows]
+        expected = (part - part.mean(axis=0)) / part.std(axis=0)
+        assert_allclose(out[rows], expected, rtol=1e-12)
+
+
+def test_the_batch_effect_leaves_the_first_component():
+    frame, _ = _batched()
+    labels = pd.get_dummies(frame["batch"]).to_numpy(dtype=float)
+
+    def batch_r2(X):
+        score = PCA(1).fit_transform(X)[:, 0]
+        fitted = labels @ np.linalg.lstsq(labels, score, rcond=None)[0]
+        return 1 - ((score - fitted) ** 2).sum() / ((score - score.mean()) ** 2).sum()
+
+    before = batch_r2(ZScoreScaler().fit_transform(frame.drop(columns="batch")))
+    after = batch_r2(BatchScaler("batch").fit_transform(frame))
+    assert before > 0.8 and after < 0.05
+
+
+def test_the_batch_column_by_index_in_an_array_and_the_names_out():
+    frame, _ = _batched()
+    array = frame.to_numpy()  # object: the labels are text
+    by_index = BatchScaler(1).fit(array)
+    by_name = BatchScaler("batch").fit(frame)
+    assert_allclose(by_index.transform(array).astype(float), by_name.transform(frame))
+    assert list(by_name.get_feature_names_out()) == ["a", "b", "c", "d"]
+    assert list(by_index.get_feature_names_out()) == ["x0", "x2", "x3", "x4"]
+    out = BatchScaler("batch").set_output(transform="pandas").fit_transform(frame)
+    assert list(out.columns) == ["a", "b", "c", "d"]
+
+
+def test_a_negative_index_counts_from_the_end():
+    frame, _ = _batched()
+    moved = frame[["a", "b", "c", "d", "batch"]]
+    assert_allclose(
+        BatchScaler(-1).fit_transform(moved), BatchScaler("batch").fit_transform(frame)
+    )
+
+
+def test_an_unseen_batch_gets_the_global_statistics_with_a_warning():
+    frame, _ = _batched()
+    train = frame[frame["batch"] != "run3"]
+    model = BatchScaler("batch").fit(train)
+    test = frame[frame["batch"] == "run3"]
+    with pytest.warns(UserWarning, match=r"batch 'run3' was not seen in fit"):
+        out = model.transform(test)
+    expected = model.global_scaler_.transform(test.drop(columns="batch"))
+    assert_allclose(out, expected)
+    strict = BatchScaler("batch", unseen="error").fit(train)
+    with pytest.raises(ValueError, match=r"batch 'run3' was not seen in fit"):
+        strict.transform(test)
+
+
+def test_rows_keep_their_order_across_interleaved_batches():
+    frame, _ = _batched()
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    model = BatchScaler("batch").fit(frame)
+    assert_allclose(
+        model.transform(shuffled),
+        model.transform(frame)[shuffled.index.to_numpy()],
+    )
+
+
+def test_weights_reach_each_batch_scaler():
+    frame, _ = _batched()
+    weights = np.arange(len(frame)) % 3
+    weighted = BatchScaler("batch").fit(frame, sample_weight=weights)
+    repeated = BatchScaler("batch").fit(frame.loc[frame.index.repeat(weights)])
+    for label in ("run1", "run2", "run3"):
+        assert_allclose(
+            weighted.scalers_[label].mean_, repeated.scalers_[label].mean_, rtol=1e-12
+        )
+
+
+def test_any_scaler_per_batch():
+    frame, _ = _batched()
+    model = BatchScaler("batch", scaler=MinMaxScaler()).fit(frame)
+    out = model.transform(frame)
+    for label in ("run1", "run2", "run3"):
+        rows = (frame["batch"] == label).to_numpy()
+        assert_allclose(out[rows].min(axis=0), 0.0, atol=1e-15)
+        assert_allclose(out[rows].max(axis=0), 1.0, rtol=1e-14)
+
+
+def test_without_a_batch_it_is_the_plain_scaler():
+    frame, _ = _batched()
+    values = frame.drop(columns="batch")
+    assert_array_equal(
+        BatchScaler().fit_transform(values), ZScoreScaler().fit_transform(values)
+    )
+
+
+@pytest.mark.parametrize(
+    ("batch", "X", "error", "message"),
+    [
+        ("run", None, ValueError, r"batch='run' is not a column of X"),
+        ("batch", "array", ValueError, r"names a column, but X has no column names"),
+        (7, None, ValueError, r"batch=7 is not a column index of X, which has 5"),
+        (1, "sparse", TypeError, r"got a sparse matrix"),
+        ("batch", "missing", ValueError, r"missing in rows \[3\]"),
+    ],
+)
+def test_refusals_say_what_is_wrong(batch, X, error, message):
+    frame, _ = _batched()
+    if X == "array":
+        frame = frame.drop(columns="batch").to_numpy()
+    elif X == "sparse":
+        frame = sp.csr_matrix(frame.drop(columns="batch").to_numpy())
+    elif X == "missing":
+        frame.loc[3, "batch"] = None
+    with pytest.raises(error, match=message):
+        BatchScaler(batch).fit(frame)
+
+
+def test_weights_for_a_scaler_that_takes_none_are_refused():
+    from sklearn.preprocessing import RobustScaler
+
+    frame, _ = _batched()
+    with pytest.raises(TypeError, match=r"RobustScaler.fit does not take it"):
+        BatchScaler("batch", scaler=RobustScaler()).fit(
+            frame, sample_weight=np.ones(90)
+        )
+
+
+def test_in_a_grid_search_with_grouped_folds():
+    """Every test batch is unseen by its training folds: the global
+    statistics leave its batch effect in place (the classifier guesses), its
+    own statistics remove it."""
+    frame, signal = _batched()
+    y = (signal[:, 0] > 0).astype(int)
+    pipe = make_pipeline(BatchScaler("batch"), LogisticRegression())
+    search = GridSearchCV(
+        pipe,
+        {
+            "batchscaler__scaler": [ZScoreScaler(), StandardScaler()],
+            "batchscaler__unseen": ["global", "own"],
+        },
+        cv=GroupKFold(3),
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="BatchScaler: batch")
+        search.fit(frame, y, groups=frame["batch"])
+    scores = pd.Series(
+        search.cv_results_["mean_test_score"],
+        index=[p["batchscaler__unseen"] for p in search.cv_results_["params"]],
+    )
+    assert scores["own"].min() > 0.9 > 0.7 > scores["global"].max()
+    assert search.best_params_["batchscaler__unseen"] == "own"
+    assert clone(search.best_estimator_).get_params()["batchscaler__batch"] == "batch"
+
+
+def test_an_unseen_batch_scaled_by_its_own_statistics():
+    frame, _ = _batched()
+    model = BatchScaler("batch", unseen="own").fit(frame[frame["batch"] != "run2"])
+    test = frame[frame["batch"] == "run2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = model.transform(test)
+    values = test.drop(columns="batch").to_numpy()
+    assert_allclose(out, (values - values.mean(axis=0)) / values.std(axis=0))
+
+
+def test_one_fit_task_with_a_subtask_per_batch_and_one_for_all():
+    pytest.importorskip("sklearn.callback")
+    from tests.utils.test_callbacks import SubtaskRecorder
+
+    frame, _ = _batched()
+    recorder = SubtaskRecorder()
+    BatchScaler("batch").set_callbacks(recorder).fit(frame)
+    ends = [entry for entry in recorder.record if entry[0] == "end"]
+    names = ["batch 'run1'", "batch 'run2'", "batch 'run3'", "all batches"]
+    assert ends == [("end", name, 1) for name in names] + [("end", "fit", 0)]
