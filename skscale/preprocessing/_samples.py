@@ -45,6 +45,7 @@ from skscale.utils.validation import (
     check_sample_weight,
     describe_columns,
     output_array,
+    raise_for_infinite,
     reject_non_numeric_columns,
     warn_user,
 )
@@ -170,17 +171,50 @@ class _RowNormalizer(
             copy=False,
         )
         names = self._feature_names()
-        check_finite_values(X, feature_names=names, what=what)
-        values = X.data if sp.issparse(X) else X
-        if not self._nan and np.isnan(values).any():
-            columns = self._columns_where(X, np.isnan(values))
-            raise ValueError(
-                f"{name} needs every value, but found NaN in "
-                f"{describe_columns(columns, names)}; impute the missing values "
-                "first (for example with sklearn.impute.SimpleImputer)."
-            )
-        self._check_values(X, values, names)
-        return X
+        if sp.issparse(X):
+            check_finite_values(X, feature_names=names, what=what)
+            if not self._nan and np.isnan(X.data).any():
+                self._refuse_nan(X, np.isnan(X.data), names)
+            self._check_floor(X, X.data, names)
+            return X, _row_totals(X)
+        return X, self._scan(X, names, what)
+
+    def _scan(self, X, names, what):
+        """One blocked read of dense ``X``: the row totals (NaN skipped), with
+        +/-inf, NaN (where refused) and values below the floor refused on the
+        way, each block checked while it is in cache."""
+        n_rows, n_cols = X.shape
+        totals = np.empty(n_rows)
+        everything = np.arange(n_cols)
+        for rows in row_blocks(n_rows, n_cols):
+            block = X[rows]
+            with np.errstate(over="ignore", invalid="ignore"):
+                sums = block.sum(axis=1, dtype=np.float64)
+            bad = ~np.isfinite(sums)
+            if bad.any():
+                sub = block[bad]
+                raise_for_infinite(sub, everything, names, what)
+                if not self._nan and np.isnan(sub).any():
+                    self._refuse_nan(sub, np.isnan(sub), names)
+                with np.errstate(over="ignore"):
+                    sums[bad] = np.nansum(sub, axis=1, dtype=np.float64)
+            if self._below_floor(np.fmin.reduce(block, axis=None)):
+                self._check_floor(block, block, names)
+            totals[rows] = sums
+        return totals
+
+    def _refuse_nan(self, X, mask, names):
+        columns = self._columns_where(X, mask)
+        raise ValueError(
+            f"{type(self).__name__} needs every value, but found NaN in "
+            f"{describe_columns(columns, names)}; impute the missing values "
+            "first (for example with sklearn.impute.SimpleImputer)."
+        )
+
+    def _below_floor(self, low):
+        """Whether a block whose smallest value is ``low`` needs
+        :meth:`_check_floor` to look at it."""
+        return self._non_negative and low < 0
 
     @staticmethod
     def _columns_where(X, mask):
@@ -188,7 +222,7 @@ class _RowNormalizer(
             return np.unique(_stored_columns(X)[mask])
         return np.flatnonzero(mask.any(axis=0))
 
-    def _check_values(self, X, values, names):
+    def _check_floor(self, X, values, names):
         if self._non_negative:
             negative = values < 0
             if negative.any():
@@ -308,12 +342,14 @@ class TotalSumNormalizer(_RowNormalizer):
         self : object
             Fitted normaliser.
         """
-        X = self._validate(X, reset=True)
-        weights = check_sample_weight(sample_weight, X.shape[0])
+        X, totals = self._validate(X, reset=True)
+        self._learn_target(totals, check_sample_weight(sample_weight, X.shape[0]))
+        return self
+
+    def _learn_target(self, totals, weights):
         if self.target_sum != "median":
             self.target_sum_ = float(self.target_sum)
-            return self
-        totals = _row_totals(X)
+            return
         used = totals > 0 if weights is None else (totals > 0) & (weights > 0)
         if not used.any():
             raise ValueError(
@@ -325,7 +361,34 @@ class TotalSumNormalizer(_RowNormalizer):
         self.target_sum_ = _weighted_median(
             totals[used], None if weights is None else weights[used]
         )
-        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Learn the target total and normalise ``X``, reading it once less.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the rows in the median total.
+
+        Returns
+        -------
+        X_tr : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Each row summing to ``target_sum_``.
+        """
+        original = X
+        X, totals = self._validate(X, reset=True)
+        self._learn_target(totals, check_sample_weight(sample_weight, X.shape[0]))
+        return self._apply(X, original, totals, self.copy)
+
+    def _apply(self, X, original, totals, copy):
+        factors = totals / self.target_sum_
+        return self._divide_rows(X, original, factors, copy, lacking="positive total")
 
     def transform(self, X, copy=None):
         """Divide each row by its total and multiply by ``target_sum_``.
@@ -344,10 +407,8 @@ class TotalSumNormalizer(_RowNormalizer):
         """
         check_is_fitted(self)
         original = X
-        X = self._validate(X, reset=False)
-        factors = _row_totals(X) / self.target_sum_
-        copy = self.copy if copy is None else copy
-        return self._divide_rows(X, original, factors, copy, lacking="positive total")
+        X, totals = self._validate(X, reset=False)
+        return self._apply(X, original, totals, self.copy if copy is None else copy)
 
 
 class PQNormalizer(_RowNormalizer):
@@ -443,9 +504,8 @@ class PQNormalizer(_RowNormalizer):
         self : object
             Fitted normaliser.
         """
-        X = self._validate(X, reset=True)
+        X, totals = self._validate(X, reset=True)
         weights = check_sample_weight(sample_weight, X.shape[0])
-        totals = _row_totals(X)
         used = totals > 0 if weights is None else (totals > 0) & (weights > 0)
         if not used.any():
             raise ValueError(
@@ -484,7 +544,7 @@ class PQNormalizer(_RowNormalizer):
             sample whose composition matches the reference's.
         """
         check_is_fitted(self)
-        X = self._validate(X, reset=False)
+        X, _ = self._validate(X, reset=False)
         return self._factors(X)
 
     def _factors(self, X):
@@ -513,7 +573,7 @@ class PQNormalizer(_RowNormalizer):
         """
         check_is_fitted(self)
         original = X
-        X = self._validate(X, reset=False)
+        X, _ = self._validate(X, reset=False)
         copy = self.copy if copy is None else copy
         return self._divide_rows(
             X,
@@ -616,7 +676,7 @@ class MedianRatioNormalizer(_RowNormalizer):
         self : object
             Fitted normaliser.
         """
-        X = self._validate(X, reset=True)
+        X, _ = self._validate(X, reset=True)
         weights = check_sample_weight(sample_weight, X.shape[0])
         if weights is not None:
             rows = np.flatnonzero(weights > 0)
@@ -649,20 +709,40 @@ class MedianRatioNormalizer(_RowNormalizer):
             with a positive count (NaN where there is none).
         """
         check_is_fitted(self)
-        X = self._validate(X, reset=False)
+        X, _ = self._validate(X, reset=False)
         return self._factors(X)
 
     def _factors(self, X):
         means = self.log_geo_means_
         kept = ~np.isnan(means)
-        with np.errstate(divide="ignore"):
-            return np.exp(
-                _row_medians(
-                    X,
-                    lambda values, columns: np.log(values) - means[columns],
-                    lambda values, columns: (values > 0) & kept[columns],
+        if sp.issparse(X):
+            with np.errstate(divide="ignore"):
+                return np.exp(
+                    _row_medians(
+                        X,
+                        lambda values, columns: np.log(values) - means[columns],
+                        lambda values, columns: (values > 0) & kept[columns],
+                    )
                 )
-            )
+        columns = np.flatnonzero(kept)
+        factors = np.empty(X.shape[0])
+        for rows in row_blocks(X.shape[0], columns.size):
+            values = np.asarray(X[rows][:, columns], dtype=np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratios = np.log(values)
+            ratios -= means[columns]
+            # a zero count (-inf) or NaN is left out of its row's median
+            usable = np.isfinite(ratios)
+            whole = usable.all(axis=1)
+            medians = np.empty(values.shape[0])
+            medians[whole] = np.median(ratios[whole], axis=1)
+            if not whole.all():
+                partial = np.where(usable[~whole], ratios[~whole], np.nan)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # no value
+                    medians[~whole] = np.nanmedian(partial, axis=1)
+            factors[rows] = np.exp(medians)
+        return factors
 
     def transform(self, X, copy=None):
         """Divide each sample by its size factor.
@@ -681,7 +761,7 @@ class MedianRatioNormalizer(_RowNormalizer):
         """
         check_is_fitted(self)
         original = X
-        X = self._validate(X, reset=False)
+        X, _ = self._validate(X, reset=False)
         copy = self.copy if copy is None else copy
         return self._divide_rows(
             X,
@@ -795,7 +875,10 @@ class CLRTransformer(_RowNormalizer):
             "pseudocount for the zeros)."
         )
 
-    def _check_values(self, X, values, names):
+    def _below_floor(self, low):
+        return low + self.pseudocount <= 0
+
+    def _check_floor(self, X, values, names):
         bad = values + self.pseudocount <= 0
         if bad.any():
             columns = self._columns_where(X, bad)
@@ -851,7 +934,7 @@ class CLRTransformer(_RowNormalizer):
             Log-ratios; each row sums to zero (NaN skipped).
         """
         check_is_fitted(self)
-        X = self._validate(X, reset=False)
+        X, _ = self._validate(X, reset=False)
         out = np.empty_like(X)
         pseudocount = self.pseudocount
         for rows in row_blocks(*X.shape):
@@ -859,9 +942,12 @@ class CLRTransformer(_RowNormalizer):
             # log(x + c) = log(c) + log1p(x / c), and log(c) cancels in the
             # centring: exact even where x is far below c
             logs = np.log1p(values / pseudocount) if pseudocount else np.log(values)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-                centre = np.nanmean(logs, axis=1, keepdims=True)
+            centre = logs.mean(axis=1, keepdims=True)
+            missing = np.isnan(centre[:, 0])
+            if missing.any():  # rows with NaN: their mean skips it
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN
+                    centre[missing] = np.nanmean(logs[missing], axis=1, keepdims=True)
             np.subtract(logs, centre, out=out[rows], casting="same_kind")
         return out
 
@@ -978,7 +1064,7 @@ class QuantileNormalizer(_RowNormalizer):
         self : object
             Fitted normaliser.
         """
-        X = self._validate(X, reset=True)
+        X, _ = self._validate(X, reset=True)
         weights = check_sample_weight(sample_weight, X.shape[0])
         total = np.zeros(X.shape[1])
         for rows in row_blocks(*X.shape):
@@ -1000,19 +1086,38 @@ class QuantileNormalizer(_RowNormalizer):
         X_tr : ndarray of shape (n_samples, n_features)
             Each row a permutation of the reference (ties averaged).
         """
-        from scipy.stats import rankdata
-
         check_is_fitted(self)
-        X = self._validate(X, reset=False)
+        X, _ = self._validate(X, reset=False)
         cumulative = np.concatenate([[0.0], np.cumsum(self.reference_)])
         out = np.empty_like(X)
         for rows in row_blocks(*X.shape):
             values = np.asarray(X[rows])
-            first = rankdata(values, method="min", axis=1).astype(np.intp) - 1
-            last = rankdata(values, method="max", axis=1).astype(np.intp)
-            mapped = (cumulative[last] - cumulative[first]) / (last - first)
-            np.copyto(out[rows], mapped, casting="same_kind")
+            order = np.argsort(values, axis=1)
+            mapped = _tied_reference(
+                np.take_along_axis(values, order, axis=1), self.reference_, cumulative
+            )
+            block = np.empty(values.shape)
+            np.put_along_axis(block, order, mapped, axis=1)
+            np.copyto(out[rows], block, casting="same_kind")
         return out
+
+
+def _tied_reference(ordered, reference, cumulative):
+    """The reference value of each position of rows sorted in increasing
+    order; a run of equal values gets the mean of the reference over the run
+    (``cumulative``: 0 then the cumulative sums of ``reference``)."""
+    n_cols = ordered.shape[1]
+    starts_run = np.ones(ordered.shape, dtype=bool)
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts_run[:, 1:])
+    if starts_run.all():  # no tie anywhere: the reference itself
+        return np.broadcast_to(reference, ordered.shape)
+    positions = np.arange(n_cols)
+    first = np.maximum.accumulate(np.where(starts_run, positions, 0), axis=1)
+    ends_run = np.ones(ordered.shape, dtype=bool)
+    ends_run[:, :-1] = starts_run[:, 1:]
+    last = np.where(ends_run, positions, n_cols - 1)[:, ::-1]
+    last = np.minimum.accumulate(last, axis=1)[:, ::-1]
+    return (cumulative[last + 1] - cumulative[first]) / (last - first + 1)
 
 
 class SampleStandardizer(_RowNormalizer):
@@ -1107,7 +1212,7 @@ class SampleStandardizer(_RowNormalizer):
             This transformer.
         """
         original = X
-        X = self._validate(X, reset=True)
+        X, _ = self._validate(X, reset=True)
         if self.blocks is None:
             self.blocks_ = {"all": np.arange(X.shape[1])}
         else:
@@ -1115,6 +1220,59 @@ class SampleStandardizer(_RowNormalizer):
                 self.blocks, original, self._feature_names(), X.shape[1]
             )
         return self
+
+    def _standardise(self, values):
+        """The rows of a float64 block, standardised: with plain means where
+        the rows are ordinary, and, for rows with NaN or a spread near the
+        ends of float64, NaN skipped in units of a power of two near each
+        row's largest value (no square overflows or underflows)."""
+        result = np.empty_like(values)
+        with np.errstate(all="ignore"):
+            mean = values.mean(axis=1, keepdims=True)
+            deviations = values - mean
+            std = np.sqrt(np.mean(deviations * deviations, axis=1, keepdims=True))
+        ordinary = (np.isfinite(std) & (std > 1e-150) & (std < 1e150))[:, 0]
+        count = np.full((values.shape[0], 1), values.shape[1])
+        result[ordinary] = self._finish(
+            values[ordinary],
+            mean[ordinary],
+            deviations[ordinary],
+            std[ordinary],
+            count[ordinary],
+            1.0,
+        )
+        if not ordinary.all():
+            sub = values[~ordinary]
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+                largest = np.nanmax(np.abs(sub), axis=1, keepdims=True)
+                unit = np.ldexp(1.0, np.frexp(np.nan_to_num(largest))[1])
+                unit[largest == 0] = 1.0
+                scaled = sub / unit
+                sub_mean = np.nanmean(scaled, axis=1, keepdims=True)
+                sub_std = np.nanstd(scaled, axis=1, keepdims=True)
+            result[~ordinary] = self._finish(
+                scaled,
+                sub_mean,
+                scaled - sub_mean,
+                sub_std,
+                (~np.isnan(sub)).sum(axis=1, keepdims=True),
+                unit,
+            )
+        return result
+
+    def _finish(self, values, mean, deviations, std, count, unit):
+        """Standardised rows from their statistics, all in ``unit``: a
+        constant row is only centred."""
+        from skscale.preprocessing._base import near_constant
+
+        if self.with_std:
+            constant = near_constant(std, mean, count)
+            divisor = np.where(constant, 1.0 / unit, std)
+        else:
+            divisor = 1.0 / unit
+        with np.errstate(over="ignore"):
+            return (deviations if self.with_mean else values) / divisor
 
     def transform(self, X):
         """Standardise each row (within each block).
@@ -1129,32 +1287,21 @@ class SampleStandardizer(_RowNormalizer):
         X_tr : ndarray of shape (n_samples, n_features)
             Standardised samples.
         """
-        from skscale.preprocessing._base import near_constant
-
         check_is_fitted(self)
-        X = self._validate(X, reset=False)
-        out = np.array(X, copy=True)
+        X, _ = self._validate(X, reset=False)
+        covered = sum(columns.size for columns in self.blocks_.values())
+        # columns in no block keep their values
+        out = np.empty_like(X) if covered == X.shape[1] else np.array(X, copy=True)
         for columns in self.blocks_.values():
             if columns.size == 0:
                 continue
+            everything = columns.size == X.shape[1]
             for rows in row_blocks(X.shape[0], columns.size):
-                values = np.asarray(X[rows][:, columns], dtype=np.float64)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-                    # each row in units of a power of two near its largest
-                    # value: its squares neither overflow nor underflow
-                    largest = np.nanmax(np.abs(values), axis=1, keepdims=True)
-                    unit = np.ldexp(1.0, np.frexp(np.nan_to_num(largest))[1])
-                    unit[largest == 0] = 1.0
-                    scaled = values / unit
-                    mean = np.nanmean(scaled, axis=1, keepdims=True)
-                    std = np.nanstd(scaled, axis=1, keepdims=True)
-                count = (~np.isnan(values)).sum(axis=1, keepdims=True)
-                if self.with_mean:
-                    scaled = scaled - mean
-                if self.with_std:
-                    constant = near_constant(std, mean, count)
-                    scaled = scaled / np.where(constant, 1.0, std)
-                    unit = 1.0  # the standardised values have no unit
-                out[rows, columns] = scaled * unit
+                block = X[rows] if everything else X[rows][:, columns]
+                values = np.asarray(block, dtype=np.float64)
+                standardised = self._standardise(values)
+                if everything:
+                    np.copyto(out[rows], standardised, casting="same_kind")
+                else:
+                    out[rows, columns] = standardised
         return out
