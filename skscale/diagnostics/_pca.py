@@ -131,6 +131,12 @@ class PCADominanceReport(Report):
     sampling : str or None
         For dask input, how the data were read: the covariance accumulated
         over all rows, or a sample of rows. None for in-memory input.
+    covariates : pandas.DataFrame or None
+        With covariates (batch, diet, age...): indexed by covariate and
+        component, ``r2_before`` and ``r2_after``, the share of the
+        component's variance that the covariate explains (the R^2 of the
+        component's scores on it: one-hot for a categorical covariate, linear
+        for a numeric one). None without covariates.
     scores : pandas.DataFrame or None
         One row per sample: ``pc1_before``, ``pc2_before``, ``pc1_after``,
         ``pc2_after``, the coordinates of each (centred) sample on the first
@@ -141,7 +147,7 @@ class PCADominanceReport(Report):
         Set by :meth:`plot`, as scikit-learn's Display objects do.
     """
 
-    _tables = ("components", "blocks", "features")
+    _tables = ("components", "blocks", "covariates", "features")
 
     def __init__(
         self,
@@ -155,9 +161,11 @@ class PCADominanceReport(Report):
         n_missing,
         sampling=None,
         scores=None,
+        covariates=None,
     ):
         self.sampling = sampling
         self.scores = scores
+        self.covariates = covariates
         self.components = components
         self.features = features
         self.blocks = blocks
@@ -198,6 +206,13 @@ class PCADominanceReport(Report):
                 block, share = self._dominant_block(when)
                 sentence += f"; block {block!r} holds {percent(share)} of PC1"
             sentences.append(sentence + ".")
+        if self.covariates is not None:
+            first = self.components.index[0]
+            for name, r2 in self.covariates.xs(first, level="component").iterrows():
+                sentences.append(
+                    f"{name!r} explains {percent(r2['r2_before'])} of {first}'s "
+                    f"variance before scaling and {percent(r2['r2_after'])} after."
+                )
         if self.sampling is not None:
             sentences.append(f"({self.sampling[0].upper()}{self.sampling[1:]}.)")
         return " ".join(sentences)
@@ -234,6 +249,29 @@ class PCADominanceReport(Report):
         self.figure_, self.axes_ = plot_pca_dominance(
             self, axes=axes, max_features=max_features
         )
+        return self
+
+    def plot_covariates(self, *, axes=None):
+        """Draw, for each covariate, the share of every component it explains.
+
+        Paired bars before and after scaling: a batch effect that owned PC1
+        before scaling shows as a long "before" bar and a short "after" one.
+        Needs matplotlib (the ``plot`` extra) and a report made with
+        ``covariates``.
+
+        Parameters
+        ----------
+        axes : sequence of matplotlib Axes, default=None
+            One per covariate; None makes a new pyplot figure.
+
+        Returns
+        -------
+        self : PCADominanceReport
+            The report, with ``figure_`` and ``axes_`` set.
+        """
+        from skscale.diagnostics._plotting import plot_covariates
+
+        self.figure_, self.axes_ = plot_covariates(self, axes=axes)
         return self
 
     def plot_scores(self, *, y=None, target_name=None, axes=None):
@@ -319,7 +357,7 @@ def _dask_spaces(X_before, X_after, n_components):
     return spaces, names, n_missing, n_samples, note
 
 
-def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
+def pca_dominance(X_before, X_after, *, blocks=None, n_components=5, covariates=None):
     """Report how far single features or blocks dominate PCA, before and after.
 
     When features live on different scales, the largest one becomes PC1 by
@@ -338,6 +376,13 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
         Block name -> columns, as for :class:`~skscale.preprocessing.BlockScaler`.
     n_components : int, default=5
         Number of components to report.
+    covariates : DataFrame, Series or dict of name -> array, default=None
+        Per-sample variables (batch, diet, age...), one value per row of X.
+        For each, the share of every component's variance it explains, before
+        and after (``report.covariates``): "PC1 is 60% batch before scaling,
+        2% after". Text, categorical and boolean columns are groups (one-hot);
+        numbers are taken as linear (pass a batch coded 1, 2, 3 as a category).
+        Rows with a missing covariate are left out of its R^2.
 
     Returns
     -------
@@ -369,6 +414,11 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
         )
     sampling = None
     if is_dask_collection(X_before) or is_dask_collection(X_after):
+        if covariates is not None:
+            raise TypeError(
+                "covariates need the component scores of every row, which a dask "
+                "input does not give; compute the data first (X.compute())."
+            )
         spaces, names, n_missing, n_samples, sampling = _dask_spaces(
             X_before, X_after, n_components
         )
@@ -380,19 +430,101 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5):
         "before": pca_space(before, n_components),
         "after": pca_space(after, n_components),
     }
-    return pca_report(spaces, names, before.shape[0], n_missing, blocks, X_before)
+    report = pca_report(spaces, names, before.shape[0], n_missing, blocks, X_before)
+    if covariates is not None:
+        report.covariates = covariate_table(
+            covariates, spaces, before.shape[0], report.components.index
+        )
+    return report
 
 
 def pca_space(centred, n_components):
     """What the report needs of one centred table: ``(eigenvalues, total,
-    loadings, method, variance, scores)``, scores on the first two components."""
+    loadings, method, variance, scores)``, scores on every component (at
+    least two columns, NaN for a component that does not exist)."""
     variance = column_variance(centred)
     values, total, loadings, method = principal_axes(centred, n_components, variance)
-    scores = np.full((centred.shape[0], 2), np.nan)
-    for pc in range(min(2, len(loadings))):
+    scores = np.full((centred.shape[0], max(2, len(loadings))), np.nan)
+    for pc in range(len(loadings)):
         if not np.isnan(loadings[pc]).any():
             scores[:, pc] = centred @ loadings[pc]
     return values, total, loadings, method, variance, scores
+
+
+def _covariate_columns(covariates, n_samples):
+    """``{name: pandas Series}`` of the covariates, each of ``n_samples`` values."""
+    if isinstance(covariates, pd.Series):
+        covariates = covariates.to_frame(
+            name="covariate" if covariates.name is None else covariates.name
+        )
+    if isinstance(covariates, pd.DataFrame):
+        columns = {name: covariates[name] for name in covariates.columns}
+    elif isinstance(covariates, dict):
+        columns = {name: pd.Series(np.asarray(v)) for name, v in covariates.items()}
+    else:
+        values = np.asarray(covariates)
+        values = values.reshape(-1, 1) if values.ndim == 1 else values
+        columns = {
+            f"covariate {j}": pd.Series(values[:, j]) for j in range(values.shape[1])
+        }
+    for name, column in columns.items():
+        if len(column) != n_samples:
+            raise ValueError(
+                f"Covariate {name!r} has {len(column)} values; expected one per "
+                f"row of X ({n_samples})."
+            )
+    return {name: column.reset_index(drop=True) for name, column in columns.items()}
+
+
+def _r2(scores, column):
+    """R^2 of each column of ``scores`` on one covariate: between-group share
+    for groups, squared correlation for a number."""
+    grouped = not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(
+        column
+    )
+    present = ~column.isna().to_numpy()
+    values = column[present]
+    scores = scores[present]
+    if grouped:
+        codes = pd.factorize(values)[0]
+        fitted_from = lambda s: (  # noqa: E731
+            np.bincount(codes, weights=s) / np.bincount(codes)
+        )[codes]
+    else:
+        x = values.to_numpy(dtype=np.float64)
+        x = x - x.mean()
+        fitted_from = lambda s: x * ((x @ s) / (x @ x) if x @ x > 0 else 0.0)  # noqa: E731
+    r2 = np.full(scores.shape[1], np.nan)
+    for pc in range(scores.shape[1]):
+        s = scores[:, pc]
+        if np.isnan(s).any() or s.size < 2:
+            continue
+        s = s - s.mean()
+        total = s @ s
+        if total > 0:
+            residual = s - fitted_from(s)
+            r2[pc] = 1.0 - (residual @ residual) / total
+    return np.clip(r2, 0.0, 1.0)
+
+
+def covariate_table(covariates, spaces, n_samples, components):
+    """``report.covariates``: the R^2 of each component's scores on each
+    covariate, before and after."""
+    columns = _covariate_columns(covariates, n_samples)
+    k = len(components)
+    rows = {}
+    for name, column in columns.items():
+        r2 = {when: _r2(spaces[when][5], column)[:k] for when in ("before", "after")}
+        for i, component in enumerate(components):
+            rows[(name, component)] = {
+                "r2_before": r2["before"][i] if i < r2["before"].size else np.nan,
+                "r2_after": r2["after"][i] if i < r2["after"].size else np.nan,
+            }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index = pd.MultiIndex.from_tuples(
+        table.index, names=["covariate", "component"]
+    )
+    return table
 
 
 def pca_report(spaces, names, n_samples, n_missing, blocks, X_before, sampling=None):

@@ -542,6 +542,53 @@ def plot_pca_dominance(report, *, axes=None, max_features=15):
     return figure, axes
 
 
+def covariates_panel(report, ax, covariate):
+    """The share of each component's variance that one covariate explains,
+    before and after scaling (paired bars, one row per component)."""
+    table = report.covariates.xs(covariate, level="covariate")
+    _paired_bars(
+        ax,
+        list(table.index),
+        table["r2_before"],
+        table["r2_after"],
+        title=f"Explained by {_short(covariate)!s}",
+        xlabel="share of the component's variance (R\u00b2)",
+    )
+    ax.set_xlim(0, 1)
+
+
+def plot_covariates(report, *, axes=None):
+    """Draw :func:`covariates_panel` for each covariate, side by side.
+
+    Parameters
+    ----------
+    report : PCADominanceReport
+        A report made with ``covariates``.
+    axes : sequence of matplotlib Axes, default=None
+        One per covariate; None makes a new pyplot figure.
+
+    Returns
+    -------
+    figure : matplotlib Figure
+    axes : ndarray of matplotlib Axes
+    """
+    if report.covariates is None:
+        raise ValueError(
+            "This report has no covariates; pass covariates= to pca_dominance."
+        )
+    names = list(dict.fromkeys(report.covariates.index.get_level_values("covariate")))
+    figure, axes = _figure_and_axes(
+        axes,
+        len(names),
+        figsize=(5.5 * len(names), _bar_rows_height(len(report.components))),
+        what="plot_covariates",
+        why=" (one per covariate)",
+    )
+    for ax, name in zip(axes, names, strict=True):
+        covariates_panel(report, ax, name)
+    return figure, axes
+
+
 def plot_scores(report, *, y=None, target_name=None, axes=None):
     """Draw :func:`scores_panel` before and after scaling, side by side.
 

@@ -1,0 +1,116 @@
+"""pca_dominance's covariates: the share of each component's variance a batch,
+a diet or an age explains, before and after, against formulas written out."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from skscale.diagnostics import pca_dominance
+from skscale.preprocessing import BatchScaler, ZScoreScaler
+
+
+def _table(seed=0):
+    rng = np.random.default_rng(seed)
+    batch = np.repeat(["p1", "p2", "p3"], 30)
+    age = rng.uniform(20, 80, size=90)
+    X = rng.normal(size=(90, 6))
+    X[:, :3] += np.where(batch == "p2", 4.0, 0.0)[:, None]  # a batch effect
+    X[:, 3] += 0.05 * age  # a numeric covariate
+    X[:, 0] *= 30
+    frame = pd.DataFrame(X, columns=list("uvwxyz"))
+    return frame, pd.DataFrame({"batch": batch, "age": age})
+
+
+def _between_share(score, groups):
+    centred = score - score.mean()
+    means = pd.Series(centred).groupby(np.asarray(groups)).transform("mean")
+    return float((means**2).sum() / (centred**2).sum())
+
+
+def test_r2_is_the_between_group_share_and_the_squared_correlation():
+    X, covariates = _table()
+    report = pca_dominance(X, ZScoreScaler().fit_transform(X), covariates=covariates)
+    for when in ("before", "after"):
+        pc1 = report.scores[f"pc1_{when}"].to_numpy()
+        table = report.covariates
+        assert_allclose(
+            table.loc[("batch", "PC1"), f"r2_{when}"],
+            _between_share(pc1, covariates["batch"]),
+            rtol=1e-10,
+        )
+        assert_allclose(
+            table.loc[("age", "PC1"), f"r2_{when}"],
+            np.corrcoef(pc1, covariates["age"])[0, 1] ** 2,
+            rtol=1e-10,
+        )
+    assert list(table.columns) == ["r2_before", "r2_after"]
+    assert table.index.names == ["covariate", "component"]
+    assert len(table) == 2 * len(report.components)
+
+
+def test_batch_scaling_takes_the_batch_out_of_the_first_component():
+    X, covariates = _table()
+    frame = X.assign(batch=covariates["batch"])
+    after = BatchScaler("batch").fit_transform(frame)
+    report = pca_dominance(X, after, covariates=covariates[["batch"]])
+    r2 = report.covariates.loc[("batch", "PC1")]
+    assert r2["r2_before"] > 0.5 and r2["r2_after"] < 0.01
+    assert "'batch' explains" in report.summary()
+    assert f"{r2['r2_before']:.1%}" in report.summary()
+
+
+def test_missing_covariate_values_leave_their_rows_out():
+    X, covariates = _table()
+    age = covariates["age"].copy()
+    age[::4] = np.nan
+    report = pca_dominance(X, X, covariates={"age": age})
+    pc1 = report.scores["pc1_before"].to_numpy()
+    kept = ~np.isnan(age.to_numpy())
+    expected = np.corrcoef(pc1[kept], age[kept])[0, 1] ** 2
+    assert_allclose(report.covariates.loc[("age", "PC1"), "r2_before"], expected)
+
+
+@pytest.mark.parametrize(
+    ("covariates", "name"),
+    [
+        (pd.Series(np.repeat([0, 1], 45), name="sex"), "sex"),
+        (np.repeat(["a", "b", "c"], 30), "covariate 0"),
+        ({"group": np.tile([True, False], 45)}, "group"),
+    ],
+)
+def test_covariates_in_any_shape_are_named(covariates, name):
+    X, _ = _table()
+    report = pca_dominance(X, X, covariates=covariates)
+    assert set(report.covariates.index.get_level_values("covariate")) == {name}
+
+
+def test_a_covariate_of_the_wrong_length_is_refused():
+    X, covariates = _table()
+    with pytest.raises(ValueError, match=r"'batch' has 89 values; expected one per"):
+        pca_dominance(X, X, covariates=covariates.iloc[1:])
+
+
+def test_covariates_with_dask_input_are_refused():
+    da = pytest.importorskip("dask.array")
+    X, covariates = _table()
+    lazy = da.from_array(X.to_numpy(), chunks=30)
+    with pytest.raises(TypeError, match="compute the data first"):
+        pca_dominance(lazy, lazy, covariates=covariates)
+
+
+def test_the_covariates_picture():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, covariates = _table()
+    report = pca_dominance(X, ZScoreScaler().fit_transform(X), covariates=covariates)
+    report.plot_covariates()
+    assert len(report.axes_) == 2
+    titles = [ax.get_title() for ax in report.axes_]
+    assert titles == ["Explained by batch", "Explained by age"]
+    bars = report.axes_[0].patches
+    assert len(bars) == 2 * len(report.components)
+    with pytest.raises(ValueError, match="no covariates"):
+        pca_dominance(X, X).plot_covariates()
