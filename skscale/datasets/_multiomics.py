@@ -1,7 +1,7 @@
 """Multi-omics tables: nutrimouse (real, shipped) and make_multiomics (synthetic)."""
 
 from importlib import resources
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -79,6 +79,17 @@ def load_nutrimouse():
     )
 
 
+def _batched(block, batch, shift, stretch, *, counts):
+    """A positive block with a batch effect on the log scale (log1p for counts,
+    which stay whole numbers)."""
+    logs = np.log1p(block) if counts else np.log(block)
+    centre, spread = logs.mean(axis=0), logs.std(axis=0)
+    logs = centre + (logs - centre) * stretch[batch] + shift[batch] * spread
+    if counts:
+        return np.round(np.maximum(np.expm1(logs), 0.0))
+    return np.exp(logs)
+
+
 @validate_params(
     {
         "n_samples": [Interval(Integral, 2, None, closed="left")],
@@ -86,11 +97,24 @@ def load_nutrimouse():
         "n_metabolites": [Interval(Integral, 1, None, closed="left")],
         "n_groups": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
+        "dilution": [Interval(Real, 0, None, closed="left")],
+        "library_size": [Interval(Real, 0, None, closed="left"), None],
+        "n_batches": [Interval(Integral, 1, None, closed="left")],
+        "batch_effect": [Interval(Real, 0, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
 )
 def make_multiomics(
-    n_samples=60, n_genes=200, n_metabolites=20, n_groups=3, random_state=None
+    n_samples=60,
+    n_genes=200,
+    n_metabolites=20,
+    n_groups=3,
+    random_state=None,
+    *,
+    dilution=0.0,
+    library_size=None,
+    n_batches=1,
+    batch_effect=0.0,
 ):
     """Make a two-block table where the block that matters is the small one.
 
@@ -101,6 +125,12 @@ def make_multiomics(
     sample groups (each group shifts every metabolite by its own fold change).
     An unscaled PCA sees only the genes and misses the groups; scaling within
     and between blocks reveals them.
+
+    Knobs add the per-sample effects that normalisation exists for, each
+    returned with its truth: a dilution of each sample's metabolites (urine,
+    serum), gene counts with per-sample library sizes (RNA-seq), and a batch
+    effect (a shift and a scale of every feature per batch). With the knobs at
+    their defaults the table is the same as without them, seed for seed.
 
     Parameters
     ----------
@@ -114,6 +144,22 @@ def make_multiomics(
         Number of sample groups.
     random_state : int, RandomState instance or None, default=None
         Seed for reproducible output.
+    dilution : float >= 0, default=0.0
+        Each sample's metabolites are multiplied by a dilution factor
+        ``exp(N(0, dilution))`` (the factors have geometric mean 1); 0 leaves
+        them undiluted.
+    library_size : float >= 0 or None, default=None
+        When given, the genes are counts: Poisson draws around each gene's
+        mean count (log-normal, from a few to a few thousand) times the
+        sample's size factor ``exp(N(0, library_size))`` (geometric mean 1).
+        None keeps the TPM-like genes.
+    n_batches : int, default=1
+        Number of batches the samples are spread over (evenly, at random).
+    batch_effect : float >= 0, default=0.0
+        On the log scale (values stay positive; counts stay counts), each
+        batch shifts every feature by ``N(0, batch_effect)`` times the
+        feature's standard deviation and scales its spread by
+        ``exp(N(0, batch_effect / 2))``.
 
     Returns
     -------
@@ -123,6 +169,12 @@ def make_multiomics(
         - ``target``: ndarray of shape (n_samples,), the group of each sample
           (0 to n_groups - 1);
         - ``blocks``: dict, ``"genes"`` and ``"metabolites"`` -> column names;
+        - ``dilution``: ndarray of shape (n_samples,), the true dilution
+          factors (all 1 without ``dilution``);
+        - ``size_factors``: ndarray of shape (n_samples,), the true library
+          size factors, or None without ``library_size``;
+        - ``batch``: ndarray of shape (n_samples,), each sample's batch
+          (``"batch1"``, ...);
         - ``DESCR``: a description.
 
     Examples
@@ -150,6 +202,33 @@ def make_multiomics(
     noise = rng.normal(0.0, 0.1, size=(n_samples, n_metabolites))
     metabolites = np.clip(base * np.exp(fold[target] + noise), 5, 50)
 
+    # the knobs draw after everything above: the defaults change nothing
+    size_factors = None
+    if library_size is not None:
+        mean_counts = rng.lognormal(3.0, 1.5, size=n_genes)
+        log_factors = rng.normal(0.0, library_size, size=n_samples)
+        size_factors = np.exp(log_factors - log_factors.mean())
+        expression = np.exp(rng.normal(0.0, 0.2, size=(n_samples, n_genes)))
+        genes = rng.poisson(mean_counts * size_factors[:, None] * expression)
+        genes = genes.astype(np.float64)
+    factors = np.ones(n_samples)
+    if dilution:
+        log_dilution = rng.normal(0.0, dilution, size=n_samples)
+        factors = np.exp(log_dilution - log_dilution.mean())
+        metabolites = metabolites * factors[:, None]
+    batch = np.arange(n_samples) % n_batches
+    if n_batches > 1:
+        rng.shuffle(batch)
+    if batch_effect:
+        n_features = n_genes + n_metabolites
+        shift = rng.normal(0.0, batch_effect, size=(n_batches, n_features))
+        stretch = np.exp(rng.normal(0.0, batch_effect / 2, size=(n_batches, 1)))
+        counts = library_size is not None
+        genes = _batched(genes, batch, shift[:, :n_genes], stretch, counts=counts)
+        metabolites = _batched(
+            metabolites, batch, shift[:, n_genes:], stretch, counts=False
+        )
+
     gene_names = [f"gene_{j:03d}" for j in range(n_genes)]
     metabolite_names = [f"met_{j:02d}" for j in range(n_metabolites)]
     data = pd.DataFrame(
@@ -159,6 +238,9 @@ def make_multiomics(
         data=data,
         target=target,
         blocks={"genes": gene_names, "metabolites": metabolite_names},
+        dilution=factors,
+        size_factors=size_factors,
+        batch=np.array([f"batch{b + 1}" for b in batch]),
         DESCR=(
             f"Synthetic multi-omics table: {n_samples} samples in {n_groups} "
             f"groups; {n_genes} genes (TPM-like, 2,000 to 15,000, no group "

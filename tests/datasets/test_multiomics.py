@@ -67,3 +67,50 @@ def test_unscaled_pca_misses_the_groups_and_block_scaling_reveals_them(seed):
     scaled = BlockScaler(table.blocks).fit_transform(table.data)
     accuracy, silhouette = _group_separation(scaled, table.target)
     assert accuracy > 0.9 and silhouette > 0.4
+
+
+def test_the_knobs_at_their_defaults_change_nothing():
+    plain = make_multiomics(random_state=3)
+    knobs = make_multiomics(
+        random_state=3, dilution=0.0, library_size=None, n_batches=1, batch_effect=0.0
+    )
+    pd.testing.assert_frame_equal(plain.data, knobs.data)
+    assert (knobs.dilution == 1.0).all() and knobs.size_factors is None
+    assert set(knobs.batch) == {"batch1"}
+
+
+def test_the_dilution_is_what_pqn_recovers():
+    from skscale.preprocessing import PQNormalizer
+
+    table = make_multiomics(n_samples=80, random_state=0, dilution=0.5)
+    metabolites = table.data[table.blocks["metabolites"]]
+    factors = PQNormalizer().fit(metabolites).dilution_factors(metabolites)
+    r = np.corrcoef(np.log(factors), np.log(table.dilution))[0, 1]
+    assert r > 0.95
+    assert np.isclose(np.exp(np.log(table.dilution).mean()), 1.0)
+
+
+def test_the_library_sizes_are_what_median_of_ratios_recovers():
+    from skscale.preprocessing import MedianRatioNormalizer
+
+    table = make_multiomics(n_samples=50, n_genes=400, random_state=1, library_size=0.5)
+    genes = table.data[table.blocks["genes"]]
+    assert (genes.to_numpy() == np.round(genes.to_numpy())).all()  # counts
+    factors = MedianRatioNormalizer().fit(genes).size_factors(genes)
+    r = np.corrcoef(np.log(factors), np.log(table.size_factors))[0, 1]
+    assert r > 0.95
+
+
+def test_the_batch_effect_owns_leading_components_until_batch_scaling():
+    from skscale.diagnostics import pca_dominance
+    from skscale.preprocessing import BatchScaler, ZScoreScaler
+
+    table = make_multiomics(random_state=2, n_batches=3, batch_effect=1.5)
+    assert sorted(set(table.batch)) == ["batch1", "batch2", "batch3"]
+    assert (table.data.to_numpy() > 0).all()
+    scaled = ZScoreScaler().fit_transform(table.data)
+    corrected = BatchScaler("batch").fit_transform(table.data.assign(batch=table.batch))
+    report = pca_dominance(scaled, corrected, covariates={"batch": table.batch})
+    # the genes' shared library factor keeps PC1; the batch owns PC2 and PC3
+    r2 = report.covariates.loc["batch"].iloc[:3]
+    assert r2["r2_before"].max() > 0.8 and r2["r2_after"].max() < 0.05
