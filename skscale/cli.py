@@ -3,6 +3,7 @@
     skscale report DATA [--target COL] [--task auto|classification|regression]
                         [--scoring NAME] [--block NAME=REGEX ...]
                         [--scalers zscore,minmax,...] [--estimator knn|logistic|ridge]
+                        [--normalize total|pqn|median_ratio|clr|quantile]
                         [--max-rows N] [--sep SEP] [--out report.html]
     skscale report --example nutrimouse|wine
     skscale --version
@@ -123,7 +124,28 @@ def _candidate_names(scalers):
     return [s.strip() for s in scalers.split(",") if s.strip()]
 
 
-def _candidates(blocks, names):
+# --normalize: the per-sample normalisation put before every candidate
+_NORMALIZERS = {
+    "total": ("TotalSumNormalizer", {}),
+    "pqn": ("PQNormalizer", {}),
+    "median_ratio": ("MedianRatioNormalizer", {}),
+    "clr": ("CLRTransformer", {"pseudocount": 1.0}),
+    "quantile": ("QuantileNormalizer", {}),
+}
+
+
+def _normalizer(name):
+    import skscale.preprocessing
+
+    cls_name, params = _NORMALIZERS[name]
+    return getattr(skscale.preprocessing, cls_name)(**params)
+
+
+def _candidates(blocks, names, normalize=None):
+    """The candidate scalers, each after the ``--normalize`` normaliser (a
+    pipeline, so that the normaliser is fitted inside each fold too)."""
+    from sklearn.pipeline import make_pipeline
+
     from skscale.preprocessing import candidate_scalers
 
     if names and "block_mfa" in names and blocks is None:
@@ -132,9 +154,29 @@ def _candidates(blocks, names):
             "(one per block)"
         )
     try:
-        return candidate_scalers(blocks, names=names)
+        candidates = candidate_scalers(blocks, names=names)
     except ValueError as exc:
         raise CommandError(f"--scalers: {exc}") from exc
+    if normalize is None:
+        return candidates
+    return {
+        name: _normalizer(normalize)
+        if scaler == "passthrough"
+        else make_pipeline(_normalizer(normalize), scaler)
+        for name, scaler in candidates.items()
+    }
+
+
+def _normalize_note(normalize):
+    if normalize is None:
+        return []
+    cls_name, params = _NORMALIZERS[normalize]
+    shown = ", ".join(f"{k}={v}" for k, v in params.items())
+    return [
+        f"Every candidate runs after {cls_name}({shown}) (--normalize "
+        f"{normalize}), the per-sample normalisation fitted on the training rows "
+        "of each fold; 'none' is the normalisation alone."
+    ]
 
 
 def _left_out_notes(left_out):
@@ -162,7 +204,9 @@ def _load_example(args):
     if args.block:
         blocks, notes = _parse_blocks(args.block, list(X.columns))
     names = _candidate_names(args.scalers)
-    return X, y, blocks, _candidates(blocks, names), description, notes, False
+    candidates = _candidates(blocks, names, args.normalize)
+    notes += _normalize_note(args.normalize)
+    return X, y, blocks, candidates, description, notes, False
 
 
 def _load_file(args):
@@ -179,7 +223,7 @@ def _load_file(args):
 
     def candidates(columns):
         chosen["blocks"], chosen["block_notes"] = _parse_blocks(args.block, columns)
-        chosen["candidates"] = _candidates(chosen["blocks"], names)
+        chosen["candidates"] = _candidates(chosen["blocks"], names, args.normalize)
         return chosen["candidates"]
 
     _progress(f"reading {args.data}")
@@ -201,7 +245,11 @@ def _load_file(args):
     except Exception as exc:  # pandas' parser errors and the like
         raise CommandError(f"cannot read {args.data}: {exc}") from exc
     X, y = table.X, table.y
-    notes = _left_out_notes(table.left_out) + chosen["block_notes"]
+    notes = (
+        _left_out_notes(table.left_out)
+        + chosen["block_notes"]
+        + _normalize_note(args.normalize)
+    )
     if args.target is None:
         named = [c for c in X.columns if c.lower() in _TARGET_NAMES]
         notes.append(
@@ -401,6 +449,15 @@ def _parser():
         help="a block of columns whose names match REGEX (repeatable)",
     )
     report.add_argument("--scalers", metavar="NAMES", help=_scaler_help())
+    report.add_argument(
+        "--normalize",
+        choices=list(_NORMALIZERS),
+        help="normalise each sample (row) before every candidate: total (total "
+        "sum, to the median total), pqn (probabilistic quotient, for dilution), "
+        "median_ratio (DESeq2's size factors, for counts), clr (centred "
+        "log-ratio of X + 1, for compositions), quantile (onto a reference "
+        "distribution); fitted inside each cross-validation fold",
+    )
     report.add_argument(
         "--estimator",
         choices=["knn", "logistic", "ridge"],

@@ -495,3 +495,33 @@ def test_a_candidate_failing_on_the_sample_is_one_line(
     assert "candidate 'robust' failed: RuntimeError: no luck" in stderr
     assert "Candidate robust failed: RuntimeError: no luck" in page
     assert "Use " in page
+
+
+@pytest.mark.parametrize(
+    "normalize", ["total", "pqn", "median_ratio", "clr", "quantile"]
+)
+def test_normalize_puts_the_normaliser_before_every_candidate(
+    normalize, tmp_path, capsys
+):
+    from skscale.datasets import make_multiomics
+
+    table = make_multiomics(n_samples=45, n_genes=30, random_state=0, dilution=0.6)
+    frame = table.data.assign(target=table.target)
+    code, stdout, stderr, page = _report_on(
+        frame, tmp_path, capsys, "--normalize", normalize, "--scalers", "zscore,pareto"
+    )
+    assert code == 0, stderr
+    assert "Every candidate runs after" in page
+    assert f"--normalize {normalize}" in page
+    assert "Recommended scaler:" in stdout
+
+
+def test_normalize_with_a_negative_table_names_the_column(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])
+    frame["target"] = np.arange(30) % 2
+    code, _, stderr, _ = _report_on(frame, tmp_path, capsys, "--normalize", "pqn")
+    assert code == 2
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("skscale: error: Every candidate scaler failed")
+    assert "Negative values in data passed to PQNormalizer, in column 'a'" in last
