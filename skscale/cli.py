@@ -4,6 +4,7 @@
                         [--scoring NAME] [--block NAME=REGEX ...]
                         [--scalers zscore,minmax,...] [--estimator knn|logistic|ridge]
                         [--normalize total|pqn|median_ratio|clr|quantile]
+                        [--covariate COL ...]
                         [--max-rows N] [--sep SEP] [--out report.html]
     skscale report --example nutrimouse|wine
     skscale --version
@@ -107,7 +108,8 @@ def _example(name):
             "expression (120 genes) and fatty acids (21 lipids) of 40 mice; the "
             "target is the genotype (wild type or PPAR-alpha knockout)."
         )
-        return mice.data, mice.genotype, mice.blocks, description
+        covariates = {"diet": mice.diet, "genotype": mice.genotype}
+        return mice.data, mice.genotype, mice.blocks, description, covariates
     from sklearn.datasets import load_wine
 
     wine = load_wine(as_frame=True)
@@ -115,7 +117,7 @@ def _example(name):
         "scikit-learn's wine data: 13 chemical measurements of 178 wines from three "
         "cultivars (the target)."
     )
-    return wine.data, wine.target, None, description
+    return wine.data, wine.target, None, description, {}
 
 
 def _candidate_names(scalers):
@@ -198,8 +200,22 @@ def _left_out_notes(left_out):
     return notes
 
 
+def _example_covariates(args, available):
+    missing = [c for c in args.covariate or [] if c not in available]
+    if missing:
+        offered = ", ".join(available) or "none"
+        raise CommandError(
+            f"--covariate {missing[0]!r}: the {args.example} example has no such "
+            f"column (its covariates: {offered})"
+        )
+    if not args.covariate:
+        return None
+    return {name: available[name].reset_index(drop=True) for name in args.covariate}
+
+
 def _load_example(args):
-    X, y, blocks, description = _example(args.example)
+    X, y, blocks, description, available = _example(args.example)
+    args.covariates = _example_covariates(args, available)
     notes = []
     if args.block:
         blocks, notes = _parse_blocks(args.block, list(X.columns))
@@ -235,6 +251,7 @@ def _load_file(args):
             scalers=candidates,
             sep=args.sep,
             progress=_progress,
+            covariates=args.covariate or (),
         )
     except CommandError:
         raise
@@ -245,6 +262,7 @@ def _load_file(args):
     except Exception as exc:  # pandas' parser errors and the like
         raise CommandError(f"cannot read {args.data}: {exc}") from exc
     X, y = table.X, table.y
+    args.covariates = table.covariates
     notes = (
         _left_out_notes(table.left_out)
         + chosen["block_notes"]
@@ -383,9 +401,18 @@ def run_report(args):
             random_state=0,
             progress=_progress,
             prefit=prefit,
+            covariates=args.covariates,
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
+    for covariate in [] if args.covariates is None else list(args.covariates):
+        shares = comparison.table[f"pc1_r2[{covariate}]"]
+        notes.append(
+            f"Covariate {covariate!r} explains {shares.get('none', float('nan')):.0%} "
+            f"of PC1's variance in the unscaled data and "
+            f"{shares.get(comparison.recommended, float('nan')):.0%} after "
+            f"{comparison.recommended} (column 'PC1 from {covariate}')."
+        )
     if estimator is not None:
         notes.append(
             f"Cross-validated estimator: {type(estimator).__name__} after each "
@@ -457,6 +484,14 @@ def _parser():
         "median_ratio (DESeq2's size factors, for counts), clr (centred "
         "log-ratio of X + 1, for compositions), quantile (onto a reference "
         "distribution); fitted inside each cross-validation fold",
+    )
+    report.add_argument(
+        "--covariate",
+        action="append",
+        metavar="COL",
+        help="a per-sample column (a batch, a diet) left out of the features; the "
+        "report gives the share of PC1's variance it explains after each "
+        "candidate (repeatable)",
     )
     report.add_argument(
         "--estimator",

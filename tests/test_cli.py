@@ -525,3 +525,46 @@ def test_normalize_with_a_negative_table_names_the_column(tmp_path, capsys):
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("skscale: error: Every candidate scaler failed")
     assert "Negative values in data passed to PQNormalizer, in column 'a'" in last
+
+
+def test_covariates_are_left_out_of_the_features_and_reported(tmp_path, capsys):
+    from skscale.datasets import make_multiomics
+
+    table = make_multiomics(n_samples=45, n_genes=20, random_state=2, n_batches=3)
+    frame = table.data.assign(target=table.target, run=table.batch)
+    code, _, stderr, page = _report_on(
+        frame, tmp_path, capsys, "--covariate", "run", "--scalers", "zscore"
+    )
+    assert code == 0, stderr
+    assert "PC1 from run" in page
+    assert "Covariate &#x27;run&#x27; explains" in page
+    assert "Left out, not numeric: run" not in page  # a covariate, not dropped
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--covariate", "nope"], "no covariate column 'nope'"),
+        (["--covariate", "target"], "'target' is the target; it cannot be a covariate"),
+    ],
+)
+def test_covariate_refusals(argv, message, tmp_path, capsys):
+    frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) ** 2})
+    frame["target"] = np.arange(20) % 2
+    code, _, stderr, _ = _report_on(frame, tmp_path, capsys, *argv)
+    assert code == 2 and message in stderr
+
+
+def test_example_covariates(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        ["report", "--example", "nutrimouse", "--covariate", "diet", "--out", str(out)],
+        capsys,
+    )
+    assert code == 0, stderr
+    assert "PC1 from diet" in out.read_text(encoding="utf-8")
+    code, _, stderr = _run(
+        ["report", "--example", "wine", "--covariate", "diet", "--out", str(out)],
+        capsys,
+    )
+    assert code == 2 and "the wine example has no such column" in stderr

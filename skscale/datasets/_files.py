@@ -149,11 +149,17 @@ class TableSample:
     streamed : dict of str -> estimator
         Scalers fitted by ``partial_fit`` over every row; empty when every row
         is in the sample (nothing to stream then).
+    covariates : pandas.DataFrame or None
+        The covariate columns asked for, on the sampled rows (as read: text
+        stays text).
     """
 
-    def __init__(self, *, X, y, n_rows, n_target_missing, left_out, streamed):
+    def __init__(
+        self, *, X, y, n_rows, n_target_missing, left_out, streamed, covariates=None
+    ):
         self.X = X
         self.y = y
+        self.covariates = covariates
         self.n_rows = n_rows
         self.n_target_missing = n_target_missing
         self.left_out = left_out
@@ -165,7 +171,7 @@ class TableSample:
         return len(self.X) < self.n_rows
 
 
-def _feature_columns(chunk, path, target):
+def _feature_columns(chunk, path, target, covariates=()):
     """The feature columns of a table, from its first chunk, and the columns
     left out with why; refuses a table that was read with the wrong
     separator, lacks the target, or has nothing to scale."""
@@ -185,10 +191,19 @@ def _feature_columns(chunk, path, target):
         shown = ", ".join(repr(str(c)) for c in list(chunk.columns)[:8])
         more = " ..." if chunk.shape[1] > 8 else ""
         raise ValueError(f"no target column {target!r}; the columns are {shown}{more}")
+    absent = [c for c in covariates if c not in chunk.columns]
+    if absent:
+        shown = ", ".join(repr(str(c)) for c in list(chunk.columns)[:8])
+        more = " ..." if chunk.shape[1] > 8 else ""
+        raise ValueError(
+            f"no covariate column {absent[0]!r}; the columns are {shown}{more}"
+        )
+    if target is not None and target in covariates:
+        raise ValueError(f"{target!r} is the target; it cannot be a covariate too")
     left_out = {}
     features = []
     for column in chunk.columns:
-        if column == target:
+        if column == target or column in covariates:
             continue
         series = chunk[column]
         if not _is_number_column(series) or series.isna().all():
@@ -220,6 +235,7 @@ def sample_table(
     chunksize=100_000,
     random_state=0,
     progress=None,
+    covariates=(),
 ):
     """Read a table in one chunked pass, sampling rows and streaming scalers.
 
@@ -254,6 +270,9 @@ def sample_table(
         Seed of the sample.
     progress : callable, default=None
         Called with a short message after each chunk.
+    covariates : sequence of str, default=()
+        Columns kept out of the features and returned, on the sampled rows,
+        as ``covariates`` (a batch, a diet: to read PCA against).
 
     Returns
     -------
@@ -262,6 +281,7 @@ def sample_table(
         out and the streamed scalers.
     """
     keep_all = not max_rows
+    covariates = [str(c) for c in covariates]
     rng = np.random.default_rng(random_state)
     features = left_out = streaming = None
     sample = keys = None
@@ -275,7 +295,7 @@ def sample_table(
     ):
         for chunk in chunks:
             if features is None:
-                features, left_out = _feature_columns(chunk, path, target)
+                features, left_out = _feature_columns(chunk, path, target, covariates)
                 candidates = (
                     scalers(list(map(str, features))) if callable(scalers) else scalers
                 )
@@ -308,11 +328,8 @@ def sample_table(
             values.columns = [str(c) for c in features]
             for partial_fit in fit_chunk.values():
                 partial_fit(values)
-            part = (
-                values
-                if target is None
-                else pd.concat([values, chunk[[target]]], axis=1)
-            )
+            kept = ([] if target is None else [target]) + list(covariates)
+            part = values if not kept else pd.concat([values, chunk[kept]], axis=1)
             n_rows += len(chunk)
             sample = part if sample is None else pd.concat([sample, part])
             if not keep_all:
@@ -330,6 +347,10 @@ def sample_table(
     y = None
     if target is not None:
         y = sample.pop(target)
+    covariate_table = None
+    if covariates:
+        covariate_table = sample[list(covariates)].reset_index(drop=True)
+        sample = sample.drop(columns=list(covariates))
     sampled = len(sample) < n_rows
     return TableSample(
         X=sample,
@@ -338,4 +359,5 @@ def sample_table(
         n_target_missing=n_target_missing,
         left_out=left_out,
         streamed=streaming if sampled else {},
+        covariates=covariate_table,
     )

@@ -33,7 +33,12 @@ from skscale.diagnostics._common import (
     percent,
 )
 from skscale.diagnostics._knn import KNNSide, knn_report
-from skscale.diagnostics._pca import pca_report, pca_space
+from skscale.diagnostics._pca import (
+    _covariate_columns,
+    covariate_table,
+    pca_report,
+    pca_space,
+)
 from skscale.preprocessing import candidate_scalers
 from skscale.utils.validation import warn_user
 
@@ -333,7 +338,10 @@ class ScalerComparison:
         largest stable gradient-descent step for least squares), with an
         estimator ``cv_score_mean``, ``cv_score_std`` (over folds) and
         ``cv_p_value`` (one-sided corrected paired t-test against the best),
-        and one ``pc1_share[<block>]`` column per block.
+        one ``pc1_share[<block>]`` column per block, and with covariates one
+        ``pc1_r2[<covariate>]`` column each (the share of PC1's variance the
+        covariate explains after the candidate; the "none" row is the unscaled
+        data).
     recommended : str
         The candidate to use.
     also_fine : list of str
@@ -747,6 +755,7 @@ def compare_scalers(
     random_state=None,
     progress=None,
     prefit=False,
+    covariates=None,
 ):
     """Compare candidate scalers on one table, and recommend one.
 
@@ -818,6 +827,12 @@ def compare_scalers(
         The candidates are already fitted (for example by ``partial_fit`` over
         a file too large for memory, ``X`` being a sample of it): they only
         transform ``X``. Cross-validation still fits fresh clones in each fold.
+    covariates : DataFrame, Series or dict of name -> array, default=None
+        Per-sample variables (a batch, a diet), one value per row of ``X``:
+        how much of PC1's variance each explains after every candidate
+        (``pc1_r2[<name>]`` columns, and each report's ``covariates``), as in
+        :func:`~skscale.diagnostics.pca_dominance`. They inform; the
+        recommendation does not use them.
 
     Returns
     -------
@@ -861,6 +876,11 @@ def compare_scalers(
         if hasattr(X, "columns")
         else [f"x{j}" for j in range(matrix.shape[1])]
     )
+    covariate_columns = None
+    if covariates is not None:
+        covariate_columns = pd.DataFrame(
+            _covariate_columns(covariates, matrix.shape[0])
+        )
     n_target_missing = 0
     task_kind = metric = scorer = None
     bounds = (-np.inf, np.inf)
@@ -880,6 +900,8 @@ def compare_scalers(
         if n_target_missing:
             matrix = matrix[keep]
             X = X.iloc[keep] if hasattr(X, "iloc") else np.asarray(X)[keep]
+            if covariate_columns is not None:
+                covariate_columns = covariate_columns[keep].reset_index(drop=True)
         y = y_values[keep].to_numpy()
         whole = y.dtype.kind == "f" and np.all(y == np.round(y))
         if whole and detect_task(y) == "classification":
@@ -943,6 +965,10 @@ def compare_scalers(
             n_cells = n_missing + int(np.isnan(scaled).sum())
             spaces = {"before": before_space, "after": pca_space(after, 2)}
             pca = pca_report(spaces, names, n_samples, n_cells, blocks, X)
+            if covariate_columns is not None:
+                pca.covariates = covariate_table(
+                    covariate_columns, spaces, n_samples, pca.components.index
+                )
             knn = knn_report(side, after, names, n_cells, resolved, block_labels)
             pc1 = pca.components.iloc[0]
             row = {
@@ -976,6 +1002,12 @@ def compare_scalers(
             if pca.blocks is not None:
                 for block, share in pca.blocks["pc1_share_after"].items():
                     row[f"pc1_share[{block}]"] = share
+            if pca.covariates is not None:
+                first = pca.components.index[0]
+                for covariate in covariate_columns.columns:
+                    row[f"pc1_r2[{covariate}]"] = pca.covariates.loc[
+                        (covariate, first), "r2_after"
+                    ]
         except Exception as exc:  # one failing candidate never stops the others
             return exc
         return (pca, knn), row

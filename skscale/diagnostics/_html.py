@@ -192,6 +192,18 @@ def _columns(comparison):
                 lambda row, b=block: _percent(row[f"pc1_share[{b}]"]),
             )
         )
+    for column in table.columns:
+        if column.startswith("pc1_r2[") and column.endswith("]"):
+            covariate = column[len("pc1_r2[") : -1]
+            columns.append(
+                (
+                    f"PC1 from {covariate}",
+                    f"Share of PC1's variance explained by the covariate {covariate} "
+                    "(R&sup2; of the PC1 scores on it; the 'none' row is the "
+                    "unscaled data). A batch should explain little.",
+                    lambda row, c=column: _percent(row[c]),
+                )
+            )
     columns += [
         (
             "Top feature of PC1",

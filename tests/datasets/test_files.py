@@ -137,3 +137,26 @@ def test_errors(tmp_path):
     header.write_text("a,b\n")
     with pytest.raises(ValueError, match="has no rows"):
         sample_table(header)
+
+
+def test_sample_table_returns_the_covariates_of_the_sampled_rows(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "a": rng.normal(size=500),
+            "b": rng.normal(size=500),
+            "run": np.repeat(["r1", "r2"], 250),
+            "age": rng.uniform(20, 80, size=500),
+        }
+    )
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    table = sample_table(path, max_rows=100, covariates=["run", "age"], chunksize=64)
+    assert list(table.X.columns) == ["a", "b"]
+    assert list(table.covariates.columns) == ["run", "age"]
+    assert len(table.covariates) == len(table.X) == 100
+    # each sampled row keeps its own covariates
+    merged = table.X.reset_index(drop=True).join(table.covariates)
+    original = frame.set_index(["a"]).loc[merged["a"]]
+    assert (original["run"].to_numpy() == merged["run"].to_numpy()).all()
+    assert np.allclose(original["age"].to_numpy(), merged["age"].to_numpy())

@@ -114,3 +114,72 @@ def test_the_covariates_picture():
     assert len(bars) == 2 * len(report.components)
     with pytest.raises(ValueError, match="no covariates"):
         pca_dominance(X, X).plot_covariates()
+
+
+def test_compare_scalers_reports_each_covariate_for_every_candidate():
+    from skscale.diagnostics import compare_scalers
+
+    X, covariates = _table()
+    y = np.arange(len(X)) % 2
+    comparison = compare_scalers(X, y, covariates=covariates, random_state=0)
+    for column in ("pc1_r2[batch]", "pc1_r2[age]"):
+        assert column in comparison.table
+    for name, (pca, _) in comparison.reports.items():
+        assert (
+            comparison.table.loc[name, "pc1_r2[batch]"]
+            == pca.covariates.loc[("batch", "PC1"), "r2_after"]
+        )
+    unscaled = pca_dominance(X, X, covariates=covariates).covariates
+    assert_allclose(
+        comparison.table.loc["none", "pc1_r2[batch]"],
+        unscaled.loc[("batch", "PC1"), "r2_before"],
+        rtol=1e-9,
+    )
+    assert "PC1 from batch" in comparison.to_html()
+
+
+def test_compare_scalers_drops_the_covariates_of_rows_without_a_target():
+    from skscale.diagnostics import compare_scalers
+
+    X, covariates = _table()
+    y = pd.Series(np.arange(len(X)) % 2, dtype=float)
+    y[::3] = np.nan
+    kept = y.notna().to_numpy()
+    comparison = compare_scalers(
+        X, y, scalers={"zscore": ZScoreScaler()}, covariates=covariates, random_state=0
+    )
+    expected = pca_dominance(
+        X[kept], ZScoreScaler().fit_transform(X[kept]), covariates=covariates[kept]
+    ).covariates.loc[("batch", "PC1"), "r2_after"]
+    assert_allclose(comparison.table.loc["zscore", "pc1_r2[batch]"], expected)
+
+
+def test_a_pipeline_candidate_is_fitted_inside_each_fold():
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skscale.diagnostics import compare_scalers
+
+    class Counting(TransformerMixin, BaseEstimator):
+        fits = []
+
+        def fit(self, X, y=None):
+            Counting.fits.append(len(X))
+            return self
+
+        def transform(self, X):
+            return np.asarray(X, dtype=float)
+
+    X, _ = _table()
+    y = np.arange(len(X)) % 2
+    compare_scalers(
+        X,
+        y,
+        scalers={"counted": make_pipeline(Counting(), ZScoreScaler())},
+        estimator=LogisticRegression(),
+        cv=3,
+        random_state=0,
+    )
+    # once on all rows for the diagnostics, then once per fold on its training rows
+    assert Counting.fits == [90, 60, 60, 60]
