@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import is_regressor
+from sklearn.utils import get_tags
 
 from skscale.cli import main
 from skscale.preprocessing import ZScoreScaler
@@ -102,17 +103,23 @@ CASES = {
     "memory-mapped": (_memmap, "ok"),
 }
 
-# The per-sample normalisers: counts, intensities and compositions are never
-# negative, and the logarithm of CLR needs positive values
-NON_NEGATIVE = ("TotalSumNormalizer", "PQNormalizer", "MedianRatioNormalizer")
+# The per-sample normalisers, from the registry: those whose tags say they
+# take positive quantities (counts, intensities, compositions) refuse the
+# negative integers; those that take sparse input keep it sparse.
+ROW_WISE = {
+    name
+    for name, estimator in ESTIMATORS.items()
+    if getattr(estimator, "_per_sample", False)
+}
+POSITIVE = {n for n in ROW_WISE if get_tags(ESTIMATORS[n]).input_tags.positive_only}
+SPARSE_ROWS = {n for n in ROW_WISE if get_tags(ESTIMATORS[n]).input_tags.sparse}
 NEGATIVE_REFUSED = (BAD_VALUE, r"Negative values in data passed to")
 
 # Where an estimator's answer differs from the table, and why.
 EXCEPTIONS = {
-    **{(name, "integers near their limits"): NEGATIVE_REFUSED for name in NON_NEGATIVE},
-    ("CLRTransformer", "integers near their limits"): NEGATIVE_REFUSED,
+    **{(name, "integers near their limits"): NEGATIVE_REFUSED for name in POSITIVE},
     # row scaling keeps a sparse matrix sparse
-    **{(name, "sparse CSR"): "ok" for name in NON_NEGATIVE},
+    **{(name, "sparse CSR"): "ok" for name in SPARSE_ROWS},
     # quantile normalisation needs every value
     **{
         ("QuantileNormalizer", case): (BAD_VALUE, r"found NaN in column")
@@ -134,17 +141,10 @@ EXCEPTIONS = {
 }
 
 
-# Normalisers of each row: a column's spread is not theirs to keep (a single
-# column is normalised to a constant; quantile normalisation gives every row
-# the same values when the rows rank the features alike, as BASE's do).
-ROW_WISE = {
-    "TotalSumNormalizer",
-    "PQNormalizer",
-    "MedianRatioNormalizer",
-    "CLRTransformer",
-    "QuantileNormalizer",
-    "SampleStandardizer",
-}
+# Normalisers of each row (ROW_WISE): a column's spread is not theirs to keep
+# (a single column is normalised to a constant; quantile normalisation gives
+# every row the same values when the rows rank the features alike, as BASE's
+# do); a row's spread is.
 
 
 def _snapshot(X):

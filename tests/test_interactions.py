@@ -113,18 +113,14 @@ CENTERING = frozenset(
     }
 )
 
-# The per-sample normalisers, and those whose output would be dense.
+# The per-sample normalisers (from the registry), and those among them whose
+# output would be dense (their tags refuse sparse input).
 PER_SAMPLE = frozenset(
-    {
-        "TotalSumNormalizer",
-        "PQNormalizer",
-        "MedianRatioNormalizer",
-        "CLRTransformer",
-        "QuantileNormalizer",
-        "SampleStandardizer",
-    }
+    name for name, e in ESTIMATORS.items() if getattr(e, "_per_sample", False)
 )
-DENSE_OUTPUT = frozenset({"CLRTransformer", "QuantileNormalizer", "SampleStandardizer"})
+DENSE_OUTPUT = frozenset(
+    name for name in PER_SAMPLE if not get_tags(ESTIMATORS[name]).input_tags.sparse
+)
 
 # The one table of what cannot work; everything else must give the reference.
 RULES = (
