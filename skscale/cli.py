@@ -4,7 +4,7 @@
                         [--scoring NAME] [--block NAME=REGEX ...]
                         [--scalers zscore,minmax,...] [--estimator knn|logistic|ridge]
                         [--normalize total|pqn|median_ratio|clr|quantile]
-                        [--covariate COL ...]
+                        [--covariate COL ...] [--batch COL]
                         [--max-rows N] [--sep SEP] [--out report.html]
     skscale report --example nutrimouse|wine
     skscale --version
@@ -213,9 +213,32 @@ def _example_covariates(args, available):
     return {name: available[name].reset_index(drop=True) for name in args.covariate}
 
 
+def _covariate_names(args):
+    names = list(args.covariate or [])
+    if args.batch and args.batch not in names:
+        names.append(args.batch)
+    return names
+
+
+def _split_batch(covariates, batch):
+    """``(covariates, batch labels)``: the batch column taken out of the
+    covariates read with them (``--batch`` is not also a ``--covariate``)."""
+    if batch is None or covariates is None:
+        return covariates, None
+    labels = covariates[batch]
+    rest = covariates.drop(columns=batch)
+    return (rest if rest.shape[1] else None), labels
+
+
 def _load_example(args):
     X, y, blocks, description, available = _example(args.example)
+    if args.batch:
+        raise CommandError(
+            f"--batch: the {args.example} example has no batches (its covariates: "
+            f"{', '.join(available) or 'none'}; try --covariate)"
+        )
     args.covariates = _example_covariates(args, available)
+    args.batch_labels = None
     notes = []
     if args.block:
         blocks, notes = _parse_blocks(args.block, list(X.columns))
@@ -240,7 +263,8 @@ def _load_file(args):
     def candidates(columns):
         chosen["blocks"], chosen["block_notes"] = _parse_blocks(args.block, columns)
         chosen["candidates"] = _candidates(chosen["blocks"], names, args.normalize)
-        return chosen["candidates"]
+        # per-batch scaling fits each candidate per batch: nothing streams
+        return {} if args.batch else chosen["candidates"]
 
     _progress(f"reading {args.data}")
     try:
@@ -251,7 +275,7 @@ def _load_file(args):
             scalers=candidates,
             sep=args.sep,
             progress=_progress,
-            covariates=args.covariate or (),
+            covariates=_covariate_names(args),
         )
     except CommandError:
         raise
@@ -262,7 +286,7 @@ def _load_file(args):
     except Exception as exc:  # pandas' parser errors and the like
         raise CommandError(f"cannot read {args.data}: {exc}") from exc
     X, y = table.X, table.y
-    args.covariates = table.covariates
+    args.covariates, args.batch_labels = _split_batch(table.covariates, args.batch)
     notes = (
         _left_out_notes(table.left_out)
         + chosen["block_notes"]
@@ -282,7 +306,20 @@ def _load_file(args):
         )
     name = Path(args.data).name
     target = f"; target {args.target!r}" if args.target else ""
-    if table.sampled:
+    if table.sampled and args.batch:
+        notes.insert(
+            0,
+            f"Sample: {len(X):,} of {table.n_rows:,} rows, drawn at random, are used "
+            "for the diagnostics and the cross-validation; with --batch every "
+            "candidate is fitted on the sample, batch by batch (--max-rows "
+            f"{args.max_rows:,}; --max-rows 0 uses every row).",
+        )
+        description = (
+            f"{name}: {table.n_rows:,} rows ({len(X):,} sampled), "
+            f"{X.shape[1]:,} numeric columns{target}."
+        )
+        candidates_now = chosen["candidates"]
+    elif table.sampled:
         notes.insert(
             0,
             f"Sample: {len(X):,} of {table.n_rows:,} rows, drawn at random, are used "
@@ -331,7 +368,8 @@ def _load_file(args):
         notes.append(
             f"{table.n_target_missing:,} rows with a missing target were left out."
         )
-    return X, y, chosen["blocks"], candidates_now, description, notes, table.sampled
+    prefit = table.sampled and not args.batch
+    return X, y, chosen["blocks"], candidates_now, description, notes, prefit
 
 
 def _check_out(path):
@@ -402,10 +440,17 @@ def run_report(args):
             progress=_progress,
             prefit=prefit,
             covariates=args.covariates,
+            batch=args.batch_labels,
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
-    for covariate in [] if args.covariates is None else list(args.covariates):
+    if args.batch:
+        notes.append(
+            f"Every candidate scales each batch of {args.batch!r} with its own "
+            "statistics (BatchScaler, fitted inside each fold); 'none' is unscaled."
+        )
+    reported = [] if args.covariates is None else list(args.covariates)
+    for covariate in reported + ([args.batch] if args.batch else []):
         shares = comparison.table[f"pc1_r2[{covariate}]"]
         notes.append(
             f"Covariate {covariate!r} explains {shares.get('none', float('nan')):.0%} "
@@ -492,6 +537,13 @@ def _parser():
         help="a per-sample column (a batch, a diet) left out of the features; the "
         "report gives the share of PC1's variance it explains after each "
         "candidate (repeatable)",
+    )
+    report.add_argument(
+        "--batch",
+        metavar="COL",
+        help="the batch column (a plate, a run, a site): every candidate scales each "
+        "batch with its own statistics, fitted inside each fold, and the report "
+        "gives the share of PC1's variance the batch explains",
     )
     report.add_argument(
         "--estimator",

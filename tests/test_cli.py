@@ -568,3 +568,43 @@ def test_example_covariates(tmp_path, capsys):
         capsys,
     )
     assert code == 2 and "the wine example has no such column" in stderr
+
+
+def test_batch_scales_each_batch_and_reports_it(tmp_path, capsys):
+    from skscale.datasets import make_multiomics
+
+    table = make_multiomics(
+        n_samples=60, n_genes=20, random_state=2, n_batches=3, batch_effect=1.5
+    )
+    frame = table.data.assign(target=table.target, run=table.batch)
+    code, _, stderr, page = _report_on(
+        frame,
+        tmp_path,
+        capsys,
+        "--batch",
+        "run",
+        "--scalers",
+        "zscore",
+        "--max-rows",
+        "40",
+    )
+    assert code == 0, stderr
+    assert "Every candidate scales each batch of &#x27;run&#x27;" in page
+    assert "PC1 from run" in page
+    assert "with --batch every candidate is fitted on the sample" in page
+
+
+def test_batch_on_an_example_is_refused(tmp_path, capsys):
+    code, _, stderr = _run(
+        [
+            "report",
+            "--example",
+            "wine",
+            "--batch",
+            "x",
+            "--out",
+            str(tmp_path / "r.html"),
+        ],
+        capsys,
+    )
+    assert code == 2 and "the wine example has no batches" in stderr

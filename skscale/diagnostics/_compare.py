@@ -12,6 +12,7 @@ import pandas as pd
 import scipy.linalg
 import scipy.stats
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import (
@@ -39,7 +40,7 @@ from skscale.diagnostics._pca import (
     pca_report,
     pca_space,
 )
-from skscale.preprocessing import candidate_scalers
+from skscale.preprocessing import BatchScaler, candidate_scalers
 from skscale.utils.validation import warn_user
 
 # Below this many rows, the default cross-validation repeats its folds.
@@ -698,6 +699,23 @@ def _recommend(table, *, blocks, classes, metric, p_values):
     )
 
 
+# The batch column compare_scalers adds for BatchScaler (never a user's name:
+# it is added to a copy of X).
+_BATCH = "__batch__"
+_DROP_BATCH = ColumnTransformer([("drop", "drop", [_BATCH])], remainder="passthrough")
+
+
+def _with_batch(X, names, labels):
+    """A copy of ``X`` as a DataFrame with the batch column added last."""
+    frame = (
+        X.copy()
+        if isinstance(X, pd.DataFrame)
+        else pd.DataFrame(np.asarray(X), columns=names)
+    )
+    frame[_BATCH] = np.asarray(labels)
+    return frame
+
+
 def _check_candidates(scalers):
     """The user's candidates checked (None, the defaults, stays None: they
     are built once the blocks are known)."""
@@ -756,6 +774,7 @@ def compare_scalers(
     progress=None,
     prefit=False,
     covariates=None,
+    batch=None,
 ):
     """Compare candidate scalers on one table, and recommend one.
 
@@ -833,6 +852,12 @@ def compare_scalers(
         (``pc1_r2[<name>]`` columns, and each report's ``covariates``), as in
         :func:`~skscale.diagnostics.pca_dominance`. They inform; the
         recommendation does not use them.
+    batch : array-like of shape (n_samples,), default=None
+        Each row's batch. Every candidate then scales each batch with its
+        own statistics (:class:`~skscale.preprocessing.BatchScaler` around it,
+        fitted inside each fold; "none" stays unscaled), and the batch is
+        reported as a covariate (named after the Series, else "batch"). Not
+        with ``prefit``.
 
     Returns
     -------
@@ -881,6 +906,21 @@ def compare_scalers(
         covariate_columns = pd.DataFrame(
             _covariate_columns(covariates, matrix.shape[0])
         )
+    batch_labels = None
+    if batch is not None:
+        if prefit:
+            raise ValueError(
+                "batch and prefit cannot go together: per-batch scaling fits each "
+                "candidate on the rows of each batch."
+            )
+        batch_name = "batch" if getattr(batch, "name", None) is None else batch.name
+        batch_labels = _covariate_columns({batch_name: batch}, matrix.shape[0])[
+            batch_name
+        ]
+        if covariate_columns is None:
+            covariate_columns = pd.DataFrame({batch_name: batch_labels})
+        elif batch_name not in covariate_columns:
+            covariate_columns[batch_name] = batch_labels
     n_target_missing = 0
     task_kind = metric = scorer = None
     bounds = (-np.inf, np.inf)
@@ -902,6 +942,8 @@ def compare_scalers(
             X = X.iloc[keep] if hasattr(X, "iloc") else np.asarray(X)[keep]
             if covariate_columns is not None:
                 covariate_columns = covariate_columns[keep].reset_index(drop=True)
+            if batch_labels is not None:
+                batch_labels = batch_labels[keep].reset_index(drop=True)
         y = y_values[keep].to_numpy()
         whole = y.dtype.kind == "f" and np.all(y == np.round(y))
         if whole and detect_task(y) == "classification":
@@ -946,14 +988,18 @@ def compare_scalers(
         n_train = float(np.mean([len(train) for train, _ in splits]))
         n_test = float(np.mean([len(test) for _, test in splits]))
 
+    X_in = X if batch_labels is None else _with_batch(X, names, batch_labels)
+
     def _run_candidate(index, name, scaler):
         """The candidate's reports and table row, or the exception it raised."""
         try:
+            if scaler != "passthrough" and batch_labels is not None:
+                scaler = BatchScaler(_BATCH, scaler=scaler)
             if scaler == "passthrough":
                 scaled = matrix
             else:
-                fitted = scaler if prefit else clone(scaler).fit(X)
-                scaled = as_matrix(fitted.transform(X), "the scaled data")
+                fitted = scaler if prefit else clone(scaler).fit(X_in)
+                scaled = as_matrix(fitted.transform(X_in), "the scaled data")
             if scaled.shape != matrix.shape:
                 raise ValueError(
                     f"it turned {matrix.shape[1]} columns into {scaled.shape[1]}; "
@@ -985,12 +1031,14 @@ def compare_scalers(
             if estimator is not None:
                 say(index, name, f"cross-validating {type(estimator).__name__}")
                 steps = [("scale", clone(scaler) if scaler != "passthrough" else None)]
+                if scaler == "passthrough" and batch_labels is not None:
+                    steps = [("drop batch", _DROP_BATCH)]
                 if n_missing:
                     steps.append(("impute", SimpleImputer(keep_empty_features=True)))
                 steps.append(("estimator", clone(estimator)))
                 scores = cross_validate(
                     Pipeline(steps),
-                    X,
+                    X_in,
                     y,
                     cv=splits,
                     scoring=scorer,

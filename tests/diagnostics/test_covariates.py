@@ -183,3 +183,51 @@ def test_a_pipeline_candidate_is_fitted_inside_each_fold():
     )
     # once on all rows for the diagnostics, then once per fold on its training rows
     assert Counting.fits == [90, 60, 60, 60]
+
+
+def test_compare_scalers_scales_every_candidate_per_batch():
+    from sklearn.linear_model import LogisticRegression
+
+    from skscale.datasets import make_multiomics
+    from skscale.diagnostics import compare_scalers
+
+    table = make_multiomics(random_state=2, n_batches=3, batch_effect=1.5)
+    batch = pd.Series(table.batch, name="run")
+    kwargs = {
+        "scalers": {"none": None, "zscore": ZScoreScaler()},
+        "estimator": LogisticRegression(max_iter=2000),
+        "random_state": 0,
+    }
+    plain = compare_scalers(table.data, table.target, covariates=batch, **kwargs)
+    batched = compare_scalers(table.data, table.target, batch=batch, **kwargs)
+    # the batch leaves PC1, and the score rises
+    assert plain.table.loc["zscore", "pc1_r2[run]"] > 0.02
+    assert batched.table.loc["zscore", "pc1_r2[run]"] < 1e-6
+    assert batched.table.loc["zscore", "cv_score_mean"] > (
+        plain.table.loc["zscore", "cv_score_mean"] + 0.03
+    )
+    # "none" stays the unscaled data either way
+    assert_allclose(
+        batched.table.loc["none", "pc1_r2[run]"], plain.table.loc["none", "pc1_r2[run]"]
+    )
+    # the diagnostics are those of the per-batch z-score
+    expected = BatchScaler("run").fit_transform(table.data.assign(run=table.batch))
+    report = pca_dominance(table.data, expected, covariates=batch)
+    assert_allclose(
+        batched.reports["zscore"][0].components["evr_after"].iloc[0],
+        report.components["evr_after"].iloc[0],
+        rtol=1e-10,
+    )
+
+
+def test_batch_and_prefit_are_refused_together():
+    from skscale.diagnostics import compare_scalers
+
+    X, covariates = _table()
+    with pytest.raises(ValueError, match="batch and prefit cannot go together"):
+        compare_scalers(
+            X,
+            scalers={"z": ZScoreScaler().fit(X)},
+            batch=covariates["batch"],
+            prefit=True,
+        )
