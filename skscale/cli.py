@@ -445,17 +445,26 @@ def run_report(args):
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     if args.batch:
+        none = (
+            "'none' is the normalisation alone, batch by batch"
+            if args.normalize
+            else "'none' is unscaled"
+        )
         notes.append(
             f"Every candidate scales each batch of {args.batch!r} with its own "
-            "statistics (BatchScaler, fitted inside each fold); 'none' is unscaled."
+            f"statistics (BatchScaler, fitted inside each fold); {none}."
         )
     reported = [] if args.covariates is None else list(args.covariates)
     for covariate in reported + ([args.batch] if args.batch else []):
         shares = comparison.table[f"pc1_r2[{covariate}]"]
+        unscaled = (
+            f"{shares['none']:.0%} of PC1's variance in the unscaled data and "
+            if "none" in shares.index and not args.normalize
+            else ""
+        )
         notes.append(
-            f"Covariate {covariate!r} explains {shares.get('none', float('nan')):.0%} "
-            f"of PC1's variance in the unscaled data and "
-            f"{shares.get(comparison.recommended, float('nan')):.0%} after "
+            f"Covariate {covariate!r} explains {unscaled}"
+            f"{shares[comparison.recommended]:.0%} of PC1's variance after "
             f"{comparison.recommended} (column 'PC1 from {covariate}')."
         )
     if estimator is not None:

@@ -712,6 +712,7 @@ def _with_batch(X, names, labels):
         if isinstance(X, pd.DataFrame)
         else pd.DataFrame(np.asarray(X), columns=names)
     )
+    frame.columns = names  # string names: scikit-learn refuses mixed types
     frame[_BATCH] = np.asarray(labels)
     return frame
 
@@ -917,6 +918,14 @@ def compare_scalers(
         batch_labels = _covariate_columns({batch_name: batch}, matrix.shape[0])[
             batch_name
         ]
+        if batch_labels.isna().any():
+            rows = np.flatnonzero(batch_labels.isna().to_numpy())[:5].tolist()
+            raise ValueError(
+                f"The batch {batch_name!r} is missing in rows {rows}; expected a "
+                "batch label for every row."
+            )
+        # batches are groups, whatever their labels (plates 1, 2, 3 too)
+        batch_labels = batch_labels.astype("category")
         if covariate_columns is None:
             covariate_columns = pd.DataFrame({batch_name: batch_labels})
         elif batch_name not in covariate_columns:

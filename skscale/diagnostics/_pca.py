@@ -451,6 +451,11 @@ def pca_space(centred, n_components):
     return values, total, loadings, method, variance, scores
 
 
+def _as_series(values):
+    column = values if isinstance(values, pd.Series) else pd.Series(values)
+    return column.infer_objects() if column.dtype == object else column
+
+
 def _covariate_columns(covariates, n_samples):
     """``{name: pandas Series}`` of the covariates, each of ``n_samples`` values."""
     if isinstance(covariates, pd.Series):
@@ -460,7 +465,8 @@ def _covariate_columns(covariates, n_samples):
     if isinstance(covariates, pd.DataFrame):
         columns = {name: covariates[name] for name in covariates.columns}
     elif isinstance(covariates, dict):
-        columns = {name: pd.Series(np.asarray(v)) for name, v in covariates.items()}
+        # pd.Series keeps a categorical's dtype (groups, even of numbers)
+        columns = {name: _as_series(v) for name, v in covariates.items()}
     else:
         values = np.asarray(covariates)
         values = values.reshape(-1, 1) if values.ndim == 1 else values

@@ -60,7 +60,8 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
     Attributes
     ----------
     scalers_ : dict
-        Batch label -> the scaler fitted on that batch's rows.
+        Batch label -> the scaler fitted on that batch's rows (a batch whose
+        rows all have weight 0 has none, and counts as unseen).
     global_scaler_ : transformer
         The scaler fitted on all training rows (for unseen batches).
     batches_ : ndarray
@@ -226,9 +227,15 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             self.scalers_ = dict.fromkeys(self.batches_, scaler)
             self.global_scaler_ = scaler
             return self
+        # a batch whose rows all weigh zero is not learnt: it is unseen
+        kept = [
+            (i, label)
+            for i, label in enumerate(self.batches_)
+            if weights is None or weights[inverse == i].any()
+        ]
         self.scalers_ = {
             label: fitted(np.flatnonzero(inverse == i), f"batch {label!r}")
-            for i, label in enumerate(self.batches_)
+            for i, label in kept
         }
         self.global_scaler_ = fitted(np.arange(labels.shape[0]), "all batches")
         return self

@@ -335,7 +335,10 @@ class TotalSumNormalizer(_RowNormalizer):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
-            Frequency weights of the rows in the median total.
+            Frequency weights of the rows in the median total: weight 2 counts
+            a row twice, and the median is numpy's median of the rows repeated
+            by their weights (so weights summing to less than 2 give the
+            smallest total).
 
         Returns
         -------
@@ -374,7 +377,10 @@ class TotalSumNormalizer(_RowNormalizer):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
-            Frequency weights of the rows in the median total.
+            Frequency weights of the rows in the median total: weight 2 counts
+            a row twice, and the median is numpy's median of the rows repeated
+            by their weights (so weights summing to less than 2 give the
+            smallest total).
 
         Returns
         -------
@@ -388,7 +394,9 @@ class TotalSumNormalizer(_RowNormalizer):
 
     def _apply(self, X, original, totals, copy):
         factors = totals / self.target_sum_
-        return self._divide_rows(X, original, factors, copy, lacking="positive total")
+        return self._divide_rows(
+            X, original, factors, copy, lacking="positive finite total"
+        )
 
     def transform(self, X, copy=None):
         """Divide each row by its total and multiply by ``target_sum_``.
@@ -497,7 +505,8 @@ class PQNormalizer(_RowNormalizer):
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
             Frequency weights of the rows in the median total and the
-            reference.
+            reference: weight 2 counts a row twice, and each median is numpy's
+            median of the rows repeated by their weights.
 
         Returns
         -------
@@ -876,18 +885,18 @@ class CLRTransformer(_RowNormalizer):
         )
 
     def _below_floor(self, low):
-        return low + self.pseudocount <= 0
+        return low < 0 or low + self.pseudocount <= 0
 
     def _check_floor(self, X, values, names):
+        if (values < 0).any():  # compositions are never negative
+            raise ValueError(
+                "Negative values in data passed to CLRTransformer, in "
+                f"{describe_columns(self._columns_where(X, values < 0), names)}; "
+                "expected compositions (proportions, abundances, counts)."
+            )
         bad = values + self.pseudocount <= 0
         if bad.any():
             columns = self._columns_where(X, bad)
-            if (values < 0).any():
-                raise ValueError(
-                    "Negative values in data passed to CLRTransformer, in "
-                    f"{describe_columns(self._columns_where(X, values < 0), names)}; "
-                    "expected compositions (proportions, abundances, counts)."
-                )
             hint = (
                 "set pseudocount above zero (1 for counts, or half the smallest "
                 "positive value)"
@@ -1246,7 +1255,8 @@ class SampleStandardizer(_RowNormalizer):
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
                 largest = np.nanmax(np.abs(sub), axis=1, keepdims=True)
-                unit = np.ldexp(1.0, np.frexp(np.nan_to_num(largest))[1])
+                # the largest power of two not above it (2**1024 would be inf)
+                unit = np.ldexp(0.5, np.frexp(np.nan_to_num(largest))[1])
                 unit[largest == 0] = 1.0
                 scaled = sub / unit
                 sub_mean = np.nanmean(scaled, axis=1, keepdims=True)

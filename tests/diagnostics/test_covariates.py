@@ -231,3 +231,45 @@ def test_batch_and_prefit_are_refused_together():
             batch=covariates["batch"],
             prefit=True,
         )
+
+
+def test_a_batch_coded_as_numbers_is_a_batch_of_groups():
+    from skscale.diagnostics import compare_scalers
+
+    X, covariates = _table()
+    codes = covariates["batch"].map({"p1": 1, "p2": 2, "p3": 3})
+    kwargs = {"scalers": {"none": None}, "random_state": 0}
+    by_text = compare_scalers(X, batch=covariates["batch"].rename("plate"), **kwargs)
+    by_number = compare_scalers(X, batch=codes.rename("plate"), **kwargs)
+    assert_allclose(
+        by_number.table.loc["none", "pc1_r2[plate]"],
+        by_text.table.loc["none", "pc1_r2[plate]"],
+    )
+    # and a categorical covariate of numbers is groups in pca_dominance too
+    report = pca_dominance(X, X, covariates={"plate": codes.astype("category")})
+    assert_allclose(
+        report.covariates.loc[("plate", "PC1"), "r2_before"],
+        by_text.table.loc["none", "pc1_r2[plate]"],
+    )
+
+
+def test_per_batch_scaling_of_a_table_with_integer_column_names():
+    from skscale.diagnostics import compare_scalers
+
+    X, covariates = _table()
+    numbered = pd.DataFrame(X.to_numpy(), columns=range(X.shape[1]))
+    comparison = compare_scalers(
+        numbered, scalers={"zscore": ZScoreScaler()}, batch=covariates["batch"]
+    )
+    assert not comparison.failed
+    assert comparison.table.loc["zscore", "pc1_r2[batch]"] < 1e-6
+
+
+def test_a_missing_batch_label_is_named():
+    from skscale.diagnostics import compare_scalers
+
+    X, covariates = _table()
+    batch = covariates["batch"].copy()
+    batch[4] = None
+    with pytest.raises(ValueError, match=r"The batch 'batch' is missing in rows \[4\]"):
+        compare_scalers(X, batch=batch)

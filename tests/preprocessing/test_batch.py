@@ -210,3 +210,12 @@ def test_one_fit_task_with_a_subtask_per_batch_and_one_for_all():
     ends = [entry for entry in recorder.record if entry[0] == "end"]
     names = ["batch 'run1'", "batch 'run2'", "batch 'run3'", "all batches"]
     assert ends == [("end", name, 1) for name in names] + [("end", "fit", 0)]
+
+
+def test_a_batch_of_zero_weights_is_not_learnt():
+    frame, _ = _batched()
+    weights = np.where(frame["batch"] == "run2", 0.0, 1.0)
+    model = BatchScaler("batch").fit(frame, sample_weight=weights)
+    assert sorted(model.scalers_) == ["run1", "run3"]
+    with pytest.warns(UserWarning, match="batch 'run2' was not seen in fit"):
+        model.transform(frame)

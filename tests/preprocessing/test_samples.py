@@ -344,3 +344,17 @@ def test_pandas_output_keeps_the_names():
     X = pd.DataFrame(COUNTS[:, :3] + 1.0, columns=["x", "y", "z"])
     out = TotalSumNormalizer().set_output(transform="pandas").fit_transform(X)
     assert list(out.columns) == ["x", "y", "z"]
+
+
+def test_standardised_rows_near_the_largest_float64():
+    out = SampleStandardizer().fit_transform(
+        [[1e308, 0.0, 0.0], [-1.7e308, 1e308, 0.0]]
+    )
+    assert np.isfinite(out).all()
+    expected = np.array([1.0, 0.0, 0.0]) - 1 / 3
+    assert_allclose(out[0], expected / expected.std(), rtol=1e-12)
+
+
+def test_clr_refuses_negative_values_whatever_the_pseudocount():
+    with pytest.raises(ValueError, match="Negative values in data passed to CLR"):
+        CLRTransformer(pseudocount=1.0).fit([[-0.5, 1.0], [2.0, 3.0]])
