@@ -122,9 +122,20 @@ def _row_medians(X, per_value, keep):
         quotients = np.full_like(values, np.nan)
         kept = keep(values, columns)
         quotients[kept] = per_value(values, columns)[kept]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
-            medians[rows] = np.nanmedian(quotients, axis=1)
+        medians[rows] = _nan_row_medians(quotients)
+    return medians
+
+
+def _nan_row_medians(values):
+    """``np.nanmedian(values, axis=1)`` by one sort of the rows (NaN sort
+    last): twice as fast on wide rows, and quiet on rows of NaN only."""
+    count = (~np.isnan(values)).sum(axis=1)
+    ordered = np.sort(values, axis=1)
+    last = values.shape[1] - 1
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[:, None], 1)
+    high = np.take_along_axis(ordered, np.minimum(count // 2, last)[:, None], 1)
+    medians = 0.5 * (low[:, 0] + high[:, 0])
+    medians[count == 0] = np.nan
     return medians
 
 
@@ -607,6 +618,8 @@ def _column_summary(values, weights, how):
                 total, count, out=np.full_like(total, np.nan), where=count > 0
             )
         if weights is None:
+            if not np.isnan(values).any():  # counts: no NaN, a faster median
+                return np.median(values, axis=0)
             return np.nanmedian(values, axis=0)
     return _weighted_percentiles(values, weights, [50.0])[0]
 
