@@ -1128,18 +1128,18 @@ def _tied_reference(ordered, reference, cumulative):
     """The reference value of each position of rows sorted in increasing
     order; a run of equal values gets the mean of the reference over the run
     (``cumulative``: 0 then the cumulative sums of ``reference``)."""
-    n_cols = ordered.shape[1]
+    n_rows, n_cols = ordered.shape
     starts_run = np.ones(ordered.shape, dtype=bool)
     np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts_run[:, 1:])
     if starts_run.all():  # no tie anywhere: the reference itself
         return np.broadcast_to(reference, ordered.shape)
-    positions = np.arange(n_cols)
-    first = np.maximum.accumulate(np.where(starts_run, positions, 0), axis=1)
-    ends_run = np.ones(ordered.shape, dtype=bool)
-    ends_run[:, :-1] = starts_run[:, 1:]
-    last = np.where(ends_run, positions, n_cols - 1)[:, ::-1]
-    last = np.minimum.accumulate(last, axis=1)[:, ::-1]
-    return (cumulative[last + 1] - cumulative[first]) / (last - first + 1)
+    # runs never cross rows (each row starts one): number them over the
+    # flattened block, and give each the mean of the reference over its span
+    starts = np.flatnonzero(starts_run)
+    lengths = np.diff(starts, append=starts_run.size)
+    first = starts % n_cols
+    means = (cumulative[first + lengths] - cumulative[first]) / lengths
+    return np.repeat(means, lengths).reshape(n_rows, n_cols)
 
 
 class SampleStandardizer(_RowNormalizer):
