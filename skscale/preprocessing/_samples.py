@@ -1248,13 +1248,17 @@ class SampleStandardizer(_RowNormalizer):
         the rows are ordinary, and, for rows with NaN or a spread near the
         ends of float64, NaN skipped in units of a power of two near each
         row's largest value (no square overflows or underflows)."""
-        result = np.empty_like(values)
+        n_rows, n_cols = values.shape
         with np.errstate(all="ignore"):
             mean = values.mean(axis=1, keepdims=True)
             deviations = values - mean
-            std = np.sqrt(np.mean(deviations * deviations, axis=1, keepdims=True))
+            squares = np.einsum("ij,ij->i", deviations, deviations)  # no temporary
+            std = np.sqrt(squares / n_cols)[:, None]
         ordinary = (np.isfinite(std) & (std > 1e-150) & (std < 1e150))[:, 0]
-        count = np.full((values.shape[0], 1), values.shape[1])
+        count = np.full((n_rows, 1), n_cols)
+        if ordinary.all():  # the common case: no copy of the rows
+            return self._finish(values, mean, deviations, std, count, 1.0)
+        result = np.empty_like(values)
         result[ordinary] = self._finish(
             values[ordinary],
             mean[ordinary],
@@ -1295,7 +1299,9 @@ class SampleStandardizer(_RowNormalizer):
         else:
             divisor = 1.0 / unit
         with np.errstate(over="ignore"):
-            return (deviations if self.with_mean else values) / divisor
+            if self.with_mean:  # the deviations are this call's own: divided in place
+                return np.divide(deviations, divisor, out=deviations)
+            return values / divisor
 
     def transform(self, X):
         """Standardise each row (within each block).
