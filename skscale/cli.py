@@ -161,8 +161,9 @@ def _candidates(blocks, names, normalize=None):
         raise CommandError(f"--scalers: {exc}") from exc
     if normalize is None:
         return candidates
+    # "none" becomes the normalisation alone, named for what it is
     return {
-        name: _normalizer(normalize)
+        f"{normalize} only" if scaler == "passthrough" else name: _normalizer(normalize)
         if scaler == "passthrough"
         else make_pipeline(_normalizer(normalize), scaler)
         for name, scaler in candidates.items()
@@ -177,7 +178,7 @@ def _normalize_note(normalize):
     return [
         f"Every candidate runs after {cls_name}({shown}) (--normalize "
         f"{normalize}), the per-sample normalisation fitted on the training rows "
-        "of each fold; 'none' is the normalisation alone."
+        f"of each fold; '{normalize} only' is the normalisation alone."
     ]
 
 
@@ -282,7 +283,12 @@ def _load_file(args):
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
         raise CommandError(f"cannot read {args.data}: {exc}") from exc
     except (OSError, ValueError, ImportError) as exc:
-        raise CommandError(str(exc)) from exc
+        message = str(exc)
+        if args.batch and message.startswith(f"no column {args.batch!r}"):
+            message = "--batch: " + message.replace(" to keep as a covariate", "")
+        elif message.startswith("no column ") and "covariate" in message:
+            message = "--covariate: " + message.replace(" to keep as a covariate", "")
+        raise CommandError(message) from exc
     except Exception as exc:  # pandas' parser errors and the like
         raise CommandError(f"cannot read {args.data}: {exc}") from exc
     X, y = table.X, table.y
@@ -401,12 +407,25 @@ def run_report(args):
         )
     if args.estimator and not args.target and not args.example:
         raise CommandError("--estimator needs --target: cross-validation needs y")
+    for option, names in (("--batch", [args.batch]), ("--covariate", args.covariate)):
+        if args.target is not None and args.target in (names or []):
+            raise CommandError(
+                f"{option} {args.target}: that column is the --target; a per-sample "
+                "variable to read PCA against must be another column"
+            )
     out = _check_out(args.out)
     if args.example:
         X, y, blocks, candidates, description, notes, prefit = _load_example(args)
     else:
         X, y, blocks, candidates, description, notes, prefit = _load_file(args)
     title = args.example or Path(args.data).name
+    if args.normalize:  # one clear error, not one per candidate
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _normalizer(args.normalize).fit(X)
+        except ValueError as exc:
+            raise CommandError(f"--normalize {args.normalize}: {exc}") from exc
     for note in notes:
         _progress(note)
     if X.shape[1] == 1:
@@ -446,7 +465,7 @@ def run_report(args):
         raise CommandError(str(exc)) from exc
     if args.batch:
         none = (
-            "'none' is the normalisation alone, batch by batch"
+            f"'{args.normalize} only' is the normalisation alone, batch by batch"
             if args.normalize
             else "'none' is unscaled"
         )

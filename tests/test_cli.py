@@ -513,6 +513,8 @@ def test_normalize_puts_the_normaliser_before_every_candidate(
     assert code == 0, stderr
     assert "Every candidate runs after" in page
     assert f"--normalize {normalize}" in page
+    assert f"{normalize} only" in page  # the normalisation alone, not "none"
+    assert "<td>none" not in page
     assert "Recommended scaler:" in stdout
 
 
@@ -522,9 +524,13 @@ def test_normalize_with_a_negative_table_names_the_column(tmp_path, capsys):
     frame["target"] = np.arange(30) % 2
     code, _, stderr, _ = _report_on(frame, tmp_path, capsys, "--normalize", "pqn")
     assert code == 2
-    last = stderr.strip().splitlines()[-1]
-    assert last.startswith("skscale: error: Every candidate scaler failed")
-    assert "Negative values in data passed to PQNormalizer, in column 'a'" in last
+    errors = [line for line in stderr.splitlines() if "error" in line]
+    assert errors == [
+        "skscale: error: --normalize pqn: Negative values in data passed to "
+        "PQNormalizer, in column 'a' (index 0), column 'b' (index 1), column 'c' "
+        "(index 2); expected non-negative quantities (counts, intensities, "
+        "concentrations)."
+    ]
 
 
 def test_covariates_are_left_out_of_the_features_and_reported(tmp_path, capsys):
@@ -544,8 +550,11 @@ def test_covariates_are_left_out_of_the_features_and_reported(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--covariate", "nope"], "no covariate column 'nope'"),
-        (["--covariate", "target"], "'target' is the target; it cannot be a covariate"),
+        (["--covariate", "nope"], "--covariate: no column 'nope'"),
+        (["--covariate", "targe"], "did you mean 'target'?"),
+        (["--covariate", "target"], "--covariate target: that column is the --target"),
+        (["--batch", "bb"], "--batch: no column 'bb'; did you mean 'b'?"),
+        (["--batch", "target"], "--batch target: that column is the --target"),
     ],
 )
 def test_covariate_refusals(argv, message, tmp_path, capsys):

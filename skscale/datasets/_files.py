@@ -6,6 +6,7 @@ is larger than the sample, lets the scalers that can stream (``partial_fit``)
 learn their statistics from every row.
 """
 
+import difflib
 from contextlib import ExitStack, closing
 from pathlib import Path
 
@@ -193,11 +194,14 @@ def _feature_columns(chunk, path, target, covariates=()):
         raise ValueError(f"no target column {target!r}; the columns are {shown}{more}")
     absent = [c for c in covariates if c not in chunk.columns]
     if absent:
-        shown = ", ".join(repr(str(c)) for c in list(chunk.columns)[:8])
-        more = " ..." if chunk.shape[1] > 8 else ""
-        raise ValueError(
-            f"no covariate column {absent[0]!r}; the columns are {shown}{more}"
-        )
+        names = [str(c) for c in chunk.columns]
+        close = difflib.get_close_matches(absent[0], names, n=1)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        else:
+            more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+            hint = "the columns are " + ", ".join(map(repr, names[:8])) + more
+        raise ValueError(f"no column {absent[0]!r} to keep as a covariate; {hint}")
     if target is not None and target in covariates:
         raise ValueError(f"{target!r} is the target; it cannot be a covariate too")
     left_out = {}

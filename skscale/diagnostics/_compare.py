@@ -919,10 +919,12 @@ def compare_scalers(
             batch_name
         ]
         if batch_labels.isna().any():
-            rows = np.flatnonzero(batch_labels.isna().to_numpy())[:5].tolist()
+            rows = np.flatnonzero(batch_labels.isna().to_numpy())
+            more = f" and {rows.size - 5} more" if rows.size > 5 else ""
             raise ValueError(
-                f"The batch {batch_name!r} is missing in rows {rows}; expected a "
-                "batch label for every row."
+                f"The batch {batch_name!r} is missing in {rows.size} "
+                f"row{'s' if rows.size > 1 else ''} (positions "
+                f"{rows[:5].tolist()}{more}); expected a batch label for every row."
             )
         # batches are groups, whatever their labels (plates 1, 2, 3 too)
         batch_labels = batch_labels.astype("category")

@@ -16,6 +16,7 @@ from skscale.diagnostics._common import (
     prepare_pair,
     sample_dask_rows,
 )
+from skscale.utils.validation import warn_user
 
 
 def principal_axes(centred, n_components, variance=None):
@@ -493,6 +494,9 @@ def _r2(scores, column):
     scores = scores[present]
     if grouped:
         codes = pd.factorize(values)[0]
+        if codes.size and codes.max() + 1 > codes.size / 2:
+            # a group per row (a date, an identifier) explains anything
+            return np.full(scores.shape[1], np.nan)
         fitted_from = lambda s: (  # noqa: E731
             np.bincount(codes, weights=s) / np.bincount(codes)
         )[codes]
@@ -517,6 +521,18 @@ def covariate_table(covariates, spaces, n_samples, components):
     """``report.covariates``: the R^2 of each component's scores on each
     covariate, before and after."""
     columns = _covariate_columns(covariates, n_samples)
+    for name, column in columns.items():
+        grouped = not pd.api.types.is_numeric_dtype(column) or (
+            pd.api.types.is_bool_dtype(column)
+        )
+        present = column.dropna()
+        if grouped and present.nunique() > len(present) / 2:
+            warn_user(
+                f"Covariate {name!r} takes {present.nunique()} different values "
+                f"on {len(present)} rows: as groups it would explain any "
+                "component, so its R^2 is left out (NaN). Pass a numeric column "
+                "(a date as a number of days, say) to read it as a trend."
+            )
     k = len(components)
     rows = {}
     for name, column in columns.items():

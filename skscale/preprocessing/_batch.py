@@ -1,5 +1,7 @@
 """BatchScaler: a scaler fitted per batch, the batch named in the input."""
 
+import difflib
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -24,6 +26,15 @@ from skscale.utils._sklearn_compat import (
 from skscale.utils.validation import check_sample_weight, warn_user
 
 __all__ = ["BatchScaler"]
+
+
+def _did_you_mean(name, columns):
+    close = difflib.get_close_matches(str(name), [str(c) for c in columns], n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    shown = ", ".join(repr(str(c)) for c in list(columns)[:10])
+    more = f" and {len(columns) - 10} more" if len(columns) > 10 else ""
+    return f"; its columns are {shown}{more}"
 
 
 class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
@@ -138,8 +149,8 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             if isinstance(self.batch, str):
                 if self.batch not in X.columns:
                     raise ValueError(
-                        f"batch={self.batch!r} is not a column of X; its columns "
-                        f"are {list(X.columns)[:10]}."
+                        f"batch={self.batch!r} is not a column of X"
+                        f"{_did_you_mean(self.batch, X.columns)}."
                     )
                 position = X.columns.get_loc(self.batch)
             else:
@@ -161,10 +172,12 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             data = np.delete(X, position, axis=1)
         missing = pd.isna(labels)
         if missing.any():
-            rows = np.flatnonzero(missing)[:5].tolist()
+            rows = np.flatnonzero(missing)
+            more = f" and {rows.size - 5} more" if rows.size > 5 else ""
             raise ValueError(
-                f"The batch column {self.batch!r} is missing in rows {rows}; "
-                "expected a batch label for every row."
+                f"The batch column {self.batch!r} is missing in {rows.size} "
+                f"row{'s' if rows.size > 1 else ''} (positions "
+                f"{rows[:5].tolist()}{more}); expected a batch label for every row."
             )
         return labels, data
 
@@ -214,8 +227,13 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
         def fitted(rows, name):
             scaler = clone(template)
             kwargs = {} if weights is None else {"sample_weight": weights[rows]}
-            with sub_estimator_task(self, scaler, name):
-                scaler.fit(self._rows(data, rows), **kwargs)
+            # the scaler's own warnings, said with the batch they are about
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with sub_estimator_task(self, scaler, name):
+                    scaler.fit(self._rows(data, rows), **kwargs)
+            for record in caught:
+                warn_user(f"BatchScaler, {name}: {record.message}", record.category)
             return scaler
 
         self.batches_, inverse = np.unique(labels, return_inverse=True)
@@ -233,6 +251,14 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             for i, label in enumerate(self.batches_)
             if weights is None or weights[inverse == i].any()
         ]
+        single = [label for i, label in kept if (inverse == i).sum() == 1]
+        if single:
+            shown = ", ".join(repr(label) for label in single[:5])
+            warn_user(
+                f"BatchScaler: batch {shown} has a single row; scaling a batch by "
+                "its own statistics maps a single row to its centre (zeros for "
+                "a z-score)."
+            )
         self.scalers_ = {
             label: fitted(np.flatnonzero(inverse == i), f"batch {label!r}")
             for i, label in kept

@@ -121,7 +121,10 @@ def _row_medians(X, per_value, keep):
         values = np.array(X[rows], dtype=np.float64)
         quotients = np.full_like(values, np.nan)
         kept = keep(values, columns)
-        quotients[kept] = per_value(values, columns)[kept]
+        # only the kept cells: no division by a zero reference, no warning
+        quotients[kept] = per_value(
+            values[kept], np.broadcast_to(columns, values.shape)[kept]
+        )
         medians[rows] = _nan_row_medians(quotients)
     return medians
 

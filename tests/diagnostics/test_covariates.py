@@ -271,5 +271,15 @@ def test_a_missing_batch_label_is_named():
     X, covariates = _table()
     batch = covariates["batch"].copy()
     batch[4] = None
-    with pytest.raises(ValueError, match=r"The batch 'batch' is missing in rows \[4\]"):
+    with pytest.raises(
+        ValueError, match=r"The batch 'batch' is missing in 1 row \(positions \[4\]\)"
+    ):
         compare_scalers(X, batch=batch)
+
+
+def test_a_covariate_with_a_value_per_row_is_left_out_with_a_warning():
+    X, _ = _table()
+    dates = pd.Series(pd.date_range("2024-01-01", periods=len(X)).astype(str))
+    with pytest.warns(UserWarning, match=r"'date' takes 90 different values on 90"):
+        report = pca_dominance(X, X, covariates={"date": dates})
+    assert report.covariates["r2_before"].isna().all()

@@ -133,11 +133,11 @@ def test_without_a_batch_it_is_the_plain_scaler():
 @pytest.mark.parametrize(
     ("batch", "X", "error", "message"),
     [
-        ("run", None, ValueError, r"batch='run' is not a column of X"),
+        ("run", None, ValueError, r"batch='run' is not a column of X; its columns"),
         ("batch", "array", ValueError, r"names a column, but X has no column names"),
         (7, None, ValueError, r"batch=7 is not a column index of X, which has 5"),
         (1, "sparse", TypeError, r"got a sparse matrix"),
-        ("batch", "missing", ValueError, r"missing in rows \[3\]"),
+        ("batch", "missing", ValueError, r"missing in 1 row \(positions \[3\]\)"),
     ],
 )
 def test_refusals_say_what_is_wrong(batch, X, error, message):
@@ -219,3 +219,35 @@ def test_a_batch_of_zero_weights_is_not_learnt():
     assert sorted(model.scalers_) == ["run1", "run3"]
     with pytest.warns(UserWarning, match="batch 'run2' was not seen in fit"):
         model.transform(frame)
+
+
+def test_a_single_row_batch_and_the_batch_scalers_own_warnings_are_named():
+    frame, _ = _batched()
+    frame = frame.iloc[:61].copy()  # run3 keeps one row
+    frame.loc[60, "a"] = np.nan  # its only value of "a"
+    with pytest.warns(UserWarning) as caught:
+        BatchScaler("batch").fit(frame)
+    messages = [str(w.message) for w in caught]
+    assert any(
+        m.startswith("BatchScaler: batch 'run3' has a single row") for m in messages
+    )
+    assert any(
+        m.startswith("BatchScaler, batch 'run3': ZScoreScaler: column 'a'")
+        for m in messages
+    )
+
+
+def test_missing_labels_are_counted():
+    frame, _ = _batched()
+    frame.loc[[3, 5, 7, 9, 11, 13, 15], "batch"] = None
+    with pytest.raises(
+        ValueError,
+        match=r"missing in 7 rows \(positions \[3, 5, 7, 9, 11\] and 2 more\)",
+    ):
+        BatchScaler("batch").fit(frame)
+
+
+def test_a_mistyped_batch_name_gets_a_suggestion():
+    frame, _ = _batched()
+    with pytest.raises(ValueError, match=r"did you mean 'batch'\?"):
+        BatchScaler("bacth").fit(frame)

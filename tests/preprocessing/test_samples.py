@@ -358,3 +358,14 @@ def test_standardised_rows_near_the_largest_float64():
 def test_clr_refuses_negative_values_whatever_the_pseudocount():
     with pytest.raises(ValueError, match="Negative values in data passed to CLR"):
         CLRTransformer(pseudocount=1.0).fit([[-0.5, 1.0], [2.0, 3.0]])
+
+
+def test_pqn_is_quiet_where_the_reference_is_zero():
+    X = COUNTS.astype(float)
+    X[:, 3] = 0.0  # a feature whose reference is zero
+    X[:7, 5] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = PQNormalizer().fit(X)
+        factors = model.dilution_factors(X)
+    assert model.reference_[3] == 0.0 and np.isfinite(factors).all()
