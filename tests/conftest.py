@@ -35,6 +35,7 @@ _OWN_TESTS = {
     ),
     "skscale.diagnostics._pca.": (
         "tests/diagnostics/test_pca.py",
+        "tests/diagnostics/test_covariates.py",
         "tests/diagnostics/test_dask.py",
         "tests/diagnostics/test_plotting.py",
         "tests/diagnostics/test_estimators.py",
@@ -47,6 +48,7 @@ _OWN_TESTS = {
     ),
     "skscale.diagnostics._compare.": (
         "tests/diagnostics/test_compare",  # and test_compare_helpers.py
+        "tests/diagnostics/test_covariates.py",
         "tests/diagnostics/test_plotting.py",
     ),
 }

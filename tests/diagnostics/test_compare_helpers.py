@@ -301,3 +301,162 @@ def test_compare_scalers_missing_targets_names_and_seeds():
     assert not first.table["cv_score_mean"].equals(other.table["cv_score_mean"])
     complete = compare_scalers(X, (X["a"] > 0).astype(int), random_state=3)
     assert complete.n_target_missing == 0
+
+
+# --- _recommend: every branch and its exact sentence ----------------------
+
+
+def _scored(scores, **columns):
+    """A comparison table with cross-validated scores (std 0.01)."""
+    names = list(scores)
+    table = pd.DataFrame(
+        {"cv_score_mean": scores, "cv_score_std": dict.fromkeys(names, 0.01)}
+    )
+    for column, values in columns.items():
+        table[column] = pd.Series(values)
+    return table
+
+
+_TIE = (
+    "within noise of it (not significantly worse in a corrected paired t-test "
+    "on the same folds, one-sided 5%)."
+)
+
+
+def test_recommend_one_best_and_the_rest_worse():
+    table = _scored({"a": 0.9, "b": 0.8, "c": 0.7})
+    # "c" has no p-value: it counts as significantly worse
+    chosen, fine, reason = c._recommend(
+        table, blocks=None, classes=False, metric="accuracy", p_values={"b": 0.01}
+    )
+    assert (chosen, fine) == ("a", [])
+    assert reason == (
+        "'a' has the best cross-validated accuracy: 0.900 +/- 0.010; every other "
+        "candidate is significantly worse."
+    )
+
+
+def test_recommend_ties_at_alpha_ranked_by_score():
+    table = _scored(
+        {"a": 0.9, "b": 0.8, "c": 0.85}, pc1_effective_features={"a": 5, "b": 5, "c": 5}
+    )
+    chosen, fine, reason = c._recommend(
+        table,
+        blocks=None,
+        classes=False,
+        metric="r2",
+        p_values={"b": c.ALPHA, "c": 0.5},
+    )
+    assert (chosen, fine) == ("a", ["b", "c"])
+    assert reason == (
+        "'a' has the best cross-validated r2: 0.900 +/- 0.010. 'c' (0.850), 'b' "
+        f"(0.800) are {_TIE} They spread PC1 over as many features, so the best "
+        "score decides."
+    )
+
+
+def test_recommend_one_tie_is_singular():
+    table = _scored({"a": 0.9, "b": 0.8}, pc1_effective_features={"a": 2.0, "b": 9.0})
+    chosen, fine, reason = c._recommend(
+        table, blocks=None, classes=False, metric="r2", p_values={"b": 0.3}
+    )
+    assert (chosen, fine) == ("b", ["a"])
+    assert reason == (
+        f"'a' has the best cross-validated r2: 0.900 +/- 0.010. 'b' (0.800) is {_TIE}"
+        " Among these, 'b' spreads PC1 over the most features (about 9.0; 'a': "
+        "2.0), so no single feature drives it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("other", "expected"), [(0.1, "b"), (0.09, "a")]
+)  # a spread 0.1 above a best of 0 (tolerance 0.1 x max(0, 1)) is a difference
+def test_recommend_spread_tolerance(other, expected):
+    table = _scored({"a": 0.9, "b": 0.8}, pc1_effective_features={"a": 0.0, "b": other})
+    chosen, _, _ = c._recommend(
+        table, blocks=None, classes=False, metric="r2", p_values={"b": 0.3}
+    )
+    assert chosen == expected
+
+
+def test_recommend_blocks_balance_and_its_tolerance():
+    blocks = {"g": [0], "m": [1]}
+    table = _scored(
+        {"a": 0.9, "b": 0.8},
+        **{
+            "pc1_share[g]": {"a": 0.97, "b": 0.55},
+            "pc1_share[m]": {"a": 0.03, "b": 0.45},
+        },
+    )
+    chosen, fine, reason = c._recommend(
+        table, blocks=blocks, classes=True, metric="accuracy", p_values={"b": 0.2}
+    )
+    assert (chosen, fine) == ("b", ["a"])
+    assert reason.endswith(
+        " Among these, 'b' keeps the blocks most balanced: no block holds more "
+        "than 55.0% of PC1 ('a': 97.0%)."
+    )
+    # exactly one point of share (the tolerance) is a difference; less is not
+    for largest, expected in ((0.01, "b"), (0.005, "a")):
+        even = _scored(
+            {"a": 0.9, "b": 0.8},
+            **{
+                "pc1_share[g]": {"a": largest, "b": 0.0},
+                "pc1_share[m]": {"a": 0.0, "b": 0.0},
+            },
+        )
+        chosen, _, reason = c._recommend(
+            even, blocks=blocks, classes=True, metric="accuracy", p_values={"b": 0.2}
+        )
+        assert chosen == expected
+    assert reason.endswith(
+        " Among these, 'a' keeps the blocks most balanced: no block holds more "
+        "than 0.5% of PC1."
+    )
+
+
+def test_recommend_purity_and_its_tolerance():
+    table = _scored({"a": 0.9, "b": 0.8}, purity={"a": 0.0, "b": 0.005})
+    chosen, _, reason = c._recommend(
+        table, blocks=None, classes=True, metric="accuracy", p_values={"b": 0.2}
+    )
+    assert chosen == "b"
+    assert reason.endswith(
+        " Among these, 'b' keeps neighbours of the same class together most often "
+        "(purity 0.01; 'a': 0.00)."
+    )
+    table = _scored({"a": 0.9, "b": 0.8}, purity={"a": 0.9, "b": 0.902})
+    chosen, _, reason = c._recommend(
+        table, blocks=None, classes=True, metric="accuracy", p_values={"b": 0.2}
+    )
+    assert chosen == "a"
+    assert reason.endswith(
+        " Their neighbours share the class about as often as the best's (purity "
+        "0.90 to 0.90), so the best score decides."
+    )
+
+
+def test_recommend_without_scores():
+    table = pd.DataFrame(
+        {
+            "purity": {"a": 0.7, "b": 0.9},
+            "pc1_effective_features": {"a": 8.0, "b": 2.0},
+            "pc1_share[g]": {"a": 0.6, "b": 0.9},
+        }
+    )
+    assert c._recommend(table, blocks=None, classes=True, metric=None, p_values={}) == (
+        "b",
+        [],
+        "Its nearest neighbours most often share their class (purity 0.90).",
+    )
+    # purity without classes (a regression) is not used
+    assert c._recommend(
+        table, blocks=None, classes=False, metric=None, p_values={}
+    ) == ("a", [], "It spreads PC1 over the most features (about 8.0).")
+    assert c._recommend(
+        table, blocks={"g": [0]}, classes=False, metric=None, p_values={}
+    ) == (
+        "a",
+        [],
+        "It balances the blocks best: no block holds more than 60.0% of PC1.",
+    )
