@@ -1113,6 +1113,10 @@ class QuantileNormalizer(_RowNormalizer):
         """
         check_is_fitted(self)
         X, _ = self._validate(X, reset=False)
+        return self._map(X)
+
+    def _map(self, X):
+        """Each row's values replaced by the reference at their ranks."""
         cumulative = np.concatenate([[0.0], np.cumsum(self.reference_)])
         out = np.empty_like(X)
         for rows in row_blocks(*X.shape):
@@ -1121,9 +1125,8 @@ class QuantileNormalizer(_RowNormalizer):
             mapped = _tied_reference(
                 np.take_along_axis(values, order, axis=1), self.reference_, cumulative
             )
-            block = np.empty(values.shape)
-            np.put_along_axis(block, order, mapped, axis=1)
-            np.copyto(out[rows], block, casting="same_kind")
+            # straight into the output's rows (a view), rounded once to its dtype
+            np.put_along_axis(out[rows], order, mapped, axis=1)
         return out
 
 

@@ -369,3 +369,14 @@ def test_pqn_is_quiet_where_the_reference_is_zero():
         model = PQNormalizer().fit(X)
         factors = model.dilution_factors(X)
     assert model.reference_[3] == 0.0 and np.isfinite(factors).all()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_quantile_fit_transform_is_fit_then_transform(weighted):
+    weights = np.arange(len(TIES)) % 3 if weighted else None
+    one = QuantileNormalizer().fit_transform(
+        TIES.astype(np.float32), sample_weight=weights
+    )
+    two = QuantileNormalizer().fit(TIES.astype(np.float32), sample_weight=weights)
+    assert one.dtype == np.float32
+    assert_array_equal(one, two.transform(TIES.astype(np.float32)))
