@@ -71,26 +71,14 @@ def _weighted_median(values, weights):
     numpy's median of the rows repeated by their weights."""
     if weights is None:
         return float(np.median(values))
-    order = np.argsort(values)
-    ordered, cumulative = values[order], np.cumsum(weights[order])
-    position = 0.5 * (cumulative[-1] - 1.0)
-    below = np.floor(position)
-    low = ordered[min(np.searchsorted(cumulative, below, "right"), len(values) - 1)]
-    high = ordered[
-        min(np.searchsorted(cumulative, below + 1.0, "right"), len(values) - 1)
-    ]
-    return float(low + (position - below) * (high - low))
+    return float(_weighted_percentiles(values[:, None], weights, [50.0])[0][0])
 
 
-def _row_totals(X):
-    """Per-row sums in float64, NaN skipped."""
-    if sp.issparse(X):
-        data = np.where(np.isnan(X.data), 0.0, X.data.astype(np.float64))
-        return np.bincount(_stored_rows(X), weights=data, minlength=X.shape[0])
-    totals = np.empty(X.shape[0])
-    for rows in row_blocks(*X.shape):
-        totals[rows] = np.nansum(X[rows], axis=1, dtype=np.float64)
-    return totals
+def _sparse_row_totals(X):
+    """Per-row sums of a sparse matrix in float64, NaN skipped (dense rows are
+    summed by :meth:`_RowNormalizer._scan` while they are checked)."""
+    data = np.where(np.isnan(X.data), 0.0, X.data.astype(np.float64))
+    return np.bincount(_stored_rows(X), weights=data, minlength=X.shape[0])
 
 
 def _row_medians(X, per_value, keep):
@@ -190,7 +178,7 @@ class _RowNormalizer(
             if not self._nan and np.isnan(X.data).any():
                 self._refuse_nan(X, np.isnan(X.data), names)
             self._check_floor(X, X.data, names)
-            return X, _row_totals(X)
+            return X, _sparse_row_totals(X)
         return X, self._scan(X, names, what)
 
     def _scan(self, X, names, what):
