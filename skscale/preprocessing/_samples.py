@@ -1078,13 +1078,53 @@ class QuantileNormalizer(_RowNormalizer):
             Fitted normaliser.
         """
         X, _ = self._validate(X, reset=True)
+        self._learn_reference(X, sample_weight)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    @callback_task
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Learn the reference distribution and map ``X`` onto it.
+
+        The same result as ``fit(X).transform(X)``, validating ``X`` once and
+        sorting each block of rows in the output's own memory.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the rows in the mean of the sorted rows.
+
+        Returns
+        -------
+        X_tr : ndarray of shape (n_samples, n_features)
+            Each row a permutation of the reference (ties averaged).
+        """
+        X, _ = self._validate(X, reset=True)
+        out = np.empty_like(X)
+        self._learn_reference(X, sample_weight, scratch=out)
+        return self._map(X, out)
+
+    def _learn_reference(self, X, sample_weight, scratch=None):
+        """``reference_``: the (weighted) mean of the sorted rows. Each block
+        is sorted in ``scratch`` (of X's shape and dtype) when given."""
         weights = check_sample_weight(sample_weight, X.shape[0])
         total = np.zeros(X.shape[1])
         for rows in row_blocks(*X.shape):
-            ordered = np.sort(np.asarray(X[rows], dtype=np.float64), axis=1)
-            total += ordered.sum(axis=0) if weights is None else weights[rows] @ ordered
+            if scratch is None:
+                ordered = np.sort(np.asarray(X[rows]), axis=1)
+            else:
+                ordered = scratch[rows]
+                ordered[...] = X[rows]
+                ordered.sort(axis=1)
+            if weights is None:
+                total += ordered.sum(axis=0, dtype=np.float64)
+            else:
+                total += weights[rows] @ np.asarray(ordered, dtype=np.float64)
         self.reference_ = total / (X.shape[0] if weights is None else weights.sum())
-        return self
 
     def transform(self, X):
         """Give each value the reference value at its rank in its row.
@@ -1103,18 +1143,36 @@ class QuantileNormalizer(_RowNormalizer):
         X, _ = self._validate(X, reset=False)
         return self._map(X)
 
-    def _map(self, X):
-        """Each row's values replaced by the reference at their ranks."""
+    def _map(self, X, out=None):
+        """Each row's values replaced by the reference at their ranks, in
+        ``out``: a new array of X's shape and dtype when None, else one whose
+        rows already hold X's rows sorted (``fit_transform``'s scratch)."""
         cumulative = np.concatenate([[0.0], np.cumsum(self.reference_)])
-        out = np.empty_like(X)
+        presorted = out is not None
+        if out is None:
+            out = np.empty_like(X)
         for rows in row_blocks(*X.shape):
             values = np.asarray(X[rows])
             order = np.argsort(values, axis=1)
-            mapped = _tied_reference(
-                np.take_along_axis(values, order, axis=1), self.reference_, cumulative
-            )
-            # straight into the output's rows (a view), rounded once to its dtype
-            np.put_along_axis(out[rows], order, mapped, axis=1)
+            if presorted:
+                ordered = out[rows]
+            else:
+                # row by row: a gather within one row's contiguous memory is
+                # twice as fast as take_along_axis over the block
+                ordered = np.empty_like(values)
+                for row, order_row, ordered_row in zip(
+                    values, order, ordered, strict=True
+                ):
+                    np.take(row, order_row, out=ordered_row)
+            # a new array (or the reference itself): ``ordered`` may be
+            # overwritten below
+            mapped = _tied_reference(ordered, self.reference_, cumulative)
+            # straight into the output's rows, rounded once to its dtype (and
+            # row by row, as the gather)
+            for out_row, order_row, mapped_row in zip(
+                out[rows], order, mapped, strict=True
+            ):
+                out_row[order_row] = mapped_row
         return out
 
 

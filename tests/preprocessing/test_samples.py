@@ -23,6 +23,7 @@ from skscale.preprocessing import (
     TotalSumNormalizer,
     ZScoreScaler,
 )
+from skscale.utils import _moments
 
 ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "tests" / "data" / "normalisers"
@@ -371,12 +372,36 @@ def test_pqn_is_quiet_where_the_reference_is_zero():
     assert model.reference_[3] == 0.0 and np.isfinite(factors).all()
 
 
+@pytest.mark.parametrize("block_elements", [None, 7])  # one block, or 1-2 rows
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_quantile_fit_transform_is_fit_then_transform(weighted):
-    weights = np.arange(len(TIES)) % 3 if weighted else None
-    one = QuantileNormalizer().fit_transform(
-        TIES.astype(np.float32), sample_weight=weights
+def test_quantile_fit_transform_is_fit_then_transform(
+    weighted, dtype, order, block_elements, monkeypatch
+):
+    # fit_transform sorts each block in the output's memory and maps from
+    # there; fit then transform sorts a copy and gathers: the same numbers
+    if block_elements is not None:
+        monkeypatch.setattr(_moments, "_BLOCK_ELEMENTS", block_elements)
+    rng = np.random.default_rng(3)
+    X = np.vstack([TIES, rng.integers(0, 4, size=(9, TIES.shape[1]))])
+    X = np.asarray(X, dtype=dtype, order=order)
+    before = X.copy()
+    weights = np.arange(len(X)) % 3 if weighted else None
+    one = QuantileNormalizer()
+    out = one.fit_transform(X, sample_weight=weights)
+    two = QuantileNormalizer().fit(X, sample_weight=weights)
+    assert out.dtype == dtype
+    assert_array_equal(one.reference_, two.reference_)
+    assert_array_equal(out, two.transform(X))
+    assert_array_equal(X, before)  # sorted in the output, not in X
+    # and against the rule written out: the reference at each value's ranks
+    # (ties: the mean over the run), rounded once to the dtype
+    expected = np.empty(X.shape)
+    for i, row in enumerate(X.astype(np.float64)):
+        for j, value in enumerate(row):
+            below, equal = np.sum(row < value), np.sum(row == value)
+            expected[i, j] = two.reference_[below : below + equal].mean()
+    assert_allclose(
+        out, expected.astype(dtype), rtol=1e-6 if dtype != np.float16 else 1e-3
     )
-    two = QuantileNormalizer().fit(TIES.astype(np.float32), sample_weight=weights)
-    assert one.dtype == np.float32
-    assert_array_equal(one, two.transform(TIES.astype(np.float32)))
