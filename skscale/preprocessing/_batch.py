@@ -193,6 +193,15 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
     def _rows(data, rows):
         return data.iloc[rows] if isinstance(data, pd.DataFrame) else data[rows]
 
+    @staticmethod
+    def _batch_rows(inverse, i):
+        """The rows of batch ``i``: a slice when they are consecutive (a
+        view of the data, not a copy), else their positions."""
+        rows = np.flatnonzero(inverse == i)
+        if rows.size and rows[-1] - rows[0] + 1 == rows.size:
+            return slice(int(rows[0]), int(rows[-1]) + 1)
+        return rows
+
     @_fit_context(
         # each scaler is validated when it is fitted
         prefer_skip_nested_validation=False
@@ -246,12 +255,13 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             self.global_scaler_ = scaler
             return self
         # a batch whose rows all weigh zero is not learnt: it is unseen
+        sizes = np.bincount(inverse, minlength=len(self.batches_))
         kept = [
             (i, label)
             for i, label in enumerate(self.batches_)
             if weights is None or weights[inverse == i].any()
         ]
-        single = [label for i, label in kept if (inverse == i).sum() == 1]
+        single = [label for i, label in kept if sizes[i] == 1]
         if single:
             shown = ", ".join(repr(label) for label in single[:5])
             warn_user(
@@ -260,10 +270,10 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
                 "a z-score)."
             )
         self.scalers_ = {
-            label: fitted(np.flatnonzero(inverse == i), f"batch {label!r}")
+            label: fitted(self._batch_rows(inverse, i), f"batch {label!r}")
             for i, label in kept
         }
-        self.global_scaler_ = fitted(np.arange(labels.shape[0]), "all batches")
+        self.global_scaler_ = fitted(slice(None), "all batches")
         return self
 
     def transform(self, X):
@@ -301,7 +311,7 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             )
         parts, order = [], []
         for i, label in enumerate(groups):
-            rows = np.flatnonzero(inverse == i)
+            rows = self._batch_rows(inverse, i)
             values = self._rows(data, rows)
             scaler = self.scalers_.get(label)
             if scaler is None and self.unseen == "own":
@@ -312,11 +322,19 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             order.append(rows)
         if not parts:
             return self.global_scaler_.transform(data)
-        position = np.argsort(np.concatenate(order), kind="stable")
         if any(sp.issparse(part) for part in parts):
+            every = np.arange(labels.shape[0])
+            rows = np.concatenate([every[rows] for rows in order])
+            position = np.argsort(rows, kind="stable")
             return sp.vstack(parts, format="csr")[position]
+        # each batch's rows written once, straight to their places
         parts = [np.asarray(part) for part in parts]
-        return np.concatenate(parts)[position]
+        out = np.empty(
+            (labels.shape[0], parts[0].shape[1]), dtype=np.result_type(*parts)
+        )
+        for rows, part in zip(order, parts, strict=True):
+            out[rows] = part
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Get the names of the output columns: the input's, without the batch.

@@ -97,13 +97,16 @@ def reject_non_numeric_columns(X, estimator_name):
         hasattr(X, "columns") and isinstance(getattr(X, "dtypes", None), pd.Series)
     ):
         return
-    bad = [
-        (name, dtype)
-        for name, dtype in X.dtypes.items()
-        if not (
-            pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-        )
-    ]
+    dtypes = X.dtypes
+    # each distinct dtype judged once (a wide frame has thousands of columns
+    # and a handful of dtypes)
+    numeric = {
+        dtype: pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+        for dtype in set(dtypes)
+    }
+    if all(numeric.values()):
+        return
+    bad = [(name, dtype) for name, dtype in dtypes.items() if not numeric[dtype]]
     if bad:
         shown = ", ".join(f"{name!r} ({dtype})" for name, dtype in bad[:5])
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
