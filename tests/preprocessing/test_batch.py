@@ -101,6 +101,35 @@ def test_rows_keep_their_order_across_interleaved_batches():
     )
 
 
+@pytest.mark.parametrize("kind", ["frame", "array"])
+def test_consecutive_and_scattered_batch_rows_give_the_same_scaling(kind):
+    # run2's rows consecutive (handed on as a view), run1 and run3 interleaved
+    # (handed on as positions): the same statistics and rows either way
+    frame, _ = _batched()
+    mixed = frame[frame["batch"] != "run2"].sample(frac=1.0, random_state=2)
+    mixed = pd.concat([mixed.iloc[:20], frame[frame["batch"] == "run2"], mixed[20:]])
+    if kind == "array":
+        frame = frame.assign(batch=frame["batch"].str[-1].astype(float))
+        mixed = mixed.assign(batch=mixed["batch"].str[-1].astype(float))
+    order = mixed.index.to_numpy()
+    ordered = BatchScaler("batch" if kind == "frame" else 1).fit(
+        frame if kind == "frame" else frame.to_numpy()
+    )
+    scattered = clone(ordered).fit(mixed if kind == "frame" else mixed.to_numpy())
+    for label in ordered.batches_:
+        assert_allclose(
+            scattered.scalers_[label].mean_, ordered.scalers_[label].mean_, rtol=1e-13
+        )
+    data = mixed if kind == "frame" else mixed.to_numpy()
+    out = scattered.transform(data)
+    assert_allclose(out, ordered.transform(data), rtol=1e-12)
+    assert_allclose(
+        out,
+        ordered.transform(frame if kind == "frame" else frame.to_numpy())[order],
+        rtol=1e-12,
+    )
+
+
 def test_weights_reach_each_batch_scaler():
     frame, _ = _batched()
     weights = np.arange(len(frame)) % 3
