@@ -393,6 +393,7 @@ def run_report(args):
     """Build the comparison and write the HTML report; returns the output path
     and the comparison (None when there was nothing to compare)."""
     from skscale.diagnostics import compare_scalers
+    from skscale.diagnostics._common import covariate_column
     from skscale.diagnostics._compare import detect_task, write_atomically
     from skscale.diagnostics._html import render_notice
 
@@ -475,7 +476,7 @@ def run_report(args):
         )
     reported = [] if args.covariates is None else list(args.covariates)
     for covariate in reported + ([args.batch] if args.batch else []):
-        shares = comparison.table[f"pc1_r2[{covariate}]"]
+        shares = comparison.table[covariate_column(covariate)]
         unscaled = (
             f"{shares['none']:.0%} of PC1's variance in the unscaled data and "
             if "none" in shares.index and not args.normalize

@@ -190,3 +190,15 @@ class Report:
 
     def __repr__(self):
         return f"<{type(self).__name__}: {self.summary()}>"
+
+
+def covariate_column(covariate):
+    """The comparison table's column of a covariate: ``pc1_r2[<covariate>]``."""
+    return f"pc1_r2[{covariate}]"
+
+
+def covariate_of(column):
+    """The covariate a ``pc1_r2[<covariate>]`` column is about, else None."""
+    if column.startswith("pc1_r2[") and column.endswith("]"):
+        return column[len("pc1_r2[") : -1]
+    return None

@@ -30,6 +30,7 @@ from skscale.diagnostics._common import (
     as_matrix,
     block_of_features,
     centre_columns,
+    covariate_column,
     moderate,
     percent,
 )
@@ -1064,7 +1065,7 @@ def compare_scalers(
             if pca.covariates is not None:
                 first = pca.components.index[0]
                 for covariate in covariate_columns.columns:
-                    row[f"pc1_r2[{covariate}]"] = pca.covariates.loc[
+                    row[covariate_column(covariate)] = pca.covariates.loc[
                         (covariate, first), "r2_after"
                     ]
         except Exception as exc:  # one failing candidate never stops the others

@@ -14,7 +14,7 @@ from string import Template
 
 import numpy as np
 
-from skscale.diagnostics._common import percent
+from skscale.diagnostics._common import covariate_of, percent
 
 # Each picture: one panel of this size in CSS pixels, drawn at _DPI_SCALE
 # times the pixels for sharp text on high-density screens.
@@ -193,8 +193,8 @@ def _columns(comparison):
             )
         )
     for column in table.columns:
-        if column.startswith("pc1_r2[") and column.endswith("]"):
-            covariate = column[len("pc1_r2[") : -1]
+        covariate = covariate_of(column)
+        if covariate is not None:
             columns.append(
                 (
                     f"PC1 from {covariate}",
@@ -469,6 +469,16 @@ def _change_pictures(comparison):
                 f"Share of squared distances by {what}, unscaled and {name}",
             )
         )
+    if name != "none" and pca.covariates is not None:
+        covariates = pca.covariates.index.get_level_values("covariate")
+        for covariate in dict.fromkeys(covariates):
+            figures.append(
+                _panel(
+                    lambda ax, c=covariate: plots.covariates_panel(pca, ax, c),
+                    f"Share of each component's variance explained by {covariate}, "
+                    f"unscaled (grey) and {name} (blue)",
+                )
+            )
     return _grid(figures)
 
 
@@ -523,6 +533,17 @@ def _comparison_pictures(comparison):
             "<p class='note'>No condition-number picture: the covariance is "
             f"singular for every candidate ({why}), so the number is infinite.</p>"
         )
+    for column in table:
+        covariate = covariate_of(column)
+        if covariate is not None:
+            figures.append(
+                _panel(
+                    lambda ax, c=column: plots.comparison_panel(comparison, ax, c),
+                    f"Share of PC1's variance explained by {covariate} after each "
+                    "candidate (lower: PC1 is less about it)",
+                    show_caption=False,
+                )
+            )
     key = (
         "<p class='note'>Dark blue: the recommended scaler; light blue: also fine "
         "(a tie within noise); grey: the others.</p>"

@@ -12,6 +12,8 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
+from skscale.diagnostics._common import covariate_of
+
 _BEFORE, _AFTER, _ALSO_FINE = "#9e9e9e", "#1f77b4", "#9ecae1"
 _SMALL = 9  # points: the smallest text drawn here
 # A numeric target with at most this many distinct values is coloured as
@@ -456,6 +458,10 @@ def comparison_panel(comparison, ax, column, *, title=None):
     """
     table = comparison.table
     default_title, xlabel = _COMPARISON_TITLES.get(column, (column, column))
+    covariate = covariate_of(column)
+    if covariate is not None:
+        default_title = f"PC1 from {_short(covariate)}"
+        xlabel = "share of PC1's variance it explains (R\u00b2)"
     values = table[column].to_numpy(dtype=float)
     finite = np.isfinite(values)
     drawn = np.where(finite, values, np.nan)
@@ -499,6 +505,8 @@ def comparison_panel(comparison, ax, column, *, title=None):
             color="#555555",
             transform=ax.get_yaxis_transform(),
         )
+    if covariate is not None:
+        ax.set_xlim(0, 1)
     ax.set_title(default_title if title is None else title)
     ax.set_xlabel(xlabel)
 
@@ -646,7 +654,8 @@ def comparison_columns(comparison):
     """The columns :func:`plot_comparison` draws, one panel each:
     ``pc1_top_share``, ``knn_overlap``, then ``cv_score_mean`` or else
     ``purity`` when present, then ``condition_number`` when at least one
-    candidate has a finite one."""
+    candidate has a finite one, then each ``pc1_r2[<covariate>]`` column
+    (with ``covariates``)."""
     table = comparison.table
     columns = ["pc1_top_share", "knn_overlap"]
     if "cv_score_mean" in table:
@@ -658,6 +667,7 @@ def comparison_columns(comparison):
         and np.isfinite(table["condition_number"].to_numpy(dtype=float)).any()
     ):
         columns.append("condition_number")
+    columns += [column for column in table if covariate_of(column) is not None]
     return columns
 
 
@@ -670,8 +680,8 @@ def plot_comparison(comparison, *, axes=None):
     ----------
     comparison : ScalerComparison
     axes : sequence of matplotlib Axes, default=None
-        Where to draw, one per panel (3 or 4, see :func:`comparison_columns`);
-        None makes a new pyplot figure.
+        Where to draw, one per panel (3 or 4, and one more per covariate; see
+        :func:`comparison_columns`); None makes a new pyplot figure.
 
     Returns
     -------

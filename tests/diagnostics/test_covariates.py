@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from skscale.diagnostics import pca_dominance
-from skscale.preprocessing import BatchScaler, ZScoreScaler
+from skscale.diagnostics import compare_scalers, pca_dominance
+from skscale.preprocessing import BatchScaler, MinMaxScaler, ZScoreScaler
 
 
 def _table(seed=0):
@@ -117,8 +117,6 @@ def test_the_covariates_picture():
 
 
 def test_compare_scalers_reports_each_covariate_for_every_candidate():
-    from skscale.diagnostics import compare_scalers
-
     X, covariates = _table()
     y = np.arange(len(X)) % 2
     comparison = compare_scalers(X, y, covariates=covariates, random_state=0)
@@ -136,6 +134,52 @@ def test_compare_scalers_reports_each_covariate_for_every_candidate():
         rtol=1e-9,
     )
     assert "PC1 from batch" in comparison.to_html()
+
+
+def test_the_comparisons_covariate_pictures():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, covariates = _table()
+    y = np.arange(len(X)) % 2
+    comparison = compare_scalers(X, y, covariates=covariates, random_state=0)
+    comparison.plot()
+    # one panel per covariate after the others, a bar per candidate at its
+    # table value, on the R-squared scale
+    assert [ax.get_title() for ax in comparison.axes_[-2:]] == [
+        "PC1 from batch",
+        "PC1 from age",
+    ]
+    for ax, column in zip(
+        comparison.axes_[-2:], ["pc1_r2[batch]", "pc1_r2[age]"], strict=True
+    ):
+        widths = [bar.get_width() for bar in ax.patches]
+        assert_allclose(widths, comparison.table[column].to_numpy())
+        assert ax.get_xlim() == (0.0, 1.0)
+    # the page: a comparison panel per covariate, and the recommended
+    # scaler's before-and-after panel of each (none when it is "none")
+    scaled = compare_scalers(
+        X,
+        y,
+        scalers={"zscore": ZScoreScaler(), "minmax": MinMaxScaler()},
+        covariates=covariates,
+        random_state=0,
+    )
+    for each in (comparison, scaled):
+        page = each.to_html()
+        for covariate in ("batch", "age"):
+            assert (
+                f"alt='Share of PC1&#x27;s variance explained by {covariate} after "
+                "each candidate" in page
+            )
+            assert (
+                f"alt='Share of each component&#x27;s variance explained by "
+                f"{covariate}, unscaled (grey) and {each.recommended} (blue)'" in page
+            ) == (each.recommended != "none")
+    assert comparison.recommended == "none" and scaled.recommended != "none"
+    without = compare_scalers(X, y, random_state=0).to_html()
+    assert "explained by batch" not in without
 
 
 def test_compare_scalers_drops_the_covariates_of_rows_without_a_target():
