@@ -280,3 +280,33 @@ def test_a_mistyped_batch_name_gets_a_suggestion():
     frame, _ = _batched()
     with pytest.raises(ValueError, match=r"did you mean 'batch'\?"):
         BatchScaler("bacth").fit(frame)
+
+
+@pytest.mark.parametrize(
+    ("columns", "batch", "tail"),
+    [
+        (["a", "batch", "c"], "bacth", "; did you mean 'batch'?"),
+        # the closest of several close names
+        (["plate", "plates", "run"], "plat", "; did you mean 'plate'?"),
+        (["a", "b", "c"], "zz", "; its columns are 'a', 'b', 'c'"),
+        ([0, 1, 2], "zz", "; its columns are '0', '1', '2'"),  # numbers as text
+        ([10, 11, 12], "1O", "; did you mean '10'?"),
+        (
+            [f"c{i}" for i in range(12)],
+            "zz",
+            "; its columns are 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', "
+            "'c8', 'c9' and 2 more",
+        ),
+        (
+            [f"c{i}" for i in range(10)],
+            "zz",
+            "; its columns are 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', "
+            "'c8', 'c9'",
+        ),
+    ],
+)
+def test_a_missing_batch_column_message_in_full(columns, batch, tail):
+    frame = pd.DataFrame(np.ones((4, len(columns))), columns=columns)
+    with pytest.raises(ValueError) as caught:
+        BatchScaler(batch).fit(frame)
+    assert str(caught.value) == f"batch={batch!r} is not a column of X{tail}."
