@@ -290,7 +290,7 @@ def test_a_mistyped_batch_name_gets_a_suggestion():
         (["plate", "plates", "run"], "plat", "; did you mean 'plate'?"),
         (["a", "b", "c"], "zz", "; its columns are 'a', 'b', 'c'"),
         ([0, 1, 2], "zz", "; its columns are '0', '1', '2'"),  # numbers as text
-        ([10, 11, 12], "1O", "; did you mean '10'?"),
+        ([100, 200, 300], "10O", "; did you mean '100'?"),
         (
             [f"c{i}" for i in range(12)],
             "zz",
