@@ -405,3 +405,124 @@ def test_quantile_fit_transform_is_fit_then_transform(
     assert_allclose(
         out, expected.astype(dtype), rtol=1e-6 if dtype != np.float16 else 1e-3
     )
+
+
+# --- written out: CLR, sparse geometric means, widths ---------------------------
+
+
+def _clr_formula(X, pseudocount):
+    logs = np.log(np.asarray(X, dtype=np.float64) + pseudocount)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the all-NaN row
+        return logs - np.nanmean(logs, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("pseudocount", [0.0, 0.5, 3.0])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_clr_is_the_formula_with_nan_rows_in_float64(pseudocount, dtype):
+    # values near 1e6 that differ by units: their log-ratios (about 1e-6) are
+    # lost in float32 logarithms, so the exact answer needs float64 inside
+    rng = np.random.default_rng(0)
+    X = 1e6 + rng.integers(1, 50, size=(6, 5)).astype(np.float64)
+    X[0, 1] = np.nan
+    X[3, [0, 4]] = np.nan  # two rows with NaN, of different means
+    X[5] = np.nan  # and a row of nothing
+    X = X.astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = CLRTransformer(pseudocount=pseudocount).fit(X).transform(X)
+    expected = _clr_formula(X, pseudocount)
+    assert out.dtype == dtype
+    assert np.isnan(out[5]).all() and np.isnan(out[0, 1])
+    assert_allclose(out, expected.astype(dtype), rtol=1e-6, atol=0)
+    sums = np.nansum(out[:5].astype(np.float64), axis=1)
+    assert_allclose(sums, 0.0, atol=1e-12 if dtype == np.float64 else 1e-10)
+
+
+def test_clr_inverse_is_the_closure_even_beyond_exp_overflow():
+    ratios = np.array(
+        [[-450.0, -450.0, 900.0], [0.0, 0.0, 0.0], [1.0, np.nan, -1.0]]
+    )  # exp(900) overflows; the first and second rows differ in scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = CLRTransformer().fit(np.ones((1, 3))).inverse_transform(ratios)
+    e = np.e
+    assert_allclose(back[0], [0.0, 0.0, 1.0], atol=1e-300)
+    assert_allclose(back[1], [1 / 3, 1 / 3, 1 / 3], rtol=1e-15)
+    assert_allclose(back[2, [0, 2]], [e / (e + 1 / e), (1 / e) / (e + 1 / e)])
+    assert np.isnan(back[2, 1])
+    # integers are log-ratios too; float32 stays float32, computed in float64
+    model = CLRTransformer().fit(np.ones((1, 3)))
+    assert model.inverse_transform(np.array([[1, 0, -1]])).dtype == np.float64
+    small = np.array([[1e-7, 0.0, -1e-7]], dtype=np.float32)
+    closed = model.inverse_transform(small)
+    exact = np.exp(small.astype(np.float64))
+    assert closed.dtype == np.float32
+    assert_allclose(closed, (exact / exact.sum()).astype(np.float32), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_geometric_means_are_the_dense_ones(fmt, weighted):
+    # stored zeros, a feature never stored (the last), NaN, weights: the
+    # sparse geometric means, size factors and output are the dense ones
+    X = COUNTS[:10, :9].astype(float) + 1.0
+    X[:, -1] = 0.0  # never stored: every row has a zero
+    X[4, 2] = np.nan
+    X[:, 3] = np.nan  # no value at all
+    X[7, 5] = 0.0
+    matrix = sp.csr_matrix(X)
+    matrix.data[np.isnan(matrix.data)] = np.nan
+    # a zero stored explicitly, as sums of sparse matrices leave them
+    row_start = matrix.indptr[1]
+    matrix.data[row_start] = 0.0  # row 1's first stored value
+    X[1, matrix.indices[row_start]] = 0.0
+    assert (matrix.data == 0).sum() == 1
+    matrix = matrix.asformat(fmt)
+    weights = np.arange(1, 11) % 3 + 0.5 if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no log of zero, no 0 / 0
+        dense = MedianRatioNormalizer().fit(X, sample_weight=weights)
+        sparse = MedianRatioNormalizer().fit(matrix, sample_weight=weights)
+    assert_array_equal(np.isnan(sparse.log_geo_means_), np.isnan(dense.log_geo_means_))
+    assert np.isnan(dense.log_geo_means_[[-1, 3, 5]]).all()
+    kept = ~np.isnan(dense.log_geo_means_)
+    # the formula: a weighted mean of the logs over the rows with a value
+    logs = np.log(X[:, kept])
+    w = np.ones(10) if weights is None else weights
+    present = ~np.isnan(logs)
+    expected = (np.where(present, logs, 0.0) * w[:, None]).sum(axis=0) / (
+        present * w[:, None]
+    ).sum(axis=0)
+    assert_allclose(sparse.log_geo_means_[kept], expected, rtol=1e-13)
+    assert_allclose(dense.log_geo_means_[kept], expected, rtol=1e-13)
+    assert_allclose(sparse.size_factors(matrix), dense.size_factors(X), rtol=1e-13)
+    assert_allclose(sparse.transform(matrix).toarray(), dense.transform(X), rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        TotalSumNormalizer(),
+        PQNormalizer(),
+        MedianRatioNormalizer(),
+        CLRTransformer(pseudocount=1.0),
+        QuantileNormalizer(),
+        SampleStandardizer(),
+    ],
+    ids=lambda m: type(m).__name__,
+)
+def test_another_width_is_refused_and_the_fit_kept(model):
+    X = COUNTS[:8, :6].astype(float) + 1.0
+    model.fit(X)
+    wide = np.hstack([X, X[:, :1]])
+    methods = [model.transform]
+    if hasattr(model, "inverse_transform"):
+        methods.append(model.inverse_transform)
+    for method in methods:
+        with pytest.raises(
+            ValueError, match=r"X has 7 features, but .* is expecting 6"
+        ):
+            method(wide)
+    assert model.n_features_in_ == 6
+    model.transform(X)  # still the fitted width
