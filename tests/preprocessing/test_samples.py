@@ -526,3 +526,148 @@ def test_another_width_is_refused_and_the_fit_kept(model):
             method(wide)
     assert model.n_features_in_ == 6
     model.transform(X)  # still the fitted width
+
+
+# --- messages in full, and the helpers' edges ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls", "lacking"),
+    [
+        (TotalSumNormalizer, "positive finite total"),
+        (PQNormalizer, "positive feature shared with the reference"),
+        (MedianRatioNormalizer, "positive count among the features kept in fit"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("bad_rows", "described"),
+    [
+        ([2], "row 2"),
+        ([0, 3], "rows 0, 3"),
+        ([0, 1, 2, 3, 4], "rows 0, 1, 2, 3, 4"),
+        ([0, 1, 2, 3, 4, 5, 6], "rows 0, 1, 2, 3, 4 and 2 more"),
+    ],
+)
+def test_the_rows_left_unchanged_are_named_in_full(cls, lacking, bad_rows, described):
+    X = COUNTS[:8].astype(float) + 1.0
+    model = cls().fit(X)
+    new = X.copy()
+    new[bad_rows] = 0.0
+    with pytest.warns(UserWarning) as caught:
+        out = model.transform(new)
+    assert [str(w.message) for w in caught] == [
+        f"{cls.__name__} leaves {described} unchanged ({len(bad_rows)} of 8): "
+        f"no {lacking}."
+    ]
+    assert_array_equal(out[bad_rows], 0.0)
+
+
+def test_a_nan_refusal_names_the_columns_in_full():
+    X = pd.DataFrame({"g1": [1.0, 2.0, 3.0], "g2": [1.0, 2.0, 3.0]})
+    X.loc[1, "g2"] = np.nan
+    with pytest.raises(ValueError) as caught:
+        QuantileNormalizer().fit(X)
+    assert str(caught.value) == (
+        "QuantileNormalizer needs every value, but found NaN in column 'g2' "
+        "(index 1); impute the missing values first (for example with "
+        "sklearn.impute.SimpleImputer)."
+    )
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_negative_refusal_names_only_the_negative_columns(sparse):
+    # a zero (allowed) in one column, negatives in two others, all in row 0
+    X = np.array([[0.0, 5.0, -1.0, 2.0, -3.0], [1.0, 2.0, 3.0, 4.0, 5.0]])
+    data = sp.csr_matrix(X) if sparse else pd.DataFrame(X, columns=list("abcde"))
+    with pytest.raises(ValueError) as caught:
+        TotalSumNormalizer().fit(data)
+    named = "column 'c' (index 2), column 'e' (index 4)"
+    if sparse:
+        named = "column 2, column 4"
+    assert str(caught.value) == (
+        f"Negative values in data passed to TotalSumNormalizer, in {named}; "
+        "expected non-negative quantities (counts, intensities, concentrations)."
+    )
+
+
+def test_nan_row_medians_are_numpys():
+    from skscale.preprocessing._samples import _nan_row_medians
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(40, 7))
+    # every count of values from none to all, odd and even
+    for i, n_missing in enumerate(np.arange(40) % 8):
+        values[i, rng.permutation(7)[:n_missing]] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's all-NaN rows
+        expected = np.nanmedian(values, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_array_equal(_nan_row_medians(values), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_size_factors_of_tall_tables_new_zeros_and_partial_rows(dtype):
+    # more rows than features (the blocks are of rows), zeros in new rows
+    # (skipped), NaN in several rows (each its own median), float32 values
+    # near 1e6 read in float64: the median of log ratios, written out
+    rng = np.random.default_rng(5)
+    X = 1e6 + rng.integers(0, 40, size=(60, 4)).astype(float)
+    model = MedianRatioNormalizer().fit(X.astype(dtype))
+    new = X[:6].copy()
+    new[0, 1] = 0.0
+    new[1, [0, 2]] = np.nan
+    new[2, 3] = np.nan
+    new = new.astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        factors = model.size_factors(new)
+    values = new.astype(np.float64)
+    logs = np.log(np.where(values > 0, values, np.nan)) - model.log_geo_means_
+    expected = np.exp(np.nanmedian(logs, axis=1))
+    assert_allclose(factors, expected, rtol=1e-13)
+    # sparse: a zero stored explicitly is skipped as the dense zero is
+    stored = sp.csr_matrix(np.where(new == 0, 1.0, new).astype(dtype))
+    stored.data[(stored.indptr[0] + 1)] = 0.0  # row 0, column 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_allclose(model.size_factors(stored), expected, rtol=1e-13)
+    logs_fit = np.log(X.astype(dtype).astype(np.float64))
+    assert_allclose(model.log_geo_means_, logs_fit.mean(axis=0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_totals_of_an_empty_last_row_and_float32(dtype):
+    # the last row has no stored value; float32 values whose float32 sum
+    # would round: the totals are float64 sums
+    X = np.zeros((4, 3))
+    X[:3] = [[16777216.0, 1.0, 1.0], [1.0, 2.0, 3.0], [4.0, 0.0, 5.0]]
+    matrix = sp.csr_matrix(X.astype(dtype))
+    with pytest.warns(UserWarning, match=r"leaves row 3 unchanged \(1 of 4\)"):
+        model = TotalSumNormalizer(target_sum=1.0).fit(matrix)
+        out = model.transform(matrix)
+    totals = X.astype(dtype).astype(np.float64).sum(axis=1)
+    expected = X.astype(dtype).astype(np.float64)[:3] / totals[:3, None]
+    assert_allclose(out.toarray()[:3], expected.astype(dtype), rtol=1e-7)
+    assert out.toarray()[0, 1] == np.asarray(1.0 / 16777218.0, dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    "cls", [TotalSumNormalizer, PQNormalizer, MedianRatioNormalizer]
+)
+def test_copy_at_transform_overrides_the_parameter(cls):
+    X = COUNTS[:6].astype(float) + 1.0
+    model = cls().fit(X)
+    kept = X.copy()
+    out = model.transform(kept, copy=True)
+    assert out is not kept
+    assert_array_equal(kept, X)
+    model.set_params(copy=True)
+    inplace = X.copy()
+    out = model.transform(inplace, copy=False)
+    assert out is inplace and not np.array_equal(inplace, X)
+    model.set_params(copy=False)
+    other = X.copy()
+    out = model.transform(other, copy=True)
+    assert out is not other
+    assert_array_equal(other, X)
