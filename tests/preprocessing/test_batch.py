@@ -310,3 +310,34 @@ def test_a_missing_batch_column_message_in_full(columns, batch, tail):
     with pytest.raises(ValueError) as caught:
         BatchScaler(batch).fit(frame)
     assert str(caught.value) == f"batch={batch!r} is not a column of X{tail}."
+
+
+@pytest.mark.parametrize(
+    ("batch", "ok"), [(-5, True), (4, True), (-6, False), (5, False)]
+)
+def test_batch_index_bounds(batch, ok):
+    # five columns: indices -5 to 4 name one, -6 and 5 do not
+    frame, _ = _batched()
+    array = np.column_stack([frame["batch"].str[-1].astype(float), frame[list("abcd")]])
+    array = np.roll(array, batch if batch in (-5, 4) else 0, axis=1)
+    if ok:
+        model = BatchScaler(batch).fit(array)
+        assert_array_equal(model.batches_, [1.0, 2.0, 3.0])
+    else:
+        with pytest.raises(ValueError) as caught:
+            BatchScaler(batch).fit(array)
+        assert str(caught.value) == (
+            f"batch={batch} is not a column index of X, which has 5 columns."
+        )
+
+
+def test_names_out_of_given_input_features_are_objects():
+    frame, _ = _batched()
+    model = BatchScaler(1).fit(frame.to_numpy())
+    names = model.get_feature_names_out(["p", "q", "r", "s", "t"])
+    assert names.dtype == object
+    assert_array_equal(names, ["p", "r", "s", "t"])
+    by_name = BatchScaler("batch").fit(frame)
+    assert by_name.get_feature_names_out().dtype == object
+    with pytest.raises(ValueError, match="input_features is not equal"):
+        by_name.get_feature_names_out(["a", "x", "b", "c", "d"])
