@@ -671,3 +671,86 @@ def test_copy_at_transform_overrides_the_parameter(cls):
     out = model.transform(other, copy=True)
     assert out is not other
     assert_array_equal(other, X)
+
+
+def _standardised_rows(X, with_mean, with_std):
+    """Each row standardised, written out: NaN skipped, population standard
+    deviation, a row whose spread is rounding (n * eps * |mean|) only
+    centred; computed on the row divided by a power of two near its largest
+    value, which changes nothing exactly, so tiny and huge rows stay exact."""
+    eps = np.finfo(np.float64).eps
+    out = np.full(X.shape, np.nan)
+    for i, row in enumerate(np.asarray(X, dtype=np.float64)):
+        present = ~np.isnan(row)
+        if not present.any():
+            continue
+        values = row[present]
+        largest = np.abs(values).max()
+        unit = 1.0 if largest == 0 else np.ldexp(0.5, np.frexp(largest)[1])
+        scaled = values / unit
+        mean, std, n = scaled.mean(), scaled.std(), values.size
+        constant = std <= n * eps * abs(mean) / np.sqrt(1 - n * eps) or std == 0
+        result = scaled - mean if with_mean else scaled.copy()
+        if with_std and not constant:
+            result /= std
+        else:
+            result *= unit
+        out[i, present] = result
+    return out
+
+
+@pytest.mark.parametrize("with_mean", [True, False])
+@pytest.mark.parametrize("with_std", [True, False])
+def test_sample_standardizer_is_the_formula_at_every_scale(with_mean, with_std):
+    rng = np.random.default_rng(8)
+    base = rng.normal(3.0, 2.0, size=(40, 6))  # more rows than columns
+    X = base.copy()
+    X[1] *= 1e-200  # spreads below 1e-150 and above 1e150 take the
+    X[2] *= 1e200  # power-of-two path
+    X[3] = 5.0  # constant
+    X[4] = 0.0
+    X[5, 2] = np.nan
+    X[6] = np.nan
+    X[7] *= 1e250
+    X[7, 0] = np.nan
+    X[8] = 1.0 + 1e-15 * rng.normal(size=6)  # rounding noise: constant
+    X[9] = 1e-14 * rng.normal(size=6)  # small, not constant
+    # huge, with a NaN, and a spread of rounding for its five values (not
+    # for one): the count of values, not of NaN, sets the tolerance
+    X[10] = 1e200 * (1.0 + 6e-16 * np.array([1.0, -1.0, 1.0, -1.0, 0.0, 0.0]))
+    X[10, 5] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = SampleStandardizer(with_mean=with_mean, with_std=with_std).fit_transform(
+            X
+        )
+    expected = _standardised_rows(X, with_mean, with_std)
+    assert_allclose(out, expected, rtol=1e-13, atol=0)
+    assert_array_equal(np.isnan(out), np.isnan(X))
+
+
+def test_sample_standardizer_blocks_of_one_column_and_uncovered_columns():
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(30, 6)) * [1, 10, 10, 10, 100, 1000]
+    X[4, 2] = np.nan
+    blocks = {"one": [0], "three": [1, 2, 3], "two": [4, 5]}
+    out = SampleStandardizer(blocks=blocks).fit_transform(X)
+    for columns in blocks.values():
+        assert_allclose(
+            out[:, columns], _standardised_rows(X[:, columns], True, True), rtol=1e-13
+        )
+    assert_array_equal(out[:, 0], 0.0)  # a single value is its own mean
+    partial = SampleStandardizer(blocks={"three": [1, 2, 3]}).fit_transform(X)
+    assert_array_equal(partial[:, [0, 4, 5]], X[:, [0, 4, 5]])  # left as given
+    assert_allclose(partial[:, 1:4], out[:, 1:4], rtol=1e-15)
+    # float32 rows far from zero: a float32 mean would lose the spread
+    X[:, 1:4] += 1e4
+    f32 = SampleStandardizer(blocks=blocks).fit_transform(X.astype(np.float32))
+    assert f32.dtype == np.float32
+    expected = np.hstack(
+        [
+            _standardised_rows(X.astype(np.float32)[:, c], True, True)
+            for c in blocks.values()
+        ]
+    )
+    assert_allclose(f32, expected.astype(np.float32), rtol=1e-6, atol=1e-7)
