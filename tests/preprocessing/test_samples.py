@@ -754,3 +754,108 @@ def test_sample_standardizer_blocks_of_one_column_and_uncovered_columns():
         ]
     )
     assert_allclose(f32, expected.astype(np.float32), rtol=1e-6, atol=1e-7)
+
+
+# --- the learnt references against their definitions ------------------------------
+
+
+@pytest.mark.parametrize("block_elements", [None, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_quantile_reference_is_the_mean_of_the_sorted_rows(
+    weighted, block_elements, monkeypatch
+):
+    if block_elements is not None:  # a row or two per block
+        monkeypatch.setattr(_moments, "_BLOCK_ELEMENTS", block_elements)
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(9, 4)).astype(np.float32) * 1e4 + 1e5
+    weights = rng.uniform(0.2, 3.0, size=9) if weighted else None
+    ordered = np.sort(X.astype(np.float64), axis=1)
+    expected = np.average(ordered, axis=0, weights=weights)
+    for model in (QuantileNormalizer().fit(X, sample_weight=weights),):
+        assert_allclose(model.reference_, expected, rtol=1e-15)
+    fitted = QuantileNormalizer()
+    fitted.fit_transform(X, sample_weight=weights)
+    assert_allclose(fitted.reference_, expected, rtol=1e-15)
+
+
+def test_total_sum_target_is_the_median_of_the_positive_totals():
+    X = np.array([[1.0, 2.0], [0.0, 0.0], [3.0, 4.0], [5.0, 6.0], [0.0, 0.0]])
+    model = TotalSumNormalizer().fit(X)
+    assert model.target_sum_ == 7.0  # of 3, 7 and 11; the zero rows left out
+    weights = np.array([2.0, 1.0, 1.0, 3.0, 1.0])
+    weighted = TotalSumNormalizer().fit(X, sample_weight=weights)
+    # numpy's median of the rows repeated by weight: 3, 3, 7, 11, 11, 11
+    assert weighted.target_sum_ == 9.0
+    # PQN's reference, likewise of the rows with a positive total only
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pqn = PQNormalizer().fit(X)
+    assert_allclose(pqn.reference_, PQNormalizer().fit(X[[0, 2, 3]]).reference_)
+
+
+def test_pqn_of_small_values_and_nan_against_dieterles_steps():
+    # values far below 1 (the reference too), NaN in training rows: the
+    # reference is the feature-wise median of the total-sum normalised rows,
+    # NaN skipped; each factor the median of the row's own quotients to it
+    rng = np.random.default_rng(6)
+    X = rng.uniform(1e-6, 1e-4, size=(12, 8))
+    X[2, 3] = X[5, 0] = X[5, 6] = np.nan
+    model = PQNormalizer().fit(X)
+    totals = np.nansum(X, axis=1, keepdims=True)
+    normalised = X / totals * np.median(totals)
+    assert_allclose(model.reference_, np.nanmedian(normalised, axis=0), rtol=1e-14)
+    quotients = X / model.reference_
+    assert_allclose(
+        model.dilution_factors(X), np.nanmedian(quotients, axis=1), rtol=1e-14
+    )
+
+
+def test_a_row_left_unchanged_keeps_its_values():
+    # a row whose counts are all in features left out in fit (they had a
+    # zero): no size factor, so its values stay as they are, not halved
+    X = COUNTS[:8].astype(float) + 1.0
+    X[0, :3] = 0.0  # features 0-2 left out
+    model = MedianRatioNormalizer().fit(X)
+    new = np.zeros((2, X.shape[1]))
+    new[0, :3] = [5.0, 6.0, 7.0]
+    new[1] = X[1]
+    with pytest.warns(UserWarning, match="leaves row 0 unchanged"):
+        out = model.transform(new)
+    assert_array_equal(out[0], new[0])
+    with pytest.warns(UserWarning, match="leaves row 0 unchanged"):
+        sparse_out = model.transform(sp.csr_matrix(new))
+    assert_array_equal(sparse_out.toarray()[0], new[0])
+
+
+@pytest.mark.parametrize(
+    "cls", [TotalSumNormalizer, PQNormalizer, MedianRatioNormalizer]
+)
+def test_sparse_copy_false_divides_in_place(cls):
+    X = sp.csr_matrix(COUNTS[:6].astype(float) + 1.0)
+    model = cls().fit(X)
+    expected = model.transform(X).toarray()
+    out = model.transform(X, copy=False)
+    assert out is X
+    assert_allclose(X.toarray(), expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_row_medians_of_empty_and_float32_rows(dtype):
+    # PQN's quotients of sparse rows: a last row with no stored value, a row
+    # of values near 1e6 whose float32 quotients would round
+    rng = np.random.default_rng(3)
+    X = 1e6 + rng.integers(0, 30, size=(6, 5)).astype(float)
+    model = PQNormalizer().fit(X.astype(dtype))
+    new = np.vstack([X[:3], np.zeros((1, 5))]).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sparse = model.dilution_factors(sp.csr_matrix(new))
+        dense = model.dilution_factors(new)
+    values = new.astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        quotients = values / model.reference_
+        expected = np.nanmedian(np.where(values > 0, quotients, np.nan), axis=1)
+    assert_allclose(dense, expected, rtol=1e-14)
+    assert_allclose(sparse, expected, rtol=1e-14)
+    assert np.isnan(sparse[3]) and np.isnan(dense[3])
