@@ -899,19 +899,15 @@ class CLRTransformer(_RowNormalizer):
                 f"{describe_columns(self._columns_where(X, values < 0), names)}; "
                 "expected compositions (proportions, abundances, counts)."
             )
-        bad = values + self.pseudocount <= 0
-        if bad.any():
-            columns = self._columns_where(X, bad)
-            hint = (
-                "set pseudocount above zero (1 for counts, or half the smallest "
-                "positive value)"
-                if self.pseudocount == 0
-                else f"every value must exceed -pseudocount = {-self.pseudocount}"
-            )
+        # with no negative value, only a zero without a pseudocount is left
+        zeros = values + self.pseudocount == 0
+        if zeros.any():
+            columns = self._columns_where(X, zeros)
             raise ValueError(
-                f"CLRTransformer takes log(X + pseudocount), but found values "
-                f"<= {0.0 - self.pseudocount:g} in {describe_columns(columns, names)}; "
-                f"{hint}."
+                "CLRTransformer takes log(X + pseudocount), but found zeros in "
+                f"{describe_columns(columns, names)} and pseudocount=0; set "
+                "pseudocount above zero (1 for counts, or half the smallest "
+                "positive value)."
             )
 
     @_fit_context(prefer_skip_nested_validation=True)

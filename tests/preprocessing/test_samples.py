@@ -179,7 +179,7 @@ def test_clr_is_exact_far_below_the_pseudocount():
 @pytest.mark.parametrize(
     ("pseudocount", "value", "message"),
     [
-        (0.0, 0.0, r"values <= 0 in column 'b' \(index 1\); set pseudocount"),
+        (0.0, 0.0, r"zeros in column 'b' \(index 1\) and pseudocount=0; set pseudo"),
         (1.0, -1.0, r"Negative values in data passed to CLRTransformer"),
         (0.0, -2.0, r"Negative values in data passed to CLRTransformer"),
     ],
@@ -859,3 +859,75 @@ def test_sparse_row_medians_of_empty_and_float32_rows(dtype):
     assert_allclose(dense, expected, rtol=1e-14)
     assert_allclose(sparse, expected, rtol=1e-14)
     assert np.isnan(sparse[3]) and np.isnan(dense[3])
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            CLRTransformer(pseudocount=1.0),
+            "CLRTransformer gives every implicit zero of a sparse matrix a value "
+            "(its log-ratio), so its output is dense; pass X.toarray() (with a "
+            "pseudocount for the zeros).",
+        ),
+        (
+            QuantileNormalizer(),
+            "QuantileNormalizer does not take sparse input: it gives every value "
+            "of a row, zeros included, a reference value, so its output is "
+            "dense; pass X.toarray().",
+        ),
+        (
+            SampleStandardizer(),
+            "SampleStandardizer centres each row, which would give every implicit "
+            "zero of a sparse matrix a value; pass X.toarray().",
+        ),
+    ],
+    ids=lambda m: type(m).__name__ if not isinstance(m, str) else "",
+)
+def test_sparse_refusals_in_full(model, message):
+    with pytest.raises(TypeError) as caught:
+        model.fit(sp.csr_matrix(np.ones((3, 2))))
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("pseudocount", "X", "message"),
+    [
+        (
+            0.0,
+            [[1.0, 0.0, 2.0, 0.0], [1.0, 1.0, 1.0, 3.0]],
+            "CLRTransformer takes log(X + pseudocount), but found zeros in "
+            "column 'b' (index 1), column 'd' (index 3) and pseudocount=0; set "
+            "pseudocount above zero (1 for counts, or half the smallest positive "
+            "value).",
+        ),
+        (
+            0.0,
+            [[1.0, -2.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]],
+            "Negative values in data passed to CLRTransformer, in column 'b' "
+            "(index 1); expected compositions (proportions, abundances, counts).",
+        ),
+        (
+            0.5,
+            [[1.0, -0.25, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]],
+            "Negative values in data passed to CLRTransformer, in column 'b' "
+            "(index 1); expected compositions (proportions, abundances, counts).",
+        ),
+    ],
+)
+def test_clr_refusals_in_full(pseudocount, X, message):
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    with pytest.raises(ValueError) as caught:
+        CLRTransformer(pseudocount=pseudocount).fit(frame)
+    assert str(caught.value) == message
+
+
+def test_clr_accepts_zeros_with_a_pseudocount_and_small_positive_values():
+    # zeros are fine above a pseudocount, and tiny positive values without
+    X = np.array([[0.0, 1.0, 2.0], [3.0, 0.0, 1.0]])
+    out = CLRTransformer(pseudocount=0.5).fit_transform(X)
+    assert_allclose(out, _clr_formula(X, 0.5), rtol=1e-14)
+    tiny = np.array([[1e-300, 0.5, 2.0]])
+    assert_allclose(
+        CLRTransformer().fit_transform(tiny), _clr_formula(tiny, 0.0), rtol=1e-14
+    )
