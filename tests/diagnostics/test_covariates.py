@@ -1,6 +1,8 @@
 """pca_dominance's covariates: the share of each component's variance a batch,
 a diet or an age explains, before and after, against formulas written out."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -327,3 +329,56 @@ def test_a_covariate_with_a_value_per_row_is_left_out_with_a_warning():
     with pytest.warns(UserWarning, match=r"'date' takes 90 different values on 90"):
         report = pca_dominance(X, X, covariates={"date": dates})
     assert report.covariates["r2_before"].isna().all()
+
+
+def test_per_batch_comparison_of_an_array_is_that_of_its_frame():
+    X, covariates = _table()
+    y = np.arange(len(X)) % 2
+    kwargs = {"scalers": {"zscore": ZScoreScaler()}, "random_state": 0}
+    from_frame = compare_scalers(X, y, batch=covariates["batch"], **kwargs)
+    from_array = compare_scalers(X.to_numpy(), y, batch=covariates["batch"], **kwargs)
+    assert_allclose(
+        from_array.table.drop(columns="pc1_top_feature", errors="ignore")
+        .select_dtypes("number")
+        .to_numpy(),
+        from_frame.table.drop(columns="pc1_top_feature", errors="ignore")
+        .select_dtypes("number")
+        .to_numpy(),
+        rtol=1e-12,
+    )
+
+
+def test_numbers_held_as_objects_are_a_numeric_covariate():
+    # a column of numbers read as objects (a CSV column with a stray text
+    # value removed, say) is numeric: a line fitted, not a group per value
+    X, covariates = _table()
+    Z = ZScoreScaler().fit_transform(X)
+    numeric = pca_dominance(X, Z, covariates={"age": covariates["age"].to_numpy()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_objects = pca_dominance(
+            X, Z, covariates={"age": covariates["age"].to_numpy().astype(object)}
+        )
+    assert_allclose(
+        as_objects.covariates.to_numpy(), numeric.covariates.to_numpy(), rtol=1e-14
+    )
+
+
+def test_the_covariates_summary_line_and_given_axes():
+    X, covariates = _table()
+    report = pca_dominance(X, ZScoreScaler().fit_transform(X), covariates=covariates)
+    r2 = report.covariates.xs("PC1", level="component")
+    lines = report.summary().splitlines()
+    for name in ("batch", "age"):
+        before, after = r2.loc[name, "r2_before"], r2.loc[name, "r2_after"]
+        assert (
+            f"{name!r} explains {before:.1%} of PC1's variance before scaling and "
+            f"{after:.1%} after." in " ".join(lines)
+        )
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    axes = Figure().subplots(1, 2)
+    report.plot_covariates(axes=axes)
+    assert report.axes_[0] is axes[0] and report.axes_[1] is axes[1]
+    assert axes[1].get_title() == "Explained by age"
