@@ -227,6 +227,14 @@ def test_sample_standardizer_centres_a_constant_row_only():
 # --- weights, sparse, dtypes, new rows -----------------------------------------
 
 WEIGHTED = [TotalSumNormalizer, PQNormalizer, MedianRatioNormalizer, QuantileNormalizer]
+EVERY = [
+    TotalSumNormalizer(),
+    PQNormalizer(),
+    MedianRatioNormalizer(),
+    CLRTransformer(pseudocount=1.0),
+    QuantileNormalizer(),
+    SampleStandardizer(),
+]
 
 
 @pytest.mark.parametrize("cls", WEIGHTED)
@@ -254,18 +262,7 @@ def test_sparse_input_gives_the_dense_result_and_stays_sparse(cls, fmt):
     assert_array_equal(matrix.toarray(), X)  # the input is not touched
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        TotalSumNormalizer(),
-        PQNormalizer(),
-        MedianRatioNormalizer(),
-        CLRTransformer(pseudocount=1.0),
-        QuantileNormalizer(),
-        SampleStandardizer(),
-    ],
-    ids=lambda m: type(m).__name__,
-)
+@pytest.mark.parametrize("model", EVERY, ids=lambda m: type(m).__name__)
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
 def test_the_floating_dtype_is_kept(model, dtype):
     X = COUNTS[:, :10].astype(float) + 1.0
@@ -500,18 +497,7 @@ def test_sparse_geometric_means_are_the_dense_ones(fmt, weighted):
     assert_allclose(sparse.transform(matrix).toarray(), dense.transform(X), rtol=1e-13)
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        TotalSumNormalizer(),
-        PQNormalizer(),
-        MedianRatioNormalizer(),
-        CLRTransformer(pseudocount=1.0),
-        QuantileNormalizer(),
-        SampleStandardizer(),
-    ],
-    ids=lambda m: type(m).__name__,
-)
+@pytest.mark.parametrize("model", EVERY, ids=lambda m: type(m).__name__)
 def test_another_width_is_refused_and_the_fit_kept(model):
     X = COUNTS[:8, :6].astype(float) + 1.0
     model.fit(X)
