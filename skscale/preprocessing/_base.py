@@ -10,12 +10,19 @@ column named, float32 stays float32, ``copy=True`` never touches the caller's
 data, ``set_output`` applies to ``inverse_transform`` too.
 """
 
+import contextlib
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skscale.utils._affine import affine_map, sparse_scale
+from skscale.utils._array_api import (
+    device_affine_map,
+    device_moments,
+    refuse_array_api,
+)
 from skscale.utils._dispatch import (
     Statistics,
     feature_statistics,
@@ -26,12 +33,16 @@ from skscale.utils._moments import Moments
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     _fit_context,
+    array_namespace_of,
     callback_task,
     chunk_progress,
+    is_array_api_obj,
+    to_host,
     validate_data,
     wrap_like_transform,
 )
 from skscale.utils.validation import (
+    check_sample_weight,
     describe_columns,
     output_array,
     reject_non_numeric_columns,
@@ -59,9 +70,57 @@ class _AffineScaler(
         """Return ``(center, scale)``, float64 arrays of shape (n_features,) or None."""
         raise NotImplementedError
 
+    # Whether fit and transform run on array API input (PyTorch, CuPy, ...)
+    # under scikit-learn's array_api_dispatch, on the input's device.
+    _array_api_support = False
+
+    def _clip_bounds(self):
+        """``(low, high)`` that transform clips its output to, or None."""
+        return None
+
     def _finish_transform(self, out):
-        """Hook applied to the transformed array (MinMaxScaler clips here)."""
+        """Clip the transformed array (dense, or a sparse matrix's values) to
+        :meth:`_clip_bounds`."""
+        bounds = self._clip_bounds()
+        if bounds is not None:
+            values = out.data if sp.issparse(out) else out
+            np.clip(values, *bounds, out=values)
         return out
+
+    def _array_namespace(self, X):
+        """The input's :class:`ArrayNamespace` under array API dispatch (None
+        for NumPy and the other in-memory kinds), refused by the scalers that
+        do not run there yet."""
+        if not self._array_api_support:
+            refuse_array_api(self, X)
+            return None
+        return array_namespace_of(X)
+
+    def _validate_array_api(self, X, space, *, reset):
+        """``X`` validated in its own namespace: 2-D, numeric, a float dtype
+        the device has (float64 and float32 kept, others converted)."""
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=space.float_dtypes,
+            ensure_all_finite=False,
+            copy=False,
+        )
+
+    @contextlib.contextmanager
+    def _host_attributes(self):
+        """The fitted attributes as NumPy arrays for the duration of the
+        block (they live in the input's namespace after a fit on array API
+        input); the NumPy map is computed from them."""
+        saved = {name: getattr(self, name) for name in self._fitted_attributes}
+        try:
+            for name, value in saved.items():
+                setattr(self, name, to_host(value))
+            yield
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
 
     def _validate_input(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
@@ -117,6 +176,21 @@ class _AffineScaler(
 
     def _apply(self, X, *, copy, inverse):
         check_is_fitted(self)
+        space = self._array_namespace(X)
+        if space is not None:  # on the input's device; always a new array
+            X = self._validate_array_api(X, space, reset=False)
+            with self._host_attributes():
+                center, scale = self._center_scale()
+            return device_affine_map(
+                X,
+                center,
+                scale,
+                space,
+                inverse=inverse,
+                clip=None if inverse else self._clip_bounds(),
+                feature_names=self._feature_names(),
+                what="X passed to inverse_transform" if inverse else "X",
+            )
         copy = self.copy if copy is None else copy
         return map_rows(
             self,
@@ -407,6 +481,9 @@ class _MomentScaler(_AffineScaler):
             Fitted scaler.
         """
         first_call = not hasattr(self, "n_samples_seen_")
+        space = self._array_namespace(X)
+        if space is not None:
+            return self._partial_fit_array_api(X, sample_weight, space, first_call)
         X = validate_any(
             self, X, reset=first_call, validate_in_memory=self._validate_input
         )
@@ -429,6 +506,33 @@ class _MomentScaler(_AffineScaler):
                     high=np.fmax(previous.high, stats.high),
                 )
         self._store(stats)
+        return self
+
+    def _partial_fit_array_api(self, X, sample_weight, space, first_call):
+        """``partial_fit`` of array API input: the sums on the input's
+        device, the merge and the fitted map on the host, the fitted
+        attributes moved to the input's namespace and device."""
+        X = self._validate_array_api(X, space, reset=first_call)
+        if is_array_api_obj(sample_weight) and not isinstance(
+            sample_weight, np.ndarray
+        ):
+            sample_weight = space.to_numpy(sample_weight)
+        weights = check_sample_weight(sample_weight, X.shape[0])
+        moments = device_moments(
+            X,
+            space,
+            weights,
+            init=None if first_call else self._stats.moments,
+            feature_names=self._feature_names(),
+        )
+        rows = float(X.shape[0]) if weights is None else float(weights.sum())
+        if not first_call:
+            rows += self._stats.rows
+        self._store(Statistics(moments, None, None, rows))
+        for name in self._fitted_attributes:
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, space.from_numpy(value))
         return self
 
     def _check_representable(self, stats, scale):

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skscale.preprocessing._base import FLOAT_DTYPES, _AffineScaler
 from skscale.preprocessing._zscore import ZScoreScaler
+from skscale.utils._array_api import refuse_array_api
 from skscale.utils._blocks import resolve_blocks
 from skscale.utils._dispatch import (
     block_size,
@@ -165,6 +166,7 @@ class BlockScaler(
                 f"dask chunks on the workers; {type(self._get_scaler()).__name__} "
                 "would load the data into memory.",
             )
+        refuse_array_api(self, X)
         # fit (reset) needs the row counts: block weights divide by them
         return validate_any(
             self,

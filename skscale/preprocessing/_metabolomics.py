@@ -21,6 +21,8 @@ _ZERO_MEAN_ULPS = 100
 class _CenteredMomentScaler(_MomentScaler):
     """Centre on the mean, divide by a scale each subclass derives."""
 
+    _array_api_support = True  # the moments run on the input's device
+
     def _center_scale(self):
         return self.mean_, self.scale_
 
@@ -336,6 +338,7 @@ class RangeScaler(_CenteredMomentScaler):
     _parameter_constraints: dict = {"copy": ["boolean"]}
     _fitted_attributes = ("mean_", "data_min_", "data_max_", "scale_")
     _uses_range = True
+    _array_api_support = False  # not the range, yet
 
     def __init__(self, *, copy=True):
         self.copy = copy

@@ -281,8 +281,5 @@ class MinMaxScaler(_MomentScaler):
         center = self.data_min_ - out_low * scale
         return center, scale
 
-    def _finish_transform(self, out):
-        if self.clip:
-            low, high = self._output_range()
-            np.clip(out, low, high, out=out)
-        return out
+    def _clip_bounds(self):
+        return self._output_range() if self.clip else None

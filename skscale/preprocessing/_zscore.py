@@ -117,11 +117,12 @@ class ZScoreScaler(_MomentScaler):
         self.max_value = max_value
         self.copy = copy
 
-    def _finish_transform(self, out):
-        if self.max_value is not None:
-            values = out.data if sp.issparse(out) else out
-            np.clip(values, -self.max_value, self.max_value, out=values)
-        return out
+    _array_api_support = True
+
+    def _clip_bounds(self):
+        if self.max_value is None:
+            return None
+        return -self.max_value, self.max_value
 
     _sparse_input = True
 

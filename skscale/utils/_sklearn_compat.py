@@ -7,8 +7,19 @@ the package imports these names from ``skscale.utils._sklearn_compat``.
 
 import contextlib
 import functools
+from typing import NamedTuple
 
+import numpy as np
+import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import _fit_context
+from sklearn.utils._array_api import (
+    _convert_to_numpy,
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+    supported_float_dtypes,
+)
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -25,6 +36,19 @@ from sklearn.utils.validation import (
 
 from skscale.utils._dask import is_dask_collection
 
+try:  # scikit-learn >= 1.8 vendors array-api-compat; before, it is optional
+    from sklearn.externals.array_api_compat import array_namespace, is_array_api_obj
+except ImportError:  # pragma: no cover
+    try:
+        from array_api_compat import array_namespace, is_array_api_obj
+    except ImportError:
+        array_namespace = None
+
+        def is_array_api_obj(x):
+            """Without array-api-compat, array API dispatch cannot be on."""
+            return False
+
+
 try:  # scikit-learn >= 1.9: fit callbacks (set_callbacks, ProgressBar)
     from sklearn.callback import CallbackSupportMixin
 except ImportError:  # pragma: no cover  (scikit-learn 1.6 to 1.8)
@@ -34,6 +58,7 @@ except ImportError:  # pragma: no cover  (scikit-learn 1.6 to 1.8)
 
 
 __all__ = [
+    "ArrayNamespace",
     "CallbackSupportMixin",
     "HasMethods",
     "Interval",
@@ -42,10 +67,12 @@ __all__ = [
     "_check_feature_names_in",
     "_fit_context",
     "_num_samples",
+    "array_namespace_of",
     "callback_task",
     "chunk_progress",
     "streamed_fit_task",
     "sub_estimator_task",
+    "to_host",
     "validate_data",
     "validate_params",
     "wrap_like_transform",
@@ -196,3 +223,63 @@ def chunk_progress(estimator):
         task.call_on_fit_task_end(estimator=estimator)
 
     return report
+
+
+class ArrayNamespace(NamedTuple):
+    """The array API namespace of a non-NumPy input, and what skscale needs
+    of it: the device, the float dtypes validation keeps, the widest float
+    dtype for statistics (float64 where the device has it), and a way back
+    to NumPy."""
+
+    xp: object
+    device: object
+    float_dtypes: tuple
+    wide: object
+
+    def to_numpy(self, array):
+        """``array`` (of this namespace) as a NumPy array on the host."""
+        return _convert_to_numpy(array, self.xp)
+
+    def from_numpy(self, array, dtype=None):
+        """A NumPy array moved to this namespace and device (widest float
+        dtype unless ``dtype`` is given); None stays None."""
+        if array is None:
+            return None
+        return self.xp.asarray(
+            np.asarray(array),
+            dtype=self.wide if dtype is None else dtype,
+            device=self.device,
+        )
+
+
+def array_namespace_of(X):
+    """The :class:`ArrayNamespace` of ``X`` when scikit-learn's
+    ``array_api_dispatch`` is on and ``X`` is an array of another library
+    (PyTorch, CuPy, array-api-strict, ...); None otherwise: NumPy arrays,
+    lists, DataFrames, sparse matrices and dask collections take the NumPy
+    paths, dispatch or not."""
+    if not get_config().get("array_api_dispatch", False):
+        return None
+    if isinstance(X, np.ndarray) or sp.issparse(X) or is_dask_collection(X):
+        return None
+    if not is_array_api_obj(X):
+        return None
+    xp, _, device = get_namespace_and_device(X)
+    if _is_numpy_namespace(xp):
+        return None
+    try:  # scikit-learn >= 1.7 asks for the device
+        float_dtypes = tuple(supported_float_dtypes(xp, device))
+    except TypeError:  # pragma: no cover
+        float_dtypes = tuple(supported_float_dtypes(xp))
+    return ArrayNamespace(
+        xp, device, float_dtypes, _max_precision_float_dtype(xp, device)
+    )
+
+
+def to_host(value):
+    """``value`` as a NumPy array if it is an array of another library (a
+    fitted attribute after a fit on array API input); anything else as is."""
+    if value is None or isinstance(value, np.ndarray) or not is_array_api_obj(value):
+        return value
+    # the array's own namespace, whether dispatch is on or not
+    return _convert_to_numpy(value, array_namespace(value))

@@ -1,0 +1,184 @@
+"""The kernels for array API input (PyTorch, CuPy, array-api-strict, ...) under
+scikit-learn's ``array_api_dispatch``: the data stay in their namespace and on
+their device.
+
+The per-block sums run on the device, in the widest float dtype it has
+(float64, or float32 where the device has no float64, as scikit-learn does
+for MPS); only the per-feature results of each block (three vectors) come to
+the host, where they are merged into :class:`~skscale.utils._moments.Moments`
+exactly as the NumPy kernels merge theirs. Each block is taken against a
+shift (the running mean, or for a fresh feature the block's own mean) and
+summed twice, the second time around the block's centre, so the moments are
+exact at large offsets and across ``partial_fit`` calls; the rare columns
+whose squared deviations overflow or underflow are handed to the NumPy
+kernel's rescue on the host.
+"""
+
+import numpy as np
+
+from skscale.utils._moments import Moments, _rescue_extremes, row_blocks
+from skscale.utils.validation import infinite_error
+
+__all__ = [
+    "device_affine_map",
+    "device_check_finite",
+    "device_moments",
+    "refuse_array_api",
+]
+
+# The estimators that run on the input's device, for the refusal of the others.
+_ON_DEVICE = "ZScoreScaler, ParetoScaler, VastScaler or LevelScaler"
+
+
+def refuse_array_api(estimator, X):
+    """Raise a TypeError if ``X`` is array API input under dispatch, which
+    ``estimator`` does not take (yet)."""
+    from skscale.utils._sklearn_compat import array_namespace_of
+
+    if array_namespace_of(X) is not None:
+        raise TypeError(
+            f"{type(estimator).__name__} does not take array API input "
+            f"({type(X).__module__}.{type(X).__name__}, with array_api_dispatch "
+            "on) yet; pass a NumPy array (for a torch tensor, X.cpu().numpy()), "
+            f"or use {_ON_DEVICE}, which run on the input's device."
+        )
+
+
+# Values per block: large, as each operation is a kernel launch on a GPU.
+_DEVICE_BLOCK_ELEMENTS = 1 << 22
+
+
+def _blocks(X):
+    return row_blocks(X.shape[0], X.shape[1], _DEVICE_BLOCK_ELEMENTS)
+
+
+def _refuse_infinite(space, block, feature_names, what):
+    xp = space.xp
+    infinite = space.to_numpy(xp.any(xp.isinf(block), axis=0))
+    if infinite.any():
+        raise infinite_error(np.flatnonzero(infinite), feature_names, what)
+
+
+def device_check_finite(X, space, *, feature_names=None, what="X"):
+    """Raise a ValueError naming the columns of ``X`` that hold +/-inf."""
+    for rows in _blocks(X):
+        _refuse_infinite(space, X[rows, ...], feature_names, what)
+
+
+def device_moments(X, space, sample_weight=None, *, init=None, feature_names=None):
+    """Per-feature count, mean and M2 of ``X`` (NaN skipped), as the NumPy
+    kernel's :class:`~skscale.utils._moments.Moments` (float64, on the host).
+
+    ``sample_weight`` is a validated NumPy array (or None); it is moved to the
+    device once.
+    """
+    xp = space.xp
+    n_features = X.shape[1]
+    total = Moments.empty(n_features) if init is None else init
+    weights = space.from_numpy(sample_weight)
+    for rows in _blocks(X):
+        block = xp.astype(X[rows, ...], space.wide)
+        _refuse_infinite(space, block, feature_names, "X")
+        present = ~xp.isnan(block)
+        counted = xp.astype(present, space.wide)
+        if weights is not None:
+            counted = counted * xp.expand_dims(weights[rows], axis=1)
+        count = xp.sum(counted, axis=0)
+        # the shift: the running mean, or, where nothing was seen before, the
+        # first counted value (as the NumPy kernel: a constant column then
+        # has deviations of exactly zero)
+        shift = total.shift + total.dmean * total.unit
+        fresh = total.count == 0
+        if fresh.any():
+            shift = np.where(fresh, _first_counted(space, block, counted), shift)
+        shift_on_device = space.from_numpy(shift)
+        deviations = xp.where(present, block - shift_on_device, 0.0)
+        centre = xp.sum(deviations * counted, axis=0) / xp.where(count > 0, count, 1.0)
+        # around the block's centre: the corrected two-pass sum (Chan et al.
+        # 1983) removes what the rounding of the centre left behind
+        around = xp.where(present, deviations - centre, 0.0)
+        residual = xp.sum(around * counted, axis=0)
+        squares = xp.sum(around * around * counted, axis=0)
+        count_h, centre_h = space.to_numpy(count), space.to_numpy(centre)
+        residual_h, squares_h = space.to_numpy(residual), space.to_numpy(squares)
+        with np.errstate(all="ignore"):
+            m2 = squares_h - np.divide(
+                residual_h * residual_h,
+                count_h,
+                out=np.zeros_like(count_h),
+                where=count_h > 0,
+            )
+            centre_h = centre_h + np.divide(
+                residual_h, count_h, out=np.zeros_like(count_h), where=count_h > 0
+            )
+        moments = Moments(count_h, shift, centre_h, m2)
+        varies = xp.any(present & (deviations != 0.0), axis=0)
+        moments = _rescue_on_host(space, X[rows, ...], weights, rows, moments, varies)
+        total = total.merge(moments)
+    return total
+
+
+def _first_counted(space, block, counted):
+    """Per column, the first value of ``block`` in a row that counts (not
+    NaN, positive weight), as float64 on the host; 0 where there is none."""
+    xp = space.xp
+    n_rows, n_cols = block.shape
+    counts = counted > 0
+    first = xp.argmax(xp.astype(counts, xp.int32), axis=0)
+    flat = xp.reshape(block, (n_rows * n_cols,))
+    positions = first * n_cols + xp.arange(n_cols, device=space.device)
+    values = space.to_numpy(xp.take(flat, positions))
+    return np.where(space.to_numpy(xp.any(counts, axis=0)), values, 0.0)
+
+
+def _rescue_on_host(space, block, weights, rows, moments, varies):
+    """The NumPy kernel's rescue of varying columns whose squared deviations
+    overflowed or underflowed (``_rescue_extremes``); the block is copied to
+    the host only when there is such a column, which ordinary data never
+    have."""
+    with np.errstate(all="ignore"):
+        squares = moments.m2
+        suspect = ~np.isfinite(squares) | (
+            squares < 1e-280 * np.maximum(moments.count, 1)
+        )
+    if not (suspect & space.to_numpy(varies)).any():
+        return moments
+    host_block = space.to_numpy(block).astype(np.float64)
+    host_weights = None if weights is None else space.to_numpy(weights[rows])
+    with np.errstate(all="ignore"):
+        return _rescue_extremes(
+            host_block, host_weights, moments.shift, moments, squares
+        )
+
+
+def device_affine_map(
+    X, center, scale, space, *, inverse=False, clip=None, feature_names=None, what="X"
+):
+    """``(X - center) / scale`` (or ``X * scale + center``) on the device, a
+    block of rows at a time, in the widest float dtype and rounded once to
+    ``X``'s dtype, as the NumPy kernel does; ``clip`` is ``(low, high)`` or
+    None. ``center`` and ``scale`` are float64 NumPy arrays or None. NaN stays
+    NaN; +/-inf raises naming the column."""
+    xp = space.xp
+    center = space.from_numpy(center)
+    scale = space.from_numpy(scale)
+    parts = []
+    for rows in _blocks(X):
+        block = xp.astype(X[rows, ...], space.wide)
+        _refuse_infinite(space, block, feature_names, what)
+        if inverse:
+            if scale is not None:
+                block = block * scale
+            if center is not None:
+                block = block + center
+        else:
+            if center is not None:
+                block = block - center
+            if scale is not None:
+                block = block / scale
+        if clip is not None:
+            block = xp.clip(block, min=clip[0], max=clip[1])
+        parts.append(xp.astype(block, X.dtype))
+    if not parts:
+        return xp.empty(X.shape, dtype=X.dtype, device=space.device)
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)

@@ -1,0 +1,180 @@
+"""The scalers on array API input (array-api-strict with its device checks,
+PyTorch on the CPU) under scikit-learn's ``array_api_dispatch``: the same
+numbers as the NumPy path, in the input's namespace, device and dtype.
+
+scikit-learn needs ``SCIPY_ARRAY_API=1`` set before scipy is imported for
+dispatch (``make test`` sets it); without it, or without a namespace, these
+tests skip.
+"""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+import sklearn
+from numpy.testing import assert_allclose
+from sklearn.base import clone
+
+from skscale.preprocessing import (
+    BlockScaler,
+    LevelScaler,
+    MinMaxScaler,
+    ParetoScaler,
+    RangeScaler,
+    VastScaler,
+    ZScoreScaler,
+)
+from skscale.utils._sklearn_compat import to_host
+
+if os.environ.get("SCIPY_ARRAY_API") != "1":
+    pytest.skip(
+        "array API dispatch needs SCIPY_ARRAY_API=1 before scipy is imported "
+        "(make test sets it)",
+        allow_module_level=True,
+    )
+
+
+def _strict():
+    xps = pytest.importorskip("array_api_strict")
+    device = xps.Device("device1")  # not the default: kept, or the test fails
+    return "array_api_strict", lambda a: xps.asarray(a, device=device), device
+
+
+def _torch():
+    torch = pytest.importorskip("torch")
+    return "torch", lambda a: torch.asarray(a), torch.device("cpu")
+
+
+NAMESPACES = [_strict, _torch]
+
+ON_DEVICE = [
+    ZScoreScaler(),
+    ZScoreScaler(with_mean=False),
+    ZScoreScaler(with_std=False),
+    ZScoreScaler(ddof=1, max_value=2.0),
+    ParetoScaler(),
+    VastScaler(),
+    LevelScaler(),
+]
+
+
+def _table(dtype, nan, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(300, 5)) * [1.0, 10.0, 1e3, 1e-3, 2.0]
+    X += [1e8, 5.0, -3.0, 7.0, 40.0]  # a large offset in the first column
+    if nan:
+        X[rng.random(X.shape) < 0.1] = np.nan
+    return X.astype(dtype)
+
+
+def _weights(kind, n, seed=1):
+    rng = np.random.default_rng(seed)
+    if kind is None:
+        return None
+    weights = rng.uniform(0.5, 2.0, size=n)
+    if kind == "some zero":
+        weights[::7] = 0.0
+    return weights
+
+
+def _same_place(result, array, device):
+    assert type(result) is type(array)
+    assert str(result.device) == str(device)
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("model", ON_DEVICE, ids=repr)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weights", [None, "positive", "some zero"])
+@pytest.mark.parametrize("nan", [False, True])
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_on_device_equals_numpy(namespace, model, dtype, weights, nan, chunks):
+    _, convert, device = namespace()
+    X = _table(dtype, nan)
+    w = _weights(weights, X.shape[0])
+    expected = clone(model).fit(X, sample_weight=w)
+    fitted = clone(model)
+    Xa = convert(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # vast/level zero means
+        with sklearn.config_context(array_api_dispatch=True):
+            for rows in np.array_split(np.arange(X.shape[0]), chunks):
+                fitted.partial_fit(
+                    convert(X[rows]), sample_weight=None if w is None else w[rows]
+                )
+            out = fitted.transform(Xa)
+            back = fitted.inverse_transform(out)
+    # the statistics: float64 on the device, the same as NumPy's to rounding
+    for name in fitted._fitted_attributes:
+        value, reference = getattr(fitted, name), getattr(expected, name)
+        if reference is None:
+            assert value is None
+            continue
+        _same_place(value, Xa, device)
+        assert_allclose(to_host(value), reference, rtol=1e-12, atol=0)
+    _same_place(out, Xa, device)
+    _same_place(back, Xa, device)
+    assert to_host(out).dtype == dtype and to_host(back).dtype == dtype
+    rtol = 1e-12 if dtype == np.float64 else 3e-7
+    reference = expected.transform(X)
+    scale = np.nanmax(np.abs(reference), axis=0)
+    scale[~(scale > 0)] = 1.0  # a column of zeros (or all NaN)
+    assert_allclose(to_host(out) / scale, reference / scale, rtol=0, atol=rtol)
+    # back to the data (clipped values stay clipped), within rounding of
+    # each column's largest value
+    data = X if model._clip_bounds() is None else expected.inverse_transform(reference)
+    size = np.nanmax(np.abs(X.astype(np.float64)), axis=0)
+    assert_allclose(to_host(back) / size, data / size, rtol=0, atol=2 * rtol)
+    assert np.array_equal(np.isnan(to_host(out)), np.isnan(X))
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+def test_exact_at_a_large_offset_on_device(namespace):
+    _, convert, _ = namespace()
+    rng = np.random.default_rng(3)
+    noise = rng.normal(size=(20_000, 2))
+    X = 1e9 + noise
+    with sklearn.config_context(array_api_dispatch=True):
+        model = ZScoreScaler().fit(convert(X))
+    exact_mean = 1e9 + noise.mean(axis=0)
+    assert_allclose(to_host(model.mean_), exact_mean, rtol=1e-16)
+    assert_allclose(to_host(model.var_), noise.var(axis=0), rtol=1e-9)
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+def test_infinity_on_device_is_named(namespace):
+    _, convert, _ = namespace()
+    X = _table(np.float64, False)
+    X[4, 2] = np.inf
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match=r"Input X contains infinity in column 2"):
+            ZScoreScaler().fit(convert(X))
+        model = ZScoreScaler().fit(convert(_table(np.float64, False)))
+        with pytest.raises(ValueError, match=r"contains infinity in column 2"):
+            model.transform(convert(X))
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize(
+    "model",
+    [MinMaxScaler(), RangeScaler(), BlockScaler({"a": [0, 1], "b": [2, 3, 4]})],
+    ids=lambda m: type(m).__name__,
+)
+def test_scalers_not_yet_on_device_say_so(namespace, model):
+    _, convert, _ = namespace()
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(TypeError, match="does not take array API input"):
+            model.fit(convert(_table(np.float64, False)))
+
+
+def test_without_dispatch_numpy_paths_are_unchanged():
+    torch = pytest.importorskip("torch")
+    X = _table(np.float64, True)
+    out = ZScoreScaler().fit(torch.asarray(X)).transform(torch.asarray(X))
+    assert isinstance(out, np.ndarray)
+    assert_allclose(out, ZScoreScaler().fit_transform(X), rtol=1e-15)
+    # NumPy input under dispatch takes the NumPy path too
+    with sklearn.config_context(array_api_dispatch=True):
+        model = ZScoreScaler().fit(X)
+    assert isinstance(model.mean_, np.ndarray)
