@@ -34,8 +34,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# SCIPY_ARRAY_API=1: scikit-learn's array API dispatch needs scipy's, which
+# is read when scipy is first imported (tests/test_array_api.py)
 test: lint
-	$(BIN)/python -m pytest --cov=skscale --cov-report=term
+	SCIPY_ARRAY_API=1 $(BIN)/python -m pytest --cov=skscale --cov-report=term
 
 bench: install
 	$(BIN)/python benchmarks/bench_scalers.py

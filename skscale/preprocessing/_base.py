@@ -18,11 +18,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skscale.utils._affine import affine_map, sparse_scale
-from skscale.utils._array_api import (
-    device_affine_map,
-    device_moments,
-    refuse_array_api,
-)
+from skscale.utils._array_api import device_affine_map, refuse_array_api
 from skscale.utils._dispatch import (
     Statistics,
     feature_statistics,
@@ -36,13 +32,11 @@ from skscale.utils._sklearn_compat import (
     array_namespace_of,
     callback_task,
     chunk_progress,
-    is_array_api_obj,
     to_host,
     validate_data,
     wrap_like_transform,
 )
 from skscale.utils.validation import (
-    check_sample_weight,
     describe_columns,
     output_array,
     reject_non_numeric_columns,
@@ -95,18 +89,6 @@ class _AffineScaler(
             refuse_array_api(self, X)
             return None
         return array_namespace_of(X)
-
-    def _validate_array_api(self, X, space, *, reset):
-        """``X`` validated in its own namespace: 2-D, numeric, a float dtype
-        the device has (float64 and float32 kept, others converted)."""
-        return validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=space.float_dtypes,
-            ensure_all_finite=False,
-            copy=False,
-        )
 
     @contextlib.contextmanager
     def _host_attributes(self):
@@ -178,7 +160,9 @@ class _AffineScaler(
         check_is_fitted(self)
         space = self._array_namespace(X)
         if space is not None:  # on the input's device; always a new array
-            X = self._validate_array_api(X, space, reset=False)
+            X = validate_any(
+                self, X, reset=False, validate_in_memory=self._validate_input
+            )
             with self._host_attributes():
                 center, scale = self._center_scale()
             return device_affine_map(
@@ -482,8 +466,6 @@ class _MomentScaler(_AffineScaler):
         """
         first_call = not hasattr(self, "n_samples_seen_")
         space = self._array_namespace(X)
-        if space is not None:
-            return self._partial_fit_array_api(X, sample_weight, space, first_call)
         X = validate_any(
             self, X, reset=first_call, validate_in_memory=self._validate_input
         )
@@ -505,34 +487,7 @@ class _MomentScaler(_AffineScaler):
                     low=np.fmin(previous.low, stats.low),
                     high=np.fmax(previous.high, stats.high),
                 )
-        self._store(stats)
-        return self
-
-    def _partial_fit_array_api(self, X, sample_weight, space, first_call):
-        """``partial_fit`` of array API input: the sums on the input's
-        device, the merge and the fitted map on the host, the fitted
-        attributes moved to the input's namespace and device."""
-        X = self._validate_array_api(X, space, reset=first_call)
-        if is_array_api_obj(sample_weight) and not isinstance(
-            sample_weight, np.ndarray
-        ):
-            sample_weight = space.to_numpy(sample_weight)
-        weights = check_sample_weight(sample_weight, X.shape[0])
-        moments = device_moments(
-            X,
-            space,
-            weights,
-            init=None if first_call else self._stats.moments,
-            feature_names=self._feature_names(),
-        )
-        rows = float(X.shape[0]) if weights is None else float(weights.sum())
-        if not first_call:
-            rows += self._stats.rows
-        self._store(Statistics(moments, None, None, rows))
-        for name in self._fitted_attributes:
-            value = getattr(self, name)
-            if value is not None:
-                setattr(self, name, space.from_numpy(value))
+        self._store(stats, space)
         return self
 
     def _check_representable(self, stats, scale):
@@ -565,8 +520,10 @@ class _MomentScaler(_AffineScaler):
                 "such a column by a power of ten (say 1e10) before scaling it."
             )
 
-    def _store(self, stats):
-        """Derive the fitted attributes and store them with the statistics."""
+    def _store(self, stats, space=None):
+        """Derive the fitted attributes and store them with the statistics
+        (the statistics on the host; the attributes in the input's array
+        namespace and on its device when ``space`` is given)."""
         # Everything that can refuse the data runs before anything is stored.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             attributes = self._statistics(stats)  # overflows are refused next
@@ -583,7 +540,7 @@ class _MomentScaler(_AffineScaler):
             count = count[()]
         self.n_samples_seen_ = count
         for name, value in attributes.items():
-            setattr(self, name, value)
+            setattr(self, name, value if space is None else space.from_numpy(value))
         if stats.moments is None:
             self._warn_empty_features(np.isnan(stats.low))
         else:

@@ -338,7 +338,6 @@ class RangeScaler(_CenteredMomentScaler):
     _parameter_constraints: dict = {"copy": ["boolean"]}
     _fitted_attributes = ("mean_", "data_min_", "data_max_", "scale_")
     _uses_range = True
-    _array_api_support = False  # not the range, yet
 
     def __init__(self, *, copy=True):
         self.copy = copy

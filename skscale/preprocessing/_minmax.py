@@ -185,6 +185,7 @@ class MinMaxScaler(_MomentScaler):
     @callback_task
     def _fit_percentiles(self, X, y=None, sample_weight=None):
         self._check_params()
+        space = self._array_namespace(X)
         X = validate_any(self, X, reset=True, validate_in_memory=self._validate_input)
         stats = feature_statistics(
             X,
@@ -194,7 +195,7 @@ class MinMaxScaler(_MomentScaler):
             with_range=True,
             percentiles=self.quantile_range,
         )
-        self._store(stats)
+        self._store(stats, space)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -280,6 +281,8 @@ class MinMaxScaler(_MomentScaler):
         scale = 1.0 / self.scale_
         center = self.data_min_ - out_low * scale
         return center, scale
+
+    _array_api_support = True
 
     def _clip_bounds(self):
         return self._output_range() if self.clip else None

@@ -22,12 +22,17 @@ from skscale.utils.validation import infinite_error
 __all__ = [
     "device_affine_map",
     "device_check_finite",
+    "device_min_max",
     "device_moments",
+    "device_percentiles",
+    "device_statistics",
     "refuse_array_api",
 ]
 
 # The estimators that run on the input's device, for the refusal of the others.
-_ON_DEVICE = "ZScoreScaler, ParetoScaler, VastScaler or LevelScaler"
+_ON_DEVICE = (
+    "ZScoreScaler, MinMaxScaler, ParetoScaler, VastScaler, LevelScaler or RangeScaler"
+)
 
 
 def refuse_array_api(estimator, X):
@@ -182,3 +187,113 @@ def device_affine_map(
     if not parts:
         return xp.empty(X.shape, dtype=X.dtype, device=space.device)
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def device_min_max(X, space, sample_weight=None, *, feature_names=None):
+    """Per-feature minimum and maximum of ``X`` over the rows of positive
+    weight, NaN skipped (NaN for a feature with no value), as float64 NumPy
+    arrays; +/-inf anywhere raises naming the column."""
+    xp = space.xp
+    n_features = X.shape[1]
+    low = np.full(n_features, np.nan)
+    high = np.full(n_features, np.nan)
+    weights = space.from_numpy(sample_weight)
+    for rows in _blocks(X):
+        block = xp.astype(X[rows, ...], space.wide)
+        _refuse_infinite(space, block, feature_names, "X")
+        counts = ~xp.isnan(block)
+        if weights is not None:
+            counts = counts & xp.expand_dims(weights[rows] > 0, axis=1)
+        block_low = space.to_numpy(xp.min(xp.where(counts, block, xp.inf), axis=0))
+        block_high = space.to_numpy(xp.max(xp.where(counts, block, -xp.inf), axis=0))
+        # a feature with nothing counted in the block gives +/-inf: NaN
+        low = np.fmin(low, np.where(np.isinf(block_low), np.nan, block_low))
+        high = np.fmax(high, np.where(np.isinf(block_high), np.nan, block_high))
+    return low, high
+
+
+def _take_rows(space, values, index):
+    """``values[index[i, j], j]`` for each position (take along axis 0)."""
+    xp = space.xp
+    n_rows, n_cols = values.shape
+    flat = xp.reshape(values, (n_rows * n_cols,))
+    columns = xp.arange(n_cols, device=space.device)
+    positions = index * n_cols + columns
+    return xp.reshape(xp.take(flat, xp.reshape(positions, (-1,))), index.shape)
+
+
+def device_percentiles(X, q, space, sample_weight=None, *, feature_names=None):
+    """Per-feature percentiles ``q`` (a pair) of ``X``, NaN skipped, exactly
+    as the NumPy kernel (numpy's linear interpolation on the rows repeated by
+    their weights), sorted on the device; float64 NumPy arrays."""
+    xp = space.xp
+    n_samples, n_features = X.shape
+    device_min_max(X, space, feature_names=feature_names)  # the inf check
+    weights = space.from_numpy(
+        np.ones(n_samples) if sample_weight is None else sample_weight
+    )
+    results = [np.full(n_features, np.nan), np.full(n_features, np.nan)]
+    # a few columns at a time, as the NumPy kernel: the sort's working copies
+    # stay bounded
+    for cols in row_blocks(n_features, n_samples, _DEVICE_BLOCK_ELEMENTS):
+        values = xp.astype(X[:, cols], space.wide)
+        missing = xp.isnan(values)
+        # +inf is refused above, so it marks a missing value: sorted last
+        keyed = xp.where(missing, xp.inf, values)
+        order = xp.argsort(keyed, axis=0)
+        ordered = _take_rows(space, keyed, order)
+        row_weights = xp.take(weights, xp.reshape(order, (-1,)))
+        row_weights = xp.where(
+            ordered == xp.inf, 0.0, xp.reshape(row_weights, order.shape)
+        )
+        cumulative = xp.cumulative_sum(row_weights, axis=0)
+        total = cumulative[-1, ...]
+        last = n_samples - 1
+        for result, quantile in zip(results, q, strict=True):
+            position = xp.clip(quantile / 100.0 * (total - 1.0), min=0.0)
+            below = xp.floor(position)
+            fraction = position - below
+            # the value at position k: that of the first row whose cumulative
+            # weight exceeds k
+            i_low = xp.sum(xp.astype(cumulative <= below, xp.int64), axis=0)
+            i_high = xp.sum(xp.astype(cumulative <= below + 1.0, xp.int64), axis=0)
+            lower = _take_rows(space, ordered, xp.clip(i_low, max=last)[None, ...])
+            upper = _take_rows(space, ordered, xp.clip(i_high, max=last)[None, ...])
+            lower, upper = lower[0, ...], upper[0, ...]
+            gap = xp.where(fraction > 0, upper - lower, 0.0)
+            value = xp.where(fraction > 0, lower + fraction * gap, lower)
+            value = xp.where(total > 0, value, xp.nan)
+            result[cols] = space.to_numpy(value)
+    return results[0], results[1]
+
+
+def device_statistics(
+    X,
+    space,
+    sample_weight=None,
+    *,
+    init=None,
+    feature_names=None,
+    with_moments=True,
+    with_range=False,
+    percentiles=None,
+):
+    """``(moments, low, high)`` of array API input, as
+    :func:`~skscale.utils._dispatch.feature_statistics` computes them for
+    NumPy input: the moments, the range over the rows of positive weight, or
+    the two percentiles."""
+    moments = low = high = None
+    if with_moments:
+        moments = device_moments(
+            X, space, sample_weight, init=init, feature_names=feature_names
+        )
+    if with_range:
+        if percentiles is not None:
+            low, high = device_percentiles(
+                X, list(percentiles), space, sample_weight, feature_names=feature_names
+            )
+        else:
+            low, high = device_min_max(
+                X, space, sample_weight, feature_names=feature_names
+            )
+    return moments, low, high

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from skscale.utils._array_api import device_statistics
 from skscale.utils._block_size import dense_block_size, sparse_block_size
 from skscale.utils._dask import (
     dask_block_size,
@@ -30,15 +31,27 @@ from skscale.utils._moments import (
     sparse_moments,
 )
 from skscale.utils._moments import check_finite as in_memory_check_finite
+from skscale.utils._sklearn_compat import array_namespace_of, to_host, validate_data
 from skscale.utils.validation import check_sample_weight
 
 
 def validate_any(estimator, X, *, reset, validate_in_memory, known_rows=True):
     """``X`` validated for ``estimator``: dask collections by the dask rules
     (lazy; with ``known_rows``, as a fit needs, the row count of every chunk
-    made known), anything else by ``validate_in_memory``."""
+    made known), array API input under dispatch in its own namespace and on
+    its device, anything else by ``validate_in_memory``."""
     if is_dask_collection(X):
         return validate_dask(estimator, X, reset=reset, known_rows=known_rows)
+    space = array_namespace_of(X)
+    if space is not None:
+        return validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype=space.float_dtypes,
+            ensure_all_finite=False,
+            copy=False,
+        )
     return validate_in_memory(X, reset=reset)
 
 
@@ -95,7 +108,7 @@ def _weights(X, sample_weight):
         )
     if is_dask_collection(sample_weight):
         sample_weight = sample_weight.compute()
-    return check_sample_weight(sample_weight, int(n_samples))
+    return check_sample_weight(to_host(sample_weight), int(n_samples))
 
 
 class Statistics(NamedTuple):
@@ -150,6 +163,21 @@ def feature_statistics(
     """
     weights = _weights(X, sample_weight)
     rows = float(X.shape[0]) if weights is None else float(weights.sum())
+    space = array_namespace_of(X)
+    if space is not None:
+        return Statistics(
+            *device_statistics(
+                X,
+                space,
+                weights,
+                init=init,
+                feature_names=feature_names,
+                with_moments=with_moments,
+                with_range=with_range,
+                percentiles=percentiles,
+            ),
+            rows,
+        )
     if is_dask_collection(X):
         if percentiles is not None:
             raise ValueError(
