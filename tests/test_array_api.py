@@ -63,6 +63,14 @@ ON_DEVICE = [
     MinMaxScaler(quantile_range=(0, 100), clip=True),
 ]
 
+BLOCKS = {"a": [0, 1], "b": [2, 3]}  # column 4 passes through
+BLOCK_SCALERS = [
+    BlockScaler(BLOCKS),
+    BlockScaler(BLOCKS, weighting="total_variance"),
+    BlockScaler(BLOCKS, weighting="sqrt_features", scaler=MinMaxScaler()),
+    BlockScaler({"b": [3, 2], "a": [1, 0, 4]}, scaler=ParetoScaler()),
+]
+
 
 def _table(dtype, nan, seed=0):
     rng = np.random.default_rng(seed)
@@ -166,16 +174,29 @@ def test_infinity_on_device_is_named(namespace):
 
 
 @pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
-@pytest.mark.parametrize(
-    "model",
-    [BlockScaler({"a": [0, 1], "b": [2, 3, 4]})],
-    ids=lambda m: type(m).__name__,
-)
-def test_scalers_not_yet_on_device_say_so(namespace, model):
-    _, convert, _ = namespace()
-    with sklearn.config_context(array_api_dispatch=True):
-        with pytest.raises(TypeError, match="does not take array API input"):
-            model.fit(convert(_table(np.float64, False)))
+@pytest.mark.parametrize("model", BLOCK_SCALERS, ids=repr)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nan", [False, True])
+def test_block_scaler_on_device_equals_numpy(namespace, model, dtype, nan):
+    _, convert, device = namespace()
+    X = _table(dtype, nan)
+    Xa = convert(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the passthrough column
+        expected = clone(model).fit(X)
+        with sklearn.config_context(array_api_dispatch=True):
+            fitted = clone(model).fit(Xa)
+            out = fitted.transform(Xa)
+            back = fitted.inverse_transform(out)
+    assert_allclose(fitted.block_weights_, expected.block_weights_, rtol=1e-10)
+    _same_place(out, Xa, device)
+    _same_place(back, Xa, device)
+    assert to_host(out).dtype == dtype
+    rtol = 1e-12 if dtype == np.float64 else 3e-7
+    reference = expected.transform(X)
+    assert_allclose(to_host(out), reference, rtol=rtol, atol=rtol)
+    size = np.nanmax(np.abs(X.astype(np.float64)), axis=0)
+    assert_allclose(to_host(back) / size, X / size, rtol=0, atol=2 * rtol)
 
 
 def test_without_dispatch_numpy_paths_are_unchanged():

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skscale.preprocessing._base import FLOAT_DTYPES, _AffineScaler
 from skscale.preprocessing._zscore import ZScoreScaler
-from skscale.utils._array_api import refuse_array_api
+from skscale.utils._array_api import take_columns
 from skscale.utils._blocks import resolve_blocks
 from skscale.utils._dispatch import (
     block_size,
@@ -25,6 +25,7 @@ from skscale.utils._sklearn_compat import (
     HasMethods,
     StrOptions,
     _fit_context,
+    array_namespace_of,
     callback_task,
     sub_estimator_task,
     validate_data,
@@ -166,7 +167,6 @@ class BlockScaler(
                 f"dask chunks on the workers; {type(self._get_scaler()).__name__} "
                 "would load the data into memory.",
             )
-        refuse_array_api(self, X)
         # fit (reset) needs the row counts: block weights divide by them
         return validate_any(
             self,
@@ -241,16 +241,18 @@ class BlockScaler(
                 f"{'is' if passthrough.size == 1 else 'are'} in no block and "
                 "pass through unchanged.",
             )
+        space = array_namespace_of(X)
         scalers, weights = {}, {}
         for block, columns in blocks.items():
             if columns.size == 0:
                 scalers[block], weights[block] = None, 1.0
                 continue
             scaler = clone(self._get_scaler())
+            values = take_columns(X, columns, space)
             with sub_estimator_task(self, scaler, f"block {block!r}"):
-                scaler.fit(X[:, columns])
+                scaler.fit(values)
             scalers[block] = scaler
-            weights[block] = self._block_weight(block, scaler, X[:, columns])
+            weights[block] = self._block_weight(block, scaler, values)
         self.blocks_ = blocks
         self.passthrough_ = passthrough
         self.scalers_ = scalers
@@ -267,6 +269,9 @@ class BlockScaler(
             check_finite(X, feature_names=self._feature_names(), what=what)
             if sp.issparse(X):
                 return self._apply_sparse(X, inverse)
+            space = array_namespace_of(X)
+            if space is not None:
+                return self._apply_device(X, space, inverse)
             out = output_array(X, original, copy=copy, keep_values=True)
             return self._apply_dense(X, out, inverse)
 
@@ -278,7 +283,7 @@ class BlockScaler(
 
     def _block_values(self, block, values, inverse):
         scaler = self.scalers_[block]
-        weight = self.block_weights_[block]
+        weight = float(self.block_weights_[block])
         if not inverse:
             return scaler.transform(values) * weight
         if not hasattr(scaler, "inverse_transform"):
@@ -295,6 +300,23 @@ class BlockScaler(
                     self._block_values(block, X[:, columns], inverse)
                 )
         return out
+
+    def _apply_device(self, X, space, inverse):
+        """Scale the blocks of array API input on its device: the scaled
+        blocks and the passthrough columns side by side, then put back in the
+        input's column order (a new array, in the input's dtype)."""
+        parts, order = [], []
+        for block, columns in self.blocks_.items():
+            if self.scalers_[block] is not None:
+                values = take_columns(X, columns, space)
+                parts.append(self._block_values(block, values, inverse))
+                order.append(columns)
+        if self.passthrough_.size:
+            parts.append(take_columns(X, self.passthrough_, space))
+            order.append(self.passthrough_)
+        xp = space.xp
+        stacked = xp.concat([xp.astype(part, X.dtype) for part in parts], axis=1)
+        return take_columns(stacked, np.argsort(np.concatenate(order)), space)
 
     def _apply_sparse(self, X, inverse):
         """Scale the blocks of a sparse matrix without densifying it."""

@@ -21,12 +21,14 @@ from skscale.utils.validation import infinite_error
 
 __all__ = [
     "device_affine_map",
+    "device_block_size",
     "device_check_finite",
     "device_min_max",
     "device_moments",
     "device_percentiles",
     "device_statistics",
     "refuse_array_api",
+    "take_columns",
 ]
 
 # The estimators that run on the input's device, for the refusal of the others.
@@ -297,3 +299,32 @@ def device_statistics(
                 X, space, sample_weight, feature_names=feature_names
             )
     return moments, low, high
+
+
+def take_columns(X, columns, space=None):
+    """The listed columns of ``X`` (a NumPy index array): NumPy's fancy
+    index, or ``take`` in the input's namespace."""
+    if space is None:
+        return X[:, columns]
+    index = space.xp.asarray(np.asarray(columns), device=space.device)
+    return space.xp.take(X, index, axis=1)
+
+
+def device_block_size(Z, space, weighting):
+    """:func:`~skscale.utils._block_size.dense_block_size` on the device: the
+    total spread (``total_variance``) or the first singular value (``mfa``,
+    from the eigenvalues of the smaller Gram matrix) of the centred block over
+    sqrt(n), missing values adding nothing."""
+    xp = space.xp
+    values = xp.astype(Z, space.wide)
+    present = ~xp.isnan(values)
+    count = xp.sum(xp.astype(present, space.wide), axis=0)
+    total = xp.sum(xp.where(present, values, 0.0), axis=0)
+    mean = total / xp.where(count > 0, count, 1.0)
+    centred = xp.where(present, values - mean, 0.0) / float(np.sqrt(Z.shape[0]))
+    if weighting == "total_variance":
+        return float(np.sqrt(space.to_numpy(xp.sum(centred * centred))))
+    n, p = centred.shape
+    gram = centred @ centred.T if n <= p else centred.T @ centred
+    top = float(space.to_numpy(xp.max(xp.linalg.eigvalsh(gram))))
+    return float(np.sqrt(max(top, 0.0)))

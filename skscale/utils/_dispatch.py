@@ -15,7 +15,11 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from skscale.utils._array_api import device_statistics
+from skscale.utils._array_api import (
+    device_block_size,
+    device_check_finite,
+    device_statistics,
+)
 from skscale.utils._block_size import dense_block_size, sparse_block_size
 from skscale.utils._dask import (
     dask_block_size,
@@ -82,8 +86,13 @@ def check_finite(X, *, feature_names=None, what="X"):
     In-memory data are read once here; a dask input is left to the kernels
     that compute on it (they raise the same error when they meet +/-inf).
     """
-    if not is_dask_collection(X):
-        in_memory_check_finite(X, feature_names=feature_names, what=what)
+    if is_dask_collection(X):
+        return
+    space = array_namespace_of(X)
+    if space is not None:
+        device_check_finite(X, space, feature_names=feature_names, what=what)
+        return
+    in_memory_check_finite(X, feature_names=feature_names, what=what)
 
 
 def block_size(Z, weighting):
@@ -92,6 +101,9 @@ def block_size(Z, weighting):
     densified) or dask (reduced chunk by chunk)."""
     if is_dask_collection(Z):
         return dask_block_size(Z, weighting)
+    space = array_namespace_of(Z)
+    if space is not None:
+        return device_block_size(Z, space, weighting)
     if sp.issparse(Z):
         return sparse_block_size(Z, weighting)
     return dense_block_size(np.asarray(Z, dtype=np.float64), weighting)
