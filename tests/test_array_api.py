@@ -209,3 +209,29 @@ def test_without_dispatch_numpy_paths_are_unchanged():
     with sklearn.config_context(array_api_dispatch=True):
         model = ZScoreScaler().fit(X)
     assert isinstance(model.mean_, np.ndarray)
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("multi", [False, True])
+def test_target_scaling_on_device(namespace, multi):
+    from sklearn.linear_model import Ridge
+
+    from skscale.compose import ScaledTargetRegressor
+
+    _, convert, device = namespace()
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 3))
+    y = X @ [3.0, -2.0, 0.5] * 1e4 + 5e5 + rng.normal(size=120)
+    if multi:
+        y = np.column_stack([y, -0.5 * y + 7.0])
+    w = rng.uniform(0.5, 2.0, size=120)
+    expected = ScaledTargetRegressor(Ridge(alpha=1.0)).fit(X, y, sample_weight=w)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = ScaledTargetRegressor(Ridge(alpha=1.0, solver="svd"))
+        model.fit(convert(X), convert(y), sample_weight=convert(w))
+        pred = model.predict(convert(X))
+    _same_place(model.scaler_.mean_, convert(X), device)
+    _same_place(pred, convert(X), device)
+    assert tuple(pred.shape) == y.shape
+    assert_allclose(to_host(model.scaler_.mean_), expected.scaler_.mean_, rtol=1e-12)
+    assert_allclose(to_host(pred), expected.predict(X), rtol=1e-9)

@@ -23,6 +23,7 @@ from skscale.utils._sklearn_compat import (
     HasMethods,
     _fit_context,
     _num_samples,
+    array_namespace_of,
     callback_task,
     sub_estimator_task,
 )
@@ -50,6 +51,11 @@ def _check_target(y):
         ensure_all_finite=False,
         ensure_min_samples=1,
     )
+    space = array_namespace_of(y)
+    if space is not None:  # checked on the device; the host sees y only if bad
+        if bool(space.xp.all(space.xp.isfinite(y))):
+            return y
+        y = space.to_numpy(y)
     finite = np.isfinite(y)
     if not finite.all():
         bad = np.flatnonzero(~finite if y.ndim == 1 else ~finite.all(axis=1))
@@ -67,6 +73,33 @@ def _check_target(y):
             "samples before fitting."
         )
     return y
+
+
+def _as_column(values):
+    """A 1-D array as one column (NumPy or array API input alike)."""
+    if values.ndim != 1:
+        return values
+    space = array_namespace_of(values)
+    if space is None:
+        return values.reshape(-1, 1)
+    return space.xp.reshape(values, (-1, 1))
+
+
+def _flat(values):
+    """A one-column array as 1-D."""
+    space = array_namespace_of(values)
+    if space is None:
+        return np.asarray(values).ravel()
+    return space.xp.reshape(values, (-1,))
+
+
+def _as_float64(values):
+    """``values`` in float64 (the widest float of an array API device), in
+    its own namespace."""
+    space = array_namespace_of(values)
+    if space is None:
+        return np.asarray(values, dtype=np.float64)
+    return space.xp.astype(values, space.wide)
 
 
 def _refuse_infinity(X):
@@ -210,13 +243,13 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         routed = self._route_fit(sample_weight, fit_params)
 
         self._y_ndim = y.ndim
-        y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        y_2d = _as_column(y)
         self.scaler_ = clone(self._get_scaler())
         with sub_estimator_task(self, self.scaler_, "scale the target"):
             self.scaler_.fit(y_2d, **routed.scaler.fit)
-        y_scaled = np.asarray(self.scaler_.transform(y_2d), dtype=np.float64)
+        y_scaled = _as_float64(self.scaler_.transform(y_2d))
         if y.ndim == 1:
-            y_scaled = y_scaled.ravel()
+            y_scaled = _flat(y_scaled)
 
         self.regressor_ = clone(self._get_regressor())
         with sub_estimator_task(self, self.regressor_, "fit the regressor"):
@@ -288,21 +321,25 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
                 f"(such as GaussianProcessRegressor or BayesianRidge); "
                 f"{type(self.regressor_).__name__}.predict does not."
             )
-        slope = self._target_slope()
+        slope = np.abs(self._target_slope())
         pred, std = self.regressor_.predict(X, return_std=True, **params)
-        std = np.asarray(std, dtype=np.float64)
-        std_2d = std.reshape(-1, 1) if std.ndim == 1 else std
-        std_original = std_2d * np.abs(slope)
+        std = _as_float64(std)
+        space = array_namespace_of(std)
+        std_original = _as_column(std) * (
+            slope if space is None else space.from_numpy(slope)
+        )
         if self._y_ndim == 1:
-            std_original = std_original.ravel()
+            std_original = _flat(std_original)
         return self._to_original(pred), std_original
 
     def _to_original(self, pred):
-        pred = np.asarray(pred)
-        pred_2d = pred.reshape(-1, 1) if pred.ndim == 1 else pred
-        original = np.asarray(self.scaler_.inverse_transform(pred_2d))
+        if array_namespace_of(pred) is None:
+            pred = np.asarray(pred)
+        original = self.scaler_.inverse_transform(_as_column(pred))
+        if array_namespace_of(original) is None:
+            original = np.asarray(original)
         if self._y_ndim == 1 and original.ndim == 2 and original.shape[1] == 1:
-            original = original.ravel()
+            original = _flat(original)
         return original
 
     def _target_slope(self):
