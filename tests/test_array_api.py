@@ -235,3 +235,47 @@ def test_target_scaling_on_device(namespace, multi):
     assert tuple(pred.shape) == y.shape
     assert_allclose(to_host(model.scaler_.mean_), expected.scaler_.mean_, rtol=1e-12)
     assert_allclose(to_host(pred), expected.predict(X), rtol=1e-9)
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+def test_diagnostics_take_device_input_and_report_on_numpy(namespace):
+    from skscale.diagnostics import (
+        KNNDistortion,
+        PCADominance,
+        compare_scalers,
+        knn_distortion,
+        pca_dominance,
+    )
+
+    _, convert, device = namespace()
+    X = _table(np.float64, False)[:120]
+    Xa = convert(X)
+    Z = ZScoreScaler().fit_transform(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        diagnostic = PCADominance(ZScoreScaler()).fit(Xa)
+        out = diagnostic.transform(Xa)
+        pca = pca_dominance(Xa, ZScoreScaler().fit_transform(Xa))
+        knn = KNNDistortion(ZScoreScaler()).fit(Xa).report_
+        knn_direct = knn_distortion(Xa, convert(Z))
+        recommended = compare_scalers(Xa, random_state=0).recommended
+    _same_place(out, Xa, device)  # the scaler ran on the device
+    assert_allclose(to_host(out), Z, rtol=1e-12)
+    expected = pca_dominance(X, Z)
+    assert diagnostic.report_.summary() == expected.summary()
+    assert pca.summary() == expected.summary()
+    reference = knn_distortion(X, Z)
+    assert knn_direct.summary() == reference.summary()
+    # fitted on the device, the z-scores differ from NumPy's in the last bit,
+    # which can reorder features tied at 20% each: the numbers agree
+    assert_allclose(
+        knn.metrics.to_numpy(dtype=float),
+        reference.metrics.to_numpy(dtype=float),
+        rtol=1e-9,
+    )
+    numeric = reference.features.select_dtypes("number").columns
+    assert_allclose(
+        knn.features[numeric].to_numpy(dtype=float),
+        reference.features[numeric].to_numpy(dtype=float),
+        rtol=1e-9,
+    )
+    assert recommended == compare_scalers(X, random_state=0).recommended

@@ -10,6 +10,7 @@ from sklearn.utils import check_array
 from skscale.utils._blocks import resolve_blocks
 from skscale.utils._dask import is_dask_collection, require_dask
 from skscale.utils._moments import check_finite
+from skscale.utils._sklearn_compat import to_host
 from skscale.utils.validation import reject_non_numeric_columns
 
 
@@ -24,9 +25,12 @@ def feature_names_of(X, n_features):
 def as_matrix(X, what):
     """A float64 2-D array of ``X``; +/-inf refused naming the column.
 
-    Missing values are returned as NaN; callers decide what they mean.
+    Missing values are returned as NaN; callers decide what they mean. Array
+    API input (a torch or CuPy array under array API dispatch) is copied to
+    the host: the diagnostics run on NumPy.
     """
     reject_non_numeric_columns(X, what)
+    X = to_host(X)
     values = check_array(
         X,
         dtype=np.float64,

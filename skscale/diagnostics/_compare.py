@@ -42,6 +42,7 @@ from skscale.diagnostics._pca import (
     pca_space,
 )
 from skscale.preprocessing import BatchScaler, candidate_scalers
+from skscale.utils._sklearn_compat import to_host
 from skscale.utils.validation import warn_user
 
 # Below this many rows, the default cross-validation repeats its folds.
@@ -813,7 +814,8 @@ def compare_scalers(
     X : array-like or DataFrame of shape (n_samples, n_features)
         Numeric data; NaN allowed (imputed inside each fold after the scaler
         by the cross-validation, counted as the column mean by the
-        diagnostics).
+        diagnostics). Array API input (torch, CuPy) is copied to the host:
+        the comparison runs on NumPy.
     y : array-like of shape (n_samples,), default=None
         Target. Rows whose target is missing are left out (and counted in
         ``n_target_missing``). Class labels give ``purity``.
@@ -888,6 +890,7 @@ def compare_scalers(
     ('minmax', 0.926)
     """
     scalers = _check_candidates(scalers)
+    X, y = to_host(X), to_host(y)  # the comparison runs on NumPy
     if estimator is not None and y is None:
         raise ValueError("An estimator needs y: cross-validation scores a prediction.")
     if not (isinstance(n_neighbors, Integral) and n_neighbors >= 1):

@@ -19,8 +19,10 @@ from skscale.utils._sklearn_compat import (
     Interval,
     StrOptions,
     _fit_context,
+    array_namespace_of,
     callback_task,
     sub_estimator_task,
+    to_host,
     validate_data,
 )
 from skscale.utils.validation import describe_columns, reject_non_numeric_columns
@@ -71,7 +73,8 @@ class _DiagnosticScaler(
             self.scaler_ = clone(scaler)
             with sub_estimator_task(self, self.scaler_, "fit the scaler"):
                 self.scaler_.fit(original)
-            X_after = np.asarray(self.scaler_.transform(original))
+            # (on the device for array API input; the report runs on NumPy)
+            X_after = np.asarray(to_host(self.scaler_.transform(original)))
         if X_after.shape != X.shape:
             raise ValueError(
                 f"{type(self).__name__} needs a scaler with one output column per "
@@ -99,13 +102,16 @@ class _DiagnosticScaler(
         original = X
         X = self._validate(X, reset=False)
         if self.scaler_ == "passthrough":
-            return X
+            return original if array_namespace_of(original) is not None else X
         # the input as given (see fit); a plain array out, which set_output
-        # then wraps with the input's index
-        return np.asarray(self.scaler_.transform(original))
+        # then wraps with the input's index (array API output stays on its
+        # device)
+        out = self.scaler_.transform(original)
+        return out if array_namespace_of(out) is not None else np.asarray(out)
 
     def _validate(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
+        X = to_host(X)  # the report's copy of array API input, on NumPy
         if sp.issparse(X):
             raise TypeError(
                 f"{type(self).__name__} reports on centred data (principal "
