@@ -483,26 +483,30 @@ def _covariate_columns(covariates, n_samples):
     return {name: column.reset_index(drop=True) for name, column in columns.items()}
 
 
-def _r2(scores, column):
-    """R^2 of each column of ``scores`` on one covariate: between-group share
-    for groups, squared correlation for a number."""
-    grouped = not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(
+def _is_grouped(column):
+    """Whether a covariate is read as groups (text, categories, booleans)
+    rather than as a number."""
+    return not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(
         column
     )
+
+
+def _r2(scores, column):
+    """R^2 of each column of ``scores`` on one covariate: between-group share
+    for groups, squared correlation for a number; NaN for a component with
+    fewer than two rows or no variance."""
     present = ~column.isna().to_numpy()
     values = column[present]
     scores = scores[present]
-    if grouped:
+    if _is_grouped(column):
         codes = pd.factorize(values)[0]
-        if codes.size and codes.max() + 1 > codes.size / 2:
-            # a group per row (a date, an identifier) explains anything
-            return np.full(scores.shape[1], np.nan)
         fitted_from = lambda s: (  # noqa: E731
             np.bincount(codes, weights=s) / np.bincount(codes)
         )[codes]
     else:
         x = values.to_numpy(dtype=np.float64)
         x = x - x.mean()
+        # a constant covariate explains nothing
         fitted_from = lambda s: x * ((x @ s) / (x @ x) if x @ x > 0 else 0.0)  # noqa: E731
     r2 = np.full(scores.shape[1], np.nan)
     for pc in range(scores.shape[1]):
@@ -514,33 +518,32 @@ def _r2(scores, column):
         if total > 0:
             residual = s - fitted_from(s)
             r2[pc] = 1.0 - (residual @ residual) / total
-    return np.clip(r2, 0.0, 1.0)
+    # a covariate orthogonal to a component can round to just below zero
+    return np.maximum(r2, 0.0)
 
 
 def covariate_table(covariates, spaces, n_samples, components):
     """``report.covariates``: the R^2 of each component's scores on each
-    covariate, before and after."""
+    covariate, before and after (NaN, with a warning, for groups that number
+    more than half the rows: a group per row explains anything)."""
     columns = _covariate_columns(covariates, n_samples)
+    rows = {}
     for name, column in columns.items():
-        grouped = not pd.api.types.is_numeric_dtype(column) or (
-            pd.api.types.is_bool_dtype(column)
-        )
         present = column.dropna()
-        if grouped and present.nunique() > len(present) / 2:
+        if _is_grouped(column) and present.nunique() > len(present) / 2:
             warn_user(
                 f"Covariate {name!r} takes {present.nunique()} different values "
                 f"on {len(present)} rows: as groups it would explain any "
                 "component, so its R^2 is left out (NaN). Pass a numeric column "
                 "(a date as a number of days, say) to read it as a trend."
             )
-    k = len(components)
-    rows = {}
-    for name, column in columns.items():
-        r2 = {when: _r2(spaces[when][5], column)[:k] for when in ("before", "after")}
+            r2 = dict.fromkeys(("before", "after"), np.full(len(components), np.nan))
+        else:
+            r2 = {when: _r2(spaces[when][5], column) for when in ("before", "after")}
         for i, component in enumerate(components):
             rows[(name, component)] = {
-                "r2_before": r2["before"][i] if i < r2["before"].size else np.nan,
-                "r2_after": r2["after"][i] if i < r2["after"].size else np.nan,
+                "r2_before": r2["before"][i],
+                "r2_after": r2["after"][i],
             }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index = pd.MultiIndex.from_tuples(

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from skscale.diagnostics import compare_scalers, pca_dominance
 from skscale.preprocessing import BatchScaler, MinMaxScaler, ZScoreScaler
@@ -382,3 +382,72 @@ def test_the_covariates_summary_line_and_given_axes():
     report.plot_covariates(axes=axes)
     assert report.axes_[0] is axes[0] and report.axes_[1] is axes[1]
     assert axes[1].get_title() == "Explained by age"
+
+
+@pytest.mark.parametrize(("n_groups", "kept"), [(5, True), (6, False)])
+def test_groups_up_to_half_the_rows_are_kept(n_groups, kept):
+    # 10 rows: 5 groups are groups; 6 are (nearly) a group per row, which
+    # would explain anything
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 3)) * [10.0, 1.0, 0.1]
+    labels = np.array([f"g{i % n_groups}" for i in range(10)])
+    if kept:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            report = pca_dominance(X, X, covariates={"g": labels})
+        pc1 = report.scores["pc1_before"].to_numpy()
+        assert_allclose(
+            report.covariates.loc[("g", "PC1"), "r2_before"],
+            _between_share(pc1, labels),
+            rtol=1e-12,
+        )
+    else:
+        with pytest.warns(UserWarning, match="takes 6 different values on 10 rows"):
+            report = pca_dominance(X, X, covariates={"g": labels})
+        assert report.covariates.isna().all().all()
+
+
+def test_covariate_edges_rows_constants_and_rounding():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 4)) * [5.0, 2.0, 1.0, 0.5]
+    one_row = np.full(30, np.nan)
+    one_row[3] = 1.0
+    two_rows = np.full(30, np.nan)
+    two_rows[[3, 8]] = [1.0, 2.0]
+    report = pca_dominance(
+        X,
+        X,
+        covariates={"one": one_row, "two": two_rows, "flat": np.full(30, 7.0)},
+    )
+    table = report.covariates
+    assert table.loc["one"].isna().all().all()  # one row: nothing to explain
+    assert_allclose(table.loc["two"].to_numpy(), 1.0)  # a line through two points
+    assert_array_equal(table.loc["flat"].to_numpy(), 0.0)  # explains nothing
+    # covariates orthogonal to the components, up to rounding: never below 0
+    scores = report.scores["pc1_before"].to_numpy()
+    for seed in range(40):
+        noise = np.random.default_rng(seed).normal(size=30)
+        orthogonal = noise - scores * (scores @ noise) / (scores @ scores)
+        r2 = pca_dominance(X, X, covariates={"o": orthogonal}).covariates
+        assert (r2["r2_before"].to_numpy() >= 0.0).all()
+        assert r2.loc[("o", "PC1"), "r2_before"] < 1e-20
+
+
+@pytest.mark.parametrize(
+    ("covariates", "names"),
+    [
+        (pd.Series(np.repeat([0, 1], 45)), ["covariate"]),
+        (np.column_stack([np.arange(90.0), np.repeat([1.0, 2.0], 45)]), None),
+        (np.arange(90.0), ["covariate 0"]),
+    ],
+)
+def test_unnamed_covariates_get_names(covariates, names):
+    X, _ = _table()
+    report = pca_dominance(X, X, covariates=covariates)
+    got = list(dict.fromkeys(report.covariates.index.get_level_values("covariate")))
+    assert got == (names or ["covariate 0", "covariate 1"])
+    if names is None:  # each column its own covariate, in order
+        single = pca_dominance(X, X, covariates={"c": covariates[:, 1]}).covariates
+        assert_allclose(
+            report.covariates.loc["covariate 1"].to_numpy(), single.loc["c"].to_numpy()
+        )
