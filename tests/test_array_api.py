@@ -188,11 +188,13 @@ def test_block_scaler_on_device_equals_numpy(namespace, model, dtype, nan):
             fitted = clone(model).fit(Xa)
             out = fitted.transform(Xa)
             back = fitted.inverse_transform(out)
-    assert_allclose(fitted.block_weights_, expected.block_weights_, rtol=1e-10)
+    # float32 blocks are mapped in float32 (NumPy's strided blocks in
+    # float64): within two float32 units, which moves the weights by as much
+    rtol = 1e-12 if dtype == np.float64 else 3e-7
+    assert_allclose(fitted.block_weights_, expected.block_weights_, rtol=10 * rtol)
     _same_place(out, Xa, device)
     _same_place(back, Xa, device)
     assert to_host(out).dtype == dtype
-    rtol = 1e-12 if dtype == np.float64 else 3e-7
     reference = expected.transform(X)
     assert_allclose(to_host(out), reference, rtol=rtol, atol=rtol)
     size = np.nanmax(np.abs(X.astype(np.float64)), axis=0)

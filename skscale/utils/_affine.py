@@ -18,7 +18,7 @@ from skscale.utils._moments import (
     rows_per_block,
 )
 
-__all__ = ["affine_map", "sparse_scale"]
+__all__ = ["affine_map", "float32_steps", "sparse_scale"]
 
 # The affine map makes more temporaries per block (a float64 buffer for
 # float32 data, the tiled operands): smaller blocks keep them in cache.
@@ -123,6 +123,13 @@ def _float32_ops(X, out, center, scale, inverse):
         or not out.flags.c_contiguous
     ):
         return None
+    return float32_steps(center, scale)
+
+
+def float32_steps(center, scale):
+    """The steps of :func:`_float32_ops` (``(ufunc, float32 operand)``
+    pairs), or None where the operands do not fit in float32; shared with
+    the array API map."""
     steps = []
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         if center is not None:

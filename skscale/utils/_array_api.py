@@ -16,6 +16,7 @@ kernel's rescue on the host.
 
 import numpy as np
 
+from skscale.utils._affine import float32_steps
 from skscale.utils._moments import Moments, _rescue_extremes, row_blocks
 from skscale.utils.validation import infinite_error
 
@@ -52,11 +53,16 @@ def refuse_array_api(estimator, X):
 
 
 # Values per block: large, as each operation is a kernel launch on a GPU.
-_DEVICE_BLOCK_ELEMENTS = 1 << 22
+_DEVICE_BLOCK_ELEMENTS = 1 << 24
 
 
 def _blocks(X):
     return row_blocks(X.shape[0], X.shape[1], _DEVICE_BLOCK_ELEMENTS)
+
+
+def _finite(space, value):
+    """Whether a 0-d array of the namespace holds a finite number."""
+    return bool(np.isfinite(space.to_numpy(value)))
 
 
 def _refuse_infinite(space, block, feature_names, what):
@@ -77,60 +83,90 @@ def device_moments(X, space, sample_weight=None, *, init=None, feature_names=Non
     kernel's :class:`~skscale.utils._moments.Moments` (float64, on the host).
 
     ``sample_weight`` is a validated NumPy array (or None); it is moved to the
-    device once.
+    device once. As the NumPy kernel: a block's deviations from the shift are
+    summed, and their squares, and the columns
+    where that could lose precision (the data drifted far from the shift
+    within the block) are summed again around their centre; NaN, and +/-inf
+    (which raises), are looked for only where a column's sum is not finite.
     """
     xp = space.xp
     n_features = X.shape[1]
     total = Moments.empty(n_features) if init is None else init
     weights = space.from_numpy(sample_weight)
     for rows in _blocks(X):
-        block = xp.astype(X[rows, ...], space.wide)
-        _refuse_infinite(space, block, feature_names, "X")
-        present = ~xp.isnan(block)
-        counted = xp.astype(present, space.wide)
-        if weights is not None:
-            counted = counted * xp.expand_dims(weights[rows], axis=1)
-        count = xp.sum(counted, axis=0)
-        # the shift: the running mean, or, where nothing was seen before, the
-        # first counted value (as the NumPy kernel: a constant column then
-        # has deviations of exactly zero)
+        block = X[rows, ...]  # in its own dtype: promoted by the subtraction
+        w = None if weights is None else xp.expand_dims(weights[rows], axis=1)
         shift = total.shift + total.dmean * total.unit
         fresh = total.count == 0
         if fresh.any():
+            counted = ~xp.isnan(block) if w is None else ~xp.isnan(block) & (w > 0)
             shift = np.where(fresh, _first_counted(space, block, counted), shift)
-        shift_on_device = space.from_numpy(shift)
-        deviations = xp.where(present, block - shift_on_device, 0.0)
-        centre = xp.sum(deviations * counted, axis=0) / xp.where(count > 0, count, 1.0)
-        # around the block's centre: the corrected two-pass sum (Chan et al.
-        # 1983) removes what the rounding of the centre left behind
-        around = xp.where(present, deviations - centre, 0.0)
-        residual = xp.sum(around * counted, axis=0)
-        squares = xp.sum(around * around * counted, axis=0)
-        count_h, centre_h = space.to_numpy(count), space.to_numpy(centre)
-        residual_h, squares_h = space.to_numpy(residual), space.to_numpy(squares)
-        with np.errstate(all="ignore"):
-            m2 = squares_h - np.divide(
-                residual_h * residual_h,
-                count_h,
-                out=np.zeros_like(count_h),
-                where=count_h > 0,
+        # float32 minus a float64 shift is float64: the deviations in one pass
+        deviations = block - space.from_numpy(shift)
+        weighted = deviations if w is None else deviations * w
+        sums = space.to_numpy(xp.sum(weighted, axis=0))
+        if not np.isfinite(sums).all():
+            block = xp.astype(block, space.wide)
+            moments = _block_moments_missing(space, block, w, shift, feature_names)
+        else:
+            n = float(block.shape[0]) if w is None else float(space.to_numpy(xp.sum(w)))
+            if n == 0:
+                continue
+            squares = space.to_numpy(xp.sum(weighted * deviations, axis=0))
+            centre = sums / n
+            offset = n * centre * centre
+            m2 = squares - offset
+            unsafe = offset > 0.5 * squares
+            if unsafe.any():  # the corrected two-pass sum, on those columns
+                around = deviations - space.from_numpy(centre)
+                weighted = around if w is None else around * w
+                residual = space.to_numpy(xp.sum(weighted, axis=0))
+                exact = space.to_numpy(xp.sum(weighted * around, axis=0))
+                m2 = np.where(unsafe, exact - residual * residual / n, m2)
+                centre = np.where(unsafe, centre + residual / n, centre)
+            moments = Moments(np.full(n_features, n), shift, centre, m2)
+            moments = _rescue_on_host(
+                space, block, weights, rows, moments, lambda d=deviations: d != 0.0
             )
-            centre_h = centre_h + np.divide(
-                residual_h, count_h, out=np.zeros_like(count_h), where=count_h > 0
-            )
-        moments = Moments(count_h, shift, centre_h, m2)
-        varies = xp.any(present & (deviations != 0.0), axis=0)
-        moments = _rescue_on_host(space, X[rows, ...], weights, rows, moments, varies)
         total = total.merge(moments)
     return total
 
 
-def _first_counted(space, block, counted):
-    """Per column, the first value of ``block`` in a row that counts (not
-    NaN, positive weight), as float64 on the host; 0 where there is none."""
+def _block_moments_missing(space, block, w, shift, feature_names):
+    """A block with NaN (or +/-inf, which raises naming the column): counts
+    per column, and the deviations around each column's centre summed with
+    the missing values left out."""
+    xp = space.xp
+    _refuse_infinite(space, block, feature_names, "X")
+    present = ~xp.isnan(block)
+    counted = xp.astype(present, space.wide)
+    if w is not None:
+        counted = counted * w
+    count = xp.sum(counted, axis=0)
+    deviations = xp.where(present, block - space.from_numpy(shift), 0.0)
+    centre = xp.sum(deviations * counted, axis=0) / xp.where(count > 0, count, 1.0)
+    around = xp.where(present, deviations - centre, 0.0)
+    residual = xp.sum(around * counted, axis=0)
+    squares = xp.sum(around * counted * around, axis=0)
+    count_h, centre_h = space.to_numpy(count), space.to_numpy(centre)
+    residual_h, squares_h = space.to_numpy(residual), space.to_numpy(squares)
+    with np.errstate(all="ignore"):
+        safe = np.where(count_h > 0, count_h, 1.0)
+        m2 = np.where(count_h > 0, squares_h - residual_h * residual_h / safe, 0.0)
+        centre_h = np.where(count_h > 0, centre_h + residual_h / safe, 0.0)
+    moments = Moments(count_h, shift, centre_h, m2)
+    weights = None if w is None else w[:, 0]
+    return _rescue_on_host(
+        space, block, weights, slice(None), moments, lambda: deviations != 0.0
+    )
+
+
+def _first_counted(space, block, counts):
+    """Per column, the first value of ``block`` in a row that counts
+    (``counts``, a boolean mask: not NaN, positive weight), as float64 on the
+    host; 0 where there is none."""
     xp = space.xp
     n_rows, n_cols = block.shape
-    counts = counted > 0
     first = xp.argmax(xp.astype(counts, xp.int32), axis=0)
     flat = xp.reshape(block, (n_rows * n_cols,))
     positions = first * n_cols + xp.arange(n_cols, device=space.device)
@@ -138,17 +174,22 @@ def _first_counted(space, block, counted):
     return np.where(space.to_numpy(xp.any(counts, axis=0)), values, 0.0)
 
 
-def _rescue_on_host(space, block, weights, rows, moments, varies):
+def _rescue_on_host(space, block, weights, rows, moments, nonzero):
     """The NumPy kernel's rescue of varying columns whose squared deviations
-    overflowed or underflowed (``_rescue_extremes``); the block is copied to
-    the host only when there is such a column, which ordinary data never
-    have."""
+    overflowed or underflowed (``_rescue_extremes``); ``nonzero()`` gives
+    the mask of the deviations that are not zero (asked for only when a
+    column is suspect: constant columns have M2 0 and are left alone). The
+    block is copied to the host only when a varying column is suspect, which
+    ordinary data never are."""
     with np.errstate(all="ignore"):
         squares = moments.m2
         suspect = ~np.isfinite(squares) | (
             squares < 1e-280 * np.maximum(moments.count, 1)
         )
-    if not (suspect & space.to_numpy(varies)).any():
+    if not suspect.any():
+        return moments
+    varies = space.to_numpy(space.xp.any(nonzero(), axis=0))
+    if not (suspect & varies).any():
         return moments
     host_block = space.to_numpy(block).astype(np.float64)
     host_weights = None if weights is None else space.to_numpy(weights[rows])
@@ -161,34 +202,51 @@ def _rescue_on_host(space, block, weights, rows, moments, varies):
 def device_affine_map(
     X, center, scale, space, *, inverse=False, clip=None, feature_names=None, what="X"
 ):
-    """``(X - center) / scale`` (or ``X * scale + center``) on the device, a
-    block of rows at a time, in the widest float dtype and rounded once to
-    ``X``'s dtype, as the NumPy kernel does; ``clip`` is ``(low, high)`` or
-    None. ``center`` and ``scale`` are float64 NumPy arrays or None. NaN stays
-    NaN; +/-inf raises naming the column."""
+    """``(X - center) / scale`` (or ``X * scale + center``) on the device, in
+    a new array of ``X``'s dtype, as the NumPy kernel computes it: the
+    forward map of float32 data in float32 with the center split in two
+    float32 parts (exact at large offsets, within two float32 units of the
+    float64 result), anything else in the widest float dtype rounded once;
+    in place in one copy of ``X`` (the operators' in-place forms), so two
+    or three passes over the data. ``clip`` is ``(low, high)`` or None;
+    ``center`` and ``scale`` are float64 NumPy arrays or None. NaN stays NaN;
+    +/-inf raises naming the column."""
     xp = space.xp
-    center = space.from_numpy(center)
-    scale = space.from_numpy(scale)
-    parts = []
-    for rows in _blocks(X):
-        block = xp.astype(X[rows, ...], space.wide)
-        _refuse_infinite(space, block, feature_names, what)
-        if inverse:
-            if scale is not None:
-                block = block * scale
-            if center is not None:
-                block = block + center
+    steps = None
+    if not inverse and X.dtype == xp.float32:
+        steps = float32_steps(center, scale)
+    if steps is not None:
+        operations = [
+            (xp.subtract if ufunc is np.subtract else xp.multiply, operand, xp.float32)
+            for ufunc, operand in steps
+        ]
+    elif inverse:
+        operations = [(xp.multiply, scale, None), (xp.add, center, None)]
+    else:
+        operations = [(xp.subtract, center, None), (xp.divide, scale, None)]
+    operations = [step for step in operations if step[1] is not None]
+    out = None
+    for operation, operand, dtype in operations:
+        operand = space.from_numpy(operand, dtype=dtype)
+        if out is None:  # the first step writes the new array (one pass)
+            out = operation(X if dtype else xp.astype(X, space.wide), operand)
+        elif operation is xp.subtract:
+            out -= operand
+        elif operation is xp.add:
+            out += operand
+        elif operation is xp.multiply:
+            out *= operand
         else:
-            if center is not None:
-                block = block - center
-            if scale is not None:
-                block = block / scale
-        if clip is not None:
-            block = xp.clip(block, min=clip[0], max=clip[1])
-        parts.append(xp.astype(block, X.dtype))
-    if not parts:
-        return xp.empty(X.shape, dtype=X.dtype, device=space.device)
-    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+            out /= operand
+    if out is None:  # nothing to do: a copy
+        out = xp.asarray(X, copy=True)
+    # +/-inf in X is inf in the output: a finite sum (one pass, no
+    # temporary) rules it out; only a NaN or inf there makes us look
+    if not _finite(space, xp.sum(out)) and bool(xp.any(xp.isinf(out))):
+        device_check_finite(X, space, feature_names=feature_names, what=what)
+    if clip is not None:
+        out = xp.clip(out, min=clip[0], max=clip[1])
+    return out if out.dtype == X.dtype else xp.astype(out, X.dtype)
 
 
 def device_min_max(X, space, sample_weight=None, *, feature_names=None):
@@ -201,13 +259,21 @@ def device_min_max(X, space, sample_weight=None, *, feature_names=None):
     high = np.full(n_features, np.nan)
     weights = space.from_numpy(sample_weight)
     for rows in _blocks(X):
-        block = xp.astype(X[rows, ...], space.wide)
-        _refuse_infinite(space, block, feature_names, "X")
-        counts = ~xp.isnan(block)
+        block = X[rows, ...]  # exact in its own dtype
         if weights is not None:
-            counts = counts & xp.expand_dims(weights[rows] > 0, axis=1)
-        block_low = space.to_numpy(xp.min(xp.where(counts, block, xp.inf), axis=0))
-        block_high = space.to_numpy(xp.max(xp.where(counts, block, -xp.inf), axis=0))
+            counts = xp.expand_dims(weights[rows] > 0, axis=1)
+        if weights is not None or bool(xp.any(xp.isnan(block))):
+            counts = ~xp.isnan(block) if weights is None else ~xp.isnan(block) & counts
+            block_low = xp.min(xp.where(counts, block, xp.inf), axis=0)
+            block_high = xp.max(xp.where(counts, block, -xp.inf), axis=0)
+        else:  # the common case: no NaN, no weights
+            block_low, block_high = xp.min(block, axis=0), xp.max(block, axis=0)
+        block_low = space.to_numpy(xp.astype(block_low, space.wide))
+        block_high = space.to_numpy(xp.astype(block_high, space.wide))
+        if weights is not None or not (
+            np.isfinite(block_low).all() and np.isfinite(block_high).all()
+        ):  # +/-inf anywhere (rows of weight 0 too) is refused
+            _refuse_infinite(space, block, feature_names, "X")
         # a feature with nothing counted in the block gives +/-inf: NaN
         low = np.fmin(low, np.where(np.isinf(block_low), np.nan, block_low))
         high = np.fmax(high, np.where(np.isinf(block_high), np.nan, block_high))
