@@ -281,3 +281,52 @@ def test_diagnostics_take_device_input_and_report_on_numpy(namespace):
         rtol=1e-9,
     )
     assert recommended == compare_scalers(X, random_state=0).recommended
+
+
+ON_DEVICE_CLASSES = (
+    "ZScoreScaler",
+    "MinMaxScaler",
+    "ParetoScaler",
+    "VastScaler",
+    "LevelScaler",
+    "RangeScaler",
+    "BlockScaler",
+    "ScaledTargetRegressor",
+    "PCADominance",
+    "KNNDistortion",
+)
+
+
+def _reference_instances():
+    from tests._registry import reference_instances
+
+    return list(reference_instances().values())
+
+
+@pytest.mark.parametrize(
+    "estimator", _reference_instances(), ids=lambda e: type(e).__name__
+)
+def test_every_estimator_runs_on_device_or_says_it_does_not(estimator):
+    # from the registry: a new estimator is in this test on the day it is added
+    _, convert, device = _strict()
+    X = np.abs(_table(np.float64, False)[:60]) + 1.0  # positive: normalisers too
+    y = X @ np.arange(1.0, 6.0)
+    Xa, ya = convert(X), convert(y)
+    name = type(estimator).__name__
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with sklearn.config_context(array_api_dispatch=True):
+            if name not in ON_DEVICE_CLASSES:
+                with pytest.raises(TypeError) as caught:
+                    clone(estimator).fit(Xa, ya)
+                assert str(caught.value).startswith(
+                    f"{name} does not take array API input "
+                    "(array_api_strict._array_object.Array, with array_api_dispatch "
+                    "on) yet; pass a NumPy array"
+                )
+                return
+            fitted = clone(estimator).fit(Xa, ya)
+            out = fitted.predict(Xa) if name == "ScaledTargetRegressor" else None
+            if out is None:
+                out = fitted.transform(Xa)
+    _same_place(out, Xa, device)

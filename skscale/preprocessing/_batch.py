@@ -12,6 +12,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from skscale.preprocessing._zscore import ZScoreScaler
+from skscale.utils._array_api import refuse_array_api
 from skscale.utils._dispatch import refuse_dask
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
@@ -122,6 +123,7 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
 
     def _split(self, X, *, reset):
         """``(labels, data)``: the batch of each row and the other columns."""
+        refuse_array_api(self, X)
         refuse_dask(
             X,
             "BatchScaler does not take dask collections; compute the rows first "

@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
 
+from skscale.utils._array_api import refuse_array_api
 from skscale.utils._blocks import resolve_blocks
 from skscale.utils._dispatch import refuse_dask
 from skscale.utils._moments import (
@@ -156,6 +157,7 @@ class _RowNormalizer(
 
     def _validate(self, X, *, reset, what="X"):
         name = type(self).__name__
+        refuse_array_api(self, X)
         refuse_dask(
             X,
             f"{name} does not take dask collections; compute the rows first "
@@ -976,6 +978,7 @@ class CLRTransformer(_RowNormalizer):
             ``X + pseudocount``, as proportions.
         """
         check_is_fitted(self)
+        refuse_array_api(self, X)
         X = validate_data(
             self, X, reset=False, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan"
         )

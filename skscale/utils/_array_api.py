@@ -34,7 +34,8 @@ __all__ = [
 
 # The estimators that run on the input's device, for the refusal of the others.
 _ON_DEVICE = (
-    "ZScoreScaler, MinMaxScaler, ParetoScaler, VastScaler, LevelScaler or RangeScaler"
+    "ZScoreScaler, MinMaxScaler, ParetoScaler, VastScaler, LevelScaler, "
+    "RangeScaler and BlockScaler"
 )
 
 
@@ -47,8 +48,8 @@ def refuse_array_api(estimator, X):
         raise TypeError(
             f"{type(estimator).__name__} does not take array API input "
             f"({type(X).__module__}.{type(X).__name__}, with array_api_dispatch "
-            "on) yet; pass a NumPy array (for a torch tensor, X.cpu().numpy()), "
-            f"or use {_ON_DEVICE}, which run on the input's device."
+            "on) yet; pass a NumPy array (for a torch tensor, X.cpu().numpy()). "
+            f"{_ON_DEVICE} run on the input's device."
         )
 
 
