@@ -330,3 +330,14 @@ def test_every_estimator_runs_on_device_or_says_it_does_not(estimator):
             if out is None:
                 out = fitted.transform(Xa)
     _same_place(out, Xa, device)
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+def test_a_model_fitted_on_the_device_maps_numpy_input(namespace):
+    _, convert, _ = namespace()
+    X = _table(np.float64, True)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = ZScoreScaler().fit(convert(X))
+        out = model.transform(X)  # NumPy in, NumPy out, the same numbers
+    assert isinstance(out, np.ndarray)
+    assert_allclose(out, ZScoreScaler().fit(X).transform(X), rtol=1e-12)

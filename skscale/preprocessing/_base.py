@@ -64,6 +64,13 @@ class _AffineScaler(
         """Return ``(center, scale)``, float64 arrays of shape (n_features,) or None."""
         raise NotImplementedError
 
+    def _host_center_scale(self):
+        """:meth:`_center_scale` as NumPy arrays, whatever namespace the
+        fitted attributes live in (a model fitted on a torch tensor maps
+        NumPy input too)."""
+        with self._host_attributes():
+            return self._center_scale()
+
     # Whether fit and transform run on array API input (PyTorch, CuPy, ...)
     # under scikit-learn's array_api_dispatch, on the input's device.
     _array_api_support = False
@@ -140,7 +147,7 @@ class _AffineScaler(
 
     def _map_dense(self, X, out, inverse):
         """Write the map (or its inverse) of dense ``X`` into ``out``."""
-        center, scale = self._center_scale()
+        center, scale = self._host_center_scale()
         affine_map(
             X,
             center,
@@ -163,8 +170,7 @@ class _AffineScaler(
             X = validate_any(
                 self, X, reset=False, validate_in_memory=self._validate_input
             )
-            with self._host_attributes():
-                center, scale = self._center_scale()
+            center, scale = self._host_center_scale()
             return device_affine_map(
                 X,
                 center,
@@ -187,7 +193,7 @@ class _AffineScaler(
     def _apply_in_memory(self, original, copy, inverse):
         what = "X passed to inverse_transform" if inverse else "X"
         X = self._validate_input(original, reset=False)
-        center, scale = self._center_scale()
+        center, scale = self._host_center_scale()
         names = self._feature_names()
         if sp.issparse(X):
             if center is not None:
