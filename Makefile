@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_normalizers.py
+	$(BIN)/python benchmarks/bench_gpu.py
 
 # Mutation testing of the numeric core (configuration: [tool.mutmut] in
 # pyproject.toml); not part of `make test`: it takes hours on 2 cores.
