@@ -705,6 +705,10 @@ def test_sample_standardizer_is_the_formula_at_every_scale(with_mean, with_std):
     # for one): the count of values, not of NaN, sets the tolerance
     X[10] = 1e200 * (1.0 + 6e-16 * np.array([1.0, -1.0, 1.0, -1.0, 0.0, 0.0]))
     X[10, 5] = np.nan
+    # and one whose spread is above rounding for its own five values, though
+    # not for all the values of the rows taken that way together
+    X[11] = 1e200 * (1.0 + 3e-15 * np.array([1.0, -1.0, 1.0, -1.0, 0.0, 0.0]))
+    X[11, 5] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = SampleStandardizer(with_mean=with_mean, with_std=with_std).fit_transform(
@@ -726,7 +730,9 @@ def test_sample_standardizer_blocks_of_one_column_and_uncovered_columns():
             out[:, columns], _standardised_rows(X[:, columns], True, True), rtol=1e-13
         )
     assert_array_equal(out[:, 0], 0.0)  # a single value is its own mean
+    before = X.copy()
     partial = SampleStandardizer(blocks={"three": [1, 2, 3]}).fit_transform(X)
+    assert_array_equal(X, before)  # the output is a copy, not X
     assert_array_equal(partial[:, [0, 4, 5]], X[:, [0, 4, 5]])  # left as given
     assert_allclose(partial[:, 1:4], out[:, 1:4], rtol=1e-15)
     # float32 rows far from zero: a float32 mean would lose the spread
@@ -917,3 +923,27 @@ def test_clr_accepts_zeros_with_a_pseudocount_and_small_positive_values():
     assert_allclose(
         CLRTransformer().fit_transform(tiny), _clr_formula(tiny, 0.0), rtol=1e-14
     )
+
+
+@pytest.mark.parametrize("with_mean", [True, False])
+def test_sample_standardizer_rows_of_rounding_noise_among_ordinary_rows(with_mean):
+    # every row ordinary (the fast path), one of them constant within
+    # rounding: only centred, so without centring it keeps its values
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(5, 6)) * 3.0 + 2.0
+    X[2] = 1.0 + 1e-16 * np.array([1.0, -1.0, 2.0, -2.0, 0.0, 1.0])
+    out = SampleStandardizer(with_mean=with_mean).fit_transform(X)
+    assert_allclose(out, _standardised_rows(X, with_mean, True), rtol=1e-13, atol=0)
+    if not with_mean:
+        assert_array_equal(out[2], X[2])
+
+
+def test_geometric_means_of_values_below_one():
+    # normalised abundances: logs of values in (0, 1) are negative
+    rng = np.random.default_rng(12)
+    X = rng.uniform(0.05, 0.95, size=(15, 6))
+    X[:, 4] *= 10.0
+    model = MedianRatioNormalizer().fit(X)
+    assert_allclose(model.log_geo_means_, np.log(X).mean(axis=0), rtol=1e-14)
+    factors = np.exp(np.median(np.log(X) - model.log_geo_means_, axis=1))
+    assert_allclose(model.size_factors(X), factors, rtol=1e-13)
