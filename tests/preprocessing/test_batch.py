@@ -298,6 +298,12 @@ def test_a_mistyped_batch_name_gets_a_suggestion():
             "'c8', 'c9' and 2 more",
         ),
         (
+            [f"c{i}" for i in range(11)],
+            "zz",
+            "; its columns are 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', "
+            "'c8', 'c9' and 1 more",
+        ),
+        (
             [f"c{i}" for i in range(10)],
             "zz",
             "; its columns are 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', "

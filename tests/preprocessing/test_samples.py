@@ -947,3 +947,15 @@ def test_geometric_means_of_values_below_one():
     assert_allclose(model.log_geo_means_, np.log(X).mean(axis=0), rtol=1e-14)
     factors = np.exp(np.median(np.log(X) - model.log_geo_means_, axis=1))
     assert_allclose(model.size_factors(X), factors, rtol=1e-13)
+
+
+def test_median_total_of_small_totals_and_factors_from_one_value():
+    # totals below one count as any positive total; a sparse row with a single
+    # shared positive value has that quotient as its dilution factor
+    X = np.array([[0.1, 0.2], [0.0, 0.0], [0.3, 0.4], [0.5, 0.6]])
+    assert TotalSumNormalizer().fit(X).target_sum_ == 0.7
+    model = PQNormalizer().fit(X)
+    one = sp.csr_matrix(np.array([[0.0, 0.8], [0.3, 0.4]]))
+    factors = model.dilution_factors(one)
+    assert factors[0] == 0.8 / model.reference_[1]
+    assert_allclose(factors, model.dilution_factors(one.toarray()), rtol=1e-15)
