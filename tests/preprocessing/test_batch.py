@@ -347,3 +347,58 @@ def test_names_out_of_given_input_features_are_objects():
     assert by_name.get_feature_names_out().dtype == object
     with pytest.raises(ValueError, match="input_features is not equal"):
         by_name.get_feature_names_out(["a", "x", "b", "c", "d"])
+
+
+@pytest.mark.parametrize(
+    ("unseen", "said"),
+    [
+        (["p1"], "batch 'p1' was not seen in fit; it is scaled"),
+        (["p1", "p2"], "batch 'p1', 'p2' was not seen in fit; they are scaled"),
+        (
+            [f"p{i}" for i in range(1, 8)],
+            "batch 'p1', 'p2', 'p3', 'p4', 'p5' was not seen in fit; they are scaled",
+        ),
+    ],
+)
+def test_the_unseen_batches_message_in_full(unseen, said):
+    rng = np.random.default_rng(0)
+    seen = [f"s{i}" for i in range(12)]
+    train = pd.DataFrame(rng.normal(size=(48, 2)), columns=["a", "b"])
+    train["batch"] = np.repeat(seen, 4)
+    test = pd.DataFrame(rng.normal(size=(4 * len(unseen), 2)), columns=["a", "b"])
+    test["batch"] = np.repeat(unseen, 4)
+    model = BatchScaler("batch").fit(train)
+    with pytest.warns(UserWarning) as caught:
+        model.transform(test)
+    assert [str(w.message) for w in caught] == [
+        f"BatchScaler: {said} with the statistics of all training rows."
+    ]
+    strict = BatchScaler("batch", unseen="error").fit(train)
+    with pytest.raises(ValueError) as refused:
+        strict.transform(test)
+    assert str(refused.value) == (
+        f"BatchScaler: batch {unseen[0]!r} was not seen in fit (seen: "
+        f"{sorted(seen)[:10]}); pass unseen='global' to scale it with the statistics of "
+        "all training rows."
+    )
+
+
+def test_another_width_at_transform_is_refused():
+    frame, _ = _batched()
+    model = BatchScaler("batch").fit(frame)
+    with pytest.raises(
+        ValueError, match="X has 6 features, but BatchScaler is expecting 5"
+    ):
+        model.transform(frame.assign(extra=1.0))
+    assert model.n_features_in_ == 5
+
+
+def test_a_scaler_with_sparse_output_keeps_the_row_order():
+    from sklearn.preprocessing import FunctionTransformer
+
+    frame, _ = _batched()
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    sparse_out = FunctionTransformer(lambda X: sp.csr_matrix(np.asarray(X) * 2.0))
+    out = BatchScaler("batch", scaler=sparse_out).fit(shuffled).transform(shuffled)
+    assert sp.issparse(out)
+    assert_allclose(out.toarray(), shuffled.drop(columns="batch").to_numpy() * 2.0)
