@@ -4,20 +4,23 @@ their device.
 
 The per-block sums run on the device, in the widest float dtype it has
 (float64, or float32 where the device has no float64, as scikit-learn does
-for MPS); only the per-feature results of each block (three vectors) come to
+for MPS); only the per-feature results of each block (a few vectors) come to
 the host, where they are merged into :class:`~skscale.utils._moments.Moments`
-exactly as the NumPy kernels merge theirs. Each block is taken against a
-shift (the running mean, or for a fresh feature the block's own mean) and
-summed twice, the second time around the block's centre, so the moments are
+exactly as the NumPy kernels merge theirs. As there, each block's deviations
+are taken from a shift (the running mean, or for a fresh feature its first
+counted value), summed with their squares, and summed again around the
+block's centre only for the columns where that matters, so the moments are
 exact at large offsets and across ``partial_fit`` calls; the rare columns
 whose squared deviations overflow or underflow are handed to the NumPy
-kernel's rescue on the host.
+kernel's rescue on the host. The diagnostics do not run here: they copy
+array API input to the host (:func:`~skscale.utils._sklearn_compat.to_host`).
 """
 
 import numpy as np
 
 from skscale.utils._affine import float32_steps
 from skscale.utils._moments import Moments, _rescue_extremes, row_blocks
+from skscale.utils._sklearn_compat import array_namespace_of
 from skscale.utils.validation import infinite_error
 
 __all__ = [
@@ -42,8 +45,6 @@ _ON_DEVICE = (
 def refuse_array_api(estimator, X):
     """Raise a TypeError if ``X`` is array API input under dispatch, which
     ``estimator`` does not take (yet)."""
-    from skscale.utils._sklearn_compat import array_namespace_of
-
     if array_namespace_of(X) is not None:
         raise TypeError(
             f"{type(estimator).__name__} does not take array API input "
@@ -84,11 +85,11 @@ def device_moments(X, space, sample_weight=None, *, init=None, feature_names=Non
     kernel's :class:`~skscale.utils._moments.Moments` (float64, on the host).
 
     ``sample_weight`` is a validated NumPy array (or None); it is moved to the
-    device once. As the NumPy kernel: a block's deviations from the shift are
-    summed, and their squares, and the columns
-    where that could lose precision (the data drifted far from the shift
-    within the block) are summed again around their centre; NaN, and +/-inf
-    (which raises), are looked for only where a column's sum is not finite.
+    device once. As the NumPy kernel: a block's deviations from the shift
+    and their squares are summed, and the columns where that could lose
+    precision (the data drifted far from the shift within the block) are
+    summed again around their centre; NaN, and +/-inf (which raises), are
+    looked for only when a column's sum is not finite.
     """
     xp = space.xp
     n_features = X.shape[1]
