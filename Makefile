@@ -50,7 +50,7 @@ bench: install
 # Mutation testing of the numeric core (configuration: [tool.mutmut] in
 # pyproject.toml); not part of `make test`: it takes hours on 2 cores.
 mutate: install
-	SKSCALE_MUTATION=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	SKSCALE_MUTATION=1 SCIPY_ARRAY_API=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 		$(BIN)/mutmut run --max-children 2
 	$(BIN)/python tools/mutation_scores.py
 

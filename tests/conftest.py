@@ -27,11 +27,13 @@ _OWN_TESTS = {
         "tests/utils/test_affine.py",
         "tests/utils/test_moments.py",
         "tests/preprocessing/",
+        "tests/test_array_api.py",
     ),
     "skscale.preprocessing.": (
         "tests/preprocessing/",
         "tests/utils/test_kernels.py",
         "tests/test_tags.py",
+        "tests/test_array_api.py",
     ),
     "skscale.diagnostics._pca.": (
         "tests/diagnostics/test_pca.py",
