@@ -404,3 +404,65 @@ def test_a_scaler_with_sparse_output_keeps_the_row_order():
     out = BatchScaler("batch", scaler=sparse_out).fit(shuffled).transform(shuffled)
     assert sp.issparse(out)
     assert_allclose(out.toarray(), shuffled.drop(columns="batch").to_numpy() * 2.0)
+
+
+def test_refusals_of_the_input_in_full():
+    dd = pytest.importorskip("dask.dataframe")
+    frame, _ = _batched()
+    with pytest.raises(TypeError) as caught:
+        BatchScaler("batch").fit(dd.from_pandas(frame, npartitions=2))
+    assert str(caught.value) == (
+        "BatchScaler does not take dask collections; compute the rows first "
+        "(X.compute())."
+    )
+    with pytest.raises(ValueError) as caught:
+        BatchScaler(0).fit(np.arange(6.0))
+    assert str(caught.value) == (
+        "Expected a 2D array, got 1D array instead. Reshape your data either using "
+        "array.reshape(-1, 1) if your data has a single feature or "
+        "array.reshape(1, -1) if it contains a single sample."
+    )
+    with pytest.raises(TypeError) as caught:
+        BatchScaler(0).fit(sp.csr_matrix(np.ones((4, 3))))
+    assert str(caught.value).startswith(
+        "BatchScaler reads the batch column from a DataFrame or an array; got a "
+        "sparse matrix."
+    )
+    # lists are arrays too
+    rows = [[1.0, 0.5], [1.0, 1.5], [2.0, 3.0], [2.0, 5.0]]
+    assert_allclose(BatchScaler(0).fit_transform(rows).ravel(), [-1, 1, -1, 1])
+
+
+@pytest.mark.parametrize(
+    ("missing", "said"),
+    [
+        ([4], "in 1 row (positions [4])"),
+        ([4, 7], "in 2 rows (positions [4, 7])"),
+        ([1, 2, 3, 4, 5], "in 5 rows (positions [1, 2, 3, 4, 5])"),
+        ([1, 2, 3, 4, 5, 6], "in 6 rows (positions [1, 2, 3, 4, 5] and 1 more)"),
+    ],
+)
+def test_missing_labels_message_in_full(missing, said):
+    frame, _ = _batched()
+    frame.loc[missing, "batch"] = None
+    with pytest.raises(ValueError) as caught:
+        BatchScaler("batch").fit(frame)
+    assert str(caught.value) == (
+        f"The batch column 'batch' is missing {said}; expected a batch label for "
+        "every row."
+    )
+
+
+def test_tags_follow_the_scaler_and_the_batch():
+    from sklearn.utils import get_tags
+
+    assert get_tags(
+        BatchScaler(None, scaler=ZScoreScaler(with_mean=False))
+    ).input_tags.sparse
+    assert not get_tags(
+        BatchScaler("b", scaler=ZScoreScaler(with_mean=False))
+    ).input_tags.sparse
+    assert not get_tags(BatchScaler(None)).input_tags.sparse  # centring
+    assert get_tags(BatchScaler("b")).transformer_tags.preserves_dtype == (
+        get_tags(ZScoreScaler()).transformer_tags.preserves_dtype
+    )
