@@ -170,10 +170,15 @@ _UNIT_TRIGGER = 1e-140
 def _unit_moments(block, weights, shift):
     """Exact moments of a few columns whose squared deviations would overflow
     or underflow: deviations are divided by a power of two near their size."""
+    if weights is not None:
+        # only the rows that count: a huge value in a row of weight 0 would
+        # set the unit and make the counted deviations underflow to 0
+        counted = weights > 0
+        block, weights = block[counted], weights[counted]
     deviations = np.subtract(block, shift, dtype=np.float64)
     missing = np.isnan(deviations)
     deviations[missing] = 0.0
-    largest = np.abs(deviations).max(axis=0)
+    largest = np.abs(deviations).max(axis=0, initial=0.0)
     unit = np.ones_like(largest)
     usable = (largest > 0) & np.isfinite(largest)
     # the largest power of two not above the largest deviation: finite even

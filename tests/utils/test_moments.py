@@ -132,6 +132,24 @@ def test_a_block_far_from_its_shift_is_summed_again_exactly():
         assert_allclose(moments.std()[j], std, rtol=1e-12)
 
 
+@pytest.mark.parametrize("huge", [1e200, -1.5e308, 1e-300])
+def test_rows_of_weight_zero_do_not_set_the_unit(huge):
+    # the counted rows are tiny; a row of weight 0 holds a value whose square
+    # overflows (or, at 1e-300, one that is merely far from the others): the
+    # unit the deviations are divided by comes from the counted rows only, so
+    # their spread does not underflow to 0
+    tiny = 1e-200 * np.array([1.0, 2.0, 3.0, 5.0, 8.0])
+    X = np.append(tiny, huge)[:, None]
+    weights = np.append(np.ones(5), 0.0)
+    with strict():
+        moments = dense_moments(X, weights)
+        mean, std = moments.mean, moments.std()
+    exact_mean, exact_std = _exact(tiny)
+    assert moments.count[0] == 5
+    assert_allclose(mean[0], exact_mean, rtol=1e-12)
+    assert_allclose(std[0], exact_std, rtol=1e-9)
+
+
 def test_fractional_weights_below_one_still_move_the_mean():
     a = dense_moments(np.array([[1.0], [3.0]]), np.array([0.25, 0.25]))
     b = dense_moments(np.array([[10.0]]), np.array([0.5]))
