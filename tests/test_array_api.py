@@ -333,11 +333,109 @@ def test_every_estimator_runs_on_device_or_says_it_does_not(estimator):
 
 
 @pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
-def test_a_model_fitted_on_the_device_maps_numpy_input(namespace):
+def test_numpy_input_to_a_model_fitted_on_the_device(namespace):
+    # under dispatch, refused as scikit-learn's scalers refuse it (the
+    # fitted attributes live on the device); without dispatch, mapped with
+    # host copies of them, the same numbers as a NumPy fit
+    from sklearn.linear_model import Ridge
+
+    from skscale.compose import ScaledTargetRegressor
+    from skscale.diagnostics import PCADominance
+
     _, convert, _ = namespace()
     X = _table(np.float64, True)
     with sklearn.config_context(array_api_dispatch=True):
         model = ZScoreScaler().fit(convert(X))
-        out = model.transform(X)  # NumPy in, NumPy out, the same numbers
+        for method in ("transform", "inverse_transform"):
+            message = f"Inputs passed to ZScoreScaler.{method}\\(\\) must use"
+            with pytest.raises(ValueError, match=message):
+                getattr(model, method)(X)
+        block = BlockScaler(BLOCKS).fit(convert(X))
+        with pytest.raises(ValueError, match=r"BlockScaler.transform\(\) must"):
+            block.transform(X)
+        clean = np.nan_to_num(X[:, 1:])
+        report = PCADominance(ZScoreScaler()).fit(convert(clean))
+        with pytest.raises(ValueError, match=r"PCADominance.transform\(\) must"):
+            report.transform(clean)
+        target = ScaledTargetRegressor(Ridge(solver="svd"))
+        target.fit(convert(clean), convert(clean[:, 0]))
+        with pytest.raises(ValueError, match=r"Regressor.predict\(\) must"):
+            target.predict(clean)
+    out = model.transform(X)  # dispatch off: NumPy in, NumPy out
     assert isinstance(out, np.ndarray)
     assert_allclose(out, ZScoreScaler().fit(X).transform(X), rtol=1e-12)
+
+
+def test_host_copies_of_device_attributes_leave_the_model_alone():
+    # the NumPy map of a model fitted on the device reads host copies of its
+    # attributes from a shallow copy: the model itself is never changed, so
+    # threads (dask's threaded scheduler) can transform at once
+    torch = pytest.importorskip("torch")
+    X = _table(np.float64, False)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = ZScoreScaler().fit(torch.asarray(X))
+    seen = []
+    original = ZScoreScaler._center_scale
+
+    def spy(self):
+        seen.append((type(model.mean_), type(self.mean_), self is model))
+        return original(self)
+
+    try:
+        ZScoreScaler._center_scale = spy
+        out = model.transform(X)
+    finally:
+        ZScoreScaler._center_scale = original
+    assert seen and set(seen) == {(torch.Tensor, np.ndarray, False)}
+    assert_allclose(out, ZScoreScaler().fit_transform(X), rtol=1e-12)
+
+
+def test_tensors_that_require_grad():
+    torch = pytest.importorskip("torch")
+    X = _table(np.float64, False)
+    Xt = torch.asarray(X).requires_grad_(True)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = ZScoreScaler().fit(Xt)
+        out = model.transform(Xt)
+        blocks = BlockScaler(BLOCKS).fit(Xt).transform(Xt)
+    assert_allclose(to_host(model.mean_), X.mean(axis=0), rtol=1e-12)
+    assert_allclose(to_host(out), ZScoreScaler().fit_transform(X), rtol=1e-12)
+    assert_allclose(to_host(blocks), BlockScaler(BLOCKS).fit_transform(X), rtol=1e-9)
+    assert not model.mean_.requires_grad  # statistics carry no graph
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+def test_class_labels_on_the_device(namespace):
+    from skscale.diagnostics import KNNDistortion, knn_distortion
+
+    _, convert, _ = namespace()
+    X = _table(np.float64, False)[:150]
+    y = (X[:, 2] > np.median(X[:, 2])).astype(np.int64)
+    expected = KNNDistortion(random_state=0).fit(X, y).report_.metrics
+    with sklearn.config_context(array_api_dispatch=True):
+        got = KNNDistortion(random_state=0).fit(convert(X), convert(y)).report_
+        direct = knn_distortion(
+            convert(X), ZScoreScaler().fit_transform(convert(X)), y=convert(y)
+        )
+    purity = [row for row in expected.index if "purity" in str(row)]
+    assert purity and not expected.loc[purity].isna().to_numpy().any()
+    assert_allclose(
+        got.metrics.loc[purity].to_numpy(dtype=float),
+        expected.loc[purity].to_numpy(dtype=float),
+        rtol=1e-9,
+    )
+    assert_allclose(
+        direct.metrics.loc[purity].to_numpy(dtype=float),
+        expected.loc[purity].to_numpy(dtype=float),
+        rtol=1e-9,
+    )
+
+
+def test_tags_say_which_estimators_run_on_the_device():
+    from sklearn.utils import get_tags
+
+    for estimator in _reference_instances():
+        name = type(estimator).__name__
+        assert get_tags(estimator).array_api_support == (name in ON_DEVICE_CLASSES), (
+            name
+        )

@@ -25,6 +25,9 @@ from skscale.utils._sklearn_compat import (
     _num_samples,
     array_namespace_of,
     callback_task,
+    check_same_namespace,
+    like_input,
+    namespace_reference,
     sub_estimator_task,
 )
 from skscale.utils.validation import warn_user
@@ -99,7 +102,7 @@ def _as_float64(values):
     space = array_namespace_of(values)
     if space is None:
         return np.asarray(values, dtype=np.float64)
-    return space.xp.astype(values, space.wide)
+    return space.xp.astype(values, space.wide, copy=False)
 
 
 def _refuse_infinity(X):
@@ -232,7 +235,9 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         self : object
             Fitted estimator.
         """
-        y = _check_target(y)
+        # y and the weights follow X's namespace and device (array API)
+        y = _check_target(like_input(X, y))
+        sample_weight = like_input(X, sample_weight)
         _refuse_infinity(X)
         n_samples = _num_samples(X)
         if n_samples != y.shape[0]:
@@ -256,6 +261,8 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
             self.regressor_.fit(X, y_scaled, **routed.regressor.fit)
         if hasattr(self.regressor_, "feature_names_in_"):
             self.feature_names_in_ = self.regressor_.feature_names_in_
+        # predict checks its input's namespace against it (array API)
+        self._fit_reference = namespace_reference(X)
         return self
 
     def _route_fit(self, sample_weight, fit_params):
@@ -303,6 +310,7 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
             Only with ``return_std=True``.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="_fit_reference", method="predict")
         if _routing_enabled():
             params = process_routing(
                 self, "predict", **predict_params
@@ -414,4 +422,8 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.target_tags.multi_output = inner.target_tags.multi_output
         tags.regressor_tags.poor_score = inner.regressor_tags.poor_score
+        # the target is scaled on its device; the regressor must run there too
+        tags.array_api_support = (
+            inner.array_api_support and get_tags(self._get_scaler()).array_api_support
+        )
         return tags

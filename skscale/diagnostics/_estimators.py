@@ -12,7 +12,7 @@ from skscale.diagnostics._knn import knn_distortion
 from skscale.diagnostics._pca import pca_dominance
 from skscale.preprocessing import ZScoreScaler
 from skscale.preprocessing._base import FLOAT_DTYPES
-from skscale.utils._moments import check_finite
+from skscale.utils._dispatch import check_finite
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -21,6 +21,8 @@ from skscale.utils._sklearn_compat import (
     _fit_context,
     array_namespace_of,
     callback_task,
+    check_same_namespace,
+    namespace_reference,
     sub_estimator_task,
     to_host,
     validate_data,
@@ -83,6 +85,8 @@ class _DiagnosticScaler(
             )
         named = original if hasattr(original, "columns") else X
         self.report_ = self._report(named, X_after, y)
+        # transform checks its input's namespace against it (array API)
+        self._fit_reference = namespace_reference(original)
         return self
 
     def transform(self, X):
@@ -99,15 +103,42 @@ class _DiagnosticScaler(
             The scaled data.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="_fit_reference", method="transform")
+        space = array_namespace_of(X)
+        if space is not None:  # validated and scaled on its device
+            self._validate_on_device(X, space)
+            if self.scaler_ == "passthrough":
+                return X
+            return self.scaler_.transform(X)
         original = X
         X = self._validate(X, reset=False)
         if self.scaler_ == "passthrough":
-            return original if array_namespace_of(original) is not None else X
+            return X
         # the input as given (see fit); a plain array out, which set_output
-        # then wraps with the input's index (array API output stays on its
-        # device)
-        out = self.scaler_.transform(original)
-        return out if array_namespace_of(out) is not None else np.asarray(out)
+        # then wraps with the input's index
+        return np.asarray(self.scaler_.transform(original))
+
+    def _validate_on_device(self, X, space):
+        """The checks of :meth:`_validate` on array API input, in its
+        namespace and on its device (nothing is copied to the host but one
+        flag per column)."""
+        X = validate_data(
+            self, X, reset=False, dtype=space.float_dtypes, ensure_all_finite=False
+        )
+        names = getattr(self, "feature_names_in_", None)
+        check_finite(X, feature_names=names)
+        if not self._allow_nan():
+            missing = space.to_numpy(space.xp.any(space.xp.isnan(X), axis=0))
+            self._refuse_missing(np.flatnonzero(missing))
+
+    def _refuse_missing(self, missing):
+        if missing.size:
+            names = getattr(self, "feature_names_in_", None)
+            raise ValueError(
+                f"Input X contains NaN in {describe_columns(missing, names)}; "
+                f"the scaler {type(self._scaler()).__name__} does not accept "
+                "missing values."
+            )
 
     def _validate(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
@@ -124,14 +155,7 @@ class _DiagnosticScaler(
         )
         check_finite(X, feature_names=getattr(self, "feature_names_in_", None))
         if not self._allow_nan():
-            missing = np.flatnonzero(np.isnan(X).any(axis=0))
-            if missing.size:
-                names = getattr(self, "feature_names_in_", None)
-                raise ValueError(
-                    f"Input X contains NaN in {describe_columns(missing, names)}; "
-                    f"the scaler {type(self._scaler()).__name__} does not accept "
-                    "missing values."
-                )
+            self._refuse_missing(np.flatnonzero(np.isnan(X).any(axis=0)))
         return X
 
     def _allow_nan(self):
@@ -144,10 +168,13 @@ class _DiagnosticScaler(
         scaler = self._scaler()
         if scaler == "passthrough":
             tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
+            tags.array_api_support = True
         else:
             tags.transformer_tags.preserves_dtype = list(
                 get_tags(scaler).transformer_tags.preserves_dtype
             )
+            # the scaler runs on the device; the report is computed on the host
+            tags.array_api_support = get_tags(scaler).array_api_support
         return tags
 
 

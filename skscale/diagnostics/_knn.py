@@ -20,6 +20,7 @@ from skscale.diagnostics._common import (
     sample_dask_rows,
 )
 from skscale.diagnostics._pca import column_variance
+from skscale.utils._sklearn_compat import to_host
 
 # Values per temporary block (distance rows, comparison masks, differences).
 _BLOCK_ELEMENTS = 1 << 22
@@ -96,7 +97,7 @@ def _pair_distances(X, first, second):
 def _class_labels(y, n_samples):
     if y is None:
         return None
-    y = column_or_1d(y, warn=True)
+    y = column_or_1d(to_host(y), warn=True)  # labels on a device come to the host
     if y.shape[0] != n_samples:
         raise ValueError(
             f"y has {y.shape[0]} entries but X_before has {n_samples} samples; "

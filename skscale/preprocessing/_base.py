@@ -10,7 +10,7 @@ column named, float32 stays float32, ``copy=True`` never touches the caller's
 data, ``set_output`` applies to ``inverse_transform`` too.
 """
 
-import contextlib
+from copy import copy as shallow_copy
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +31,7 @@ from skscale.utils._sklearn_compat import (
     _fit_context,
     array_namespace_of,
     callback_task,
+    check_same_namespace,
     chunk_progress,
     to_host,
     validate_data,
@@ -67,9 +68,18 @@ class _AffineScaler(
     def _host_center_scale(self):
         """:meth:`_center_scale` as NumPy arrays, whatever namespace the
         fitted attributes live in (a model fitted on a torch tensor maps
-        NumPy input too)."""
-        with self._host_attributes():
+        NumPy input too).
+
+        The host copies are set on a shallow copy of the estimator, never on
+        ``self``: transforms may run in several threads at once (dask's
+        threaded scheduler), each reading the fitted attributes.
+        """
+        host = {name: to_host(getattr(self, name)) for name in self._fitted_attributes}
+        if all(value is getattr(self, name) for name, value in host.items()):
             return self._center_scale()
+        shadow = shallow_copy(self)
+        shadow.__dict__.update(host)
+        return shadow._center_scale()
 
     # Whether fit and transform run on array API input (PyTorch, CuPy, ...)
     # under scikit-learn's array_api_dispatch, on the input's device.
@@ -96,20 +106,6 @@ class _AffineScaler(
             refuse_array_api(self, X)
             return None
         return array_namespace_of(X)
-
-    @contextlib.contextmanager
-    def _host_attributes(self):
-        """The fitted attributes as NumPy arrays for the duration of the
-        block (they live in the input's namespace after a fit on array API
-        input); the NumPy map is computed from them."""
-        saved = {name: getattr(self, name) for name in self._fitted_attributes}
-        try:
-            for name, value in saved.items():
-                setattr(self, name, to_host(value))
-            yield
-        finally:
-            for name, value in saved.items():
-                setattr(self, name, value)
 
     def _validate_input(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
@@ -163,8 +159,19 @@ class _AffineScaler(
         """Transform (or invert) one in-memory block of a dask array."""
         return self._map_dense(block, np.empty_like(block), inverse)
 
+    def _check_same_namespace(self, X, inverse):
+        """Under array API dispatch, refuse input of another namespace or
+        device than fit's, as scikit-learn's scalers do (judged on the first
+        fitted attribute that is an array)."""
+        for name in self._fitted_attributes:
+            if getattr(self, name) is not None:
+                method = "inverse_transform" if inverse else "transform"
+                check_same_namespace(X, self, attribute=name, method=method)
+                return
+
     def _apply(self, X, *, copy, inverse):
         check_is_fitted(self)
+        self._check_same_namespace(X, inverse)
         space = self._array_namespace(X)
         if space is not None:  # on the input's device; always a new array
             X = validate_any(
@@ -255,6 +262,7 @@ class _AffineScaler(
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = self._accepts_sparse()
         tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
+        tags.array_api_support = self._array_api_support
         return tags
 
 

@@ -27,7 +27,9 @@ from skscale.utils._sklearn_compat import (
     _fit_context,
     array_namespace_of,
     callback_task,
+    check_same_namespace,
     sub_estimator_task,
+    to_host,
     validate_data,
     wrap_like_transform,
 )
@@ -87,7 +89,8 @@ class BlockScaler(
     block_weights_ : pandas.Series
         The weight of each block, indexed by block name.
     passthrough_ : ndarray of int
-        Indices of the columns in no block.
+        Indices of the columns in no block (in the input's array namespace and
+        on its device after a fit on array API input).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -254,13 +257,25 @@ class BlockScaler(
             scalers[block] = scaler
             weights[block] = self._block_weight(block, scaler, values)
         self.blocks_ = blocks
-        self.passthrough_ = passthrough
+        # fitted array attributes live in the input's namespace
+        self.passthrough_ = (
+            passthrough
+            if space is None
+            else space.xp.asarray(passthrough, device=space.device)
+        )
         self.scalers_ = scalers
         self.block_weights_ = pd.Series(weights, name="weight", dtype=np.float64)
         return self
 
+    def _passthrough_columns(self):
+        """``passthrough_`` as a NumPy array (it lives in the input's
+        namespace after a fit on array API input)."""
+        return np.asarray(to_host(self.passthrough_))
+
     def _apply(self, X, copy, inverse):
         check_is_fitted(self)
+        method = "inverse_transform" if inverse else "transform"
+        check_same_namespace(X, self, attribute="passthrough_", method=method)
         copy = self.copy if copy is None else copy
         what = "X passed to inverse_transform" if inverse else "X"
 
@@ -311,11 +326,14 @@ class BlockScaler(
                 values = take_columns(X, columns, space)
                 parts.append(self._block_values(block, values, inverse))
                 order.append(columns)
-        if self.passthrough_.size:
-            parts.append(take_columns(X, self.passthrough_, space))
-            order.append(self.passthrough_)
+        passthrough = self._passthrough_columns()
+        if passthrough.size:
+            parts.append(take_columns(X, passthrough, space))
+            order.append(passthrough)
         xp = space.xp
-        stacked = xp.concat([xp.astype(part, X.dtype) for part in parts], axis=1)
+        stacked = xp.concat(
+            [xp.astype(part, X.dtype, copy=False) for part in parts], axis=1
+        )
         return take_columns(stacked, np.argsort(np.concatenate(order)), space)
 
     def _apply_sparse(self, X, inverse):
@@ -327,9 +345,10 @@ class BlockScaler(
                     sp.csc_matrix(self._block_values(block, X[:, columns], inverse))
                 )
                 order.append(columns)
-        if self.passthrough_.size:
-            parts.append(sp.csc_matrix(X[:, self.passthrough_]))
-            order.append(self.passthrough_)
+        passthrough = self._passthrough_columns()
+        if passthrough.size:
+            parts.append(sp.csc_matrix(X[:, passthrough]))
+            order.append(passthrough)
         stacked = sp.hstack(parts, format="csc")
         out = stacked[:, np.argsort(np.concatenate(order))]
         return out.asformat(X.format).astype(X.dtype)
@@ -374,4 +393,6 @@ class BlockScaler(
         tags.input_tags.allow_nan = get_tags(self._get_scaler()).input_tags.allow_nan
         tags.input_tags.sparse = self._accepts_sparse()
         tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
+        # on the device with every scaler that runs there
+        tags.array_api_support = get_tags(self._get_scaler()).array_api_support
         return tags

@@ -108,7 +108,7 @@ def device_moments(X, space, sample_weight=None, *, init=None, feature_names=Non
         weighted = deviations if w is None else deviations * w
         sums = space.to_numpy(xp.sum(weighted, axis=0))
         if not np.isfinite(sums).all():
-            block = xp.astype(block, space.wide)
+            block = xp.astype(block, space.wide, copy=False)
             moments = _block_moments_missing(space, block, w, shift, feature_names)
         else:
             n = float(block.shape[0]) if w is None else float(space.to_numpy(xp.sum(w)))
@@ -141,7 +141,7 @@ def _block_moments_missing(space, block, w, shift, feature_names):
     xp = space.xp
     _refuse_infinite(space, block, feature_names, "X")
     present = ~xp.isnan(block)
-    counted = xp.astype(present, space.wide)
+    counted = xp.astype(present, space.wide, copy=False)
     if w is not None:
         counted = counted * w
     count = xp.sum(counted, axis=0)
@@ -231,7 +231,9 @@ def device_affine_map(
     for operation, operand, dtype in operations:
         operand = space.from_numpy(operand, dtype=dtype)
         if out is None:  # the first step writes the new array (one pass)
-            out = operation(X if dtype else xp.astype(X, space.wide), operand)
+            out = operation(
+                X if dtype else xp.astype(X, space.wide, copy=False), operand
+            )
         elif operation is xp.subtract:
             out -= operand
         elif operation is xp.add:
@@ -248,7 +250,7 @@ def device_affine_map(
         device_check_finite(X, space, feature_names=feature_names, what=what)
     if clip is not None:
         out = xp.clip(out, min=clip[0], max=clip[1])
-    return out if out.dtype == X.dtype else xp.astype(out, X.dtype)
+    return out if out.dtype == X.dtype else xp.astype(out, X.dtype, copy=False)
 
 
 def device_min_max(X, space, sample_weight=None, *, feature_names=None):
@@ -270,8 +272,8 @@ def device_min_max(X, space, sample_weight=None, *, feature_names=None):
             block_high = xp.max(xp.where(counts, block, -xp.inf), axis=0)
         else:  # the common case: no NaN, no weights
             block_low, block_high = xp.min(block, axis=0), xp.max(block, axis=0)
-        block_low = space.to_numpy(xp.astype(block_low, space.wide))
-        block_high = space.to_numpy(xp.astype(block_high, space.wide))
+        block_low = space.to_numpy(xp.astype(block_low, space.wide, copy=False))
+        block_high = space.to_numpy(xp.astype(block_high, space.wide, copy=False))
         if weights is not None or not (
             np.isfinite(block_low).all() and np.isfinite(block_high).all()
         ):  # +/-inf anywhere (rows of weight 0 too) is refused
@@ -306,7 +308,7 @@ def device_percentiles(X, q, space, sample_weight=None, *, feature_names=None):
     # a few columns at a time, as the NumPy kernel: the sort's working copies
     # stay bounded
     for cols in row_blocks(n_features, n_samples, _DEVICE_BLOCK_ELEMENTS):
-        values = xp.astype(X[:, cols], space.wide)
+        values = xp.astype(X[:, cols], space.wide, copy=False)
         missing = xp.isnan(values)
         # +inf is refused above, so it marks a missing value: sorted last
         keyed = xp.where(missing, xp.inf, values)
@@ -384,9 +386,9 @@ def device_block_size(Z, space, weighting):
     from the eigenvalues of the smaller Gram matrix) of the centred block over
     sqrt(n), missing values adding nothing."""
     xp = space.xp
-    values = xp.astype(Z, space.wide)
+    values = xp.astype(Z, space.wide, copy=False)
     present = ~xp.isnan(values)
-    count = xp.sum(xp.astype(present, space.wide), axis=0)
+    count = xp.sum(xp.astype(present, space.wide, copy=False), axis=0)
     total = xp.sum(xp.where(present, values, 0.0), axis=0)
     mean = total / xp.where(count > 0, count, 1.0)
     centred = xp.where(present, values - mean, 0.0) / float(np.sqrt(Z.shape[0]))

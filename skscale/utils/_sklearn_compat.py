@@ -57,6 +57,26 @@ except ImportError:  # pragma: no cover  (scikit-learn 1.6 to 1.8)
         """Stand-in: scikit-learn before 1.9 has no fit callbacks."""
 
 
+try:  # scikit-learn >= 1.9: transform refuses input of another namespace or
+    # device than fit's, under array API dispatch
+    from sklearn.utils._array_api import (
+        check_same_namespace as _sklearn_check_same_namespace,
+    )
+except ImportError:  # pragma: no cover  (scikit-learn 1.6 to 1.8)
+    _sklearn_check_same_namespace = None
+
+
+def check_same_namespace(X, estimator, *, attribute, method):
+    """Under array API dispatch, refuse ``X`` if it is of another namespace
+    or device than the fitted ``attribute`` (scikit-learn's check, from 1.9;
+    before, input of another namespace is mapped with the fitted attributes
+    copied to the host). A dask collection is mapped chunk by chunk on NumPy:
+    it is not judged here."""
+    if _sklearn_check_same_namespace is None or is_dask_collection(X):
+        return
+    _sklearn_check_same_namespace(X, estimator, attribute=attribute, method=method)
+
+
 __all__ = [
     "ArrayNamespace",
     "CallbackSupportMixin",
@@ -69,7 +89,10 @@ __all__ = [
     "_num_samples",
     "array_namespace_of",
     "callback_task",
+    "check_same_namespace",
     "chunk_progress",
+    "like_input",
+    "namespace_reference",
     "streamed_fit_task",
     "sub_estimator_task",
     "to_host",
@@ -238,7 +261,7 @@ class ArrayNamespace(NamedTuple):
 
     def to_numpy(self, array):
         """``array`` (of this namespace) as a NumPy array on the host."""
-        return _convert_to_numpy(array, self.xp)
+        return _convert_to_numpy(_detached(array), self.xp)
 
     def from_numpy(self, array, dtype=None):
         """A NumPy array moved to this namespace and device (widest float
@@ -276,10 +299,43 @@ def array_namespace_of(X):
     )
 
 
+def like_input(X, value):
+    """``value`` (``y`` or ``sample_weight``) in the namespace and on the
+    device of ``X``: scikit-learn's rule for mixed inputs under array API
+    dispatch is that they follow ``X``. Values already there, None, and
+    anything for an in-memory NumPy ``X`` (array API arrays copied to the
+    host) are returned as the caller can use them."""
+    if value is None:
+        return None
+    space = array_namespace_of(X)
+    if space is None:
+        return to_host(value)
+    own = array_namespace_of(value)
+    if own is not None and own.xp is space.xp and own.device == space.device:
+        return value
+    return space.xp.asarray(np.asarray(to_host(value)), device=space.device)
+
+
+def namespace_reference(X):
+    """An empty float64 array in the namespace and on the device of ``X``:
+    kept by an estimator with no fitted array of its own (a wrapper), so that
+    :func:`check_same_namespace` can judge later input against fit's."""
+    space = array_namespace_of(X)
+    empty = np.empty(0)
+    return empty if space is None else space.from_numpy(empty)
+
+
 def to_host(value):
     """``value`` as a NumPy array if it is an array of another library (a
     fitted attribute after a fit on array API input); anything else as is."""
     if value is None or isinstance(value, np.ndarray) or not is_array_api_obj(value):
         return value
     # the array's own namespace, whether dispatch is on or not
-    return _convert_to_numpy(value, array_namespace(value))
+    return _convert_to_numpy(_detached(value), array_namespace(value))
+
+
+def _detached(array):
+    """``array`` without its autograd history (a torch tensor that requires
+    grad refuses ``.numpy()``); arrays of other libraries as they are."""
+    detach = getattr(array, "detach", None)
+    return detach() if callable(detach) else array
