@@ -67,8 +67,8 @@ class _AffineScaler(
 
     def _host_center_scale(self):
         """:meth:`_center_scale` as NumPy arrays, whatever namespace the
-        fitted attributes live in (a model fitted on a torch tensor maps
-        NumPy input too).
+        fitted attributes live in (without array API dispatch, a model
+        fitted on a torch tensor maps NumPy input too).
 
         The host copies are set on a shallow copy of the estimator, never on
         ``self``: transforms may run in several threads at once (dask's
