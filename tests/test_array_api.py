@@ -148,6 +148,38 @@ def test_on_device_equals_numpy(namespace, model, dtype, weights, nan, chunks):
 
 
 @pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("weights", ["none", "below one in all"])
+def test_device_percentiles_at_their_edges(namespace, weights):
+    # a column with one counted value (its percentiles are that value), one
+    # with none (NaN, with a warning), and weights whose total is below 1 (the
+    # position in the sorted column clipped at the first counted value, not a
+    # smaller one of weight 0), against the NumPy kernel
+    _, convert, _ = namespace()
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 4)) * [1.0, 3.0, 1.0, 1.0] + [0.0, 10.0, 0.0, 0.0]
+    X[1:, 2] = np.nan  # one value left
+    X[:, 3] = np.nan  # none left
+    w = None
+    if weights == "below one in all":
+        w = rng.uniform(0.001, 0.02, size=40)
+        w[np.argsort(X[:, 0])[:3]] = 0.0  # the smallest values do not count
+    model = MinMaxScaler(quantile_range=(10, 80))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        expected = clone(model).fit(X, sample_weight=w)
+        with sklearn.config_context(array_api_dispatch=True):
+            fitted = clone(model).fit(convert(X), sample_weight=w)
+    for name in ("data_min_", "data_max_"):
+        value = to_host(getattr(fitted, name))
+        assert_allclose(value, getattr(expected, name), rtol=1e-12, equal_nan=True)
+    low, high = to_host(fitted.data_min_), to_host(fitted.data_max_)
+    assert low[2] == high[2] == X[0, 2]
+    assert np.isnan(low[3]) and np.isnan(high[3])
+    if w is not None:  # every position is 0: the smallest counted value
+        assert low[0] == high[0] == X[w > 0, 0].min()
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
 def test_exact_at_a_large_offset_on_device(namespace):
     _, convert, _ = namespace()
     rng = np.random.default_rng(3)
