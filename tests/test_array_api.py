@@ -180,6 +180,42 @@ def test_device_percentiles_at_their_edges(namespace, weights):
 
 
 @pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("weights", [None, "some zero"])
+def test_extreme_columns_with_missing_values_on_device(namespace, weights):
+    # NaN sends a block down the device's missing-value path, whose columns
+    # near 1e300 (squares overflow) or 1e-300 (squares underflow) are redone
+    # on the host with their weights: the same moments as NumPy's, and the
+    # exact ones written out here
+    _, convert, _ = namespace()
+    rng = np.random.default_rng(8)
+    noise = rng.normal(size=(60, 3))
+    X = np.column_stack(
+        [1e300 + 1e299 * noise[:, 0], 1e-300 * (2 + noise[:, 1]), 5 + noise[:, 2]]
+    )
+    X[rng.random(X.shape) < 0.15] = np.nan
+    w = _weights(weights, 60)
+    if w is not None:
+        w[np.nanargmax(X[:, 0])] = 0.0  # its largest value does not count
+    expected = ZScoreScaler().fit(X, sample_weight=w)
+    with sklearn.config_context(array_api_dispatch=True):
+        fitted = ZScoreScaler().fit(convert(X), sample_weight=w)
+    # (the variance of the first column, about 1e598, is inf in float64: its
+    # standard deviation, the scale, is what is kept exactly)
+    mean, scale = to_host(fitted.mean_), to_host(fitted.scale_)
+    assert_allclose(mean, expected.mean_, rtol=1e-12)
+    assert_allclose(scale, expected.scale_, rtol=1e-9)
+    weight = np.ones(60) if w is None else w
+    for j in range(3):
+        seen = ~np.isnan(X[:, j])
+        values, wj = X[seen, j], weight[seen]
+        unit = np.abs(values).max()  # computed in units of the column
+        exact_mean = np.average(values / unit, weights=wj) * unit
+        assert_allclose(mean[j], exact_mean, rtol=1e-12)
+        exact_var = np.average((values / unit - exact_mean / unit) ** 2, weights=wj)
+        assert_allclose(scale[j] / unit, np.sqrt(exact_var), rtol=1e-9)
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
 def test_exact_at_a_large_offset_on_device(namespace):
     _, convert, _ = namespace()
     rng = np.random.default_rng(3)
