@@ -181,10 +181,11 @@ def test_device_percentiles_at_their_edges(namespace, weights):
 
 @pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
 @pytest.mark.parametrize("weights", [None, "some zero"])
-def test_extreme_columns_with_missing_values_on_device(namespace, weights):
-    # NaN sends a block down the device's missing-value path, whose columns
-    # near 1e300 (squares overflow) or 1e-300 (squares underflow) are redone
-    # on the host with their weights: the same moments as NumPy's, and the
+@pytest.mark.parametrize("nan", [False, True])
+def test_extreme_columns_on_device(namespace, weights, nan):
+    # columns near 1e300 (squares overflow) or 1e-300 (squares underflow) are
+    # redone on the host with their weights, on the plain path and on the
+    # missing-value path (NaN present): the same moments as NumPy's, and the
     # exact ones written out here
     _, convert, _ = namespace()
     rng = np.random.default_rng(8)
@@ -192,12 +193,14 @@ def test_extreme_columns_with_missing_values_on_device(namespace, weights):
     X = np.column_stack(
         [1e300 + 1e299 * noise[:, 0], 1e-300 * (2 + noise[:, 1]), 5 + noise[:, 2]]
     )
-    X[rng.random(X.shape) < 0.15] = np.nan
+    if nan:
+        X[rng.random(X.shape) < 0.15] = np.nan
     w = _weights(weights, 60)
     if w is not None:
         w[np.nanargmax(X[:, 0])] = 0.0  # its largest value does not count
     expected = ZScoreScaler().fit(X, sample_weight=w)
-    with sklearn.config_context(array_api_dispatch=True):
+    with sklearn.config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("error")  # quiet, as the NumPy kernel
         fitted = ZScoreScaler().fit(convert(X), sample_weight=w)
     # (the variance of the first column, about 1e598, is inf in float64: its
     # standard deviation, the scale, is what is kept exactly)
@@ -213,6 +216,43 @@ def test_extreme_columns_with_missing_values_on_device(namespace, weights):
         assert_allclose(mean[j], exact_mean, rtol=1e-12)
         exact_var = np.average((values / unit - exact_mean / unit) ** 2, weights=wj)
         assert_allclose(scale[j] / unit, np.sqrt(exact_var), rtol=1e-9)
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("weights", [None, "positive"])
+def test_device_moments_through_drift_and_blocks_of_no_weight(
+    namespace, weights, monkeypatch
+):
+    # blocks of 10 rows: a block far from the running mean (1e6 spreads away:
+    # the one-pass sum of squares would cancel, so those columns are summed
+    # again around their block mean), and, with weights, blocks whose rows
+    # all have weight 0 (they add nothing), over two partial_fit calls
+    from skscale.utils import _array_api
+
+    monkeypatch.setattr(_array_api, "_DEVICE_BLOCK_ELEMENTS", 30)
+    _, convert, _ = namespace()
+    rng = np.random.default_rng(9)
+    first = rng.normal(size=(50, 3)) + np.array([0.0, 5.0, -2.0])
+    second = rng.normal(size=(70, 3)) * [1.0, 2.0, 0.5] + [1e6, 5.0, 3e5]
+    w1, w2 = _weights(weights, 50), _weights(weights, 70, seed=2)
+    if weights is not None:
+        w2[50:] = 0.0  # the last two blocks count nowhere
+        second[50:] += 1e3  # (and would move the mean if they did)
+    expected, fitted = ZScoreScaler(), ZScoreScaler()
+    with sklearn.config_context(array_api_dispatch=True):
+        for chunk, w in ((first, w1), (second, w2)):
+            expected.partial_fit(chunk, sample_weight=w)
+            fitted.partial_fit(convert(chunk), sample_weight=w)
+    mean, var = to_host(fitted.mean_), to_host(fitted.var_)
+    assert_allclose(mean, expected.mean_, rtol=1e-12)
+    assert_allclose(var, expected.var_, rtol=1e-9)
+    # the exact weighted moments of the rows that count
+    X = np.vstack([first, second])
+    w = np.ones(120) if weights is None else np.concatenate([w1, w2])
+    exact_mean = np.average(X, axis=0, weights=w)
+    exact_var = np.average((X - exact_mean) ** 2, axis=0, weights=w)
+    assert_allclose(mean, exact_mean, rtol=1e-12)
+    assert_allclose(var, exact_var, rtol=1e-9)
 
 
 @pytest.mark.parametrize("namespace", NAMESPACES, ids=lambda f: f.__name__[1:])

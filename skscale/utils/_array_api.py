@@ -89,8 +89,15 @@ def device_moments(X, space, sample_weight=None, *, init=None, feature_names=Non
     and their squares are summed, and the columns where that could lose
     precision (the data drifted far from the shift within the block) are
     summed again around their centre; NaN, and +/-inf (which raises), are
-    looked for only when a column's sum is not finite.
+    looked for only when a column's sum is not finite. Quiet whatever
+    NumPy's error state, as the NumPy kernel: overflow and underflow at the
+    extremes are decided by the rescue, not reported as warnings.
     """
+    with np.errstate(all="ignore"):
+        return _device_moments(X, space, sample_weight, init, feature_names)
+
+
+def _device_moments(X, space, sample_weight, init, feature_names):
     xp = space.xp
     n_features = X.shape[1]
     total = Moments.empty(n_features) if init is None else init
