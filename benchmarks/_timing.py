@@ -5,7 +5,8 @@
   collection: the best run is the one least disturbed by the rest of the
   machine, and it is taken the same way for skscale and for scikit-learn.
 - ``print_environment``: the machine's cores, the thread pools of the BLAS and
-  of OpenMP (threadpoolctl) and the library versions, printed at the top of
+  of OpenMP (threadpoolctl), the library versions and whether skscale's
+  compiled kernels are in use, printed at the top of
   every benchmark, so that a table says what it was measured with.
 
 The benchmarks run as scripts (``python benchmarks/bench_x.py``), which puts
@@ -51,6 +52,16 @@ def print_environment():
         f"{os.cpu_count()} cores; numpy {numpy.__version__}, scipy "
         f"{scipy.__version__}, pandas {pandas.__version__}, scikit-learn "
         f"{sklearn.__version__}, skscale {skscale.__version__}"
+    )
+    from skscale.utils import _compiled
+
+    print(
+        "# compiled kernels: "
+        + (
+            "in use"
+            if _compiled.available()
+            else "not in use (not built, or SKSCALE_NO_COMPILED): the NumPy path"
+        )
     )
     pools = threadpool_info()
     if not pools:

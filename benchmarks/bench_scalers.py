@@ -1,11 +1,12 @@
 """Speed, memory and accuracy of skscale's scalers against scikit-learn, in one run.
 
 Every figure is a ratio measured in the same process on the same data, so the
-table means the same on a fast or a slow machine. Times are the best of
-``--repeat`` runs after a warm-up run, on both sides (``_timing.py``); the
-cores, thread pools and versions are printed first. Memory is the peak of
-tracemalloc (which sees NumPy's allocations) above the input, as a fraction
-of the input's size.
+table means the same on a fast or a slow machine. ``SKSCALE_NO_COMPILED=1``
+measures the NumPy path instead of the compiled kernels (the header says
+which). Times are the best of ``--repeat`` runs after a warm-up run, on both
+sides (``_timing.py``); the cores, thread pools and versions are printed
+first. Memory is the peak of tracemalloc (which sees NumPy's allocations)
+above the input, as a fraction of the input's size.
 
     python benchmarks/bench_scalers.py [--rows 1000000] [--cols 50] [--repeat 5]
         [--sparse-rows 100000] [--sparse-cols 20000] [--density 0.05]
@@ -202,12 +203,23 @@ def sparse_rows(n_rows, n_cols, density, repeat):
                 None,
             )
         )
+        t_transform = best_time(lambda Y=Y, s=ours: s.transform(Y), repeat)
         table.append(
             (
                 f"{fmt.upper()} transform",
                 "StandardScaler.transform",
-                best_time(lambda Y=Y, s=ours: s.transform(Y), repeat),
+                t_transform,
                 best_time(lambda Y=Y, s=theirs: s.transform(Y), repeat),
+                None,
+                None,
+            )
+        )
+        table.append(
+            (
+                f"{fmt.upper()} transform",
+                "read+write floor X.copy()",
+                t_transform,
+                best_time(lambda Y=Y: Y.copy(), repeat),
                 None,
                 None,
             )

@@ -86,3 +86,17 @@ def _make_data(n=200, p=5, *, seed=0, nan_fraction=0.0, dtype=np.float64):
 @pytest.fixture
 def make_data():
     return _make_data
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def kernel_path(request, monkeypatch):
+    """Run a kernel test on both paths: the compiled kernels of
+    ``skscale/utils/_kernels.c`` and the NumPy path that runs where they are
+    not built (``tests/utils/test_compiled.py`` checks that they are here)."""
+    from skscale.utils import _compiled
+
+    if request.param == "numpy":
+        monkeypatch.setattr(_compiled, "LIB", None)
+    elif not _compiled.available():
+        pytest.skip("the compiled kernels are not built in this install")
+    return request.param

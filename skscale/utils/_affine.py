@@ -4,11 +4,14 @@ The scalers' ``transform`` and ``inverse_transform``: dense arrays a block of
 rows at a time (no full-size temporary), float64 arithmetic rounded once into
 the output's dtype (float32 has a faster path as exact at any offset), +/-inf
 refused with the column named; sparse matrices scaled in their stored values.
+Where the compiled kernels are built (:mod:`skscale.utils._compiled`), each
+map is one pass over the data with the same arithmetic.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
+from skscale.utils import _compiled
 from skscale.utils._moments import (
     _check_block_finite,
     _check_sparse_finite,
@@ -60,8 +63,13 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
     in_place = out is X
     if in_place:
         check_finite(X, feature_names=feature_names, what=what)
-    step = min(n_samples, rows_per_block(n_features, _MAP_BLOCK_ELEMENTS))
     single = _float32_ops(X, out, center, scale, inverse)
+    found_inf = _compiled_map(X, out, center, scale, inverse, single)
+    if found_inf is not None:  # the compiled kernel mapped it in one pass
+        if found_inf:
+            check_finite(X, feature_names=feature_names, what=what)
+        return out
+    step = min(n_samples, rows_per_block(n_features, _MAP_BLOCK_ELEMENTS))
     if single is not None:
         _map_float32(X, out, single, step, in_place, feature_names, what)
         return out
@@ -99,6 +107,22 @@ def affine_map(X, center, scale, *, out, inverse=False, feature_names=None, what
         if not direct:
             np.copyto(out[rows], work, casting="same_kind")
     return out
+
+
+def _compiled_map(X, out, center, scale, inverse, single):
+    """The map in the compiled kernel, one pass: the float64 map of float64
+    data, or the float32 steps ``single`` of float32 data. Returns whether
+    ``X`` holds +/-inf, or None where the kernel does not apply."""
+    if single is not None:
+        operands = dict.fromkeys(("high", "low", "reciprocal"))
+        if center is not None:
+            operands["high"], operands["low"] = single[0][1], single[1][1]
+        if scale is not None:
+            operands["reciprocal"] = single[-1][1]
+        return _compiled.affine_map_float32(X, out, **operands)
+    if X.dtype != np.float64 or out.dtype != np.float64:
+        return None
+    return _compiled.affine_map(X, out, center, scale, inverse=inverse)
 
 
 def _float32_ops(X, out, center, scale, inverse):
@@ -170,9 +194,23 @@ def sparse_scale(X, scale, *, copy, inverse, feature_names, what):
     """Divide (or, with ``inverse``, multiply) stored values by their column's scale."""
     if not sp.issparse(X) or X.format not in ("csr", "csc"):
         raise TypeError(f"Expected a CSR or CSC matrix; got {type(X).__name__}.")
+    if copy and scale is not None:
+        # the compiled kernel writes the scaled values into a new data array
+        # (the one pass a copy makes), checking for inf on the way
+        data = np.empty_like(X.data)
+        found_inf = _compiled.sparse_scale(X, data, scale, inverse=inverse)
+        if found_inf is not None:
+            if found_inf:
+                _check_sparse_finite(X, feature_names, what)
+            return type(X)((data, X.indices.copy(), X.indptr.copy()), shape=X.shape)
     _check_sparse_finite(X, feature_names, what)
     if copy:
         X = X.copy()
+    if (
+        scale is not None
+        and _compiled.sparse_scale(X, X.data, scale, inverse=inverse) is not None
+    ):
+        return X  # scaled in place by the compiled kernel
     if scale is not None:
         factors = scale[_stored_columns(X)]
         if inverse:

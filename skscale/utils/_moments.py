@@ -12,6 +12,11 @@ offset. Blocks are combined with the pairwise update of Chan, Golub and LeVeque
 (1979), the same merge that ``partial_fit`` uses across calls, so any chunking
 of the rows gives the same moments up to float64 rounding.
 
+The sums of a dense block, and the column sums of a sparse matrix, are taken in
+one pass by the compiled kernels (:mod:`skscale.utils._compiled`) where they
+are built, else with NumPy and scipy in a few passes; the arithmetic is the
+same.
+
 Missing values (NaN) are skipped; +/-inf raises a ValueError that names the
 column. The fast path costs nothing for that check: a block whose column sums
 are finite has no NaN and no inf, and only a non-finite sum sends the block down
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from skscale.utils import _compiled
 from skscale.utils.validation import infinite_error, raise_for_infinite
 
 __all__ = [
@@ -242,8 +248,13 @@ def _shift_for(block, running, weights):
 
 
 def _weighted_sum(values, weights):
-    """Column sums of a 2-D block (a BLAS matrix-vector product: fast, and
-    accumulated in float64)."""
+    """Column sums of a 2-D block, accumulated in float64: the compiled
+    kernel's, in the same order as its fused pass (so a block with missing
+    values gets the same mean as without them), else a BLAS matrix-vector
+    product."""
+    fused = _compiled.shifted_sums(values, weights, np.zeros(values.shape[1]))
+    if fused is not None:
+        return fused[0]
     if weights is None:
         weights = np.ones(values.shape[0])
     return weights @ values
@@ -288,10 +299,28 @@ def _deviations(block, shift):
     return deviations
 
 
-def _block_moments(block, weights, shift, feature_names):
+def _shifted_sums(block, weights, shift):
+    """``(deviations, total, squares)``: the column sums of ``w * (x - shift)``
+    and of ``w * (x - shift)**2``. The compiled kernel does it in one pass
+    (``deviations`` is then None); NumPy makes the deviations in a temporary
+    and sums them with two matrix-vector products. ``squares`` is None when
+    the total is not finite (the slow path needs the deviations instead)."""
+    fused = _compiled.shifted_sums(block, weights, shift)
+    if fused is not None:
+        return None, *fused
     deviations = _deviations(block, shift)
     total = _weighted_sum(deviations, weights)
     if not np.isfinite(total).all():
+        return deviations, total, None
+    np.multiply(deviations, deviations, out=deviations)
+    return deviations, total, _weighted_sum(deviations, weights)
+
+
+def _block_moments(block, weights, shift, feature_names):
+    deviations, total, squares = _shifted_sums(block, weights, shift)
+    if not np.isfinite(total).all():
+        if deviations is None:  # the kernel's pass: the slow path needs them
+            deviations = _deviations(block, shift)
         return _block_moments_missing(block, deviations, weights, shift, feature_names)
     n = float(block.shape[0]) if weights is None else float(weights.sum())
     if n == 0:
@@ -301,8 +330,6 @@ def _block_moments(block, weights, shift, feature_names):
     # most half of sum(d**2) (the subtraction then loses at most one bit);
     # the shift is the running mean, so this holds except where the data
     # drift far within one block. Those columns are summed again exactly.
-    np.multiply(deviations, deviations, out=deviations)
-    squares = _weighted_sum(deviations, weights)
     offset = n * centre * centre
     m2 = squares - offset
     unsafe = np.flatnonzero(offset > 0.5 * squares)
@@ -426,15 +453,20 @@ def _sparse_column_sums(X, *, squared):
 
 
 def _sparse_moments_unweighted(X):
-    """The common case in two passes: sums and sums of squares per column.
+    """The common case from sums and sums of squares per column (one pass in
+    the compiled kernel, two through scipy's products).
 
     Returns None when a column sum is not finite (NaN or inf: the exact slow
     path decides), and recomputes exactly the columns where
     ``sum(x**2) - n * mean**2`` would cancel.
     """
     n_samples, n_features = X.shape
-    total = _sparse_column_sums(X, squared=False)
-    squares = _sparse_column_sums(X, squared=True)
+    fused = _compiled.sparse_column_sums(X)
+    if fused is not None:
+        total, squares = fused
+    else:
+        total = _sparse_column_sums(X, squared=False)
+        squares = _sparse_column_sums(X, squared=True)
     if not (np.isfinite(total).all() and np.isfinite(squares).all()):
         return None
     mean = total / n_samples

@@ -18,6 +18,9 @@ from numpy.testing import assert_array_equal
 from skscale.utils import _affine
 from skscale.utils._affine import _float32_ops, affine_map, sparse_scale
 
+# every test here runs on the compiled kernels and on the NumPy path
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 CENTER = np.array([1e6 + 0.123456789, -2.5, 0.0, 3.0e-3])
 SCALE = np.array([3.0, 0.7, 1e-3, 11.0])
 

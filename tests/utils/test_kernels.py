@@ -16,6 +16,9 @@ from skscale.utils._moments import (
     sparse_moments,
 )
 
+# every test here runs on the compiled kernels and on the NumPy path
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 
 @pytest.fixture
 def small_blocks(monkeypatch):

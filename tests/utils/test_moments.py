@@ -14,6 +14,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from skscale.utils import _moments
 from skscale.utils._moments import Moments, dense_moments, sparse_moments
 
+# every test here runs on the compiled kernels and on the NumPy path
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 
 @contextlib.contextmanager
 def strict():

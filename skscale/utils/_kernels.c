@@ -1,0 +1,310 @@
+/*
+ * skscale's compiled kernels: the scalers' hot loops as single passes.
+ *
+ * NumPy needs several passes over the data for what these do in one: the
+ * shifted sums of a fit (a subtraction into a temporary, two matrix-vector
+ * products and a squaring), the affine map of a transform (a subtraction, a
+ * division and a finiteness check), the column sums of a sparse matrix (one
+ * pass per sum, through scipy's sparse products) and the scaling of its
+ * stored values (a gathered copy of the scales, then the division). Each
+ * kernel here reads its input once and writes its output once, with the same
+ * arithmetic as the NumPy path it replaces (no -ffast-math: the operations
+ * are neither reordered nor fused), so the two paths agree to rounding and
+ * the map is identical.
+ *
+ * They are called through ctypes (skscale/utils/_compiled.py), which keeps
+ * this file free of the NumPy C API: plain pointers, element strides and
+ * int64 sizes. The module init below exists only so that setuptools builds
+ * and installs the file as an ordinary extension; when it is not built (no
+ * compiler), skscale runs the NumPy path, which gives the same results.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdint.h>
+
+#if defined(_MSC_VER)
+#define SK_EXPORT __declspec(dllexport)
+#define SK_RESTRICT __restrict
+#else
+#define SK_EXPORT __attribute__((visibility("default")))
+#define SK_RESTRICT __restrict__
+#endif
+
+/* The dense kernels are compiled twice where GCC can (x86-64 Linux): for
+ * AVX2, whose vector divisions are twice as wide as the baseline's SSE2 ones
+ * (the division bounds the float64 map), and for the baseline; the loader
+ * picks the one the processor runs. Neither fuses a multiply and an add
+ * (-ffp-contract=off), so both give identical results. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&         \
+    defined(__linux__)
+#define SK_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SK_VECTOR_CLONES
+#endif
+
+/* A value is +/-inf: NaN is not (it compares false). */
+#define SK_IS_INF(v) (fabs((double)(v)) == INFINITY)
+
+/* ------------------------------------------------------------------------ */
+/* Dense moments: per column, sum(w * (x - shift)) and sum(w * (x - shift)^2)
+ * over the n rows of a block, accumulated in double. rs and cs are the row
+ * and column strides in elements (a C-ordered block has cs == 1, an
+ * F-ordered one rs == 1). w may be NULL (unit weights). The sums are
+ * overwritten. NaN or inf makes a sum non-finite; the caller then takes
+ * the slow path that looks at individual values. */
+#define SK_SHIFTED_SUMS(NAME, T)                                               \
+    SK_EXPORT SK_VECTOR_CLONES void NAME(                                      \
+        const T *SK_RESTRICT X, int64_t n, int64_t p,                          \
+                        int64_t rs, int64_t cs, const double *SK_RESTRICT w,   \
+                        const double *SK_RESTRICT shift,                       \
+                        double *SK_RESTRICT sum, double *SK_RESTRICT sq)       \
+    {                                                                          \
+        for (int64_t j = 0; j < p; j++) {                                      \
+            sum[j] = 0.0;                                                      \
+            sq[j] = 0.0;                                                       \
+        }                                                                      \
+        if (rs == 1 && (cs != 1 || p == 1)) {                                  \
+            /* column by column, down contiguous memory */                     \
+            for (int64_t j = 0; j < p; j++) {                                  \
+                const T *col = X + j * cs;                                     \
+                const double c = shift[j];                                     \
+                double s = 0.0, q = 0.0;                                       \
+                if (w == NULL) {                                               \
+                    for (int64_t i = 0; i < n; i++) {                          \
+                        const double d = (double)col[i] - c;                   \
+                        s += d;                                                \
+                        q += d * d;                                            \
+                    }                                                          \
+                } else {                                                       \
+                    for (int64_t i = 0; i < n; i++) {                          \
+                        const double d = (double)col[i] - c;                   \
+                        s += w[i] * d;                                         \
+                        q += w[i] * (d * d);                                   \
+                    }                                                          \
+                }                                                              \
+                sum[j] = s;                                                    \
+                sq[j] = q;                                                     \
+            }                                                                  \
+            return;                                                            \
+        }                                                                      \
+        for (int64_t i = 0; i < n; i++) {                                      \
+            const T *row = X + i * rs;                                         \
+            if (cs == 1) {                                                     \
+                if (w == NULL) {                                               \
+                    for (int64_t j = 0; j < p; j++) {                          \
+                        const double d = (double)row[j] - shift[j];            \
+                        sum[j] += d;                                           \
+                        sq[j] += d * d;                                        \
+                    }                                                          \
+                } else {                                                       \
+                    const double wi = w[i];                                    \
+                    for (int64_t j = 0; j < p; j++) {                          \
+                        const double d = (double)row[j] - shift[j];            \
+                        sum[j] += wi * d;                                      \
+                        sq[j] += wi * (d * d);                                 \
+                    }                                                          \
+                }                                                              \
+            } else {                                                           \
+                const double wi = (w == NULL) ? 1.0 : w[i];                    \
+                for (int64_t j = 0; j < p; j++) {                              \
+                    const double d = (double)row[j * cs] - shift[j];           \
+                    sum[j] += wi * d;                                          \
+                    sq[j] += wi * (d * d);                                     \
+                }                                                              \
+            }                                                                  \
+        }                                                                      \
+    }
+
+SK_SHIFTED_SUMS(sk_shifted_sums_f64, double)
+SK_SHIFTED_SUMS(sk_shifted_sums_f32, float)
+
+/* ------------------------------------------------------------------------ */
+/* The affine map of a dense array, n rows by p columns; strides in elements
+ * for the input (rs, cs) and the output (ors, ocs), which may be the input
+ * itself (an in-place map: hence no restrict on either). Returns 1 if the input
+ * holds +/-inf (the caller raises, naming the column), else 0.
+ *
+ * double: forward  out = (x - center) / scale   (division, as NumPy's path)
+ *         inverse  out = x * scale + center
+ * float:  forward  out = ((x - high) - low) * reciprocal, all in float: the
+ *         center split in two float parts (see skscale/utils/_affine.py). */
+#define SK_LOOP_2D(BODY)                                                       \
+    if (rs == 1 && ors == 1 && (p == 1 || cs != 1 || ocs != 1)) {              \
+        /* column by column, down contiguous memory */                         \
+        for (int64_t j = 0; j < p; j++) {                                      \
+            const T *xc = X + j * cs;                                          \
+            T *oc = out + j * ocs;                                             \
+            for (int64_t i = 0; i < n; i++) {                                  \
+                const T x = xc[i];                                             \
+                bad |= SK_IS_INF(x);                                           \
+                oc[i] = BODY;                                                  \
+            }                                                                  \
+        }                                                                      \
+    } else if (cs == 1 && ocs == 1) {                                          \
+        for (int64_t i = 0; i < n; i++) {                                      \
+            const T *xr = X + i * rs;                                          \
+            T *orow = out + i * ors;                                           \
+            for (int64_t j = 0; j < p; j++) {                                  \
+                const T x = xr[j];                                             \
+                bad |= SK_IS_INF(x);                                           \
+                orow[j] = BODY;                                                \
+            }                                                                  \
+        }                                                                      \
+    } else {                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                      \
+            for (int64_t j = 0; j < p; j++) {                                  \
+                const T x = X[i * rs + j * cs];                                \
+                bad |= SK_IS_INF(x);                                           \
+                out[i * ors + j * ocs] = BODY;                                 \
+            }                                                                  \
+        }                                                                      \
+    }
+
+SK_EXPORT SK_VECTOR_CLONES int sk_affine_f64(const double *X, double *out, int64_t n,
+                            int64_t p, int64_t rs, int64_t cs, int64_t ors,
+                            int64_t ocs, const double *SK_RESTRICT center,
+                            const double *SK_RESTRICT scale, int inverse)
+{
+    typedef double T;
+    int bad = 0;
+    if (inverse) {
+        SK_LOOP_2D(x * scale[j] + center[j])
+    } else {
+        SK_LOOP_2D((x - center[j]) / scale[j])
+    }
+    return bad;
+}
+
+SK_EXPORT SK_VECTOR_CLONES int sk_affine_f32(const float *X, float *out, int64_t n, int64_t p,
+                            int64_t rs, int64_t cs, int64_t ors, int64_t ocs,
+                            const float *SK_RESTRICT high,
+                            const float *SK_RESTRICT low,
+                            const float *SK_RESTRICT reciprocal)
+{
+    typedef float T;
+    int bad = 0;
+    SK_LOOP_2D(((x - high[j]) - low[j]) * reciprocal[j])
+    return bad;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sparse matrices: data (T) and index arrays (I: int32 or int64).
+ *
+ * Column sums of the stored values and of their squares, in double. CSR
+ * scatters by column index; CSC sums each column's run of values. The sums
+ * are added to (the caller zeroes them). */
+#define SK_CSR_SUMS(NAME, T, I)                                                \
+    SK_EXPORT void NAME(const T *SK_RESTRICT data,                             \
+                        const I *SK_RESTRICT columns, int64_t nnz,             \
+                        double *SK_RESTRICT sum, double *SK_RESTRICT sq)       \
+    {                                                                          \
+        for (int64_t k = 0; k < nnz; k++) {                                    \
+            const double v = (double)data[k];                                  \
+            const I c = columns[k];                                            \
+            sum[c] += v;                                                       \
+            sq[c] += v * v;                                                    \
+        }                                                                      \
+    }
+
+#define SK_CSC_SUMS(NAME, T, I)                                                \
+    SK_EXPORT void NAME(const T *SK_RESTRICT data,                             \
+                        const I *SK_RESTRICT indptr, int64_t n_columns,        \
+                        double *SK_RESTRICT sum, double *SK_RESTRICT sq)       \
+    {                                                                          \
+        for (int64_t c = 0; c < n_columns; c++) {                              \
+            double s = 0.0, q = 0.0;                                           \
+            for (int64_t k = indptr[c]; k < indptr[c + 1]; k++) {              \
+                const double v = (double)data[k];                              \
+                s += v;                                                        \
+                q += v * v;                                                    \
+            }                                                                  \
+            sum[c] += s;                                                       \
+            sq[c] += q;                                                        \
+        }                                                                      \
+    }
+
+/* Stored values divided (or, with inverse, multiplied) by their column's
+ * scale, computed in double and rounded once into T, as NumPy's in-place
+ * division of T values by double scales. out may be data itself. Returns 1
+ * if a value is +/-inf. */
+#define SK_SPARSE_SCALE(NAME, T, I)                                            \
+    SK_EXPORT int NAME(const T *data, T *out,                                  \
+                       const I *SK_RESTRICT columns, int64_t nnz,              \
+                       const double *SK_RESTRICT scale, int inverse)           \
+    {                                                                          \
+        int bad = 0;                                                           \
+        if (inverse) {                                                         \
+            for (int64_t k = 0; k < nnz; k++) {                                \
+                const double v = (double)data[k];                              \
+                bad |= SK_IS_INF(v);                                           \
+                out[k] = (T)(v * scale[columns[k]]);                           \
+            }                                                                  \
+        } else {                                                               \
+            for (int64_t k = 0; k < nnz; k++) {                                \
+                const double v = (double)data[k];                              \
+                bad |= SK_IS_INF(v);                                           \
+                out[k] = (T)(v / scale[columns[k]]);                           \
+            }                                                                  \
+        }                                                                      \
+        return bad;                                                            \
+    }
+
+/* CSR by stored column index: its columns are the indices array. */
+SK_CSR_SUMS(sk_csr_sums_f64_i32, double, int32_t)
+SK_CSR_SUMS(sk_csr_sums_f64_i64, double, int64_t)
+SK_CSR_SUMS(sk_csr_sums_f32_i32, float, int32_t)
+SK_CSR_SUMS(sk_csr_sums_f32_i64, float, int64_t)
+SK_CSC_SUMS(sk_csc_sums_f64_i32, double, int32_t)
+SK_CSC_SUMS(sk_csc_sums_f64_i64, double, int64_t)
+SK_CSC_SUMS(sk_csc_sums_f32_i32, float, int32_t)
+SK_CSC_SUMS(sk_csc_sums_f32_i64, float, int64_t)
+SK_SPARSE_SCALE(sk_sparse_scale_f64_i32, double, int32_t)
+SK_SPARSE_SCALE(sk_sparse_scale_f64_i64, double, int64_t)
+SK_SPARSE_SCALE(sk_sparse_scale_f32_i32, float, int32_t)
+SK_SPARSE_SCALE(sk_sparse_scale_f32_i64, float, int64_t)
+
+/* CSC scaling: a column's run of values all take that column's scale. */
+#define SK_CSC_SCALE(NAME, T, I)                                               \
+    SK_EXPORT int NAME(const T *data, T *out,                                  \
+                       const I *SK_RESTRICT indptr, int64_t n_columns,         \
+                       const double *SK_RESTRICT scale, int inverse)           \
+    {                                                                          \
+        int bad = 0;                                                           \
+        for (int64_t c = 0; c < n_columns; c++) {                              \
+            const double s = scale[c];                                         \
+            if (inverse) {                                                     \
+                for (int64_t k = indptr[c]; k < indptr[c + 1]; k++) {          \
+                    const double v = (double)data[k];                          \
+                    bad |= SK_IS_INF(v);                                       \
+                    out[k] = (T)(v * s);                                       \
+                }                                                              \
+            } else {                                                           \
+                for (int64_t k = indptr[c]; k < indptr[c + 1]; k++) {          \
+                    const double v = (double)data[k];                          \
+                    bad |= SK_IS_INF(v);                                       \
+                    out[k] = (T)(v / s);                                       \
+                }                                                              \
+            }                                                                  \
+        }                                                                      \
+        return bad;                                                            \
+    }
+
+SK_CSC_SCALE(sk_csc_scale_f64_i32, double, int32_t)
+SK_CSC_SCALE(sk_csc_scale_f64_i64, double, int64_t)
+SK_CSC_SCALE(sk_csc_scale_f32_i32, float, int32_t)
+SK_CSC_SCALE(sk_csc_scale_f32_i64, float, int64_t)
+
+/* Bumped whenever a kernel's signature changes: _compiled.py refuses a
+ * stale build (an old .so left in a source tree) rather than call it wrongly. */
+SK_EXPORT int sk_abi_version(void) { return 1; }
+
+/* ------------------------------------------------------------------------ */
+static struct PyModuleDef sk_module = {
+    PyModuleDef_HEAD_INIT, "_kernels",
+    "skscale's compiled kernels, called through ctypes "
+    "(skscale.utils._compiled); this module itself defines nothing.",
+    -1, NULL, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&sk_module); }

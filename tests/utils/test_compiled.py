@@ -1,0 +1,355 @@
+"""The compiled kernels (skscale/utils/_kernels.c) against the NumPy path they
+replace and against formulas written out here: built in this install, the same
+results on every layout, dtype, weighting and missing-value pattern they take,
+and handed back to NumPy for what they do not take."""
+
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skscale.preprocessing import MinMaxScaler, ZScoreScaler
+from skscale.utils import _compiled
+from skscale.utils._affine import affine_map, sparse_scale
+from skscale.utils._moments import dense_moments, sparse_moments
+
+needs_kernels = pytest.mark.skipif(
+    not _compiled.available(), reason="the compiled kernels are not built"
+)
+
+
+def test_the_kernels_are_built_by_the_dev_install():
+    """``make test`` installs with a C compiler: a build that failed quietly
+    (the extension is optional) would leave every compiled test skipped."""
+    if os.environ.get("SKSCALE_NO_COMPILED", "") not in ("", "0"):
+        pytest.skip("switched off by SKSCALE_NO_COMPILED")
+    assert _compiled.available()
+
+
+def test_the_environment_variable_switches_them_off():
+    code = "from skscale.utils import _compiled; print(_compiled.available())"
+    for value, expected in (("1", "False"), ("0", str(_compiled.available()))):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "SKSCALE_NO_COMPILED": value},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert result.stdout.strip() == expected
+
+
+def _layouts(X):
+    """The same values C-ordered, F-ordered and as a strided view."""
+    wide = np.zeros((X.shape[0], 2 * X.shape[1]), dtype=X.dtype)
+    wide[:, ::2] = X
+    return {
+        "C": np.ascontiguousarray(X),
+        "F": np.asfortranarray(X),
+        "view": wide[:, ::2],
+    }
+
+
+def _data(n, p, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)) * rng.uniform(0.1, 100, size=p) + rng.uniform(
+        -1e4, 1e4, size=p
+    )
+    return X.astype(dtype)
+
+
+def _exact_moments(X, weights):
+    """Weighted count, mean and M2 per column with math.fsum (NaN skipped)."""
+    n, p = X.shape
+    weights = np.ones(n) if weights is None else weights
+    count, mean, m2 = np.zeros(p), np.zeros(p), np.zeros(p)
+    for j in range(p):
+        keep = ~np.isnan(X[:, j])
+        x = X[keep, j].astype(np.float64)
+        w = weights[keep]
+        count[j] = math.fsum(w)
+        mean[j] = math.fsum(w * x) / count[j] if count[j] else math.nan
+        m2[j] = math.fsum(w * (x - mean[j]) ** 2)
+    return count, mean, m2
+
+
+def _both_paths(monkeypatch, run):
+    compiled = run()
+    with monkeypatch.context() as patch:
+        patch.setattr(_compiled, "LIB", None)
+        numpy_path = run()
+    return compiled, numpy_path
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["C", "F", "view"])
+@pytest.mark.parametrize("weights", ["none", "positive", "some zero"])
+@pytest.mark.parametrize("missing", ["none", "some", "a whole column"])
+@pytest.mark.parametrize("shape", [(300, 7), (300, 1), (1, 5)])
+def test_moments_match_the_numpy_path_and_exact_sums(
+    monkeypatch, dtype, layout, weights, missing, shape
+):
+    n, p = shape
+    X = _data(n, p, dtype)
+    rng = np.random.default_rng(1)
+    if missing == "some":
+        X[rng.random(X.shape) < 0.1] = np.nan
+        X[0, 0] = 1.0  # every column keeps a value
+    elif missing == "a whole column" and p > 1:
+        X[:, 1] = np.nan
+    w = {
+        "none": None,
+        "positive": rng.uniform(0.5, 2.0, n),
+        "some zero": np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0.5, 2.0, n)),
+    }[weights]
+    if w is not None:
+        w[0] = 1.0
+    X = _layouts(X)[layout]
+    compiled, numpy_path = _both_paths(monkeypatch, lambda: dense_moments(X, w))
+    count, mean, m2 = _exact_moments(X, w)
+    for moments in (compiled, numpy_path):
+        assert_allclose(moments.count, count, rtol=1e-15)
+        assert_allclose(moments.mean, mean, rtol=1e-14, equal_nan=True)
+        assert_allclose(moments.m2, m2, rtol=1e-9, atol=1e-9, equal_nan=True)
+    # the two paths differ only in the order of their sums (BLAS's or one pass)
+    assert_allclose(compiled.mean, numpy_path.mean, rtol=1e-14, equal_nan=True)
+    assert_allclose(compiled.m2, numpy_path.m2, rtol=1e-12, atol=1e-12)
+
+
+@needs_kernels
+def test_the_fused_sums_are_the_shifted_sums_written_out():
+    X = _data(50, 4, np.float32)
+    w = np.linspace(0.0, 2.0, 50)
+    shift = np.array([1.0, -2.0, 1e4, 0.5])
+    sums, squares = _compiled.shifted_sums(X, w, shift)
+    deviations = X.astype(np.float64) - shift
+    assert_allclose(sums, (w[:, None] * deviations).sum(axis=0), rtol=1e-12)
+    assert_allclose(squares, (w[:, None] * deviations**2).sum(axis=0), rtol=1e-12)
+
+
+@needs_kernels
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda X: X.astype(np.float16),  # a dtype the kernels do not have
+        lambda X: X.astype(">f8"),  # not native byte order
+        lambda X: X[:, :, None][:, :, 0],  # 2-D, but via a 3-D view: still fine
+    ],
+)
+def test_what_the_kernels_cannot_read_goes_to_numpy(monkeypatch, make):
+    X = make(_data(100, 3, np.float64))
+    compiled, numpy_path = _both_paths(monkeypatch, lambda: dense_moments(X))
+    assert_allclose(compiled.mean, numpy_path.mean, rtol=1e-15)
+    assert_allclose(compiled.m2, numpy_path.m2, rtol=1e-12)
+
+
+@needs_kernels
+def test_unaligned_or_fractional_strides_are_refused_by_the_kernel():
+    raw = np.zeros(8 * 30 + 1, dtype=np.uint8)[1:].view(np.float64).reshape(10, 3)
+    assert not raw.flags.aligned
+    assert _compiled.shifted_sums(raw, None, np.zeros(3)) is None
+    assert (
+        _compiled.affine_map(raw, np.empty((10, 3)), None, None, inverse=False) is None
+    )
+    # wrong-length operands are refused, not read past their end
+    X = np.ones((4, 3))
+    assert _compiled.shifted_sums(X, np.ones(3), np.zeros(3)) is None
+    assert (
+        _compiled.affine_map_float32(
+            X.astype(np.float32), np.empty((4, 3), np.float32), np.zeros(2), None, None
+        )
+        is None
+    )
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("in_layout", ["C", "F", "view"])
+@pytest.mark.parametrize("out_order", ["C", "F"])
+@pytest.mark.parametrize("inverse", [False, True])
+@pytest.mark.parametrize("operands", ["both", "center", "scale"])
+def test_the_map_is_identical_on_both_paths(
+    monkeypatch, dtype, in_layout, out_order, inverse, operands
+):
+    X = _data(257, 5, dtype)
+    X[3, 2] = np.nan
+    X[4, 1] = -0.0
+    X = _layouts(X)[in_layout]
+    center = np.array([1e4 + 0.1234567, -3.0, 0.0, 7.5, -1e-3])
+    scale = np.array([2.5, 1e-3, 1.0, 3e3, 0.7])
+    center = None if operands == "scale" else center
+    scale = None if operands == "center" else scale
+
+    def run():
+        out = np.empty(X.shape, dtype=dtype, order=out_order)
+        return affine_map(X, center, scale, out=out, inverse=inverse)
+
+    compiled, numpy_path = _both_paths(monkeypatch, run)
+    # bit for bit, the sign of zero and NaN included
+    bits = np.uint64 if dtype == np.float64 else np.uint32
+    assert_array_equal(
+        np.ascontiguousarray(compiled).view(bits),
+        np.ascontiguousarray(numpy_path).view(bits),
+    )
+
+
+@needs_kernels
+def test_the_float64_map_is_the_formula():
+    X = _data(40, 3, np.float64)
+    center, scale = np.array([1.0, 2.0, 3.0]), np.array([3.0, 0.1, 7.0])
+    out = np.empty_like(X)
+    assert _compiled.affine_map(X, out, center, scale, inverse=False) is False
+    assert_array_equal(out, (X - center) / scale)
+    assert _compiled.affine_map(X, out, center, scale, inverse=True) is False
+    assert_array_equal(out, X * scale + center)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("copy", [True, False])
+def test_infinity_is_reported_by_the_kernels_and_named(dtype, layout, copy):
+    X = _layouts(_data(30, 4, dtype))[layout]
+    X[17, 2] = -np.inf
+    scaler = ZScoreScaler(copy=copy).fit(np.nan_to_num(X, neginf=0.0))
+    before = X.copy()
+    with pytest.raises(ValueError, match="column 2"):
+        scaler.transform(X)
+    assert_array_equal(X, before)  # nothing written, even in place
+    out = np.empty_like(X)
+    assert _compiled.affine_map(
+        X.astype(np.float64), out.astype(np.float64), None, None, inverse=False
+    )
+
+
+@needs_kernels
+def test_in_place_maps_alias_input_and_output():
+    X = _data(100, 6, np.float64)
+    expected = (X - 1.5) / 4.0
+    assert (
+        _compiled.affine_map(X, X, np.full(6, 1.5), np.full(6, 4.0), inverse=False)
+        is False
+    )
+    assert_array_equal(X, expected)
+
+
+def _sparse(fmt, dtype, index_dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(200, 30, density=0.2, format=fmt, random_state=seed, dtype=dtype)
+    X.data = (X.data * rng.uniform(1, 100, X.data.shape)).astype(dtype)
+    X.indices = X.indices.astype(index_dtype)
+    X.indptr = X.indptr.astype(index_dtype)
+    return X
+
+
+@needs_kernels
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_sparse_column_sums_are_the_sums_written_out(fmt, dtype, index_dtype):
+    X = _sparse(fmt, dtype, index_dtype)
+    assert X.indices.dtype == index_dtype
+    sums, squares = _compiled.sparse_column_sums(X)
+    dense = X.toarray().astype(np.float64)
+    assert_allclose(sums, dense.sum(axis=0), rtol=1e-12)
+    assert_allclose(squares, (dense**2).sum(axis=0), rtol=1e-12)
+
+
+@needs_kernels
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("copy", [True, False])
+@pytest.mark.parametrize("inverse", [False, True])
+def test_sparse_scaling_is_identical_on_both_paths(
+    monkeypatch, fmt, dtype, index_dtype, copy, inverse
+):
+    X = _sparse(fmt, dtype, index_dtype)
+    scale = np.random.default_rng(2).uniform(0.1, 10, X.shape[1])
+
+    def run():
+        original = X.copy()
+        out = sparse_scale(
+            original, scale, copy=copy, inverse=inverse, feature_names=None, what="X"
+        )
+        if copy:  # the caller's matrix is untouched
+            assert_array_equal(original.data, X.data)
+        return out
+
+    compiled, numpy_path = _both_paths(monkeypatch, run)
+    assert compiled.format == fmt and compiled.dtype == dtype
+    assert compiled.indices.dtype == numpy_path.indices.dtype
+    assert_array_equal(compiled.indptr, numpy_path.indptr)
+    assert_array_equal(compiled.indices, numpy_path.indices)
+    assert_array_equal(compiled.data, numpy_path.data)
+
+
+@needs_kernels
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("copy", [True, False])
+def test_sparse_infinity_is_named_and_nothing_changes(fmt, copy):
+    X = _sparse(fmt, np.float64, np.int32)
+    scaler = ZScoreScaler(with_mean=False, copy=copy).fit(X)
+    X = X.tocoo()
+    X.data[np.flatnonzero(X.col == 11)[0]] = np.inf
+    X = X.asformat(fmt)
+    before = X.data.copy()
+    with pytest.raises(ValueError, match="column 11"):
+        scaler.transform(X)
+    assert_array_equal(X.data, before)
+
+
+@needs_kernels
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_moments_match_the_numpy_path(monkeypatch, fmt):
+    X = _sparse(fmt, np.float32, np.int64)
+    compiled, numpy_path = _both_paths(monkeypatch, lambda: sparse_moments(X))
+    exact = sparse_moments(X, exact=True)
+    for moments in (compiled, numpy_path):
+        assert_allclose(moments.mean, exact.mean, rtol=1e-13)
+        assert_allclose(moments.m2, exact.m2, rtol=1e-10)
+
+
+@needs_kernels
+def test_sparse_data_with_spare_room_goes_to_numpy(monkeypatch):
+    X = _sparse("csr", np.float64, np.int32)
+    roomy = X.copy()
+    # room after the stored values, which scipy allows (its constructor trims it)
+    roomy.data = np.concatenate([X.data, [5.0, 6.0]])
+    roomy.indices = np.concatenate([X.indices, [0, 1]]).astype(np.int32)
+    assert len(roomy.data) > roomy.indptr[-1]
+    assert (
+        _compiled.sparse_scale(roomy, roomy.data.copy(), np.ones(30), inverse=False)
+        is None
+    )
+    scaled = sparse_scale(
+        roomy, np.full(30, 2.0), copy=True, inverse=False, feature_names=None, what="X"
+    )
+    assert_allclose(scaled.toarray(), X.toarray() / 2.0)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_scalers_give_the_same_answers_on_both_paths(monkeypatch, dtype):
+    X = _data(5000, 8, dtype)
+    X[::7, 3] = np.nan
+
+    def run():
+        results = []
+        for scaler in (ZScoreScaler(), MinMaxScaler()):
+            Xt = scaler.fit_transform(X)
+            results.append((Xt, scaler.inverse_transform(Xt)))
+        return results
+
+    compiled, numpy_path = _both_paths(monkeypatch, run)
+    for (ours, back), (theirs, their_back) in zip(compiled, numpy_path, strict=True):
+        assert ours.dtype == dtype
+        tolerance = 1e-6 if dtype == np.float32 else 1e-13
+        assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance, equal_nan=True)
+        assert_allclose(back, their_back, rtol=tolerance, equal_nan=True)
