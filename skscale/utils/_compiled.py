@@ -21,6 +21,7 @@ import numpy as np
 
 __all__ = [
     "affine_map",
+    "affine_map_float32",
     "available",
     "shifted_sums",
     "sparse_column_sums",
@@ -129,6 +130,8 @@ def shifted_sums(block, weights, shift):
         return None
     n, p = block.shape
     shift = _float64_vector(shift, p)
+    if shift is None:
+        return None
     if weights is not None:
         weights = _float64_vector(weights, n)
         if weights is None:
@@ -158,29 +161,15 @@ def affine_map(X, out, center, scale, *, inverse):
     when the kernel cannot take the input."""
     if not _pair_ok(X, out, np.float64):
         return None
-    n, p = X.shape
+    p = X.shape[1]
     # identities that leave every value as it is, -0.0 included: x - (+0),
     # x / 1, x * 1 and x + (-0)
     center = np.full(p, -0.0 if inverse else 0.0) if center is None else center
     scale = np.ones(p) if scale is None else scale
-    center, scale = _float64_vector(center, p), _float64_vector(scale, p)
-    rs, cs = _strides(X)
-    ors, ocs = _strides(out)
-    return bool(
-        LIB.sk_affine_f64(
-            _address(X),
-            _address(out),
-            n,
-            p,
-            rs,
-            cs,
-            ors,
-            ocs,
-            _address(center),
-            _address(scale),
-            int(bool(inverse)),
-        )
-    )
+    operands = (_float64_vector(center, p), _float64_vector(scale, p))
+    if any(operand is None for operand in operands):  # not one per feature
+        return None
+    return _call_map(LIB.sk_affine_f64, X, out, operands, int(bool(inverse)))
 
 
 def affine_map_float32(X, out, high, low, reciprocal):
@@ -188,7 +177,7 @@ def affine_map_float32(X, out, high, low, reciprocal):
     float32 operands; None for an identity). Returns as :func:`affine_map`."""
     if not _pair_ok(X, out, np.float32):
         return None
-    n, p = X.shape
+    p = X.shape[1]
     operands = []
     for operand, identity in ((high, 0.0), (low, 0.0), (reciprocal, 1.0)):
         if operand is None:
@@ -197,20 +186,18 @@ def affine_map_float32(X, out, high, low, reciprocal):
         if operand.shape != (p,):
             return None
         operands.append(operand)
+    return _call_map(LIB.sk_affine_f32, X, out, operands)
+
+
+def _call_map(function, X, out, operands, *flags):
+    """Call a map kernel on 2-D ``X`` and ``out`` with per-feature
+    ``operands``; True if ``X`` holds +/-inf."""
+    n, p = X.shape
     rs, cs = _strides(X)
     ors, ocs = _strides(out)
+    addresses = [_address(operand) for operand in operands]
     return bool(
-        LIB.sk_affine_f32(
-            _address(X),
-            _address(out),
-            n,
-            p,
-            rs,
-            cs,
-            ors,
-            ocs,
-            *(_address(operand) for operand in operands),
-        )
+        function(_address(X), _address(out), n, p, rs, cs, ors, ocs, *addresses, *flags)
     )
 
 
@@ -294,6 +281,8 @@ def sparse_scale(X, data_out, scale, *, inverse):
     if X.data.shape[0] != nnz:  # spare room after the stored values
         return None
     scale = _float64_vector(scale, X.shape[1])
+    if scale is None:
+        return None
     if X.format == "csr":
         function = getattr(LIB, f"sk_sparse_scale_{_sparse_suffix(X)}")
         index, length = X.indices, nnz

@@ -160,6 +160,13 @@ def test_unaligned_or_fractional_strides_are_refused_by_the_kernel():
     # wrong-length operands are refused, not read past their end
     X = np.ones((4, 3))
     assert _compiled.shifted_sums(X, np.ones(3), np.zeros(3)) is None
+    assert _compiled.shifted_sums(X, None, np.zeros(2)) is None
+    assert (
+        _compiled.affine_map(X, np.empty((4, 3)), np.zeros(4), None, inverse=0) is None
+    )
+    assert (
+        _compiled.affine_map(X, np.empty((4, 3)), None, np.ones(2), inverse=0) is None
+    )
     assert (
         _compiled.affine_map_float32(
             X.astype(np.float32), np.empty((4, 3), np.float32), np.zeros(2), None, None
@@ -324,6 +331,7 @@ def test_sparse_data_with_spare_room_goes_to_numpy(monkeypatch):
     roomy.data = np.concatenate([X.data, [5.0, 6.0]])
     roomy.indices = np.concatenate([X.indices, [0, 1]]).astype(np.int32)
     assert len(roomy.data) > roomy.indptr[-1]
+    assert _compiled.sparse_scale(X, X.data.copy(), np.ones(29), inverse=False) is None
     assert (
         _compiled.sparse_scale(roomy, roomy.data.copy(), np.ones(30), inverse=False)
         is None
