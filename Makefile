@@ -12,9 +12,10 @@ BIN := $(VENV)/bin
 # (gcc here); without one it still succeeds, and skscale runs its NumPy path.
 STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
-# The compiled kernels, built into the source tree by the editable install:
+# The compiled kernels (declared in setup.py), built into the source tree by
+# the editable install:
 # editing them must rebuild, as editing pyproject.toml reinstalls.
-KERNELS := skscale/utils/_kernels.c
+KERNELS := skscale/utils/_kernels.c setup.py
 
 .PHONY: install demo test lint bench mutate mutate-full clean
 

@@ -1,0 +1,27 @@
+"""The compiled kernels, the one thing pyproject.toml does not declare.
+
+skscale/utils/_kernels.c holds the fused single passes of the scalers' fits
+and transforms. The extension is optional: where no C compiler is found the
+install still succeeds and skscale runs the NumPy path, which gives the same
+results. No -ffast-math: the kernels keep NumPy's order of operations, and
+-ffp-contract=off stops the compiler fusing a multiply and an add. (Declared
+here rather than in pyproject.toml, where setuptools still calls extension
+modules experimental and says so on every install.)
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+flags = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off"]
+
+setup(
+    ext_modules=[
+        Extension(
+            "skscale.utils._kernels",
+            sources=["skscale/utils/_kernels.c"],
+            optional=True,
+            extra_compile_args=flags,
+        )
+    ]
+)
