@@ -204,17 +204,26 @@ def sparse_scale(X, scale, *, copy, inverse, feature_names, what):
                 _check_sparse_finite(X, feature_names, what)
             return type(X)((data, X.indices.copy(), X.indptr.copy()), shape=X.shape)
     _check_sparse_finite(X, feature_names, what)
+    if scale is None:
+        return X.copy() if copy else X
+    tidy = len(X.data) == len(X.indices) == X.indptr[-1]
+    if copy and tidy:
+        # one pass writes the scaled values into a new data array (no copy of
+        # the old values first, which would be a second pass)
+        operation = np.multiply if inverse else np.divide
+        factors = scale[_stored_columns(X)]
+        data = operation(
+            X.data, factors, out=np.empty_like(X.data), casting="same_kind"
+        )
+        return type(X)((data, X.indices.copy(), X.indptr.copy()), shape=X.shape)
     if copy:
         X = X.copy()
-    if (
-        scale is not None
-        and _compiled.sparse_scale(X, X.data, scale, inverse=inverse) is not None
-    ):
+    if _compiled.sparse_scale(X, X.data, scale, inverse=inverse) is not None:
         return X  # scaled in place by the compiled kernel
-    if scale is not None:
-        factors = scale[_stored_columns(X)]
-        if inverse:
-            X.data *= factors
-        else:
-            X.data /= factors
+    nnz = X.indptr[-1]
+    factors = scale[_stored_columns(X)[:nnz]]
+    if inverse:
+        X.data[:nnz] *= factors
+    else:
+        X.data[:nnz] /= factors
     return X

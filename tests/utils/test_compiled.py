@@ -28,7 +28,11 @@ def test_the_kernels_are_built_by_the_dev_install():
     (the extension is optional) would leave every compiled test skipped."""
     if os.environ.get("SKSCALE_NO_COMPILED", "") not in ("", "0"):
         pytest.skip("switched off by SKSCALE_NO_COMPILED")
-    assert _compiled.available()
+    assert _compiled.available(), (
+        "skscale.utils._kernels was not built or did not load: install a C "
+        "compiler (gcc) and rerun `make install`, or set SKSCALE_NO_COMPILED=1 "
+        "to test the NumPy path alone"
+    )
 
 
 def test_the_environment_variable_switches_them_off():
@@ -347,6 +351,32 @@ def test_sparse_data_with_spare_room_goes_to_numpy(monkeypatch):
         roomy, np.full(30, 2.0), copy=True, inverse=False, feature_names=None, what="X"
     )
     assert_allclose(scaled.toarray(), X.toarray() / 2.0)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("copy", [True, False])
+@pytest.mark.parametrize("inverse", [False, True])
+def test_sparse_scaling_with_spare_room_scales_the_stored_values(
+    kernel_path, fmt, copy, inverse
+):
+    """Room after ``indptr[-1]`` (which scipy allows) holds no values: only the
+    stored ones are scaled, on either path, and a copy leaves the input alone."""
+    X = _sparse(fmt, np.float64, np.int32)
+    roomy = X.copy()
+    roomy.data = np.concatenate([X.data, [5.0, 6.0]])
+    roomy.indices = np.concatenate([X.indices, [0, 1]]).astype(np.int32)
+    before = roomy.data.copy()
+    scale = np.random.default_rng(4).uniform(0.5, 4.0, 30)
+    out = sparse_scale(
+        roomy, scale, copy=copy, inverse=inverse, feature_names=None, what="X"
+    )
+    expected = X.toarray() * scale if inverse else X.toarray() / scale
+    assert_allclose(out.toarray(), expected, rtol=1e-15)
+    if copy:
+        assert out is not roomy
+        assert_array_equal(roomy.data, before)
+    else:
+        assert out is roomy
 
 
 @needs_kernels
