@@ -732,14 +732,14 @@ class MedianRatioNormalizer(_RowNormalizer):
         means = self.log_geo_means_
         kept = ~np.isnan(means)
         if sp.issparse(X):
-            with np.errstate(divide="ignore"):
-                return np.exp(
-                    _row_medians(
-                        X,
-                        lambda values, columns: np.log(values) - means[columns],
-                        lambda values, columns: (values > 0) & kept[columns],
-                    )
+            # the log is taken of the kept (positive) values only
+            return np.exp(
+                _row_medians(
+                    X,
+                    lambda values, columns: np.log(values) - means[columns],
+                    lambda values, columns: (values > 0) & kept[columns],
                 )
+            )
         columns = np.flatnonzero(kept)
         factors = np.empty(X.shape[0])
         for rows in row_blocks(X.shape[0], columns.size):

@@ -345,12 +345,16 @@ def test_pandas_output_keeps_the_names():
 
 
 def test_standardised_rows_near_the_largest_float64():
-    out = SampleStandardizer().fit_transform(
-        [[1e308, 0.0, 0.0], [-1.7e308, 1e308, 0.0]]
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflowing first try is quiet
+        out = SampleStandardizer().fit_transform(
+            [[1e308, 0.0, 0.0], [-1.7e308, 1e308, 0.0], [1.7e308, 1.7e308, 0.0]]
+        )
     assert np.isfinite(out).all()
-    expected = np.array([1.0, 0.0, 0.0]) - 1 / 3
-    assert_allclose(out[0], expected / expected.std(), rtol=1e-12)
+    rows = ([1.0, 0.0, 0.0], [-1.7, 1.0, 0.0], [1.7, 1.7, 0.0])
+    for row, values in zip(out, rows, strict=True):
+        expected = np.array(values) - np.mean(values)  # the row in units of 1e308
+        assert_allclose(row, expected / expected.std(), rtol=1e-12)
 
 
 def test_clr_refuses_negative_values_whatever_the_pseudocount():
@@ -367,6 +371,23 @@ def test_pqn_is_quiet_where_the_reference_is_zero():
         model = PQNormalizer().fit(X)
         factors = model.dilution_factors(X)
     assert model.reference_[3] == 0.0 and np.isfinite(factors).all()
+
+
+@pytest.mark.parametrize("reference", ["median", "mean"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_pqn_reference_of_an_all_nan_column_is_nan_and_quiet(reference, weighted):
+    X = COUNTS[:12, :6].astype(float) + 1.0
+    X[:, 2] = np.nan
+    X[3, 4] = np.nan
+    weights = np.arange(len(X)) % 4 + 1.0 if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = PQNormalizer(reference=reference).fit(X, sample_weight=weights)
+    without = PQNormalizer(reference=reference).fit(
+        np.delete(X, 2, axis=1), sample_weight=weights
+    )
+    assert np.isnan(model.reference_[2])
+    assert_allclose(np.delete(model.reference_, 2), without.reference_, rtol=1e-13)
 
 
 @pytest.mark.parametrize("block_elements", [None, 7])  # one block, or 1-2 rows
@@ -468,6 +489,7 @@ def test_sparse_geometric_means_are_the_dense_ones(fmt, weighted):
     X[4, 2] = np.nan
     X[:, 3] = np.nan  # no value at all
     X[7, 5] = 0.0
+    X[1:, 6] = np.nan  # one value: a geometric mean of that value alone
     matrix = sp.csr_matrix(X)
     matrix.data[np.isnan(matrix.data)] = np.nan
     # a zero stored explicitly, as sums of sparse matrices leave them
@@ -481,8 +503,11 @@ def test_sparse_geometric_means_are_the_dense_ones(fmt, weighted):
         warnings.simplefilter("error")  # no log of zero, no 0 / 0
         dense = MedianRatioNormalizer().fit(X, sample_weight=weights)
         sparse = MedianRatioNormalizer().fit(matrix, sample_weight=weights)
+        sparse_factors = sparse.size_factors(matrix)
+        sparse_out = sparse.transform(matrix).toarray()
     assert_array_equal(np.isnan(sparse.log_geo_means_), np.isnan(dense.log_geo_means_))
     assert np.isnan(dense.log_geo_means_[[-1, 3, 5]]).all()
+    assert sparse.log_geo_means_[6] == dense.log_geo_means_[6] == np.log(X[0, 6])
     kept = ~np.isnan(dense.log_geo_means_)
     # the formula: a weighted mean of the logs over the rows with a value
     logs = np.log(X[:, kept])
@@ -493,8 +518,8 @@ def test_sparse_geometric_means_are_the_dense_ones(fmt, weighted):
     ).sum(axis=0)
     assert_allclose(sparse.log_geo_means_[kept], expected, rtol=1e-13)
     assert_allclose(dense.log_geo_means_[kept], expected, rtol=1e-13)
-    assert_allclose(sparse.size_factors(matrix), dense.size_factors(X), rtol=1e-13)
-    assert_allclose(sparse.transform(matrix).toarray(), dense.transform(X), rtol=1e-13)
+    assert_allclose(sparse_factors, dense.size_factors(X), rtol=1e-13)
+    assert_allclose(sparse_out, dense.transform(X), rtol=1e-13)
 
 
 @pytest.mark.parametrize("model", EVERY, ids=lambda m: type(m).__name__)
