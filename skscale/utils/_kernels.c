@@ -214,14 +214,24 @@ SK_EXPORT SK_VECTOR_CLONES int sk_affine_f32(const float *X, float *out, int64_t
                         double *SK_RESTRICT sum, double *SK_RESTRICT sq)       \
     {                                                                          \
         for (int64_t c = 0; c < n_columns; c++) {                              \
-            double s = 0.0, q = 0.0;                                           \
-            for (int64_t k = indptr[c]; k < indptr[c + 1]; k++) {              \
-                const double v = (double)data[k];                              \
-                s += v;                                                        \
-                q += v * v;                                                    \
+            /* four running sums each: one would wait on the adder's latency */ \
+            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                     \
+            double q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0;                     \
+            int64_t k = indptr[c];                                             \
+            const int64_t end = indptr[c + 1];                                 \
+            for (; k + 4 <= end; k += 4) {                                     \
+                const double v0 = (double)data[k], v1 = (double)data[k + 1];   \
+                const double v2 = (double)data[k + 2], v3 = (double)data[k + 3]; \
+                s0 += v0; s1 += v1; s2 += v2; s3 += v3;                        \
+                q0 += v0 * v0; q1 += v1 * v1; q2 += v2 * v2; q3 += v3 * v3;    \
             }                                                                  \
-            sum[c] += s;                                                       \
-            sq[c] += q;                                                        \
+            for (; k < end; k++) {                                             \
+                const double v = (double)data[k];                              \
+                s0 += v;                                                       \
+                q0 += v * v;                                                   \
+            }                                                                  \
+            sum[c] += (s0 + s1) + (s2 + s3);                                   \
+            sq[c] += (q0 + q1) + (q2 + q3);                                    \
         }                                                                      \
     }
 
