@@ -6,7 +6,8 @@ are whole elements), calls it and returns its result; it returns None when
 the kernel cannot take the input, or when the extension was not built (no C
 compiler at install time) or is switched off with the environment variable
 ``SKSCALE_NO_COMPILED=1``. The caller then runs its NumPy path, which gives
-the same results: the kernels do the same arithmetic in one pass.
+the same results: the maps bit for bit (the same arithmetic, in one pass),
+the sums to rounding (they add in another order; both accumulate in float64).
 
 ctypes keeps the C file free of the NumPy C API (no build dependency on
 NumPy's headers); a call costs a few microseconds, and the callers make one
