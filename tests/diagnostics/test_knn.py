@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -213,6 +215,36 @@ def test_the_smallest_valid_parameters_are_accepted(wine):
     for bad in ({"n_neighbors": 0}, {"max_samples": 0}):
         with pytest.raises(ValueError, match=f"{next(iter(bad))} must be"):
             knn_distortion(X, Z, **bad)
+
+
+@pytest.mark.parametrize("n_queries", [1, 2])
+def test_overlap_standard_error_of_one_and_two_queries(wine, n_queries):
+    """No labels: both purities are NaN. The overlap's standard error is the
+    sample standard deviation over sqrt(n), with the finite-population factor
+    (NaN, and quiet, for a single query)."""
+    X, Z, _ = wine
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = knn_distortion(
+            X, Z, n_neighbors=3, max_samples=n_queries, random_state=1
+        )
+    m = report.metrics
+    assert m["n_queries"] == n_queries
+    assert np.isnan(m["purity_before"]) and np.isnan(m["purity_after"])
+    if n_queries == 1:
+        assert np.isnan(m["overlap_se"])
+        return
+    # two overlaps a and b: mean (a + b) / 2 and standard error
+    # |a - b| / 2 * sqrt(1 - 2 / n), so both can be read back; each must be
+    # the overlap of some row, computed here with scikit-learn
+    before, after = _neighbour_sets(X.to_numpy(), 3), _neighbour_sets(Z, 3)
+    every = np.array(
+        [len(set(b) & set(a)) / 3 for b, a in zip(before, after, strict=True)]
+    )
+    assert np.isfinite(m["overlap_se"])
+    half_gap = m["overlap_se"] / np.sqrt(1 - 2 / len(X))
+    for value in (m["overlap"] - half_gap, m["overlap"] + half_gap):
+        assert np.isclose(value, every, atol=1e-12).any()
 
 
 def test_a_column_vector_of_labels_warns_like_scikit_learn(wine):
