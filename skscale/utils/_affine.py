@@ -194,36 +194,30 @@ def sparse_scale(X, scale, *, copy, inverse, feature_names, what):
     """Divide (or, with ``inverse``, multiply) stored values by their column's scale."""
     if not sp.issparse(X) or X.format not in ("csr", "csc"):
         raise TypeError(f"Expected a CSR or CSC matrix; got {type(X).__name__}.")
-    if copy and scale is not None:
-        # the compiled kernel writes the scaled values into a new data array
-        # (the one pass a copy makes), checking for inf on the way
-        data = np.empty_like(X.data)
-        found_inf = _compiled.sparse_scale(X, data, scale, inverse=inverse)
-        if found_inf is not None:
-            if found_inf:
-                _check_sparse_finite(X, feature_names, what)
-            return type(X)((data, X.indices.copy(), X.indptr.copy()), shape=X.shape)
-    _check_sparse_finite(X, feature_names, what)
     if scale is None:
+        _check_sparse_finite(X, feature_names, what)
         return X.copy() if copy else X
-    tidy = len(X.data) == len(X.indices) == X.indptr[-1]
-    if copy and tidy:
-        # one pass writes the scaled values into a new data array (no copy of
-        # the old values first, which would be a second pass)
-        operation = np.multiply if inverse else np.divide
-        factors = scale[_stored_columns(X)]
-        data = operation(
-            X.data, factors, out=np.empty_like(X.data), casting="same_kind"
-        )
-        return type(X)((data, X.indices.copy(), X.indptr.copy()), shape=X.shape)
     if copy:
-        X = X.copy()
-    if _compiled.sparse_scale(X, X.data, scale, inverse=inverse) is not None:
-        return X  # scaled in place by the compiled kernel
-    nnz = X.indptr[-1]
-    factors = scale[_stored_columns(X)[:nnz]]
-    if inverse:
-        X.data[:nnz] *= factors
+        # the scaled values go straight into a new data array: the one pass a
+        # copy makes
+        data = np.empty_like(X.data)
     else:
-        X.data[:nnz] /= factors
-    return X
+        _check_sparse_finite(X, feature_names, what)  # before writing in place
+        data = X.data
+    # the compiled kernel checks for inf on the way
+    found_inf = _compiled.sparse_scale(X, data, scale, inverse=inverse)
+    if found_inf is None:
+        # the NumPy path, over the stored values only (room after indptr[-1]
+        # holds none)
+        if copy:
+            _check_sparse_finite(X, feature_names, what)
+        nnz = X.indptr[-1]
+        operation = np.multiply if inverse else np.divide
+        factors = scale[_stored_columns(X)[:nnz]]
+        operation(X.data[:nnz], factors, out=data[:nnz], casting="same_kind")
+    elif found_inf:
+        _check_sparse_finite(X, feature_names, what)  # raises, naming the column
+    if not copy:
+        return X
+    nnz = X.indptr[-1]
+    return type(X)((data[:nnz], X.indices[:nnz].copy(), X.indptr.copy()), shape=X.shape)
