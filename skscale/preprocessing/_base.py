@@ -299,6 +299,32 @@ def near_constant(spread, magnitude, count):
 _TINY = np.finfo(np.float64).tiny
 
 
+def check_degrees_of_freedom(estimator, moments, ddof):
+    """Refuse, before anything is stored, features whose frequency weights
+    leave no degree of freedom for ``ddof``.
+
+    ``sample_weight`` counts rows (weight 2 is the row repeated), so the
+    divisor of the variance is the total weight less ``ddof``. Features with
+    no more than ``ddof`` values are constant (variance 0); but more values
+    whose weights sum to ``ddof`` or less (weights that sum to 1, say) have no
+    unbiased variance at all, and dividing by ``sum(w) - ddof`` would give inf
+    or a negative variance.
+    """
+    lacking = np.flatnonzero(moments.lacking_weight(ddof))
+    if lacking.size:
+        columns = describe_columns(lacking, estimator._feature_names())
+        total = moments.total_weight[lacking[0]]
+        raise ValueError(
+            f"{type(estimator).__name__}(ddof={ddof}): the sample weights of "
+            f"{columns} sum to {total:.6g}, not more than ddof={ddof}, so the "
+            f"variance's divisor sum(sample_weight) - ddof is not positive. "
+            "sample_weight counts rows (frequency weights: weight 2 counts as "
+            "the row repeated); expected weights whose sum exceeds ddof, such as "
+            "weights scaled to sum to the number of rows, or ddof=0, with which "
+            "only the weights' ratios matter."
+        )
+
+
 def stats_vectors(**named):
     """Validate per-feature statistics given to ``from_stats``: 1-D, one
     length, finite. Returns them as float64 arrays, in the order given."""
@@ -426,7 +452,8 @@ class _MomentScaler(_AffineScaler):
             low, high = ordered_range(data_min, data_max)
             stats_vectors(mean=mean, data_min=low)  # one length for all
         set_input_features(scaler, mean.shape[0], feature_names)
-        scaler._store(Statistics(moments, low, high, float(count.max())))
+        rows = float(count.max())
+        scaler._store(Statistics(moments, low, high, rows, rows))
         return scaler
 
     def _reset(self):
@@ -495,7 +522,10 @@ class _MomentScaler(_AffineScaler):
         )
         if not first_call:  # the moments were merged by the kernel
             previous = self._stats
-            stats = stats._replace(rows=previous.rows + stats.rows)
+            stats = stats._replace(
+                rows=previous.rows + stats.rows,
+                counted=previous.counted + stats.counted,
+            )
             if self._uses_range:
                 stats = stats._replace(
                     low=np.fmin(previous.low, stats.low),
@@ -544,9 +574,12 @@ class _MomentScaler(_AffineScaler):
         self._check_representable(stats, attributes.get("scale_"))
         self._stats = stats
         # per feature (values seen) with moments, else rows (or their weight)
-        count = stats.rows if stats.moments is None else stats.moments.count
+        count = stats.rows if stats.moments is None else stats.moments.total_weight
         count = np.asarray(count, dtype=np.float64)
-        if np.all(count == np.round(count)):
+        # whole numbers as integers (weights summing beyond int64, or to
+        # inf, stay float)
+        whole = np.all(count == np.round(count)) and np.all(np.abs(count) < 2.0**63)
+        if whole:
             count = count.astype(np.int64)
         if count.ndim and np.all(count == count[0]):
             count = count[0]  # one number when every feature saw as many

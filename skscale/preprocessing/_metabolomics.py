@@ -9,7 +9,11 @@ from numbers import Integral
 
 import numpy as np
 
-from skscale.preprocessing._base import _MomentScaler, near_constant
+from skscale.preprocessing._base import (
+    _MomentScaler,
+    check_degrees_of_freedom,
+    near_constant,
+)
 from skscale.utils._sklearn_compat import Interval
 from skscale.utils.validation import describe_columns, warn_user
 
@@ -117,9 +121,10 @@ class ParetoScaler(_CenteredMomentScaler):
         self.copy = copy
 
     def _statistics(self, stats):
+        check_degrees_of_freedom(self, stats.moments, self.ddof)
         mean, var = stats.moments.mean, stats.moments.variance(self.ddof)
         std = stats.moments.std(self.ddof)
-        constant = near_constant(stats.moments.std(0), mean, stats.moments.count)
+        constant = near_constant(stats.moments.std(0), mean, stats.moments.values)
         return {
             "mean_": mean,
             "var_": var,
@@ -198,9 +203,10 @@ class VastScaler(_CenteredMomentScaler):
         self.copy = copy
 
     def _statistics(self, stats):
+        check_degrees_of_freedom(self, stats.moments, self.ddof)
         mean, var = stats.moments.mean, stats.moments.variance(self.ddof)
         std = stats.moments.std(self.ddof)
-        constant = near_constant(stats.moments.std(0), mean, stats.moments.count)
+        constant = near_constant(stats.moments.std(0), mean, stats.moments.values)
         zero = self._zero_mean(mean, std, constant)
         # var / mean, written so that it does not overflow before dividing (the
         # template runs this under np.errstate: a zero mean's division is
@@ -272,7 +278,7 @@ class LevelScaler(_CenteredMomentScaler):
     def _statistics(self, stats):
         mean = stats.moments.mean
         std = stats.moments.std(0)
-        constant = near_constant(stats.moments.std(0), mean, stats.moments.count)
+        constant = near_constant(stats.moments.std(0), mean, stats.moments.values)
         zero = self._zero_mean(mean, std, constant)
         scale = np.where(constant, 1.0, np.where(zero, std, mean))
         return {"mean_": mean, "scale_": scale}
@@ -345,7 +351,7 @@ class RangeScaler(_CenteredMomentScaler):
     def _statistics(self, stats):
         data_range = stats.high - stats.low
         magnitude = np.fmax(np.abs(stats.low), np.abs(stats.high))
-        constant = near_constant(data_range, magnitude, stats.moments.count)
+        constant = near_constant(data_range, magnitude, stats.moments.values)
         return {
             "mean_": stats.moments.mean,
             "data_min_": stats.low,

@@ -254,7 +254,7 @@ class MinMaxScaler(_MomentScaler):
         scaler._check_params()
         low, high = ordered_range(data_min, data_max)
         set_input_features(scaler, low.shape[0], feature_names)
-        scaler._store(Statistics(None, low, high, float(n_samples)))
+        scaler._store(Statistics(None, low, high, float(n_samples), float(n_samples)))
         return scaler
 
     def _statistics(self, stats):
@@ -262,7 +262,7 @@ class MinMaxScaler(_MomentScaler):
         low, high = stats.low, stats.high
         data_range = high - low
         magnitude = np.fmax(np.abs(low), np.abs(high))
-        constant = near_constant(data_range, magnitude, stats.rows)
+        constant = near_constant(data_range, magnitude, stats.counted)
         scale = (out_high - out_low) / np.where(constant, 1.0, data_range)
         return {
             "data_min_": low,

@@ -5,7 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 
-from skscale.preprocessing._base import _MomentScaler, near_constant
+from skscale.preprocessing._base import (
+    _MomentScaler,
+    check_degrees_of_freedom,
+    near_constant,
+)
 from skscale.utils._sklearn_compat import Interval
 
 
@@ -146,9 +150,10 @@ class ZScoreScaler(_MomentScaler):
                 "var_": None,
                 "scale_": None,
             }
+        check_degrees_of_freedom(self, stats.moments, self.ddof)
         var = stats.moments.variance(self.ddof)
         std = stats.moments.std(self.ddof)
-        constant = near_constant(stats.moments.std(0), mean, stats.moments.count)
+        constant = near_constant(stats.moments.std(0), mean, stats.moments.values)
         return {"mean_": mean, "var_": var, "scale_": np.where(constant, 1.0, std)}
 
     def _center_scale(self):

@@ -10,6 +10,7 @@ of per-chunk kernels) is chosen by these functions.
 """
 
 import math
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -32,6 +33,7 @@ from skscale.utils._moments import (
     dense_min_max,
     dense_moments,
     dense_percentiles,
+    power_of_two_below,
     sparse_moments,
 )
 from skscale.utils._moments import check_finite as in_memory_check_finite
@@ -133,6 +135,8 @@ class Statistics(NamedTuple):
     high: np.ndarray | None
     #: rows seen: their number, or the sum of their weights
     rows: float
+    #: rows of positive weight: what bounds the rounding noise of a statistic
+    counted: float = None
 
 
 def feature_statistics(
@@ -174,22 +178,81 @@ def feature_statistics(
         non-zero weight, NaN for a feature with no value) and ``rows``.
     """
     weights = _weights(X, sample_weight)
-    rows = float(X.shape[0]) if weights is None else float(weights.sum())
+    scaled, weight_unit = _in_weight_unit(weights)
+    if weights is None:
+        rows = counted = float(X.shape[0])
+    else:
+        with np.errstate(over="ignore"):
+            rows = float(scaled.sum()) * weight_unit
+        counted = float(np.count_nonzero(weights))
+    statistics = _kernel_statistics(
+        X,
+        weights,
+        scaled,
+        feature_names=feature_names,
+        with_moments=with_moments,
+        with_range=with_range,
+        percentiles=percentiles,
+        on_chunk=on_chunk,
+    )
+    moments, low, high = statistics
+    if moments is not None:
+        moments = replace(moments, weight_unit=weight_unit)
+        if init is not None:
+            moments = init.merge(moments)
+    return Statistics(moments, low, high, rows, counted)
+
+
+def _in_weight_unit(weights):
+    """``(weights / unit, unit)``, ``unit`` the power of two not above the
+    largest weight: the moments are computed from weights near 1, so that no
+    weighted sum overflows or underflows whatever the weights' magnitude
+    (exact: dividing by a power of two rounds nothing, save weights below
+    2**-1074 of the largest, which become 0)."""
+    if weights is None:
+        return None, 1.0
+    unit = float(power_of_two_below(weights.max()))
+    if unit == 1.0:
+        return weights, unit
+    with np.errstate(under="ignore"):
+        return weights / unit, unit
+
+
+def _kernel_statistics(
+    X,
+    weights,
+    scaled,
+    *,
+    feature_names,
+    with_moments,
+    with_range,
+    percentiles,
+    on_chunk,
+):
+    """``(moments, low, high)`` of one batch, from the kernel of ``X``'s kind;
+    the moments from the ``scaled`` weights, the range and percentiles from
+    the weights as given."""
     space = array_namespace_of(X)
     if space is not None:
-        return Statistics(
-            *device_statistics(
+        moments, low, high = device_statistics(
+            X,
+            space,
+            scaled,
+            feature_names=feature_names,
+            with_moments=with_moments,
+            with_range=False,
+        )
+        if with_range:
+            _, low, high = device_statistics(
                 X,
                 space,
                 weights,
-                init=init,
                 feature_names=feature_names,
-                with_moments=with_moments,
-                with_range=with_range,
+                with_moments=False,
+                with_range=True,
                 percentiles=percentiles,
-            ),
-            rows,
-        )
+            )
+        return moments, low, high
     if is_dask_collection(X):
         if percentiles is not None:
             raise ValueError(
@@ -199,17 +262,15 @@ def feature_statistics(
                 "percentiles yourself (for example with dask.array.percentile) "
                 "or use the minimum and maximum."
             )
-        return Statistics(
-            *dask_statistics(
-                X,
-                weights,
-                init=init,
-                feature_names=feature_names,
-                with_moments=with_moments,
-                with_range=with_range,
-                on_chunk=on_chunk,
-            ),
-            rows,
+        # the chunks' weights only decide the range's rows (weight > 0),
+        # which dividing by a power of two keeps
+        return dask_statistics(
+            X,
+            scaled,
+            feature_names=feature_names,
+            with_moments=with_moments,
+            with_range=with_range,
+            on_chunk=on_chunk,
         )
     moments = low = high = None
     if with_moments:
@@ -217,7 +278,7 @@ def feature_statistics(
         # which the estimators refuse with one clear error (the kernels emit
         # no RuntimeWarning of numpy's)
         kernel = sparse_moments if sp.issparse(X) else dense_moments
-        moments = kernel(X, weights, init=init, feature_names=feature_names)
+        moments = kernel(X, scaled, feature_names=feature_names)
     if with_range:
         if sp.issparse(X):
             raise TypeError(
@@ -236,4 +297,4 @@ def feature_statistics(
                 dense_min_max(X[weights == 0], feature_names=feature_names)
                 kept = X[weights > 0]
             low, high = dense_min_max(kept, feature_names=feature_names)
-    return Statistics(moments, low, high, rows)
+    return moments, low, high

@@ -24,7 +24,7 @@ the slower path that looks at individual values.
 """
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,6 +65,18 @@ def rows_per_block(n_cols, block_elements):
     return max(1, block_elements // max(1, n_cols))
 
 
+def power_of_two_below(x):
+    """The largest power of two not above ``x`` (positive, finite; elementwise):
+    finite even for ``x`` near 1.8e308 (rounding log2 up would give 2**1024)."""
+    return np.ldexp(1.0, np.frexp(x)[1] - 1)
+
+
+# A spread (in a column's unit) outside this range has a square that float64
+# may not hold: merging rescales such columns to a unit near their spread.
+_SAFE_SPREAD_LOW = 2.0**-450
+_SAFE_SPREAD_HIGH = 2.0**450
+
+
 @dataclass(frozen=True)
 class Moments:
     """Per-feature count, mean and sum of squared deviations (M2), in float64.
@@ -75,15 +87,20 @@ class Moments:
     deviations only, so the mean is rounded once, at the end, however many
     blocks or ``partial_fit`` calls went into it.
 
-    ``count`` is the number (or total weight) of non-missing values. Features
-    with a zero count have ``dmean`` 0 and M2 0, so that merging is plain
-    arithmetic; the estimators report NaN for them.
+    ``count`` is the total weight of the non-missing values (their number
+    without weights), in units of ``weight_unit``; ``values`` is their number
+    (non-missing values in rows of positive weight), whatever the weights.
+    Features with a zero count have ``dmean`` 0 and M2 0, so that merging is
+    plain arithmetic; the estimators report NaN for them.
 
     ``dmean`` and ``m2`` are held in a per-feature ``unit``, a power of two
     (1 for ordinary data): the deviations of data near 1e300 or 1e-300 are
     divided by it, so that their squares neither overflow nor underflow, and
     the standard deviation stays exact even where the variance itself is
-    beyond float64.
+    beyond float64. Likewise weights are divided by ``weight_unit``, a power of
+    two near the largest weight (1 without weights): ``count`` and ``m2``
+    are weighted sums in that unit, so that weights of any magnitude (1e-300
+    or 1e300) give the same variance, which depends only on their ratios.
     """
 
     count: np.ndarray
@@ -91,10 +108,14 @@ class Moments:
     dmean: np.ndarray
     m2: np.ndarray
     unit: np.ndarray = None
+    values: np.ndarray = None
+    weight_unit: float = 1.0
 
     def __post_init__(self):
         if self.unit is None:
             object.__setattr__(self, "unit", np.ones_like(self.count))
+        if self.values is None:  # unweighted: the count is the number of values
+            object.__setattr__(self, "values", np.array(self.count, dtype=np.float64))
 
     @classmethod
     def empty(cls, n_features):
@@ -108,47 +129,92 @@ class Moments:
             mean = self.shift + self.dmean * self.unit
         return np.where(self.count > 0, mean, np.nan)
 
+    @property
+    def total_weight(self):
+        """The count in the weights' own units (inf beyond float64)."""
+        with np.errstate(over="ignore", under="ignore"):
+            return self.count * self.weight_unit
+
+    def with_weight_unit(self, weight_unit):
+        """The same moments with weights in ``weight_unit`` (a power of two):
+        counts and M2 rescaled exactly (or to 0 where they become negligible)."""
+        if weight_unit == self.weight_unit:
+            return self
+        ratio = self.weight_unit / weight_unit
+        with np.errstate(under="ignore", over="ignore"):
+            return replace(
+                self,
+                count=self.count * ratio,
+                m2=self.m2 * ratio,
+                weight_unit=weight_unit,
+            )
+
     def merge(self, other):
         """Combine the moments of two disjoint sets of rows (Chan et al. 1979).
 
         With both means taken against one shift (and one unit),
         ``delta = mean_b - mean_a``, ``mean = mean_a + delta * n_b / n`` and
-        ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``.
+        ``M2 = M2_a + M2_b + delta**2 * n_a * n_b / n``. Where the spread of the
+        merged rows (the two spreads and ``delta``) has a square that float64
+        cannot hold in the common unit (two batches of one value each, 1e-176
+        or 1e300 apart), the unit is set near that spread instead, so that any
+        chunking gives one ``fit``'s answer.
         """
-        fresh = self.count == 0
-        shift = np.where(fresh, other.shift, self.shift)
-        unit = np.where(fresh, other.unit, np.maximum(self.unit, other.unit))
-        # powers of two: rescaling to the common unit is exact
-        own = np.where(fresh, 1.0, self.unit / unit)  # nothing to rescale if fresh
-        theirs = other.unit / unit
+        # one weight unit: that of a side that has seen something, the larger
+        # of the two if both have
+        if not self.count.any():
+            weight_unit = other.weight_unit
+        elif not other.count.any():
+            weight_unit = self.weight_unit
+        else:
+            weight_unit = max(self.weight_unit, other.weight_unit)
+        a, b = self.with_weight_unit(weight_unit), other.with_weight_unit(weight_unit)
+        fresh = a.count == 0
+        shift = np.where(fresh, b.shift, a.shift)
         # a spread beyond float64 overflows to inf, which the estimators
         # refuse; a tiny one may underflow: both are decided here, whatever
         # numpy's error state
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            other_dmean = (other.shift - shift) / unit + other.dmean * theirs
-            self_dmean = self.dmean * own
-            count = self.count + other.count
-            frac = np.divide(
-                other.count, count, out=np.zeros_like(count), where=count > 0
-            )
-            delta = np.where(other.count > 0, other_dmean - self_dmean, 0.0)
+            unit = np.where(fresh, b.unit, np.maximum(a.unit, b.unit))
+            unit = _merged_unit(a, b, shift, unit, fresh)
+            # powers of two: rescaling to the common unit is exact
+            own = np.where(fresh, 1.0, a.unit / unit)  # nothing to rescale if fresh
+            theirs = b.unit / unit
+            other_dmean = (b.shift - shift) / unit + b.dmean * theirs
+            self_dmean = a.dmean * own
+            count = a.count + b.count
+            frac = np.divide(b.count, count, out=np.zeros_like(count), where=count > 0)
+            delta = np.where(b.count > 0, other_dmean - self_dmean, 0.0)
             dmean = self_dmean + delta * frac
-            m2 = self.m2 * own * own + other.m2 * theirs * theirs
-            m2 = m2 + delta * delta * self.count * frac
-        return Moments(count, shift, dmean, m2, unit)
+            m2 = a.m2 * own * own + b.m2 * theirs * theirs
+            m2 = m2 + delta * delta * a.count * frac
+        return Moments(count, shift, dmean, m2, unit, a.values + b.values, weight_unit)
 
     @property
     def sum_of_squares(self):
-        """M2 in the data's units (inf if beyond float64)."""
+        """M2 in the data's (and the weights') units (inf if beyond float64)."""
         with np.errstate(over="ignore", under="ignore"):
-            return self.m2 * self.unit * self.unit
+            return self.m2 * self.unit * self.unit * self.weight_unit
+
+    def _dof(self, ddof):
+        """``count - ddof`` in weight units, 0 where no more than ``ddof``
+        values were seen."""
+        with np.errstate(over="ignore", under="ignore"):
+            dof = self.count - ddof / self.weight_unit
+        return np.where(self.values > ddof, dof, 0.0)
+
+    def lacking_weight(self, ddof):
+        """Features with more than ``ddof`` values whose total weight is not
+        above ``ddof``: frequency weights that leave no degree of freedom."""
+        return (self.values > ddof) & ~(self._dof(ddof) > 0)
 
     def _in_units(self, ddof):
-        dof = self.count - ddof
+        dof = self._dof(ddof)
         return np.divide(self.m2, dof, out=np.zeros_like(dof), where=dof > 0)
 
     def variance(self, ddof=0):
-        """``M2 / (count - ddof)``; NaN where ``count == 0``, 0 where ``count <= ddof``.
+        """``M2 / (count - ddof)``; NaN where ``count == 0``, 0 where no more
+        than ``ddof`` values were seen.
 
         Where no more than ``ddof`` values were seen the spread cannot be
         estimated; such features are reported as constant (variance 0). A
@@ -166,6 +232,33 @@ class Moments:
             std = np.sqrt(self._in_units(ddof)) * self.unit
         std[self.count == 0] = np.nan
         return std
+
+
+def _merged_unit(a, b, shift, unit, fresh):
+    """The unit of merged moments: ``unit``, except in the columns seen on both
+    sides whose merged spread (in ``unit``) is outside the range whose square
+    float64 holds, which get a power of two near that spread."""
+    both = ~fresh & (b.count > 0)
+    if not both.any():
+        return unit
+    mean_a = a.shift + a.dmean * a.unit
+    mean_b = b.shift + b.dmean * b.unit
+    spreads = [np.abs(mean_b - mean_a) / unit]
+    for side in (a, b):
+        safe = np.where(side.count > 0, side.count, 1.0)
+        spreads.append(np.sqrt(side.m2 / safe) * (side.unit / unit))
+    spread = np.fmax.reduce(spreads)
+    rescale = (
+        both
+        & np.isfinite(spread)
+        & (spread > 0)
+        & ((spread < _SAFE_SPREAD_LOW) | (spread > _SAFE_SPREAD_HIGH))
+    )
+    if not rescale.any():
+        return unit
+    unit = unit.copy()
+    unit[rescale] = power_of_two_below(spread[rescale] * unit[rescale])
+    return unit
 
 
 # Mean squared deviations outside this range are rescued with a unit.
@@ -189,7 +282,7 @@ def _unit_moments(block, weights, shift):
     usable = (largest > 0) & np.isfinite(largest)
     # the largest power of two not above the largest deviation: finite even
     # for deviations near 1.8e308 (rounding log2 up would give 2**1024 = inf)
-    unit[usable] = np.ldexp(1.0, np.frexp(largest[usable])[1] - 1)
+    unit[usable] = power_of_two_below(largest[usable])
     deviations /= unit
     present = (~missing).astype(np.float64)
     count = _weighted_sum(present, weights)
@@ -199,7 +292,9 @@ def _unit_moments(block, weights, shift):
     deviations[missing] = 0.0
     np.multiply(deviations, deviations, out=deviations)
     m2 = _weighted_sum(deviations, weights)
-    return Moments(count, np.asarray(shift, dtype=np.float64), centre, m2, unit)
+    values = present.sum(axis=0).astype(np.float64)
+    shift = np.asarray(shift, dtype=np.float64)
+    return Moments(count, shift, centre, m2, unit, values)
 
 
 def _rescue_extremes(block, weights, shift, moments, squares):
@@ -216,8 +311,8 @@ def _rescue_extremes(block, weights, shift, moments, squares):
     if not suspect.size:
         return moments
     fixed = _unit_moments(block[:, suspect], weights, shift[suspect])
-    fields = {}
-    for name in ("count", "shift", "dmean", "m2", "unit"):
+    fields = {"weight_unit": moments.weight_unit}
+    for name in ("count", "shift", "dmean", "m2", "unit", "values"):
         values = getattr(moments, name).copy()
         values[suspect] = getattr(fixed, name)
         fields[name] = values
@@ -325,6 +420,7 @@ def _block_moments(block, weights, shift, feature_names):
     n = float(block.shape[0]) if weights is None else float(weights.sum())
     if n == 0:
         return Moments.empty(block.shape[1])
+    counted = block.shape[0] if weights is None else np.count_nonzero(weights)
     centre = total / n
     # M2 = sum(d**2) - n * centre**2 is exact enough while n * centre**2 is at
     # most half of sum(d**2) (the subtraction then loses at most one bit);
@@ -342,7 +438,9 @@ def _block_moments(block, weights, shift, feature_names):
         residual = _weighted_sum(exact, weights)
         np.multiply(exact, exact, out=exact)
         m2[unsafe] = _weighted_sum(exact, weights) - residual * residual / n
-    moments = Moments(np.full(block.shape[1], n), shift, centre, m2)
+    n_features = block.shape[1]
+    values = np.full(n_features, float(counted))
+    moments = Moments(np.full(n_features, n), shift, centre, m2, values=values)
     return _rescue_extremes(block, weights, shift, moments, squares)
 
 
@@ -359,7 +457,10 @@ def _block_moments_missing(block, deviations, weights, shift, feature_names):
     deviations[missing] = 0.0
     np.multiply(deviations, deviations, out=deviations)
     m2 = _weighted_sum(deviations, weights)
-    moments = Moments(count, shift, centre, m2)
+    values = None  # without weights the count is the number of values
+    if weights is not None:
+        values = (~missing[weights > 0]).sum(axis=0).astype(np.float64)
+    moments = Moments(count, shift, centre, m2, values=values)
     return _rescue_extremes(block, weights, shift, moments, m2)
 
 
@@ -507,30 +608,98 @@ def _sparse_moments(X, sample_weight, init, feature_names, exact):
         moments = _sparse_moments_unweighted(X)
         if moments is not None:
             return moments if init is None else init.merge(moments)
-    n_samples, n_features = X.shape
     _check_sparse_finite(X, feature_names, "X")
+    moments = _sparse_moments_exact(X, sample_weight)
+    return moments if init is None else init.merge(moments)
+
+
+def _sparse_moments_exact(X, sample_weight):
+    """The moments of a CSR or CSC matrix as the dense kernel computes them.
+
+    A column with no implicit zero is shifted by its first counted value
+    (so a constant column has M2 exactly 0, as in the dense kernel); a column
+    with implicit zeros is taken around 0, which is one of its values. The
+    weight of a column's implicit zeros is the total weight less that of its
+    stored values; where that difference would lose the weight of a few
+    implicit zeros to rounding, it is summed directly. Deviations beyond the
+    range whose squares float64 holds are taken in a unit, as the dense rescue.
+    """
+    n_samples, n_features = X.shape
     all_columns = _stored_columns(X)
+    all_rows = _stored_rows(X)
     data = X.data.astype(np.float64)
     if sample_weight is None:
-        total_weight = float(n_samples)
-        all_weights = np.ones(data.shape[0])
+        sample_weight = np.ones(n_samples)
+        weighted = False
     else:
-        total_weight = float(sample_weight.sum())
-        all_weights = sample_weight[_stored_rows(X)]
-    present = ~np.isnan(data)
-    missing_weight = _column_sums(
-        all_columns[~present], all_weights[~present], n_features
+        weighted = True
+    all_weights = sample_weight[all_rows]
+    total_weight = float(sample_weight.sum())
+    n_positive = int(np.count_nonzero(sample_weight))
+    stored = np.bincount(all_columns, minlength=n_features)
+    implicit = n_samples - stored
+    implicit_positive = n_positive - np.bincount(
+        all_columns[all_weights > 0], minlength=n_features
     )
-    columns, data, weights = all_columns[present], data[present], all_weights[present]
-    stored_weight = _column_sums(columns, weights, n_features)
-    count = total_weight - missing_weight
-    total = _column_sums(columns, weights * data, n_features)
-    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-    deviations = data - mean[columns]
+    implicit_weight = total_weight - _column_sums(all_columns, all_weights, n_features)
+    implicit_weight[implicit == 0] = 0.0
+    if weighted:
+        # few implicit zeros of small weight: the difference above cancels
+        inexact = np.flatnonzero(
+            (implicit > 0) & (implicit_weight < 0.5 * total_weight)
+        )
+        if inexact.size:
+            implicit_weight[inexact] = _implicit_weights(X, sample_weight, inexact)
+    present = ~np.isnan(data)
+    columns, rows = all_columns[present], all_rows[present]
+    data, weights = data[present], all_weights[present]
+    values = implicit_positive + np.bincount(columns[weights > 0], minlength=n_features)
+    count = _column_sums(columns, weights, n_features) + implicit_weight
+    shift = np.zeros(n_features)
+    full = np.flatnonzero(implicit == 0)
+    if full.size:
+        shift[full] = _first_stored(columns, rows, data, weights, full, n_features)
+    deviations = data - shift[columns]
+    unit = np.ones(n_features)
+    largest = np.zeros(n_features)
+    np.maximum.at(largest, columns, np.abs(deviations))
+    rescale = (largest > 0) & (
+        (largest < _SAFE_SPREAD_LOW) | (largest > _SAFE_SPREAD_HIGH)
+    )
+    if rescale.any():
+        unit[rescale] = power_of_two_below(largest[rescale])
+        deviations /= unit[columns]
+    total = _column_sums(columns, weights * deviations, n_features)
+    dmean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    deviations -= dmean[columns]
     m2 = _column_sums(columns, weights * deviations * deviations, n_features)
-    m2 += (count - stored_weight) * mean * mean
-    moments = Moments(count, np.zeros(n_features), mean, m2)
-    return moments if init is None else init.merge(moments)
+    m2 += implicit_weight * dmean * dmean  # the implicit zeros, at -dmean
+    values = values.astype(np.float64)
+    return Moments(count, shift, dmean, m2, unit, values)
+
+
+def _first_stored(columns, rows, data, weights, wanted, n_features):
+    """For each column in ``wanted``, its stored value of positive weight in
+    the lowest row (0 if none)."""
+    positive = weights > 0
+    columns, rows, data = columns[positive], rows[positive], data[positive]
+    first = np.full(n_features, np.iinfo(np.int64).max)
+    np.minimum.at(first, columns, rows)
+    key = np.flatnonzero(rows == first[columns])
+    shift = np.zeros(n_features)
+    shift[columns[key]] = data[key]
+    return shift[wanted]
+
+
+def _implicit_weights(X, sample_weight, columns):
+    """The weight of the implicit zeros of each listed column, summed directly."""
+    sub = sp.csc_matrix(X[:, columns])
+    result = np.empty(len(columns))
+    for j in range(len(columns)):
+        keep = np.ones(X.shape[0], dtype=bool)
+        keep[sub.indices[sub.indptr[j] : sub.indptr[j + 1]]] = False
+        result[j] = sample_weight[keep].sum()
+    return result
 
 
 def _column_reduce(ufunc, block):
