@@ -9,7 +9,7 @@ from sklearn.utils import check_array
 
 from skscale.utils._blocks import resolve_blocks
 from skscale.utils._dask import is_dask_collection, require_dask
-from skscale.utils._moments import check_finite
+from skscale.utils._moments import check_finite, power_of_two_below
 from skscale.utils._sklearn_compat import to_host
 from skscale.utils.validation import reject_non_numeric_columns
 
@@ -74,11 +74,21 @@ def moderate(centred):
     """Divide data near 1e300 (or 1e-300) by a power of two near their size,
     so that products and squares stay finite. Every figure the diagnostics
     report is a ratio, which this exact rescaling leaves unchanged."""
-    largest = float(np.max(np.abs(centred))) if centred.size else 0.0
-    if largest == 0.0 or 1e-100 < largest < 1e100:
-        return centred
-    centred /= np.exp2(np.round(np.log2(largest)))
-    return centred
+    return _moderated(centred)[0]
+
+
+def _moderated(values):
+    """``(values / unit, unit)``, ``unit`` a power of two near the largest
+    finite magnitude when that is beyond 1e100 or below 1e-100 (else 1, and
+    ``values`` itself); ``values`` is divided in place."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN
+        largest = float(np.nanmax(np.abs(values))) if values.size else 0.0
+    if not np.isfinite(largest) or largest == 0.0 or 1e-100 < largest < 1e100:
+        return values, 1.0
+    unit = float(power_of_two_below(largest))
+    values /= unit
+    return values, unit
 
 
 # Rows sampled from a dask input when the diagnostic needs them in memory.
@@ -129,7 +139,28 @@ def sample_dask_rows(arrays, max_rows, random_state=0):
 
 
 def centre_columns(X):
-    """Subtract column means; a missing value becomes its column's mean (0)."""
+    """Subtract column means; a missing value becomes its column's mean (0).
+
+    Data near float64's limits (a column of 1e308, or one spanning
+    +/-1.5e308, whose mean or deviations would overflow) are centred in a
+    power-of-two unit instead (see :func:`centred_in_unit`): every figure
+    the diagnostics report is a ratio, which that exact rescaling keeps.
+    """
+    return centred_in_unit(X)[0]
+
+
+def centred_in_unit(X):
+    """``(centred, unit)``: the columns of ``X`` centred, divided by ``unit``
+    (a power of two; 1 for ordinary data, where ``centred`` is exactly
+    ``X - mean``), so that neither the mean nor the deviations overflow and
+    their squares neither overflow nor underflow."""
+    X, before = _moderated(np.array(X, dtype=np.float64))
+    centred = _centred(X)
+    centred, after = _moderated(centred)
+    return centred, before * after
+
+
+def _centred(X):
     missing = np.isnan(X)
     if not missing.any():
         return X - X.mean(axis=0)

@@ -30,6 +30,7 @@ from skscale.diagnostics._common import (
     as_matrix,
     block_of_features,
     centre_columns,
+    centred_in_unit,
     covariate_column,
     moderate,
     percent,
@@ -1020,9 +1021,10 @@ def compare_scalers(
                     f"it turned {matrix.shape[1]} columns into {scaled.shape[1]}; "
                     "expected one output column per input column"
                 )
-            after_centred = centre_columns(scaled)
-            largest, condition = _covariance_spectrum(after_centred)
-            after = moderate(after_centred)
+            after, unit = centred_in_unit(scaled)
+            largest, condition = _covariance_spectrum(after)
+            with np.errstate(over="ignore", under="ignore"):
+                largest = largest * unit * unit  # in the data's units
             n_cells = n_missing + int(np.isnan(scaled).sum())
             spaces = {"before": before_space, "after": pca_space(after, 2)}
             pca = pca_report(spaces, names, n_samples, n_cells, blocks, X)

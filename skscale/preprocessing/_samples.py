@@ -17,6 +17,7 @@ them first); which estimator takes sparse input is said in its docstring.
 """
 
 import warnings
+from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
@@ -31,6 +32,7 @@ from skscale.utils._moments import (
     _stored_columns,
     _stored_rows,
     _weighted_percentiles,
+    power_of_two_below,
     row_blocks,
 )
 from skscale.utils._moments import check_finite as check_finite_values
@@ -251,12 +253,49 @@ class _RowNormalizer(
             factors = factors.copy()
             factors[bad] = 1.0
         if sp.issparse(X):
-            out = X.copy() if copy and X is original else X
-            out.data /= factors[_stored_rows(out)]
+            shared = not (copy and X is original)
+            if shared:  # in place: refuse an overflow before writing
+                self._refuse_overflow(X, factors)
+            out = X if shared else X.copy()
+            with _overflow_watch() as overflowed:
+                out.data /= factors[_stored_rows(out)]
+            if overflowed:
+                self._refuse_overflow(X, factors)
             return out
         out = output_array(X, original, copy=copy, keep_values=False)
-        np.divide(X, factors[:, None], out=out, casting="same_kind")
+        if np.may_share_memory(out, X):  # in place: refuse before writing
+            self._refuse_overflow(X, factors)
+        with _overflow_watch() as overflowed:
+            np.divide(X, factors[:, None], out=out, casting="same_kind")
+        if overflowed:  # a new array: nothing of the caller's was changed
+            self._refuse_overflow(X, factors)
         return out
+
+    def _refuse_overflow(self, X, factors):
+        """Raise a ValueError naming the cells of ``X`` that dividing by their
+        row's factor would take beyond the largest value of X's dtype."""
+        largest = np.finfo(X.dtype).max
+        small = np.flatnonzero(factors < 1)
+        if not small.size:
+            return
+        if sp.issparse(X):
+            rows = sp.csr_matrix(X)[small]
+            values = np.abs(rows.toarray())
+        else:
+            values = np.abs(np.asarray(X[small], dtype=np.float64))
+        with np.errstate(over="ignore"):
+            beyond = values / factors[small, None] > largest
+        if not beyond.any():
+            return
+        row, column = np.argwhere(beyond)[0]
+        names = self._feature_names()
+        raise ValueError(
+            f"{type(self).__name__}: sample {int(small[row])} divided by its factor "
+            f"{factors[small[row]]:.6g} takes {describe_columns([column], names)} "
+            f"beyond the largest {X.dtype} value ({largest:.4g}); expected data "
+            "whose normalised values are finite: divide the table by a power of "
+            "ten (say 1e10) before normalising it."
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1112,6 +1151,11 @@ class QuantileNormalizer(_RowNormalizer):
         """``reference_``: the (weighted) mean of the sorted rows. Each block
         is sorted in ``scratch`` (of X's shape and dtype) when given."""
         weights = check_sample_weight(sample_weight, X.shape[0])
+        if weights is not None:  # only their ratios matter: near 1, exactly
+            weights = weights / power_of_two_below(weights.max())
+        # values near 1.8e308 are summed in a unit, so the sums cannot
+        # overflow; the mean is scaled back (it is no larger than the values)
+        unit = _summing_unit(X)
         total = np.zeros(X.shape[1])
         for rows in row_blocks(*X.shape):
             if scratch is None:
@@ -1120,11 +1164,15 @@ class QuantileNormalizer(_RowNormalizer):
                 ordered = scratch[rows]
                 ordered[...] = X[rows]
                 ordered.sort(axis=1)
+            ordered = np.asarray(ordered, dtype=np.float64)
+            if unit != 1.0:
+                ordered = ordered / unit
             if weights is None:
-                total += ordered.sum(axis=0, dtype=np.float64)
+                total += ordered.sum(axis=0)
             else:
-                total += weights[rows] @ np.asarray(ordered, dtype=np.float64)
-        self.reference_ = total / (X.shape[0] if weights is None else weights.sum())
+                total += weights[rows] @ ordered
+        rows = X.shape[0] if weights is None else weights.sum()
+        self.reference_ = total / rows * unit
 
     def transform(self, X):
         """Give each value the reference value at its rank in its row.
@@ -1147,7 +1195,9 @@ class QuantileNormalizer(_RowNormalizer):
         """Each row's values replaced by the reference at their ranks, in
         ``out``: a new array of X's shape and dtype when None, else one whose
         rows already hold X's rows sorted (``fit_transform``'s scratch)."""
-        cumulative = np.concatenate([[0.0], np.cumsum(self.reference_)])
+        # in a unit where the reference's running sum cannot overflow
+        unit = _summing_unit(self.reference_[None, :])
+        cumulative = np.concatenate([[0.0], np.cumsum(self.reference_ / unit)])
         presorted = out is not None
         if out is None:
             out = np.empty_like(X)
@@ -1166,7 +1216,7 @@ class QuantileNormalizer(_RowNormalizer):
                     np.take(row, order_row, out=ordered_row)
             # a new array (or the reference itself): ``ordered`` may be
             # overwritten below
-            mapped = _tied_reference(ordered, self.reference_, cumulative)
+            mapped = _tied_reference(ordered, self.reference_, cumulative, unit)
             # straight into the output's rows, rounded once to its dtype (and
             # row by row, as the gather)
             for out_row, order_row, mapped_row in zip(
@@ -1176,10 +1226,33 @@ class QuantileNormalizer(_RowNormalizer):
         return out
 
 
-def _tied_reference(ordered, reference, cumulative):
+@contextmanager
+def _overflow_watch():
+    """A list that is non-empty after the block if a floating-point overflow
+    happened in it (numpy's error flag: no pass over the result)."""
+    seen = []
+    with np.errstate(over="call", call=lambda *_: seen.append(True)):
+        yield seen
+
+
+def _summing_unit(X):
+    """A power of two to divide the rows of ``X`` by before summing them over
+    its columns or rows, so that no sum overflows: 1 unless ``X`` holds values
+    beyond 1e300."""
+    if not X.size:
+        return 1.0
+    # fmax/fmin skip NaN and make no temporary
+    high, low = np.fmax.reduce(X, axis=None), np.fmin.reduce(X, axis=None)
+    largest = float(max(abs(high), abs(low)))
+    if not (largest > 1e300 and np.isfinite(largest)):
+        return 1.0
+    return float(power_of_two_below(largest))
+
+
+def _tied_reference(ordered, reference, cumulative, unit=1.0):
     """The reference value of each position of rows sorted in increasing
     order; a run of equal values gets the mean of the reference over the run
-    (``cumulative``: 0 then the cumulative sums of ``reference``)."""
+    (``cumulative``: 0 then the cumulative sums of ``reference / unit``)."""
     n_rows, n_cols = ordered.shape
     starts_run = np.ones(ordered.shape, dtype=bool)
     np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts_run[:, 1:])
@@ -1190,7 +1263,7 @@ def _tied_reference(ordered, reference, cumulative):
     starts = np.flatnonzero(starts_run)
     lengths = np.diff(starts, append=starts_run.size)
     first = starts % n_cols
-    means = (cumulative[first + lengths] - cumulative[first]) / lengths
+    means = (cumulative[first + lengths] - cumulative[first]) / lengths * unit
     return np.repeat(means, lengths).reshape(n_rows, n_cols)
 
 

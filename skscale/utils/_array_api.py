@@ -133,7 +133,11 @@ def _device_moments(X, space, sample_weight, init, feature_names):
                 exact = space.to_numpy(xp.sum(weighted * around, axis=0))
                 m2 = np.where(unsafe, exact - residual * residual / n, m2)
                 centre = np.where(unsafe, centre + residual / n, centre)
-            moments = Moments(np.full(n_features, n), shift, centre, m2)
+            values = None  # without weights the count is the number of values
+            if w is not None:
+                positive = xp.astype(w > 0, space.wide, copy=False)
+                values = np.full(n_features, float(space.to_numpy(xp.sum(positive))))
+            moments = Moments(np.full(n_features, n), shift, centre, m2, values=values)
             moments = _rescue_on_host(
                 space, block, weights, rows, moments, lambda d=deviations: d != 0.0
             )
@@ -163,7 +167,11 @@ def _block_moments_missing(space, block, w, shift, feature_names):
         safe = np.where(count_h > 0, count_h, 1.0)
         m2 = np.where(count_h > 0, squares_h - residual_h * residual_h / safe, 0.0)
         centre_h = np.where(count_h > 0, centre_h + residual_h / safe, 0.0)
-    moments = Moments(count_h, shift, centre_h, m2)
+    values = None  # without weights the count is the number of values
+    if w is not None:
+        counted = xp.astype(present & (w > 0), space.wide, copy=False)
+        values = space.to_numpy(xp.sum(counted, axis=0))
+    moments = Moments(count_h, shift, centre_h, m2, values=values)
     weights = None if w is None else w[:, 0]
     return _rescue_on_host(
         space, block, weights, slice(None), moments, lambda: deviations != 0.0
