@@ -137,7 +137,8 @@ class _AffineScaler(
         if empty.size:
             labels = describe_columns(empty, self._feature_names())
             warn_user(
-                f"{type(self).__name__}: {labels} held only NaN; "
+                f"{type(self).__name__}: {labels} held only NaN (or no value "
+                "in a row of positive weight); "
                 "they are left unscaled and stay NaN after transform.",
             )
 
@@ -481,7 +482,11 @@ class _MomentScaler(_AffineScaler):
             Fitted scaler.
         """
         self._reset()
-        return self.partial_fit(X, y, sample_weight)
+        self._whole_fit = True  # some weight must be positive
+        try:
+            return self.partial_fit(X, y, sample_weight)
+        finally:
+            del self._whole_fit
 
     @_fit_context(prefer_skip_nested_validation=True)
     @callback_task
@@ -519,6 +524,7 @@ class _MomentScaler(_AffineScaler):
             with_moments=self._uses_moments,
             with_range=self._uses_range,
             on_chunk=chunk_progress(self),
+            batch=not getattr(self, "_whole_fit", False),
         )
         if not first_call:  # the moments were merged by the kernel
             previous = self._stats

@@ -12,7 +12,7 @@ import scipy.linalg
 
 from skscale.utils import _block_size
 from skscale.utils._moments import Moments, dense_min_max, dense_moments
-from skscale.utils.validation import check_sample_weight, reject_non_numeric_columns
+from skscale.utils.validation import reject_non_numeric_columns
 
 __all__ = [
     "dask_block_size",
@@ -156,9 +156,8 @@ def dask_statistics(
                 "sample_weight with a dask input needs known chunk sizes; call "
                 "X.compute_chunk_sizes() (or DataFrame.to_dask_array(lengths=True))."
             )
-        # validated once by the caller (skscale.utils._dispatch); checked again
-        # here only when called directly
-        weights = check_sample_weight(np.asarray(sample_weight), int(X.shape[0]))
+        # validated once by the caller (skscale.utils._dispatch)
+        weights = np.asarray(sample_weight, dtype=np.float64)
         bounds = np.cumsum((0, *X.chunks[0]))
         weight_blocks = [weights[a:b] for a, b in itertools.pairwise(bounds)]
     tasks = [

@@ -111,7 +111,7 @@ def block_size(Z, weighting):
     return dense_block_size(np.asarray(Z, dtype=np.float64), weighting)
 
 
-def _weights(X, sample_weight):
+def _weights(X, sample_weight, all_zero):
     if sample_weight is None:
         return None
     n_samples = X.shape[0]
@@ -122,7 +122,9 @@ def _weights(X, sample_weight):
         )
     if is_dask_collection(sample_weight):
         sample_weight = sample_weight.compute()
-    return check_sample_weight(to_host(sample_weight), int(n_samples))
+    return check_sample_weight(
+        to_host(sample_weight), int(n_samples), all_zero=all_zero
+    )
 
 
 class Statistics(NamedTuple):
@@ -149,6 +151,7 @@ def feature_statistics(
     with_range=False,
     percentiles=None,
     on_chunk=None,
+    batch=False,
 ):
     """Per-feature moments (count, mean, M2) and/or minimum and maximum.
 
@@ -170,6 +173,9 @@ def feature_statistics(
     on_chunk : callable, default=None
         Called once per chunk of rows of a dask input, as it is done (the
         fit's progress, :func:`~skscale.utils._sklearn_compat.chunk_progress`).
+    batch : bool, default=False
+        Whether ``X`` is one batch of ``partial_fit``, whose weights may all be
+        zero (it then adds nothing); a whole fit needs some positive weight.
 
     Returns
     -------
@@ -177,7 +183,7 @@ def feature_statistics(
         ``moments`` (or None), ``low`` and ``high`` (or None; over the rows of
         non-zero weight, NaN for a feature with no value) and ``rows``.
     """
-    weights = _weights(X, sample_weight)
+    weights = _weights(X, sample_weight, all_zero=batch)
     scaled, weight_unit = _in_weight_unit(weights)
     if weights is None:
         rows = counted = float(X.shape[0])
@@ -209,8 +215,8 @@ def _in_weight_unit(weights):
     weighted sum overflows or underflows whatever the weights' magnitude
     (exact: dividing by a power of two rounds nothing, save weights below
     2**-1074 of the largest, which become 0)."""
-    if weights is None:
-        return None, 1.0
+    if weights is None or not weights.any():
+        return weights, 1.0
     unit = float(power_of_two_below(weights.max()))
     if unit == 1.0:
         return weights, unit

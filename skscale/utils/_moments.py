@@ -175,7 +175,12 @@ class Moments:
         # refuse; a tiny one may underflow: both are decided here, whatever
         # numpy's error state
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            unit = np.where(fresh, b.unit, np.maximum(a.unit, b.unit))
+            # a side with nothing seen keeps the other's unit
+            unit = np.where(
+                fresh,
+                b.unit,
+                np.where(b.count == 0, a.unit, np.maximum(a.unit, b.unit)),
+            )
             unit = _merged_unit(a, b, shift, unit, fresh)
             # powers of two: rescaling to the common unit is exact
             own = np.where(fresh, 1.0, a.unit / unit)  # nothing to rescale if fresh
@@ -558,8 +563,9 @@ def _sparse_moments_unweighted(X):
     the compiled kernel, two through scipy's products).
 
     Returns None when a column sum is not finite (NaN or inf: the exact slow
-    path decides), and recomputes exactly the columns where
-    ``sum(x**2) - n * mean**2`` would cancel.
+    path decides), and recomputes exactly (with the exact path's shift and
+    unit) the columns where ``sum(x**2) - n * mean**2`` would cancel and
+    those whose squares may have underflowed.
     """
     n_samples, n_features = X.shape
     fused = _compiled.sparse_column_sums(X)
@@ -573,12 +579,26 @@ def _sparse_moments_unweighted(X):
     mean = total / n_samples
     offset = n_samples * mean * mean
     m2 = np.maximum(squares - offset, 0.0)
-    unsafe = np.flatnonzero(offset > 0.5 * squares)
-    if unsafe.size:
-        exact = sparse_moments(sp.csc_matrix(X[:, unsafe]), None, exact=True)
-        m2[unsafe] = exact.m2
+    unsafe = offset > 0.5 * squares
+    # squares below the rescue's bound: values near 1e-160 or below, whose
+    # squares underflow; a column with no sum at all is all zeros unless its
+    # values are tiny and cancel, which only its stored values can tell
+    unsafe |= (squares < _SQUARES_TOO_SMALL * n_samples) & (total != 0)
+    blank = (squares == 0) & (total == 0)
+    if blank.any():
+        nonzero = X.data != 0
+        stored = np.bincount(_stored_columns(X)[nonzero], minlength=n_features)
+        unsafe |= blank & (stored > 0)
+    unsafe = np.flatnonzero(unsafe)
     count = np.full(n_features, float(n_samples))
-    return Moments(count, np.zeros(n_features), mean, m2)
+    shift, unit = np.zeros(n_features), np.ones(n_features)
+    if unsafe.size:
+        exact = _sparse_moments_exact(sp.csc_matrix(X[:, unsafe]), None)
+        m2[unsafe] = exact.m2
+        mean[unsafe] = exact.dmean
+        shift[unsafe] = exact.shift
+        unit[unsafe] = exact.unit
+    return Moments(count, shift, mean, m2, unit)
 
 
 def _column_sums(columns, weights, n_features):

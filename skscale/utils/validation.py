@@ -117,12 +117,13 @@ def reject_non_numeric_columns(X, estimator_name):
         )
 
 
-def check_sample_weight(sample_weight, n_samples):
+def check_sample_weight(sample_weight, n_samples, *, all_zero=False):
     """Validate ``sample_weight`` and return it as a float64 array.
 
     ``None`` stays ``None`` (unweighted); a scalar is broadcast to every sample.
     Weights must be one-dimensional, of length ``n_samples``, finite, non-negative
-    and not all zero.
+    and, unless ``all_zero`` (a ``partial_fit`` batch, which may add nothing),
+    not all zero.
     """
     if sample_weight is None:
         return None
@@ -150,7 +151,7 @@ def check_sample_weight(sample_weight, n_samples):
         )
     if (weights < 0).any():
         raise ValueError("sample_weight has negative values; expected weights >= 0.")
-    if not weights.any():
+    if not (all_zero or weights.any()):
         raise ValueError(
             "sample_weight is zero for every sample; expected at least one "
             "non-zero weight."
