@@ -1,4 +1,4 @@
-"""The interaction matrix (issue 12): every estimator on every combination of
+"""The interaction matrix: every estimator on a pairwise design over
 
 - input kind: ndarray, pandas DataFrame, scipy CSR, scipy CSC, dask array,
   dask DataFrame;
@@ -7,7 +7,16 @@
 - dtype: float64, float32, float16, int64 (NaN only for the float dtypes);
 - missing values: none, some cells, a whole column;
 - fitting: one ``fit``, or ``partial_fit`` in three chunks (estimators that
-  have it).
+  have it);
+- values: ordinary, with a constant column, with a near-constant column
+  (100 +/- 1e-13: a spread below float64's noise bound for 30 rows).
+
+Not the full product of these (3,200 cases, and it never varied the values):
+a pairwise design (``tests/_pairwise.py``) in which every pair of levels of
+any two factors meets at least once, per estimator, so that each value
+regime is crossed with every kind, every weighting and every dtype. The
+backends' own conformance suites (``tests/backends/``) hold each kind to the
+dense answer on the extreme value regimes.
 
 Each combination either gives the result of the reference fit (the same
 estimator fitted on the same values as a dense float64 ndarray, with the same
@@ -36,6 +45,7 @@ from sklearn.base import clone, is_regressor
 from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
+from tests._pairwise import pairwise
 from tests._registry import reference_instances
 
 ESTIMATORS = reference_instances()
@@ -45,6 +55,7 @@ WEIGHTINGS = ("unweighted", "positive_weights", "zero_weights")
 DTYPES = ("float64", "float32", "float16", "int64")
 MISSING = ("no_nan", "nan_cells", "nan_column")
 FITS = ("fit", "partial_fit")
+VALUES = ("ordinary", "constant_column", "near_constant_column")
 
 SPARSE = {"csr", "csc"}
 DASK = {"dask_array", "dask_DataFrame"}
@@ -81,6 +92,7 @@ class Rule:
     dtypes: frozenset | None = None
     missing: frozenset | None = None
     fits: frozenset | None = None
+    values: frozenset | None = None
 
     def matches(self, case):
         return all(
@@ -92,6 +104,7 @@ class Rule:
                 (self.dtypes, case.dtype),
                 (self.missing, case.missing),
                 (self.fits, case.fit),
+                (self.values, case.values),
             )
         )
 
@@ -211,11 +224,12 @@ class Case:
     dtype: str
     missing: str
     fit: str
+    values: str = "ordinary"
 
     @property
     def id(self):
         fields = (self.estimator, self.kind, self.weighting, self.dtype)
-        return "-".join((*fields, self.missing, self.fit))
+        return "-".join((*fields, self.missing, self.fit, self.values))
 
     def rules(self):
         """The rules of ``RULES`` that cover this combination."""
@@ -249,10 +263,22 @@ WEIGHTS = {
 CHUNKS = np.array_split(np.arange(N_ROWS), 3)
 
 
+# the column that the value regimes replace (not the NaN column, nor the
+# per-sample normalisers' column "a" without zeros)
+REGIME_COLUMN = 1
+
+
 @cache
-def _values(dtype, missing, estimator_name):
-    """The table's values in ``dtype``, with the missing values asked for."""
+def _values(dtype, missing, estimator_name, values="ordinary"):
+    """The table's values in ``dtype``, with the missing values and the value
+    regime asked for."""
     X = (SAMPLE_TABLE if estimator_name in PER_SAMPLE else TABLE).copy()
+    if values == "constant_column":
+        X[:, REGIME_COLUMN] = 3.0
+    elif values == "near_constant_column":
+        # scikit-learn's construction: mean +/- a spread below the noise bound
+        signs = np.where(np.arange(N_ROWS) % 2 == 0, 1.0, -1.0)
+        X[:, REGIME_COLUMN] = 100.0 + 1e-13 * signs
     if missing == "nan_cells":
         X[NAN_CELLS] = np.nan
     elif missing == "nan_column":
@@ -325,10 +351,10 @@ def _run(estimator, case, values, kind):
 
 
 @cache
-def _reference(estimator_name, weighting, dtype, missing):
+def _reference(estimator_name, weighting, dtype, missing, regime="ordinary"):
     """The result of one fit on the same values as a float64 ndarray."""
     case = Case(estimator_name, "ndarray", weighting, "float64", missing, "fit")
-    values = _values(dtype, missing, estimator_name).astype(np.float64)
+    values = _values(dtype, missing, estimator_name, regime).astype(np.float64)
     out, _, _ = _run(clone(ESTIMATORS[estimator_name]), case, values, "ndarray")
     return out
 
@@ -340,7 +366,7 @@ def _sklearn_accepts(case):
         _run(
             estimator,
             case,
-            _values(case.dtype, case.missing, case.estimator),
+            _values(case.dtype, case.missing, case.estimator, case.values),
             case.kind,
         )
     except Exception:  # any refusal of scikit-learn's releases skscale
@@ -348,20 +374,34 @@ def _sklearn_accepts(case):
     return True
 
 
+@cache
+def _design(name):
+    """The pairwise design of one estimator's cases."""
+    estimator = ESTIMATORS[name]
+    weighted = has_fit_parameter(estimator, "sample_weight")
+    streaming = hasattr(estimator, "partial_fit")
+    factors = {
+        "kind": KINDS,
+        "weighting": WEIGHTINGS if weighted else WEIGHTINGS[:1],
+        "dtype": DTYPES,
+        "missing": MISSING,
+        "fit": FITS if streaming else FITS[:1],
+        "values": VALUES,
+    }
+
+    def valid(levels):
+        if levels["dtype"] == "int64" and levels["missing"] != "no_nan":
+            return False  # integers hold no NaN
+        case = Case(name, **levels)
+        return not any(rule.unbuildable for rule in case.rules())
+
+    return [Case(name, **levels) for levels in pairwise(factors, valid)]
+
+
 def _cases():
-    params = []
-    for name, estimator in ESTIMATORS.items():
-        weighted = has_fit_parameter(estimator, "sample_weight")
-        streaming = hasattr(estimator, "partial_fit")
-        for kind in KINDS:
-            for weighting in WEIGHTINGS if weighted else WEIGHTINGS[:1]:
-                for dtype in DTYPES:
-                    for missing in MISSING if dtype != "int64" else MISSING[:1]:
-                        for fit in FITS if streaming else FITS[:1]:
-                            case = Case(name, kind, weighting, dtype, missing, fit)
-                            if not any(r.unbuildable for r in case.rules()):
-                                params.append(pytest.param(case, id=case.id))
-    return params
+    return [
+        pytest.param(case, id=case.id) for name in ESTIMATORS for case in _design(name)
+    ]
 
 
 def _expected_dtype(estimator, case):
@@ -404,7 +444,9 @@ def _result_problems(case, estimator, out, dtype, declared):
         problems.append(f"{case.dtype} input gave {dtype} output")
     if expected is not None and declared is not None and declared != expected:
         problems.append(f"the dask result declares {declared}, not {expected}")
-    reference = _reference(case.estimator, case.weighting, case.dtype, case.missing)
+    reference = _reference(
+        case.estimator, case.weighting, case.dtype, case.missing, case.values
+    )
     if out.shape != reference.shape:
         return [*problems, f"shape {out.shape}, reference {reference.shape}"]
     missing_out, missing_ref = np.isnan(out), np.isnan(reference)
@@ -432,7 +474,7 @@ def test_interaction_matrix(case):
     estimator = clone(ESTIMATORS[case.estimator])
     # any exception other than ValueError and TypeError fails the test as is
     try:
-        values = _values(case.dtype, case.missing, case.estimator)
+        values = _values(case.dtype, case.missing, case.estimator, case.values)
         result = _run(estimator, case, values, case.kind)
     except (ValueError, TypeError) as exc:
         problems = _refusal_problems(case, exc)
@@ -450,6 +492,7 @@ def test_every_rule_covers_combinations_of_the_matrix():
         "dtypes": set(DTYPES),
         "missing": set(MISSING),
         "fits": set(FITS),
+        "values": set(VALUES),
     }
     for rule in RULES:
         outcomes = [rule.error is not None, rule.rtol is not None, rule.unbuildable]

@@ -193,3 +193,19 @@ def test_row_by_row_moments_near_1e_minus_300_keep_their_spread():
     for value in column:
         moments = dense_moments(np.array([[value]]), init=moments)
     assert_allclose(moments.std(), [_exact(column)[1]], rtol=1e-9)
+
+
+@pytest.mark.parametrize("q", [0.0, 1.0, 12.5, 50.0, 77.7, 99.0, 100.0])
+def test_weighted_percentiles_equal_numpy_on_the_rows_repeated(q):
+    # integer weights are frequencies: the weighted percentile of a column is
+    # numpy's (linear) percentile of the column with each row repeated
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=(23, 3))
+    values[[2, 9], 1] = np.nan
+    weights = rng.integers(0, 4, size=23).astype(np.float64)
+    weights[0] = 5.0
+    (got,) = _moments._weighted_percentiles(values, weights, [q])
+    for column in range(values.shape[1]):
+        repeated = np.repeat(values[:, column], weights.astype(int))
+        expected = np.percentile(repeated[~np.isnan(repeated)], q)
+        assert_allclose(got[column], expected, rtol=1e-13)
