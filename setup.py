@@ -7,6 +7,10 @@ results. No -ffast-math: the kernels keep NumPy's order of operations, and
 -ffp-contract=off stops the compiler fusing a multiply and an add. (Declared
 here rather than in pyproject.toml, where setuptools still calls extension
 modules experimental and says so on every install.)
+
+The file uses only CPython's limited API (3.11 and later): the extension is
+built as ``_kernels.abi3.so`` and a wheel is tagged ``cp311-abi3``, so one
+wheel per platform serves every Python version from 3.11 on.
 """
 
 import sys
@@ -22,6 +26,9 @@ setup(
             sources=["skscale/utils/_kernels.c"],
             optional=True,
             extra_compile_args=flags,
+            py_limited_api=True,
+            define_macros=[("Py_LIMITED_API", "0x030B0000")],
         )
-    ]
+    ],
+    options={"bdist_wheel": {"py_limited_api": "cp311"}},
 )

@@ -88,15 +88,19 @@ def make_data():
     return _make_data
 
 
-@pytest.fixture(params=["compiled", "numpy"])
+@pytest.fixture(params=["compiled", "baseline", "numpy"])
 def kernel_path(request, monkeypatch):
-    """Run a kernel test on both paths: the compiled kernels of
-    ``skscale/utils/_kernels.c`` and the NumPy path that runs where they are
-    not built (``tests/utils/test_compiled.py`` checks that they are here)."""
+    """Run a kernel test on every path: the compiled kernels of
+    ``skscale/utils/_kernels.c`` as the loader picks them (the AVX2 clones
+    where the processor has AVX2), their baseline build (what runs on a
+    processor without AVX2, or a platform without ifunc), and the NumPy path
+    that runs where they are not built (``tests/utils/test_compiled.py``
+    checks that they are here)."""
     from skscale.utils import _compiled
 
     if request.param == "numpy":
         monkeypatch.setattr(_compiled, "LIB", None)
     elif not _compiled.available():
         pytest.skip("the compiled kernels are not built in this install")
+    monkeypatch.setattr(_compiled, "BASELINE", request.param == "baseline")
     return request.param

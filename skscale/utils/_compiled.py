@@ -12,25 +12,42 @@ the sums to rounding (they add in another order; both accumulate in float64).
 ctypes keeps the C file free of the NumPy C API (no build dependency on
 NumPy's headers); a call costs a few microseconds, and the callers make one
 per block of about a million values.
+
+The sparse kernels check every index against the matrix's shape and return
+an error code for a malformed matrix (scipy does not check index ranges by
+default), which becomes a ValueError here: no read or write out of bounds.
+
+``SKSCALE_KERNELS_BASELINE=1`` calls the dense kernels' baseline build (no
+AVX2) even where the processor would run the AVX2 clones, so that both are
+tested on one machine. Where the extension exists but does not load (a
+stale or broken build), or was not built at all, a
+:class:`KernelsUnavailableWarning` says so once, with the fix;
+:func:`skscale.show_config` prints which path is in use.
 """
 
 import ctypes
 import importlib.util
 import os
+import warnings
 
 import numpy as np
 
 __all__ = [
+    "KernelsUnavailableWarning",
     "affine_map",
     "affine_map_float32",
     "available",
+    "describe",
     "shifted_sums",
     "sparse_column_sums",
     "sparse_scale",
 ]
 
 # the kernels' interface version (sk_abi_version in _kernels.c)
-_ABI_VERSION = 1
+_ABI_VERSION = 2
+
+# what a sparse kernel returns for indices that do not fit the matrix
+_MALFORMED = -1
 
 _i64 = ctypes.c_int64
 _ptr = ctypes.c_void_p
@@ -43,55 +60,133 @@ _SIGNATURES = {
     "sk_shifted_sums": (None, [_ptr, _i64, _i64, _i64, _i64, _ptr, _ptr, _ptr, _ptr]),
     "sk_affine_f64": (_int, [_ptr, _ptr] + [_i64] * 6 + [_ptr, _ptr, _int]),
     "sk_affine_f32": (_int, [_ptr, _ptr] + [_i64] * 6 + [_ptr, _ptr, _ptr]),
-    "sk_csr_sums": (None, [_ptr, _ptr, _i64, _ptr, _ptr]),
-    "sk_csc_sums": (None, [_ptr, _ptr, _i64, _ptr, _ptr]),
-    "sk_sparse_scale": (_int, [_ptr, _ptr, _ptr, _i64, _ptr, _int]),
-    "sk_csc_scale": (_int, [_ptr, _ptr, _ptr, _i64, _ptr, _int]),
+    "sk_csr_sums": (_int, [_ptr, _ptr, _i64, _i64, _ptr, _ptr]),
+    "sk_csc_sums": (_int, [_ptr, _ptr, _i64, _i64, _ptr, _ptr]),
+    "sk_sparse_scale": (_int, [_ptr, _ptr, _ptr, _i64, _i64, _ptr, _int]),
+    "sk_csc_scale": (_int, [_ptr, _ptr, _ptr, _i64, _i64, _ptr, _int]),
+    "sk_check_columns": (_int, [_ptr, _i64, _i64]),
+    "sk_uses_avx2": (_int, []),
 }
+
+# the dense kernels, built as AVX2 and baseline clones and also exported as
+# NAME_baseline
+_CLONED = (
+    "sk_shifted_sums_f64",
+    "sk_shifted_sums_f32",
+    "sk_affine_f64",
+    "sk_affine_f32",
+)
 
 
 def _variants(prefix):
-    if prefix in ("sk_affine_f64", "sk_affine_f32"):
-        return [prefix]
-    if prefix == "sk_shifted_sums":
-        return [f"{prefix}_{kind}" for kind in _DTYPES.values()]
-    return [
-        f"{prefix}_{kind}_{index}"
-        for kind in _DTYPES.values()
-        for index in _INDEX_DTYPES.values()
-    ]
+    if prefix in ("sk_affine_f64", "sk_affine_f32", "sk_uses_avx2"):
+        names = [prefix]
+    elif prefix == "sk_shifted_sums":
+        names = [f"{prefix}_{kind}" for kind in _DTYPES.values()]
+    elif prefix == "sk_check_columns":
+        names = [f"{prefix}_{index}" for index in _INDEX_DTYPES.values()]
+    else:
+        names = [
+            f"{prefix}_{kind}_{index}"
+            for kind in _DTYPES.values()
+            for index in _INDEX_DTYPES.values()
+        ]
+    return names + [f"{name}_baseline" for name in names if name in _CLONED]
+
+
+class KernelsUnavailableWarning(UserWarning):
+    """skscale's compiled kernels are not in use: the NumPy path runs instead
+    (the same results, slower)."""
+
+
+_FIX = (
+    "install a C compiler (gcc or clang) and reinstall skscale (pip install "
+    "--force-reinstall --no-deps --no-binary skscale skscale, or `make install` "
+    "in a source tree), or set SKSCALE_NO_COMPILED=1 to use the NumPy path "
+    "without this warning"
+)
 
 
 def _load():
-    """The built library with its signatures declared, or None."""
+    """``(library with its signatures declared, or None; how it went)``."""
     if os.environ.get("SKSCALE_NO_COMPILED", "") not in ("", "0"):
-        return None
+        return None, "switched off (SKSCALE_NO_COMPILED=1)"
     try:
         spec = importlib.util.find_spec("skscale.utils._kernels")
-    except (ImportError, ValueError):  # pragma: no cover - a broken install
-        return None
+    except (ImportError, ValueError) as exc:  # pragma: no cover - broken install
+        return None, f"not found ({exc})"
     if spec is None or not spec.origin:
-        return None
+        return None, "not built (no C compiler at install time?)"
     try:
         lib = ctypes.CDLL(spec.origin)
-        if lib.sk_abi_version() != _ABI_VERSION:
-            return None
-    except (OSError, AttributeError):  # not loadable, or an old build
-        return None
+        version = lib.sk_abi_version()
+    except (OSError, AttributeError) as exc:  # not loadable
+        return None, f"failed to load {spec.origin} ({exc})"
+    if version != _ABI_VERSION:
+        return None, (
+            f"a stale build at {spec.origin} (interface {version}, expected "
+            f"{_ABI_VERSION})"
+        )
     for prefix, (restype, argtypes) in _SIGNATURES.items():
         for name in _variants(prefix):
             function = getattr(lib, name)
             function.restype = restype
             function.argtypes = argtypes
-    return lib
+    return lib, f"compiled ({spec.origin})"
 
 
-LIB = _load()
+def _warn_if_unavailable(lib, status):
+    """Say once (at import) that the kernels are not in use, unless the user
+    switched them off."""
+    if lib is None and not status.startswith("switched off"):
+        warnings.warn(
+            f"skscale's compiled kernels are {status}; the NumPy path runs "
+            f"instead (the same results, slower). To fix: {_FIX}.",
+            KernelsUnavailableWarning,
+            stacklevel=3,
+        )
+
+
+LIB, STATUS = _load()
+_warn_if_unavailable(LIB, STATUS)
+
+# SKSCALE_KERNELS_BASELINE=1: the dense kernels' baseline build, not the AVX2
+# clones the loader would pick (tests/utils/test_compiled.py runs both)
+BASELINE = os.environ.get("SKSCALE_KERNELS_BASELINE", "") not in ("", "0")
 
 
 def available():
     """Whether the compiled kernels are in use."""
     return LIB is not None
+
+
+def describe():
+    """Which path the scalers' kernels take, in words, for
+    :func:`skscale.show_config`."""
+    if LIB is None:
+        return f"NumPy path: the compiled kernels are {STATUS}"
+    if BASELINE:
+        clone = "baseline build (SKSCALE_KERNELS_BASELINE=1)"
+    elif LIB.sk_uses_avx2():
+        clone = "AVX2 clones"
+    else:
+        clone = "baseline clones (no AVX2 here, or no ifunc on this platform)"
+    return f"{STATUS}; dense kernels: {clone}"
+
+
+def _dense(name):
+    """The dense kernel ``name``, or its baseline build under
+    SKSCALE_KERNELS_BASELINE."""
+    return getattr(LIB, f"{name}_baseline" if BASELINE else name)
+
+
+def _malformed(X):
+    return ValueError(
+        f"malformed {X.format.upper()} matrix of shape {X.shape}: an index is "
+        "out of range (a column index beyond the shape, or indptr decreasing or "
+        "beyond the stored values); expected a valid matrix "
+        "(X.check_format(full_check=True) says what is wrong)."
+    )
 
 
 def _strides(array):
@@ -140,7 +235,7 @@ def shifted_sums(block, weights, shift):
     rs, cs = _strides(block)
     sums = np.empty(p)
     squares = np.empty(p)
-    function = getattr(LIB, f"sk_shifted_sums_{_DTYPES[block.dtype]}")
+    function = _dense(f"sk_shifted_sums_{_DTYPES[block.dtype]}")
     function(
         _address(block),
         n,
@@ -170,7 +265,7 @@ def affine_map(X, out, center, scale, *, inverse):
     operands = (_float64_vector(center, p), _float64_vector(scale, p))
     if any(operand is None for operand in operands):  # not one per feature
         return None
-    return _call_map(LIB.sk_affine_f64, X, out, operands, int(bool(inverse)))
+    return _call_map(_dense("sk_affine_f64"), X, out, operands, int(bool(inverse)))
 
 
 def affine_map_float32(X, out, high, low, reciprocal):
@@ -187,7 +282,7 @@ def affine_map_float32(X, out, high, low, reciprocal):
         if operand.shape != (p,):
             return None
         operands.append(operand)
-    return _call_map(LIB.sk_affine_f32, X, out, operands)
+    return _call_map(_dense("sk_affine_f32"), X, out, operands)
 
 
 def _call_map(function, X, out, operands, *flags):
@@ -243,26 +338,49 @@ def sparse_column_sums(X):
     n_features = X.shape[1]
     sums = np.zeros(n_features)
     squares = np.zeros(n_features)
+    _runs(X)
+    capacity = _stored_capacity(X)
     if X.format == "csr":
         nnz = int(X.indptr[-1])
+        if not 0 <= nnz <= capacity:
+            raise _malformed(X)
         function = getattr(LIB, f"sk_csr_sums_{_sparse_suffix(X)}")
-        function(
+        code = function(
             _address(X.data),
             _address(X.indices),
             nnz,
+            n_features,
             _address(sums),
             _address(squares),
         )
     else:
         function = getattr(LIB, f"sk_csc_sums_{_sparse_suffix(X)}")
-        function(
+        code = function(
             _address(X.data),
             _address(X.indptr),
             n_features,
+            capacity,
             _address(sums),
             _address(squares),
         )
+    if code == _MALFORMED:
+        raise _malformed(X)
     return sums, squares
+
+
+def _stored_capacity(X):
+    """How many stored values the arrays of ``X`` hold (data and indices)."""
+    return min(X.data.shape[0], X.indices.shape[0])
+
+
+def _runs(X):
+    """The number of runs of ``X.indptr`` (rows of a CSR matrix, columns of a
+    CSC one); a malformed matrix whose indptr does not match its shape is
+    refused here."""
+    n_runs = X.shape[0] if X.format == "csr" else X.shape[1]
+    if X.indptr.shape != (n_runs + 1,):
+        raise _malformed(X)
+    return n_runs
 
 
 def sparse_scale(X, data_out, scale, *, inverse):
@@ -284,19 +402,33 @@ def sparse_scale(X, data_out, scale, *, inverse):
     scale = _float64_vector(scale, X.shape[1])
     if scale is None:
         return None
+    _runs(X)
+    capacity = _stored_capacity(X)
     if X.format == "csr":
+        if not 0 <= nnz <= capacity:
+            raise _malformed(X)
+        if np.may_share_memory(data_out, X.data):
+            # in place: the kernel may stop at a bad index after writing, so
+            # the indices are checked first
+            check = getattr(LIB, f"sk_check_columns_{_INDEX_DTYPES[X.indices.dtype]}")
+            if check(_address(X.indices), nnz, X.shape[1]) == _MALFORMED:
+                raise _malformed(X)
         function = getattr(LIB, f"sk_sparse_scale_{_sparse_suffix(X)}")
-        index, length = X.indices, nnz
+        # the column indices, each below the number of columns
+        index, length, bound = X.indices, nnz, X.shape[1]
     else:
         function = getattr(LIB, f"sk_csc_scale_{_sparse_suffix(X)}")
-        index, length = X.indptr, X.shape[1]
-    return bool(
-        function(
-            _address(X.data),
-            _address(data_out),
-            _address(index),
-            length,
-            _address(scale),
-            int(bool(inverse)),
-        )
+        # the runs of each column, within the stored values
+        index, length, bound = X.indptr, X.shape[1], capacity
+    code = function(
+        _address(X.data),
+        _address(data_out),
+        _address(index),
+        length,
+        bound,
+        _address(scale),
+        int(bool(inverse)),
     )
+    if code == _MALFORMED:
+        raise _malformed(X)
+    return bool(code)

@@ -14,11 +14,21 @@
  *
  * They are called through ctypes (skscale/utils/_compiled.py), which keeps
  * this file free of the NumPy C API: plain pointers, element strides and
- * int64 sizes. The module init below exists only so that setuptools builds
- * and installs the file as an ordinary extension; when it is not built (no
- * compiler), skscale runs the NumPy path, which gives the same results.
+ * int64 sizes. The module init at the end exists only so that setuptools
+ * builds and installs the file as an ordinary extension; it uses CPython's
+ * limited API (3.11 and later), so one build, tagged abi3, serves every
+ * Python version. When it is not built (no compiler), skscale runs the
+ * NumPy path, which gives the same results.
+ *
+ * The sparse kernels trust nothing of a matrix's structure: scipy does not
+ * check index ranges by default, so every column index and every indptr run
+ * is checked against the sizes the caller gives, and a malformed matrix
+ * returns SK_MALFORMED (the caller raises a ValueError) instead of reading or
+ * writing out of bounds.
  */
-#define PY_SSIZE_T_CLEAN
+#ifndef Py_LIMITED_API
+#define Py_LIMITED_API 0x030B0000
+#endif
 #include <Python.h>
 
 #include <math.h>
@@ -32,17 +42,33 @@
 #define SK_RESTRICT __restrict__
 #endif
 
-/* The dense kernels are compiled twice where GCC can (x86-64 Linux): for
- * AVX2, whose vector divisions are twice as wide as the baseline's SSE2 ones
- * (the division bounds the float64 map), and for the baseline; the loader
- * picks the one the processor runs. Neither fuses a multiply and an add
- * (-ffp-contract=off), so both give identical results. */
+/* The dense kernels are compiled twice where GCC can (x86-64 Linux, whose
+ * glibc resolves GNU indirect functions, ifunc): for AVX2, whose vector
+ * divisions are twice as wide as the baseline's SSE2 ones (the division
+ * bounds the float64 map), and for the baseline; the loader picks the one
+ * the processor runs. Neither fuses a multiply and an add
+ * (-ffp-contract=off), so both give identical results. Elsewhere (clang,
+ * macOS, Windows, musl, ARM) there is no ifunc and only the baseline is
+ * built: the same arithmetic, with narrower vectors.
+ *
+ * So that the baseline can be tested on a machine that has AVX2 (where the
+ * loader would never pick it), each dense kernel is also exported as
+ * NAME_baseline, compiled with the baseline flags only: the same code as
+ * the "default" clone. SKSCALE_KERNELS_BASELINE=1 makes _compiled.py call
+ * those. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&         \
     defined(__linux__)
 #define SK_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define SK_HAS_CLONES 1
 #else
 #define SK_VECTOR_CLONES
+#define SK_HAS_CLONES 0
 #endif
+#define SK_NO_CLONES
+
+/* What a sparse kernel returns for a matrix whose indices or indptr do not
+ * fit the sizes given. */
+#define SK_MALFORMED (-1)
 
 /* A value is +/-inf: NaN is not (it compares false). */
 #define SK_IS_INF(v) (fabs((double)(v)) == INFINITY)
@@ -54,8 +80,8 @@
  * F-ordered one rs == 1). w may be NULL (unit weights). The sums are
  * overwritten. NaN or inf makes a sum non-finite; the caller then takes
  * the slow path that looks at individual values. */
-#define SK_SHIFTED_SUMS(NAME, T)                                               \
-    SK_EXPORT SK_VECTOR_CLONES void NAME(                                      \
+#define SK_SHIFTED_SUMS(NAME, T, CLONES)                                       \
+    SK_EXPORT CLONES void NAME(                                                \
         const T *SK_RESTRICT X, int64_t n, int64_t p,                          \
                         int64_t rs, int64_t cs, const double *SK_RESTRICT w,   \
                         const double *SK_RESTRICT shift,                       \
@@ -117,8 +143,10 @@
         }                                                                      \
     }
 
-SK_SHIFTED_SUMS(sk_shifted_sums_f64, double)
-SK_SHIFTED_SUMS(sk_shifted_sums_f32, float)
+SK_SHIFTED_SUMS(sk_shifted_sums_f64, double, SK_VECTOR_CLONES)
+SK_SHIFTED_SUMS(sk_shifted_sums_f32, float, SK_VECTOR_CLONES)
+SK_SHIFTED_SUMS(sk_shifted_sums_f64_baseline, double, SK_NO_CLONES)
+SK_SHIFTED_SUMS(sk_shifted_sums_f32_baseline, float, SK_NO_CLONES)
 
 /* ------------------------------------------------------------------------ */
 /* The affine map of a dense array, n rows by p columns; strides in elements
@@ -162,31 +190,49 @@ SK_SHIFTED_SUMS(sk_shifted_sums_f32, float)
         }                                                                      \
     }
 
-SK_EXPORT SK_VECTOR_CLONES int sk_affine_f64(const double *X, double *out, int64_t n,
-                            int64_t p, int64_t rs, int64_t cs, int64_t ors,
-                            int64_t ocs, const double *SK_RESTRICT center,
-                            const double *SK_RESTRICT scale, int inverse)
-{
-    typedef double T;
-    int bad = 0;
-    if (inverse) {
-        SK_LOOP_2D(x * scale[j] + center[j])
-    } else {
-        SK_LOOP_2D((x - center[j]) / scale[j])
+#define SK_AFFINE_F64(NAME, CLONES)                                            \
+    SK_EXPORT CLONES int NAME(const double *X, double *out, int64_t n,         \
+                              int64_t p, int64_t rs, int64_t cs, int64_t ors,  \
+                              int64_t ocs, const double *SK_RESTRICT center,   \
+                              const double *SK_RESTRICT scale, int inverse)    \
+    {                                                                          \
+        typedef double T;                                                      \
+        int bad = 0;                                                           \
+        if (inverse) {                                                         \
+            SK_LOOP_2D(x * scale[j] + center[j])                               \
+        } else {                                                               \
+            SK_LOOP_2D((x - center[j]) / scale[j])                             \
+        }                                                                      \
+        return bad;                                                            \
     }
-    return bad;
-}
 
-SK_EXPORT SK_VECTOR_CLONES int sk_affine_f32(const float *X, float *out, int64_t n, int64_t p,
-                            int64_t rs, int64_t cs, int64_t ors, int64_t ocs,
-                            const float *SK_RESTRICT high,
-                            const float *SK_RESTRICT low,
-                            const float *SK_RESTRICT reciprocal)
+#define SK_AFFINE_F32(NAME, CLONES)                                            \
+    SK_EXPORT CLONES int NAME(const float *X, float *out, int64_t n,           \
+                              int64_t p, int64_t rs, int64_t cs, int64_t ors,  \
+                              int64_t ocs, const float *SK_RESTRICT high,      \
+                              const float *SK_RESTRICT low,                    \
+                              const float *SK_RESTRICT reciprocal)             \
+    {                                                                          \
+        typedef float T;                                                       \
+        int bad = 0;                                                           \
+        SK_LOOP_2D(((x - high[j]) - low[j]) * reciprocal[j])                   \
+        return bad;                                                            \
+    }
+
+SK_AFFINE_F64(sk_affine_f64, SK_VECTOR_CLONES)
+SK_AFFINE_F32(sk_affine_f32, SK_VECTOR_CLONES)
+SK_AFFINE_F64(sk_affine_f64_baseline, SK_NO_CLONES)
+SK_AFFINE_F32(sk_affine_f32_baseline, SK_NO_CLONES)
+
+/* Whether the loader picked the AVX2 clones (the resolver's own test). */
+SK_EXPORT int sk_uses_avx2(void)
 {
-    typedef float T;
-    int bad = 0;
-    SK_LOOP_2D(((x - high[j]) - low[j]) * reciprocal[j])
-    return bad;
+#if SK_HAS_CLONES
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    return 0;
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -194,25 +240,49 @@ SK_EXPORT SK_VECTOR_CLONES int sk_affine_f32(const float *X, float *out, int64_t
  *
  * Column sums of the stored values and of their squares, in double. CSR
  * scatters by column index; CSC sums each column's run of values. The sums
- * are added to (the caller zeroes them). */
+ * are added to (the caller zeroes them). Return 0, or SK_MALFORMED for a
+ * column index outside [0, p) (CSR) or an indptr run outside [0, nnz] or
+ * decreasing (CSC): data holds nnz values. */
 #define SK_CSR_SUMS(NAME, T, I)                                                \
-    SK_EXPORT void NAME(const T *SK_RESTRICT data,                             \
-                        const I *SK_RESTRICT columns, int64_t nnz,             \
-                        double *SK_RESTRICT sum, double *SK_RESTRICT sq)       \
+    SK_EXPORT int NAME(const T *SK_RESTRICT data,                              \
+                       const I *SK_RESTRICT columns, int64_t nnz, int64_t p,   \
+                       double *SK_RESTRICT sum, double *SK_RESTRICT sq)        \
     {                                                                          \
         for (int64_t k = 0; k < nnz; k++) {                                    \
             const double v = (double)data[k];                                  \
-            const I c = columns[k];                                            \
+            const int64_t c = (int64_t)columns[k];                             \
+            if (c < 0 || c >= p)                                               \
+                return SK_MALFORMED;                                           \
             sum[c] += v;                                                       \
             sq[c] += v * v;                                                    \
         }                                                                      \
+        return 0;                                                              \
     }
 
-#define SK_CSC_SUMS(NAME, T, I)                                                \
-    SK_EXPORT void NAME(const T *SK_RESTRICT data,                             \
-                        const I *SK_RESTRICT indptr, int64_t n_columns,        \
-                        double *SK_RESTRICT sum, double *SK_RESTRICT sq)       \
+/* Whether indptr[0..n_runs] describes runs within nnz values: non-negative,
+ * not decreasing, the last at most nnz. */
+#define SK_RUNS_OK(NAME, I)                                                    \
+    static int NAME(const I *indptr, int64_t n_runs, int64_t nnz)              \
     {                                                                          \
+        if ((int64_t)indptr[0] < 0)                                            \
+            return 0;                                                          \
+        for (int64_t c = 0; c < n_runs; c++)                                   \
+            if (indptr[c + 1] < indptr[c])                                     \
+                return 0;                                                      \
+        return (int64_t)indptr[n_runs] <= nnz;                                 \
+    }
+
+SK_RUNS_OK(sk_runs_ok_i32, int32_t)
+SK_RUNS_OK(sk_runs_ok_i64, int64_t)
+
+#define SK_CSC_SUMS(NAME, T, I, RUNS_OK)                                       \
+    SK_EXPORT int NAME(const T *SK_RESTRICT data,                              \
+                       const I *SK_RESTRICT indptr, int64_t n_columns,         \
+                       int64_t nnz, double *SK_RESTRICT sum,                   \
+                       double *SK_RESTRICT sq)                                 \
+    {                                                                          \
+        if (!RUNS_OK(indptr, n_columns, nnz))                                  \
+            return SK_MALFORMED;                                               \
         for (int64_t c = 0; c < n_columns; c++) {                              \
             /* four running sums each: one would wait on the adder's latency */ \
             double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                     \
@@ -233,55 +303,83 @@ SK_EXPORT SK_VECTOR_CLONES int sk_affine_f32(const float *X, float *out, int64_t
             sum[c] += (s0 + s1) + (s2 + s3);                                   \
             sq[c] += (q0 + q1) + (q2 + q3);                                    \
         }                                                                      \
+        return 0;                                                              \
     }
 
 /* Stored values divided (or, with inverse, multiplied) by their column's
  * scale, computed in double and rounded once into T, as NumPy's in-place
  * division of T values by double scales. out may be data itself. Returns 1
- * if a value is +/-inf. */
+ * if a value is +/-inf, SK_MALFORMED for a column index outside [0, p): out
+ * is then partly written, so an in-place caller checks the indices first
+ * (sk_check_columns). */
 #define SK_SPARSE_SCALE(NAME, T, I)                                            \
     SK_EXPORT int NAME(const T *data, T *out,                                  \
-                       const I *SK_RESTRICT columns, int64_t nnz,              \
+                       const I *SK_RESTRICT columns, int64_t nnz, int64_t p,   \
                        const double *SK_RESTRICT scale, int inverse)           \
     {                                                                          \
         int bad = 0;                                                           \
         if (inverse) {                                                         \
             for (int64_t k = 0; k < nnz; k++) {                                \
                 const double v = (double)data[k];                              \
+                const int64_t c = (int64_t)columns[k];                         \
+                if (c < 0 || c >= p)                                           \
+                    return SK_MALFORMED;                                       \
                 bad |= SK_IS_INF(v);                                           \
-                out[k] = (T)(v * scale[columns[k]]);                           \
+                out[k] = (T)(v * scale[c]);                                    \
             }                                                                  \
         } else {                                                               \
             for (int64_t k = 0; k < nnz; k++) {                                \
                 const double v = (double)data[k];                              \
+                const int64_t c = (int64_t)columns[k];                         \
+                if (c < 0 || c >= p)                                           \
+                    return SK_MALFORMED;                                       \
                 bad |= SK_IS_INF(v);                                           \
-                out[k] = (T)(v / scale[columns[k]]);                           \
+                out[k] = (T)(v / scale[c]);                                    \
             }                                                                  \
         }                                                                      \
         return bad;                                                            \
     }
+
+/* 0 if every one of the nnz column indices is in [0, p), else SK_MALFORMED. */
+#define SK_CHECK_COLUMNS(NAME, I)                                              \
+    SK_EXPORT int NAME(const I *SK_RESTRICT columns, int64_t nnz, int64_t p)   \
+    {                                                                          \
+        int bad = 0;                                                           \
+        for (int64_t k = 0; k < nnz; k++) {                                    \
+            const int64_t c = (int64_t)columns[k];                             \
+            bad |= (c < 0) | (c >= p);                                         \
+        }                                                                      \
+        return bad ? SK_MALFORMED : 0;                                         \
+    }
+
+SK_CHECK_COLUMNS(sk_check_columns_i32, int32_t)
+SK_CHECK_COLUMNS(sk_check_columns_i64, int64_t)
 
 /* CSR by stored column index: its columns are the indices array. */
 SK_CSR_SUMS(sk_csr_sums_f64_i32, double, int32_t)
 SK_CSR_SUMS(sk_csr_sums_f64_i64, double, int64_t)
 SK_CSR_SUMS(sk_csr_sums_f32_i32, float, int32_t)
 SK_CSR_SUMS(sk_csr_sums_f32_i64, float, int64_t)
-SK_CSC_SUMS(sk_csc_sums_f64_i32, double, int32_t)
-SK_CSC_SUMS(sk_csc_sums_f64_i64, double, int64_t)
-SK_CSC_SUMS(sk_csc_sums_f32_i32, float, int32_t)
-SK_CSC_SUMS(sk_csc_sums_f32_i64, float, int64_t)
+SK_CSC_SUMS(sk_csc_sums_f64_i32, double, int32_t, sk_runs_ok_i32)
+SK_CSC_SUMS(sk_csc_sums_f64_i64, double, int64_t, sk_runs_ok_i64)
+SK_CSC_SUMS(sk_csc_sums_f32_i32, float, int32_t, sk_runs_ok_i32)
+SK_CSC_SUMS(sk_csc_sums_f32_i64, float, int64_t, sk_runs_ok_i64)
 SK_SPARSE_SCALE(sk_sparse_scale_f64_i32, double, int32_t)
 SK_SPARSE_SCALE(sk_sparse_scale_f64_i64, double, int64_t)
 SK_SPARSE_SCALE(sk_sparse_scale_f32_i32, float, int32_t)
 SK_SPARSE_SCALE(sk_sparse_scale_f32_i64, float, int64_t)
 
-/* CSC scaling: a column's run of values all take that column's scale. */
-#define SK_CSC_SCALE(NAME, T, I)                                               \
+/* CSC scaling: a column's run of values all take that column's scale. The
+ * runs are checked before anything is written. */
+#define SK_CSC_SCALE(NAME, T, I, RUNS_OK)                                      \
     SK_EXPORT int NAME(const T *data, T *out,                                  \
                        const I *SK_RESTRICT indptr, int64_t n_columns,         \
-                       const double *SK_RESTRICT scale, int inverse)           \
+                       int64_t nnz, const double *SK_RESTRICT scale,           \
+                       int inverse)                                            \
     {                                                                          \
         int bad = 0;                                                           \
+        if (!RUNS_OK(indptr, n_columns, nnz))                                  \
+            return SK_MALFORMED;                                               \
         for (int64_t c = 0; c < n_columns; c++) {                              \
             const double s = scale[c];                                         \
             if (inverse) {                                                     \
@@ -301,14 +399,14 @@ SK_SPARSE_SCALE(sk_sparse_scale_f32_i64, float, int64_t)
         return bad;                                                            \
     }
 
-SK_CSC_SCALE(sk_csc_scale_f64_i32, double, int32_t)
-SK_CSC_SCALE(sk_csc_scale_f64_i64, double, int64_t)
-SK_CSC_SCALE(sk_csc_scale_f32_i32, float, int32_t)
-SK_CSC_SCALE(sk_csc_scale_f32_i64, float, int64_t)
+SK_CSC_SCALE(sk_csc_scale_f64_i32, double, int32_t, sk_runs_ok_i32)
+SK_CSC_SCALE(sk_csc_scale_f64_i64, double, int64_t, sk_runs_ok_i64)
+SK_CSC_SCALE(sk_csc_scale_f32_i32, float, int32_t, sk_runs_ok_i32)
+SK_CSC_SCALE(sk_csc_scale_f32_i64, float, int64_t, sk_runs_ok_i64)
 
 /* Bumped whenever a kernel's signature changes: _compiled.py refuses a
  * stale build (an old .so left in a source tree) rather than call it wrongly. */
-SK_EXPORT int sk_abi_version(void) { return 1; }
+SK_EXPORT int sk_abi_version(void) { return 2; }
 
 /* ------------------------------------------------------------------------ */
 static struct PyModuleDef sk_module = {

@@ -90,11 +90,32 @@ def _exact_moments(X, weights):
 
 
 def _both_paths(monkeypatch, run):
+    """``run()`` on the compiled kernels and on the NumPy path; the kernels'
+    baseline build (no AVX2) must give exactly what the loader's pick gives."""
     compiled = run()
+    with monkeypatch.context() as patch:
+        patch.setattr(_compiled, "BASELINE", True)
+        baseline = run()
+    _assert_identical(baseline, compiled)
     with monkeypatch.context() as patch:
         patch.setattr(_compiled, "LIB", None)
         numpy_path = run()
     return compiled, numpy_path
+
+
+def _assert_identical(a, b):
+    """Two results of the same kernel, bit for bit (arrays, sparse matrices,
+    Moments or tuples of them)."""
+    if hasattr(a, "m2"):  # Moments
+        for name in ("count", "shift", "dmean", "m2", "unit"):
+            _assert_identical(getattr(a, name), getattr(b, name))
+    elif isinstance(a, tuple):
+        for x, y in zip(a, b, strict=True):
+            _assert_identical(x, y)
+    elif hasattr(a, "toarray"):
+        _assert_identical(a.data, b.data)
+    elif a is not None:
+        np.testing.assert_array_equal(a, b)
 
 
 @needs_kernels
@@ -398,3 +419,109 @@ def test_the_scalers_give_the_same_answers_on_both_paths(monkeypatch, dtype):
         tolerance = 1e-6 if dtype == np.float32 else 1e-13
         assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance, equal_nan=True)
         assert_allclose(back, their_back, rtol=tolerance, equal_nan=True)
+
+
+def test_the_baseline_build_is_chosen_by_the_environment_variable():
+    code = "from skscale.utils import _compiled; print(_compiled.describe())"
+    env = dict(os.environ, SKSCALE_KERNELS_BASELINE="1")
+    env.pop("SKSCALE_NO_COMPILED", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    if _compiled.available():
+        assert "baseline build (SKSCALE_KERNELS_BASELINE=1)" in out.stdout
+
+
+@needs_kernels
+def test_show_config_names_the_path_in_use(capsys):
+    import skscale
+
+    skscale.show_config()
+    printed = capsys.readouterr().out
+    assert "kernels: compiled (" in printed
+    assert "_kernels" in printed
+    assert "numpy " in printed and "scikit-learn " in printed
+
+
+def test_kernels_that_do_not_load_say_so_once_with_the_fix(monkeypatch, tmp_path):
+    broken = tmp_path / "_kernels.so"
+    broken.write_text("not a shared library")
+    spec = type("Spec", (), {"origin": str(broken)})()
+    monkeypatch.delenv("SKSCALE_NO_COMPILED", raising=False)
+    monkeypatch.setattr(_compiled.importlib.util, "find_spec", lambda name: spec)
+    lib, status = _compiled._load()
+    assert lib is None
+    assert status.startswith("failed to load") and str(broken) in status
+    with pytest.warns(_compiled.KernelsUnavailableWarning, match="install a C"):
+        _compiled._warn_if_unavailable(lib, status)
+    monkeypatch.setattr(_compiled.importlib.util, "find_spec", lambda name: None)
+    lib, status = _compiled._load()
+    assert lib is None and status.startswith("not built")
+
+
+def test_switching_the_kernels_off_is_silent(monkeypatch, recwarn):
+    monkeypatch.setenv("SKSCALE_NO_COMPILED", "1")
+    lib, status = _compiled._load()
+    assert lib is None
+    _compiled._warn_if_unavailable(lib, status)
+    assert not recwarn.list
+    assert "switched off" in status
+
+
+def _malformed_matrices(fmt, index_dtype):
+    """Matrices whose structure lies: scipy builds them without checking."""
+    good = _sparse(fmt, np.float64, index_dtype)
+    n_minor = good.shape[1] if fmt == "csr" else good.shape[0]
+
+    def rebuilt(data, indices, indptr):
+        # scipy checks a new matrix's indptr ends, not its indices: the lies
+        # are written into the arrays of a valid matrix afterwards
+        X = good.copy()
+        X.data[...], X.indices[...], X.indptr[...] = data, indices, indptr
+        return X
+
+    bad = {}
+    if fmt == "csr":
+        indices = good.indices.copy()
+        indices[len(indices) // 2] = n_minor + 5  # a column beyond the shape
+        bad["column beyond the shape"] = rebuilt(good.data.copy(), indices, good.indptr)
+        indices = good.indices.copy()
+        indices[3] = -1
+        bad["negative column"] = rebuilt(good.data.copy(), indices, good.indptr)
+    indptr = good.indptr.copy()
+    indptr[-1] = len(good.data) + 100  # runs beyond the stored values
+    bad["indptr beyond the values"] = rebuilt(good.data.copy(), good.indices, indptr)
+    if fmt == "csc":  # CSR's kernels read no run of indptr but its end
+        indptr = good.indptr.copy()
+        indptr[2], indptr[3] = indptr[3] + 7, indptr[2]  # decreasing
+        bad["indptr decreasing"] = rebuilt(good.data.copy(), good.indices, indptr)
+    return bad
+
+
+@needs_kernels
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_malformed_sparse_matrices_raise_instead_of_reading_out_of_bounds(
+    fmt, index_dtype
+):
+    for what, X in _malformed_matrices(fmt, index_dtype).items():
+        before = X.data.copy()
+        for run in (
+            lambda X=X: _compiled.sparse_column_sums(X),
+            lambda X=X: _compiled.sparse_scale(
+                X, np.empty_like(X.data), np.ones(X.shape[1]), inverse=False
+            ),
+            # in place: refused before a value is written
+            lambda X=X: _compiled.sparse_scale(
+                X, X.data, np.full(X.shape[1], 2.0), inverse=False
+            ),
+        ):
+            try:
+                result = run()
+            except ValueError as exc:
+                assert "malformed" in str(exc), what
+            else:
+                # a kernel that cannot take the input leaves it to NumPy
+                assert result is None, f"{what}: accepted"
+            np.testing.assert_array_equal(X.data, before, err_msg=what)
