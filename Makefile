@@ -8,14 +8,14 @@ BIN := $(VENV)/bin
 # installs only what the report needs (the package and its plot extra), `make
 # test` the dev tools too. The dev install includes the plot extra, so it
 # renews the demo stamp as well: either order works without a second install.
-# The install compiles skscale/utils/_kernels.c with the machine's C compiler
+# The install compiles skscale/_backends/_kernels.c with the machine's C compiler
 # (gcc here); without one it still succeeds, and skscale runs its NumPy path.
 STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 # The compiled kernels (declared in setup.py), built into the source tree by
 # the editable install:
 # editing them must rebuild, as editing pyproject.toml reinstalls.
-KERNELS := skscale/utils/_kernels.c setup.py
+KERNELS := skscale/_backends/_kernels.c setup.py
 
 .PHONY: install demo test lint bench mutate mutate-full clean
 
@@ -60,7 +60,7 @@ bench: install
 # (tools/mutation_sample.py); `make mutate-full` runs all of them (hours; it
 # resumes where an earlier full run stopped). Both mutate the NumPy path:
 # SKSCALE_NO_COMPILED=1, since the compiled kernels (which mutmut does not
-# mutate) would otherwise run in its place; tests/utils/test_compiled.py holds
+# mutate) would otherwise run in its place; tests/backends/test_compiled.py holds
 # the kernels to that path's results.
 MUTATE_ENV := SKSCALE_NO_COMPILED=1 SKSCALE_MUTATION=1 SCIPY_ARRAY_API=1 \
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -74,4 +74,4 @@ mutate-full: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .coverage mutants
-	rm -f skscale/utils/_kernels*.so
+	rm -f skscale/_backends/_kernels*.so

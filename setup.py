@@ -1,6 +1,6 @@
 """The compiled kernels, the one thing pyproject.toml does not declare.
 
-skscale/utils/_kernels.c holds the fused single passes of the scalers' fits
+skscale/_backends/_kernels.c holds the fused single passes of the scalers' fits
 and transforms. The extension is optional: where no C compiler is found the
 install still succeeds and skscale runs the NumPy path, which gives the same
 results. No -ffast-math: the kernels keep NumPy's order of operations, and
@@ -22,8 +22,8 @@ flags = [] if sys.platform == "win32" else ["-O3", "-ffp-contract=off"]
 setup(
     ext_modules=[
         Extension(
-            "skscale.utils._kernels",
-            sources=["skscale/utils/_kernels.c"],
+            "skscale._backends._kernels",
+            sources=["skscale/_backends/_kernels.c"],
             optional=True,
             extra_compile_args=flags,
             py_limited_api=True,

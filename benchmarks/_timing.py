@@ -53,7 +53,7 @@ def print_environment():
         f"{scipy.__version__}, pandas {pandas.__version__}, scikit-learn "
         f"{sklearn.__version__}, skscale {skscale.__version__}"
     )
-    from skscale.utils import _compiled
+    from skscale._backends import _compiled
 
     print(
         "# compiled kernels: "

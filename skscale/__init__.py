@@ -31,7 +31,7 @@ def show_config(file=None):
     from importlib.metadata import PackageNotFoundError as Missing
     from importlib.metadata import version as version_of
 
-    from skscale.utils import _compiled
+    from skscale._backends import _compiled
 
     lines = [
         f"skscale {__version__}",

@@ -22,16 +22,14 @@ if os.environ.get("SKSCALE_MUTATION"):
 # other modules' tests reach every kernel at many times the cost: with them a
 # run took hours on 2 cores instead of about half of one.
 _OWN_TESTS = {
-    "skscale.utils.": (
-        "tests/utils/test_kernels.py",
-        "tests/utils/test_affine.py",
-        "tests/utils/test_moments.py",
+    "skscale._backends.": (
+        "tests/backends/",
         "tests/preprocessing/",
         "tests/test_array_api.py",
     ),
     "skscale.preprocessing.": (
         "tests/preprocessing/",
-        "tests/utils/test_kernels.py",
+        "tests/backends/test_kernels.py",
         "tests/test_tags.py",
         "tests/test_array_api.py",
     ),
@@ -91,12 +89,12 @@ def make_data():
 @pytest.fixture(params=["compiled", "baseline", "numpy"])
 def kernel_path(request, monkeypatch):
     """Run a kernel test on every path: the compiled kernels of
-    ``skscale/utils/_kernels.c`` as the loader picks them (the AVX2 clones
+    ``skscale/_backends/_kernels.c`` as the loader picks them (the AVX2 clones
     where the processor has AVX2), their baseline build (what runs on a
     processor without AVX2, or a platform without ifunc), and the NumPy path
-    that runs where they are not built (``tests/utils/test_compiled.py``
+    that runs where they are not built (``tests/backends/test_compiled.py``
     checks that they are here)."""
-    from skscale.utils import _compiled
+    from skscale._backends import _compiled
 
     if request.param == "numpy":
         monkeypatch.setattr(_compiled, "LIB", None)

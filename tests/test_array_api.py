@@ -227,7 +227,7 @@ def test_device_moments_through_drift_and_blocks_of_no_weight(
     # the one-pass sum of squares would cancel, so those columns are summed
     # again around their block mean), and, with weights, blocks whose rows
     # all have weight 0 (they add nothing), over two partial_fit calls
-    from skscale.utils import _array_api
+    from skscale._backends import array_api as _array_api
 
     monkeypatch.setattr(_array_api, "_DEVICE_BLOCK_ELEMENTS", 30)
     _, convert, _ = namespace()

@@ -31,7 +31,7 @@ from pathlib import Path
 
 # the mutants that generate everything: few, fast, and part of no module's
 # sample unless drawn (the scores count only the sample)
-_SEED_PATTERN = "skscale.utils._moments.x_row*__mutmut_1"
+_SEED_PATTERN = "skscale._backends.dense.x_row*__mutmut_1"
 
 
 def _mutmut(args, names):

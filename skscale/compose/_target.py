@@ -16,8 +16,8 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_array, check_is_fitted, has_fit_parameter
 
+from skscale._backends import check_finite
 from skscale.preprocessing import ZScoreScaler
-from skscale.utils._moments import check_finite
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -30,7 +30,7 @@ from skscale.utils._sklearn_compat import (
     namespace_reference,
     sub_estimator_task,
 )
-from skscale.utils.validation import warn_user
+from skscale.utils._validation import warn_user
 
 # Points at which inverse_transform is probed to read off a per-target affine map.
 _PROBE = np.array([-1.0, 0.0, 1.0, 2.5])

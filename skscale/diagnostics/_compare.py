@@ -44,7 +44,7 @@ from skscale.diagnostics._pca import (
 )
 from skscale.preprocessing import BatchScaler, candidate_scalers
 from skscale.utils._sklearn_compat import to_host
-from skscale.utils.validation import warn_user
+from skscale.utils._validation import warn_user
 
 # Below this many rows, the default cross-validation repeats its folds.
 REPEAT_BELOW = 500

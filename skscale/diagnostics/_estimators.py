@@ -8,11 +8,11 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from skscale._backends import check_finite
 from skscale.diagnostics._knn import knn_distortion
 from skscale.diagnostics._pca import pca_dominance
 from skscale.preprocessing import ZScoreScaler
 from skscale.preprocessing._base import FLOAT_DTYPES
-from skscale.utils._dispatch import check_finite
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -27,7 +27,7 @@ from skscale.utils._sklearn_compat import (
     to_host,
     validate_data,
 )
-from skscale.utils.validation import describe_columns, reject_non_numeric_columns
+from skscale.utils._validation import describe_columns, reject_non_numeric_columns
 
 
 class _DiagnosticScaler(

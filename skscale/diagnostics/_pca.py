@@ -16,7 +16,7 @@ from skscale.diagnostics._common import (
     prepare_pair,
     sample_dask_rows,
 )
-from skscale.utils.validation import warn_user
+from skscale.utils._validation import warn_user
 
 
 def principal_axes(centred, n_components, variance=None):

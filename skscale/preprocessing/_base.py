@@ -17,15 +17,16 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skscale.utils._affine import affine_map, sparse_scale
-from skscale.utils._array_api import device_affine_map, refuse_array_api
-from skscale.utils._dispatch import (
+from skscale._backends import (
     Statistics,
     feature_statistics,
     map_rows,
     validate_any,
 )
-from skscale.utils._moments import Moments
+from skscale._backends._statistics import Moments
+from skscale._backends.array_api import device_affine_map, refuse_array_api
+from skscale._backends.dense import affine_map
+from skscale._backends.sparse import sparse_scale
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     _fit_context,
@@ -37,7 +38,7 @@ from skscale.utils._sklearn_compat import (
     validate_data,
     wrap_like_transform,
 )
-from skscale.utils.validation import (
+from skscale.utils._validation import (
     describe_columns,
     output_array,
     reject_non_numeric_columns,
@@ -267,39 +268,6 @@ class _AffineScaler(
         return tags
 
 
-def near_constant(spread, magnitude, count):
-    """Whether a feature's spread is indistinguishable from rounding noise.
-
-    The one rule of every skscale scaler. A feature is constant where its
-    spread is below the float64 accumulation error of its statistics,
-    scikit-learn's bound for ``StandardScaler``::
-
-        var <= n * eps * var + (n * eps * mean) ** 2
-
-    with ``eps`` float64's machine epsilon whatever the input dtype (skscale,
-    like scikit-learn, accumulates in float64) and ``n`` the number of values.
-    Solved for the standard deviation it reads
-    ``std <= n * eps * |mean| / sqrt(1 - n * eps)``, which is how it is
-    computed here (no square that could overflow near 1e300). The z-score
-    family passes the population standard deviation and the mean (so the same
-    input gets the same ``scale_`` as ``StandardScaler``); the range scalers
-    pass the range and the largest absolute bound. A relative test: ``1 +
-    1e-14 * noise`` over 500 rows is constant, while ``1e-14 * noise`` (a
-    genuinely small feature) and float32 values a few float32 units apart are
-    not. NaN spreads (no value seen) and subnormal spreads (whose reciprocal
-    would overflow) count as constant too.
-    """
-    eps = np.finfo(np.float64).eps
-    n_eps = np.asarray(count, dtype=np.float64) * eps
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        tolerance = n_eps * np.abs(magnitude) / np.sqrt(np.maximum(1.0 - n_eps, 0.0))
-        tolerance = np.maximum(np.nan_to_num(tolerance, nan=np.inf), _TINY)
-        return ~(spread > tolerance)
-
-
-_TINY = np.finfo(np.float64).tiny
-
-
 def check_degrees_of_freedom(estimator, moments, ddof):
     """Refuse, before anything is stored, features whose frequency weights
     leave no degree of freedom for ``ddof``.
@@ -374,7 +342,7 @@ class _MomentScaler(_AffineScaler):
     such scaler is exact at large offsets, takes ``sample_weight`` and
     supports ``partial_fit``, on dense, sparse and dask input alike (the
     kernels choose). Subclasses implement ``_statistics``, which turns the
-    accumulated :class:`~skscale.utils._dispatch.Statistics` into the fitted
+    accumulated :class:`~skscale._backends.Statistics` into the fitted
     attributes (and may refuse them, before anything is stored).
     """
 

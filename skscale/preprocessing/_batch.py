@@ -11,9 +11,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from skscale._backends import refuse_dask
+from skscale._backends.array_api import refuse_array_api
 from skscale.preprocessing._zscore import ZScoreScaler
-from skscale.utils._array_api import refuse_array_api
-from skscale.utils._dispatch import refuse_dask
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -24,7 +24,7 @@ from skscale.utils._sklearn_compat import (
     sub_estimator_task,
     validate_data,
 )
-from skscale.utils.validation import check_sample_weight, warn_user
+from skscale.utils._validation import check_sample_weight, warn_user
 
 __all__ = ["BatchScaler"]
 

@@ -9,17 +9,17 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from skscale.preprocessing._base import FLOAT_DTYPES, _AffineScaler
-from skscale.preprocessing._zscore import ZScoreScaler
-from skscale.utils._array_api import take_columns
-from skscale.utils._blocks import resolve_blocks
-from skscale.utils._dispatch import (
+from skscale._backends import (
     block_size,
     check_finite,
     map_rows,
     refuse_dask,
     validate_any,
 )
+from skscale._backends.array_api import take_columns
+from skscale.preprocessing._base import FLOAT_DTYPES, _AffineScaler
+from skscale.preprocessing._zscore import ZScoreScaler
+from skscale.utils._blocks import resolve_blocks
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -33,7 +33,7 @@ from skscale.utils._sklearn_compat import (
     validate_data,
     wrap_like_transform,
 )
-from skscale.utils.validation import (
+from skscale.utils._validation import (
     describe_columns,
     output_array,
     reject_non_numeric_columns,

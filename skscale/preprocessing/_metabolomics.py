@@ -9,13 +9,13 @@ from numbers import Integral
 
 import numpy as np
 
+from skscale._backends._statistics import near_constant
 from skscale.preprocessing._base import (
     _MomentScaler,
     check_degrees_of_freedom,
-    near_constant,
 )
 from skscale.utils._sklearn_compat import Interval
-from skscale.utils.validation import describe_columns, warn_user
+from skscale.utils._validation import describe_columns, warn_user
 
 # A mean within this many units in the last place of the standard deviation is
 # zero: level and vast scaling cannot divide by it.

@@ -2,13 +2,13 @@
 
 import numpy as np
 
+from skscale._backends import Statistics, feature_statistics, validate_any
+from skscale._backends._statistics import near_constant
 from skscale.preprocessing._base import (
     _MomentScaler,
-    near_constant,
     ordered_range,
     set_input_features,
 )
-from skscale.utils._dispatch import Statistics, feature_statistics, validate_any
 from skscale.utils._sklearn_compat import _fit_context, callback_task
 
 
@@ -29,7 +29,7 @@ class MinMaxScaler(_MomentScaler):
     NaN is ignored when fitting and kept by ``transform``; +/-inf raises a
     ``ValueError`` that names the column. A feature whose range is within the
     float64 rounding error of its magnitude (the rule of every skscale scaler,
-    ``skscale.preprocessing._base.near_constant``: ``range <= n * eps *
+    ``skscale._backends._statistics.near_constant``: ``range <= n * eps *
     max|x|``, relative, where scikit-learn's test is an absolute ``10 * eps``)
     is treated as constant: its range counts as 1, so it maps to
     ``feature_range[0]`` give or take its rounding noise.

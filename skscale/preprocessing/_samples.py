@@ -25,17 +25,13 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
 
-from skscale.utils._array_api import refuse_array_api
+from skscale._backends import check_finite as check_finite_values
+from skscale._backends import refuse_dask
+from skscale._backends._statistics import near_constant, power_of_two_below
+from skscale._backends.array_api import refuse_array_api
+from skscale._backends.dense import _weighted_percentiles, row_blocks
+from skscale._backends.sparse import _stored_columns, _stored_rows
 from skscale.utils._blocks import resolve_blocks
-from skscale.utils._dispatch import refuse_dask
-from skscale.utils._moments import (
-    _stored_columns,
-    _stored_rows,
-    _weighted_percentiles,
-    power_of_two_below,
-    row_blocks,
-)
-from skscale.utils._moments import check_finite as check_finite_values
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     Interval,
@@ -44,7 +40,7 @@ from skscale.utils._sklearn_compat import (
     callback_task,
     validate_data,
 )
-from skscale.utils.validation import (
+from skscale.utils._validation import (
     check_sample_weight,
     describe_columns,
     output_array,
@@ -1416,8 +1412,6 @@ class SampleStandardizer(_RowNormalizer):
     def _finish(self, values, mean, deviations, std, count, unit):
         """Standardised rows from their statistics, all in ``unit``: a
         constant row is only centred."""
-        from skscale.preprocessing._base import near_constant
-
         if self.with_std:
             constant = near_constant(std, mean, count)
             divisor = np.where(constant, 1.0 / unit, std)

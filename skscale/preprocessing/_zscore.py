@@ -5,10 +5,10 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 
+from skscale._backends._statistics import near_constant
 from skscale.preprocessing._base import (
     _MomentScaler,
     check_degrees_of_freedom,
-    near_constant,
 )
 from skscale.utils._sklearn_compat import Interval
 

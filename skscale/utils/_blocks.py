@@ -6,7 +6,7 @@ columns everywhere.
 
 import numpy as np
 
-from skscale.utils.validation import column_label, warn_user
+from skscale.utils._validation import column_label, warn_user
 
 __all__ = ["resolve_blocks"]
 

@@ -34,7 +34,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skscale.utils._dask import is_dask_collection
+from skscale._backends.dask import is_dask_collection
 
 try:  # scikit-learn >= 1.8 vendors array-api-compat; before, it is optional
     from sklearn.externals.array_api_compat import array_namespace, is_array_api_obj

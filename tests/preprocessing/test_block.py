@@ -50,11 +50,11 @@ def test_mfa_weight_is_one_over_the_first_singular_value():
 
 
 def test_mfa_weight_matches_an_iterative_solver_on_wide_blocks(monkeypatch):
-    from skscale.utils import _block_size
+    from skscale._backends import dense as dense_backend
 
     X = _two_blocks()
     dense = BlockScaler(BLOCKS).fit(X).block_weights_
-    monkeypatch.setattr(_block_size, "_DENSE_EIGEN_LIMIT", 2)
+    monkeypatch.setattr(dense_backend, "_DENSE_EIGEN_LIMIT", 2)
     iterative = BlockScaler(BLOCKS).fit(X).block_weights_
     assert_allclose(iterative, dense, rtol=1e-8)
 
@@ -283,7 +283,7 @@ def test_sparse_needs_a_scaler_that_keeps_sparsity():
 @pytest.mark.parametrize("weighting", ["mfa", "total_variance", "sqrt_features"])
 def test_dask_blocks_equal_in_memory(weighting, monkeypatch):
     da = pytest.importorskip("dask.array")
-    from skscale.utils import _block_size
+    from skscale._backends import dense
 
     X = _two_blocks(n=400)
     X[::9, 13] = np.nan
@@ -298,7 +298,7 @@ def test_dask_blocks_equal_in_memory(weighting, monkeypatch):
         scaler.inverse_transform(out).compute(), X, rtol=1e-9, equal_nan=True
     )
     if weighting == "mfa":  # the power iterations of wide blocks
-        monkeypatch.setattr(_block_size, "_DENSE_EIGEN_LIMIT", 2)
+        monkeypatch.setattr(dense, "_DENSE_EIGEN_LIMIT", 2)
         wide = BlockScaler(BLOCKS).fit(lazy)
         assert_allclose(wide.block_weights_, eager.block_weights_, rtol=1e-6)
 

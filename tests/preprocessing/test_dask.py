@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
 
+from skscale._backends.dask import is_dask_collection, require_dask  # noqa: E402
 from skscale.preprocessing import (  # noqa: E402
     LevelScaler,
     MinMaxScaler,
@@ -18,7 +19,6 @@ from skscale.preprocessing import (  # noqa: E402
     VastScaler,
     ZScoreScaler,
 )
-from skscale.utils._dask import is_dask_collection, require_dask  # noqa: E402
 
 SCALERS = [
     ZScoreScaler,

@@ -232,12 +232,12 @@ def test_property_inverse_transform_round_trips(X):
 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_percentiles_computed_a_few_columns_at_a_time(weighted, make_data, monkeypatch):
-    from skscale.utils import _moments
+    from skscale._backends import dense
 
     X = make_data(n=40, p=7, nan_fraction=0.1)
     w = np.ones(40) if weighted else None
     whole = MinMaxScaler(quantile_range=(10, 90)).fit(X, sample_weight=w)
-    monkeypatch.setattr(_moments, "_PERCENTILE_BLOCK_ELEMENTS", 80)  # 2 columns
+    monkeypatch.setattr(dense, "_PERCENTILE_BLOCK_ELEMENTS", 80)  # 2 columns
     blocked = MinMaxScaler(quantile_range=(10, 90)).fit(X, sample_weight=w)
     assert_array_equal(blocked.data_min_, whole.data_min_)
     assert_array_equal(blocked.data_max_, whole.data_max_)

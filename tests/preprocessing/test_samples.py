@@ -14,6 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
+from skscale._backends import dense
 from skscale.preprocessing import (
     CLRTransformer,
     MedianRatioNormalizer,
@@ -23,7 +24,6 @@ from skscale.preprocessing import (
     TotalSumNormalizer,
     ZScoreScaler,
 )
-from skscale.utils import _moments
 
 ROOT = Path(__file__).resolve().parents[2]
 STORED = ROOT / "tests" / "data" / "normalisers"
@@ -400,7 +400,7 @@ def test_quantile_fit_transform_is_fit_then_transform(
     # fit_transform sorts each block in the output's memory and maps from
     # there; fit then transform sorts a copy and gathers: the same numbers
     if block_elements is not None:
-        monkeypatch.setattr(_moments, "_BLOCK_ELEMENTS", block_elements)
+        monkeypatch.setattr(dense, "_BLOCK_ELEMENTS", block_elements)
     rng = np.random.default_rng(3)
     X = np.vstack([TIES, rng.integers(0, 4, size=(9, TIES.shape[1]))])
     X = np.asarray(X, dtype=dtype, order=order)
@@ -782,7 +782,7 @@ def test_quantile_reference_is_the_mean_of_the_sorted_rows(
     weighted, block_elements, monkeypatch
 ):
     if block_elements is not None:  # a row or two per block
-        monkeypatch.setattr(_moments, "_BLOCK_ELEMENTS", block_elements)
+        monkeypatch.setattr(dense, "_BLOCK_ELEMENTS", block_elements)
     rng = np.random.default_rng(2)
     X = rng.normal(size=(9, 4)).astype(np.float32) * 1e4 + 1e5
     weights = rng.uniform(0.2, 3.0, size=9) if weighted else None

@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
+from skscale._backends._statistics import near_constant
 from skscale.preprocessing import (
     LevelScaler,
     MinMaxScaler,
@@ -18,7 +19,6 @@ from skscale.preprocessing import (
     VastScaler,
     ZScoreScaler,
 )
-from skscale.preprocessing._base import near_constant
 
 EPS = np.finfo(np.float64).eps
 TINY = np.finfo(np.float64).tiny

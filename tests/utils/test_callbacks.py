@@ -94,7 +94,7 @@ class SubtaskRecorder(Recorder):
 def test_a_dask_fit_has_one_subtask_per_chunk(kind, name, monkeypatch):
     da = pytest.importorskip("dask.array")
     import skscale.preprocessing
-    from skscale.utils import _dask
+    from skscale._backends import dask as _dask
 
     monkeypatch.setattr(_dask.os, "cpu_count", lambda: 1)  # waves of 4 chunks
     X, _ = _data()

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skscale.utils.validation import (
+from skscale.utils._validation import (
     check_sample_weight,
     column_label,
     raise_for_infinite,

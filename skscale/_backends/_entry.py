@@ -1,12 +1,14 @@
-"""One decision per input kind: dense, sparse or dask is decided here and
-nowhere else.
+"""The entry to the backends: the input kind is decided here, once per call.
 
-Estimators validate ``X`` (:func:`validate_any`), call
-:func:`feature_statistics` once (moments, minimum and maximum or percentiles,
-with the sample weights validated once), apply their fitted map with
-:func:`map_rows` (lazily per chunk for dask), and ask :func:`block_size` and
-:func:`check_finite`; which kernel runs (blocked dense, sparse, a dask graph
-of per-chunk kernels) is chosen by these functions.
+:func:`kind_of` is the one decision, in one order (a dask collection, then
+array API input under dispatch, then a scipy sparse matrix, else dense), and
+every function here takes it once: estimators validate ``X``
+(:func:`validate_any`), call :func:`feature_statistics` once (moments,
+minimum and maximum or percentiles, with the sample weights validated once),
+apply their fitted map with :func:`map_rows` (lazily per chunk for dask), and
+ask :func:`block_size` and :func:`check_finite`; which kernel runs (blocked
+dense, sparse, a dask graph of per-chunk kernels, the array namespace's own
+operations) follows from that one decision.
 """
 
 import math
@@ -16,29 +18,58 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from skscale.utils._array_api import (
+from skscale._backends._statistics import Moments, power_of_two_below
+from skscale._backends.array_api import (
     device_block_size,
     device_check_finite,
     device_statistics,
 )
-from skscale.utils._block_size import dense_block_size, sparse_block_size
-from skscale.utils._dask import (
+from skscale._backends.dask import (
     dask_block_size,
     dask_statistics,
     is_dask_collection,
     validate_dask,
 )
-from skscale.utils._moments import (
-    Moments,
+from skscale._backends.dense import check_finite as dense_check_finite
+from skscale._backends.dense import (
+    dense_block_size,
     dense_min_max,
     dense_moments,
     dense_percentiles,
-    power_of_two_below,
-    sparse_moments,
 )
-from skscale.utils._moments import check_finite as in_memory_check_finite
+from skscale._backends.sparse import check_finite as sparse_check_finite
+from skscale._backends.sparse import sparse_block_size, sparse_moments
 from skscale.utils._sklearn_compat import array_namespace_of, to_host, validate_data
-from skscale.utils.validation import check_sample_weight
+from skscale.utils._validation import check_sample_weight
+
+DASK, ARRAY_API, SPARSE, DENSE = "dask", "array_api", "sparse", "dense"
+
+
+class Kind(NamedTuple):
+    """What :func:`kind_of` decides."""
+
+    #: "dask", "array_api", "sparse" or "dense"
+    name: str
+    #: the array namespace (an ArrayNamespace) of array API input, else None
+    space: object = None
+
+
+def kind_of(X):
+    """The backend that takes ``X``: the one decision of the input's kind.
+
+    Dask first (a dask array may also offer the array API), then array API
+    input under scikit-learn's ``array_api_dispatch`` (PyTorch, CuPy, ...:
+    NumPy is never one), then CSR/CSC and other scipy sparse input, and
+    anything else (ndarray, DataFrame, lists) is dense.
+    """
+    if is_dask_collection(X):
+        return Kind(DASK)
+    space = array_namespace_of(X)
+    if space is not None:
+        return Kind(ARRAY_API, space)
+    if sp.issparse(X):
+        return Kind(SPARSE)
+    return Kind(DENSE)
 
 
 def validate_any(estimator, X, *, reset, validate_in_memory, known_rows=True):
@@ -46,10 +77,11 @@ def validate_any(estimator, X, *, reset, validate_in_memory, known_rows=True):
     (lazy; with ``known_rows``, as a fit needs, the row count of every chunk
     made known), array API input under dispatch in its own namespace and on
     its device, anything else by ``validate_in_memory``."""
-    if is_dask_collection(X):
+    kind = kind_of(X)
+    if kind.name == DASK:
         return validate_dask(estimator, X, reset=reset, known_rows=known_rows)
-    space = array_namespace_of(X)
-    if space is not None:
+    space = kind.space
+    if kind.name == ARRAY_API:
         return validate_data(
             estimator,
             X,
@@ -63,7 +95,7 @@ def validate_any(estimator, X, *, reset, validate_in_memory, known_rows=True):
 
 def refuse_dask(X, reason):
     """Raise a TypeError saying ``reason`` if ``X`` is a dask collection."""
-    if is_dask_collection(X):
+    if kind_of(X).name == DASK:
         raise TypeError(reason)
 
 
@@ -72,7 +104,7 @@ def map_rows(estimator, X, in_memory, per_chunk, *args):
     for a dask input, lazily, ``per_chunk(chunk, *args)`` on each chunk of
     rows (one task per chunk, nothing computed here), with the input's
     column chunks given back."""
-    if not is_dask_collection(X):
+    if kind_of(X).name != DASK:
         return in_memory(X)
     chunks = getattr(X, "chunks", None)
     X = validate_dask(estimator, X, reset=False)
@@ -88,25 +120,27 @@ def check_finite(X, *, feature_names=None, what="X"):
     In-memory data are read once here; a dask input is left to the kernels
     that compute on it (they raise the same error when they meet +/-inf).
     """
-    if is_dask_collection(X):
+    kind = kind_of(X)
+    if kind.name == DASK:
         return
-    space = array_namespace_of(X)
-    if space is not None:
-        device_check_finite(X, space, feature_names=feature_names, what=what)
-        return
-    in_memory_check_finite(X, feature_names=feature_names, what=what)
+    if kind.name == ARRAY_API:
+        device_check_finite(X, kind.space, feature_names=feature_names, what=what)
+    elif kind.name == SPARSE:
+        sparse_check_finite(X, feature_names=feature_names, what=what)
+    else:
+        dense_check_finite(X, feature_names=feature_names, what=what)
 
 
 def block_size(Z, weighting):
     """The size of a scaled block of columns for ``BlockScaler``'s
     ``weighting`` ("total_variance" or "mfa"): dense, sparse (never
     densified) or dask (reduced chunk by chunk)."""
-    if is_dask_collection(Z):
+    kind = kind_of(Z)
+    if kind.name == DASK:
         return dask_block_size(Z, weighting)
-    space = array_namespace_of(Z)
-    if space is not None:
-        return device_block_size(Z, space, weighting)
-    if sp.issparse(Z):
+    if kind.name == ARRAY_API:
+        return device_block_size(Z, kind.space, weighting)
+    if kind.name == SPARSE:
         return sparse_block_size(Z, weighting)
     return dense_block_size(np.asarray(Z, dtype=np.float64), weighting)
 
@@ -120,7 +154,7 @@ def _weights(X, sample_weight, all_zero):
             "sample_weight with a dask input needs known chunk sizes; call "
             "X.compute_chunk_sizes() (or DataFrame.to_dask_array(lengths=True))."
         )
-    if is_dask_collection(sample_weight):
+    if kind_of(sample_weight).name == DASK:
         sample_weight = sample_weight.compute()
     return check_sample_weight(
         to_host(sample_weight), int(n_samples), all_zero=all_zero
@@ -235,31 +269,11 @@ def _kernel_statistics(
     percentiles,
     on_chunk,
 ):
-    """``(moments, low, high)`` of one batch, from the kernel of ``X``'s kind;
+    """``(moments, low, high)`` of one batch, from the backend of ``X``'s kind;
     the moments from the ``scaled`` weights, the range and percentiles from
     the weights as given."""
-    space = array_namespace_of(X)
-    if space is not None:
-        moments, low, high = device_statistics(
-            X,
-            space,
-            scaled,
-            feature_names=feature_names,
-            with_moments=with_moments,
-            with_range=False,
-        )
-        if with_range:
-            _, low, high = device_statistics(
-                X,
-                space,
-                weights,
-                feature_names=feature_names,
-                with_moments=False,
-                with_range=True,
-                percentiles=percentiles,
-            )
-        return moments, low, high
-    if is_dask_collection(X):
+    kind = kind_of(X)
+    if kind.name == DASK:
         if percentiles is not None:
             raise ValueError(
                 f"Got quantile_range={percentiles!r} (percentiles) with a dask "
@@ -269,7 +283,8 @@ def _kernel_statistics(
                 "or use the minimum and maximum."
             )
         # the chunks' weights only decide the range's rows (weight > 0),
-        # which dividing by a power of two keeps
+        # which dividing by a power of two keeps (save weights below 2**-1074
+        # of the largest)
         return dask_statistics(
             X,
             scaled,
@@ -278,15 +293,35 @@ def _kernel_statistics(
             with_range=with_range,
             on_chunk=on_chunk,
         )
+    if kind.name == ARRAY_API:
+        moments, low, high = device_statistics(
+            X,
+            kind.space,
+            scaled,
+            feature_names=feature_names,
+            with_moments=with_moments,
+            with_range=False,
+        )
+        if with_range:
+            _, low, high = device_statistics(
+                X,
+                kind.space,
+                weights,
+                feature_names=feature_names,
+                with_moments=False,
+                with_range=True,
+                percentiles=percentiles,
+            )
+        return moments, low, high
     moments = low = high = None
     if with_moments:
         # data whose differences overflow float64 give inf or NaN statistics,
         # which the estimators refuse with one clear error (the kernels emit
         # no RuntimeWarning of numpy's)
-        kernel = sparse_moments if sp.issparse(X) else dense_moments
+        kernel = sparse_moments if kind.name == SPARSE else dense_moments
         moments = kernel(X, scaled, feature_names=feature_names)
     if with_range:
-        if sp.issparse(X):
+        if kind.name == SPARSE:
             raise TypeError(
                 "the minimum and maximum of a sparse matrix are not computed here; "
                 "expected a dense array"

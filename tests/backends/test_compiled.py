@@ -1,4 +1,4 @@
-"""The compiled kernels (skscale/utils/_kernels.c) against the NumPy path they
+"""The compiled kernels (skscale/_backends/_kernels.c) against the NumPy path they
 replace and against formulas written out here: built in this install, the same
 results on every layout, dtype, weighting and missing-value pattern they take,
 and handed back to NumPy for what they do not take."""
@@ -13,10 +13,10 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
+from skscale._backends import _compiled
+from skscale._backends.dense import affine_map, dense_moments
+from skscale._backends.sparse import sparse_moments, sparse_scale
 from skscale.preprocessing import MinMaxScaler, ZScoreScaler
-from skscale.utils import _compiled
-from skscale.utils._affine import affine_map, sparse_scale
-from skscale.utils._moments import dense_moments, sparse_moments
 
 needs_kernels = pytest.mark.skipif(
     not _compiled.available(), reason="the compiled kernels are not built"
@@ -29,14 +29,14 @@ def test_the_kernels_are_built_by_the_dev_install():
     if os.environ.get("SKSCALE_NO_COMPILED", "") not in ("", "0"):
         pytest.skip("switched off by SKSCALE_NO_COMPILED")
     assert _compiled.available(), (
-        "skscale.utils._kernels was not built or did not load: install a C "
+        "skscale._backends._kernels was not built or did not load: install a C "
         "compiler (gcc) and rerun `make install`, or set SKSCALE_NO_COMPILED=1 "
         "to test the NumPy path alone"
     )
 
 
 def test_the_environment_variable_switches_them_off():
-    code = "from skscale.utils import _compiled; print(_compiled.available())"
+    code = "from skscale._backends import _compiled; print(_compiled.available())"
 
     def available_with(value):
         env = {k: v for k, v in os.environ.items() if k != "SKSCALE_NO_COMPILED"}
@@ -422,7 +422,7 @@ def test_the_scalers_give_the_same_answers_on_both_paths(monkeypatch, dtype):
 
 
 def test_the_baseline_build_is_chosen_by_the_environment_variable():
-    code = "from skscale.utils import _compiled; print(_compiled.describe())"
+    code = "from skscale._backends import _compiled; print(_compiled.describe())"
     env = dict(os.environ, SKSCALE_KERNELS_BASELINE="1")
     env.pop("SKSCALE_NO_COMPILED", None)
     out = subprocess.run(

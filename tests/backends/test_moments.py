@@ -11,8 +11,10 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skscale.utils import _moments
-from skscale.utils._moments import Moments, dense_moments, sparse_moments
+from skscale._backends import dense, sparse
+from skscale._backends._statistics import Moments
+from skscale._backends.dense import dense_moments
+from skscale._backends.sparse import sparse_moments
 
 # every test here runs on the compiled kernels and on the NumPy path
 pytestmark = pytest.mark.usefixtures("kernel_path")
@@ -66,7 +68,7 @@ def _columns():
 def test_dense_moments_are_quiet_at_every_extreme(
     monkeypatch, block_elements, weighted
 ):
-    monkeypatch.setattr(_moments, "_MOMENT_BLOCK_ELEMENTS", block_elements)
+    monkeypatch.setattr(dense, "_MOMENT_BLOCK_ELEMENTS", block_elements)
     columns = _columns()
     X = np.column_stack(list(columns.values()))
     weights = np.ones(len(X)) if weighted else None
@@ -171,7 +173,7 @@ def test_fractional_weights_below_one_still_move_the_mean():
 def test_sparse_column_sums_in_many_chunks(monkeypatch, fmt, dtype):
     """``_BLOCK_ELEMENTS = 1`` makes every chunk a run of ~16 stored values,
     so rows (CSR) or columns (CSC) are summed in dozens of slices."""
-    monkeypatch.setattr(_moments, "_BLOCK_ELEMENTS", 1)
+    monkeypatch.setattr(sparse, "_BLOCK_ELEMENTS", 1)
     rng = np.random.default_rng(2)
     dense = rng.normal(size=(97, 13)) * (rng.random((97, 13)) < 0.4)
     dense[5] = 0.0  # an empty row
@@ -179,7 +181,7 @@ def test_sparse_column_sums_in_many_chunks(monkeypatch, fmt, dtype):
     X = sp.csr_matrix(dense.astype(dtype)).asformat(fmt)
     values = X.toarray().astype(np.float64)
     for squared in (False, True):
-        sums = _moments._sparse_column_sums(X, squared=squared)
+        sums = sparse._sparse_column_sums(X, squared=squared)
         expected = (values**2 if squared else values).sum(axis=0)
         assert sums.dtype == np.float64
         assert_allclose(sums, expected, rtol=1e-13, atol=1e-13)
@@ -204,7 +206,7 @@ def test_weighted_percentiles_equal_numpy_on_the_rows_repeated(q):
     values[[2, 9], 1] = np.nan
     weights = rng.integers(0, 4, size=23).astype(np.float64)
     weights[0] = 5.0
-    (got,) = _moments._weighted_percentiles(values, weights, [q])
+    (got,) = dense._weighted_percentiles(values, weights, [q])
     for column in range(values.shape[1]):
         repeated = np.repeat(values[:, column], weights.astype(int))
         expected = np.percentile(repeated[~np.isnan(repeated)], q)

@@ -12,7 +12,7 @@
  * are neither reordered nor fused), so the two paths agree to rounding and
  * the map is identical.
  *
- * They are called through ctypes (skscale/utils/_compiled.py), which keeps
+ * They are called through ctypes (skscale/_backends/_compiled.py), which keeps
  * this file free of the NumPy C API: plain pointers, element strides and
  * int64 sizes. The module init at the end exists only so that setuptools
  * builds and installs the file as an ordinary extension; it uses CPython's
@@ -157,7 +157,7 @@ SK_SHIFTED_SUMS(sk_shifted_sums_f32_baseline, float, SK_NO_CLONES)
  * double: forward  out = (x - center) / scale   (division, as NumPy's path)
  *         inverse  out = x * scale + center
  * float:  forward  out = ((x - high) - low) * reciprocal, all in float: the
- *         center split in two float parts (see skscale/utils/_affine.py). */
+ *         center split in two float parts (see skscale/_backends/dense.py). */
 #define SK_LOOP_2D(BODY)                                                       \
     if (rs == 1 && ors == 1 && (p == 1 || cs != 1 || ocs != 1)) {              \
         /* column by column, down contiguous memory */                         \
@@ -412,7 +412,7 @@ SK_EXPORT int sk_abi_version(void) { return 2; }
 static struct PyModuleDef sk_module = {
     PyModuleDef_HEAD_INIT, "_kernels",
     "skscale's compiled kernels, called through ctypes "
-    "(skscale.utils._compiled); this module itself defines nothing.",
+    "(skscale._backends._compiled); this module itself defines nothing.",
     -1, NULL, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&sk_module); }

@@ -10,9 +10,10 @@ import os
 import numpy as np
 import scipy.linalg
 
-from skscale.utils import _block_size
-from skscale.utils._moments import Moments, dense_min_max, dense_moments
-from skscale.utils.validation import reject_non_numeric_columns
+from skscale._backends import dense
+from skscale._backends._statistics import Moments
+from skscale._backends.dense import dense_min_max, dense_moments
+from skscale.utils._validation import reject_non_numeric_columns
 
 __all__ = [
     "dask_block_size",
@@ -156,7 +157,7 @@ def dask_statistics(
                 "sample_weight with a dask input needs known chunk sizes; call "
                 "X.compute_chunk_sizes() (or DataFrame.to_dask_array(lengths=True))."
             )
-        # validated once by the caller (skscale.utils._dispatch)
+        # validated once by the caller (skscale._backends)
         weights = np.asarray(sample_weight, dtype=np.float64)
         bounds = np.cumsum((0, *X.chunks[0]))
         weight_blocks = [weights[a:b] for a, b in itertools.pairwise(bounds)]
@@ -189,7 +190,7 @@ def dask_statistics(
 
 
 def dask_block_size(Z, weighting, max_iter=200, tol=1e-10):
-    """As :func:`~skscale.utils._block_size.dense_block_size`, chunk by chunk.
+    """As :func:`~skscale._backends.dense.dense_block_size`, chunk by chunk.
 
     ``mfa`` forms the covariance blockwise when the block has at most a few
     thousand columns, and runs power iterations (one pass over the data
@@ -204,7 +205,7 @@ def dask_block_size(Z, weighting, max_iter=200, tol=1e-10):
     if weighting == "total_variance":
         return float(np.sqrt(max(np.sum(squares - mean**2), 0.0)))
     centred = filled - mean
-    if Z.shape[1] <= _block_size._DENSE_EIGEN_LIMIT:
+    if Z.shape[1] <= dense._DENSE_EIGEN_LIMIT:
         covariance = (centred.T @ centred).compute() / n_samples
         top = scipy.linalg.eigvalsh(
             covariance, subset_by_index=[len(covariance) - 1] * 2

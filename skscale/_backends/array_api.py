@@ -5,7 +5,7 @@ their device.
 The per-block sums run on the device, in the widest float dtype it has
 (float64, or float32 where the device has no float64, as scikit-learn does
 for MPS); only the per-feature results of each block (a few vectors) come to
-the host, where they are merged into :class:`~skscale.utils._moments.Moments`
+the host, where they are merged into :class:`~skscale._backends._statistics.Moments`
 exactly as the NumPy kernels merge theirs. As there, each block's deviations
 are taken from a shift (the running mean, or for a fresh feature its first
 counted value), summed with their squares, and summed again around the
@@ -18,10 +18,10 @@ array API input to the host (:func:`~skscale.utils._sklearn_compat.to_host`).
 
 import numpy as np
 
-from skscale.utils._affine import float32_steps
-from skscale.utils._moments import Moments, _rescue_extremes, row_blocks
+from skscale._backends._statistics import Moments
+from skscale._backends.dense import _rescue_extremes, float32_steps, row_blocks
 from skscale.utils._sklearn_compat import array_namespace_of
-from skscale.utils.validation import infinite_error
+from skscale.utils._validation import infinite_error
 
 __all__ = [
     "device_affine_map",
@@ -82,7 +82,7 @@ def device_check_finite(X, space, *, feature_names=None, what="X"):
 
 def device_moments(X, space, sample_weight=None, *, init=None, feature_names=None):
     """Per-feature count, mean and M2 of ``X`` (NaN skipped), as the NumPy
-    kernel's :class:`~skscale.utils._moments.Moments` (float64, on the host).
+    kernel's :class:`~skscale._backends._statistics.Moments` (float64, on the host).
 
     ``sample_weight`` is a validated NumPy array (or None); it is moved to the
     device once. As the NumPy kernel: a block's deviations from the shift
@@ -366,7 +366,7 @@ def device_statistics(
     percentiles=None,
 ):
     """``(moments, low, high)`` of array API input, as
-    :func:`~skscale.utils._dispatch.feature_statistics` computes them for
+    :func:`~skscale._backends.feature_statistics` computes them for
     NumPy input: the moments, the range over the rows of positive weight, or
     the two percentiles."""
     moments = low = high = None
@@ -396,7 +396,7 @@ def take_columns(X, columns, space=None):
 
 
 def device_block_size(Z, space, weighting):
-    """:func:`~skscale.utils._block_size.dense_block_size` on the device: the
+    """:func:`~skscale._backends.dense.dense_block_size` on the device: the
     total spread (``total_variance``) or the first singular value (``mfa``,
     from the eigenvalues of the smaller Gram matrix) of the centred block over
     sqrt(n), missing values adding nothing."""

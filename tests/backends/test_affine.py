@@ -15,8 +15,9 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 
-from skscale.utils import _affine
-from skscale.utils._affine import _float32_ops, affine_map, sparse_scale
+from skscale._backends import dense
+from skscale._backends.dense import _float32_ops, affine_map
+from skscale._backends.sparse import sparse_scale
 
 # every test here runs on the compiled kernels and on the NumPy path
 pytestmark = pytest.mark.usefixtures("kernel_path")
@@ -27,7 +28,7 @@ SCALE = np.array([3.0, 0.7, 1e-3, 11.0])
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(_affine, "_MAP_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(dense, "_MAP_BLOCK_ELEMENTS", 12)
 
 
 def _data(dtype, order, n_rows=23, center=CENTER):

@@ -112,7 +112,7 @@ def _load():
     if os.environ.get("SKSCALE_NO_COMPILED", "") not in ("", "0"):
         return None, "switched off (SKSCALE_NO_COMPILED=1)"
     try:
-        spec = importlib.util.find_spec("skscale.utils._kernels")
+        spec = importlib.util.find_spec("skscale._backends._kernels")
     except (ImportError, ValueError) as exc:  # pragma: no cover - broken install
         return None, f"not found ({exc})"
     if spec is None or not spec.origin:
@@ -151,7 +151,7 @@ LIB, STATUS = _load()
 _warn_if_unavailable(LIB, STATUS)
 
 # SKSCALE_KERNELS_BASELINE=1: the dense kernels' baseline build, not the AVX2
-# clones the loader would pick (tests/utils/test_compiled.py runs both)
+# clones the loader would pick (tests/backends/test_compiled.py runs both)
 BASELINE = os.environ.get("SKSCALE_KERNELS_BASELINE", "") not in ("", "0")
 
 

@@ -6,15 +6,10 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skscale.utils import _affine, _moments
-from skscale.utils._affine import affine_map
-from skscale.utils._moments import (
-    Moments,
-    dense_min_max,
-    dense_moments,
-    row_blocks,
-    sparse_moments,
-)
+from skscale._backends import dense, sparse
+from skscale._backends._statistics import Moments
+from skscale._backends.dense import affine_map, dense_min_max, dense_moments, row_blocks
+from skscale._backends.sparse import sparse_moments
 
 # every test here runs on the compiled kernels and on the NumPy path
 pytestmark = pytest.mark.usefixtures("kernel_path")
@@ -23,9 +18,9 @@ pytestmark = pytest.mark.usefixtures("kernel_path")
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Make every kernel walk many blocks even on small test arrays."""
-    monkeypatch.setattr(_moments, "_BLOCK_ELEMENTS", 12)
-    monkeypatch.setattr(_moments, "_MOMENT_BLOCK_ELEMENTS", 12)
-    monkeypatch.setattr(_affine, "_MAP_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(dense, "_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(dense, "_MOMENT_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(dense, "_MAP_BLOCK_ELEMENTS", 12)
 
 
 def test_row_blocks_cover_every_row_once():
@@ -179,7 +174,7 @@ def test_affine_map_overflowing_sum_is_not_mistaken_for_inf(small_blocks):
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fast_sparse_moments_equal_the_exact_path(fmt, dtype, monkeypatch):
-    monkeypatch.setattr(_moments, "_BLOCK_ELEMENTS", 8)  # many slices
+    monkeypatch.setattr(dense, "_BLOCK_ELEMENTS", 8)  # many slices
     rng = np.random.default_rng(5)
     X = sp.random(300, 7, density=0.4, format="csc", random_state=5) * 10
     X = X.tolil()
@@ -217,7 +212,7 @@ def test_extreme_magnitudes_keep_an_exact_standard_deviation(small_blocks, magni
 def test_dense_min_max_matches_nanmin_nanmax(shape, order):
     """The widened reduction (k rows viewed as one) against numpy's own,
     remainder rows, NaN, all-NaN columns and F-ordered input included."""
-    from skscale.utils._moments import dense_min_max
+    from skscale._backends.dense import dense_min_max
 
     rng = np.random.default_rng(sum(shape))
     X = rng.normal(size=shape) * rng.uniform(1, 1e3, shape[1])
@@ -234,7 +229,7 @@ def test_dense_min_max_matches_nanmin_nanmax(shape, order):
 
 
 def test_dense_min_max_names_the_infinite_column_in_a_widened_block():
-    from skscale.utils._moments import dense_min_max
+    from skscale._backends.dense import dense_min_max
 
     X = np.ones((4000, 20))
     X[2345, 13] = -np.inf
@@ -280,9 +275,9 @@ def test_widened_deviations_keep_the_moments_exact(n_rows, monkeypatch):
     """Blocks of 4096 values over 4 columns: 1024 rows, taken 256 at a time as
     one wide row, a remainder when the rows do not divide; at an offset of 1e8
     the mean and variance match math.fsum's."""
-    from skscale.utils._moments import dense_moments
+    from skscale._backends.dense import dense_moments
 
-    monkeypatch.setattr(_moments, "_MOMENT_BLOCK_ELEMENTS", 4096)
+    monkeypatch.setattr(dense, "_MOMENT_BLOCK_ELEMENTS", 4096)
     rng = np.random.default_rng(n_rows)
     X = 1e8 + rng.normal(size=(n_rows * 5, 4)) * [1, 10, 0.1, 3]
     moments = dense_moments(X)
@@ -297,7 +292,7 @@ def test_widened_deviations_keep_the_moments_exact(n_rows, monkeypatch):
 @pytest.mark.parametrize("X", [np.ones((3, 2)), sp.coo_matrix(np.ones((3, 2)))])
 def test_sparse_scale_takes_only_csr_or_csc(X):
     with pytest.raises(TypeError, match="Expected a CSR or CSC matrix; got"):
-        _affine.sparse_scale(
+        sparse.sparse_scale(
             X, np.ones(2), copy=True, inverse=False, feature_names=None, what="X"
         )
 
@@ -482,9 +477,9 @@ def test_an_unweighted_sparse_fit_takes_the_fast_path(fmt, monkeypatch):
     def exact_path(*args, **kwargs):
         raise AssertionError("the exact sparse path ran")
 
-    monkeypatch.setattr(_moments, "_column_sums", exact_path)
+    monkeypatch.setattr(sparse, "_column_sums", exact_path)
     X = sp.random(200, 30, density=0.2, format=fmt, random_state=0) * 100
-    moments = _moments.sparse_moments(X)
+    moments = sparse.sparse_moments(X)
     dense = X.toarray()
     assert_allclose(moments.mean, dense.mean(axis=0), rtol=1e-13)
     assert_allclose(moments.m2, dense.var(axis=0) * 200, rtol=1e-11)

@@ -1,0 +1,51 @@
+"""The backends: the one place that tells dense, sparse, dask and array-API
+input apart.
+
+:func:`kind_of` decides the kind of an input, once per method call, in one
+order; the entry functions (:func:`validate_any`, :func:`feature_statistics`,
+:func:`map_rows`, :func:`check_finite`, :func:`block_size`,
+:func:`refuse_dask`) take that decision and call the kind's kernels:
+
+- :mod:`~skscale._backends.dense`: blocked NumPy kernels over rows;
+- :mod:`~skscale._backends.sparse`: CSR/CSC, never densified;
+- :mod:`~skscale._backends.dask`: a graph of per-chunk dense kernels;
+- :mod:`~skscale._backends.array_api`: PyTorch, CuPy, ... on their device;
+- :mod:`~skscale._backends._compiled`: the C kernels beneath dense and sparse.
+
+Every backend returns its statistics as
+:class:`~skscale._backends._statistics.Moments`, merged by one definition, and
+every scaler decides constant features with one rule,
+:func:`~skscale._backends._statistics.near_constant`.
+"""
+
+from skscale._backends._entry import (
+    ARRAY_API,
+    DASK,
+    DENSE,
+    SPARSE,
+    Kind,
+    Statistics,
+    block_size,
+    check_finite,
+    feature_statistics,
+    kind_of,
+    map_rows,
+    refuse_dask,
+    validate_any,
+)
+
+__all__ = [
+    "ARRAY_API",
+    "DASK",
+    "DENSE",
+    "SPARSE",
+    "Kind",
+    "Statistics",
+    "block_size",
+    "check_finite",
+    "feature_statistics",
+    "kind_of",
+    "map_rows",
+    "refuse_dask",
+    "validate_any",
+]

@@ -1,0 +1,318 @@
+"""The sparse backend: statistics and scaling of CSR and CSC matrices,
+never densified.
+
+Implicit zeros count as values. Moments without weights come from the column
+sums of the stored values and of their squares (one pass in the compiled
+kernel); the columns where ``sum(x**2) - n * mean**2`` would cancel, or whose
+squares underflow, and every weighted fit take the exact path, which computes
+what the dense backend computes: a column with no implicit zero is shifted by
+its first value (a constant column has M2 exactly 0), the weight of the
+implicit zeros is taken without cancelling, and huge or tiny deviations are
+summed in a unit. Scaling divides the stored values only.
+"""
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+import scipy.sparse.linalg
+
+from skscale._backends import _compiled
+from skscale._backends._statistics import (
+    _SAFE_SPREAD_HIGH,
+    _SAFE_SPREAD_LOW,
+    Moments,
+    power_of_two_below,
+)
+from skscale._backends.dense import (
+    _BLOCK_ELEMENTS,
+    _SQUARES_TOO_SMALL,
+    dense_block_size,
+)
+from skscale.utils._validation import infinite_error
+
+__all__ = ["check_finite", "sparse_block_size", "sparse_moments", "sparse_scale"]
+
+
+def _stored_columns(X):
+    """Column index of every stored value of a CSR or CSC matrix."""
+    if X.format == "csr":
+        return X.indices
+    return np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+
+
+def _stored_rows(X):
+    if X.format == "csc":
+        return X.indices
+    return np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+
+
+def _check_sparse_finite(X, feature_names, what):
+    infinite = np.isinf(X.data)
+    if infinite.any():
+        columns = np.unique(_stored_columns(X)[infinite])
+        raise infinite_error(columns, feature_names, what)
+
+
+def _sparse_column_sums(X, *, squared):
+    """Per-column sums of the stored values (or their squares) of a CSR or CSC
+    matrix, in float64, by scipy's compiled sparse products a slice of about a
+    million stored values at a time (no full-size temporary)."""
+    if not squared and X.dtype == np.float64:
+        # scipy's own column sum, with no temporary: the read floor itself
+        # (for float32 it accumulates in float32 whatever dtype it is given)
+        return np.asarray(X.sum(axis=0)).reshape(-1)
+    n_samples, n_features = X.shape
+    major = X.indptr
+    n_major = len(major) - 1
+    sums = np.zeros(n_features)
+    start = 0
+    while start < n_major:
+        # the next run of rows (CSR) or columns (CSC) holding ~16 blocks of values
+        stop = int(np.searchsorted(major, major[start] + _BLOCK_ELEMENTS * 16, "right"))
+        stop = min(max(stop - 1, start + 1), n_major)
+        lo, hi = major[start], major[stop]
+        values = X.data[lo:hi].astype(np.float64)
+        if squared:
+            np.multiply(values, values, out=values)
+        part_indptr = major[start : stop + 1] - lo
+        if X.format == "csr":
+            part = sp.csr_matrix(
+                (values, X.indices[lo:hi], part_indptr),
+                shape=(stop - start, n_features),
+            )
+            sums += part.T @ np.ones(stop - start)
+        else:
+            part = sp.csc_matrix(
+                (values, X.indices[lo:hi], part_indptr), shape=(n_samples, stop - start)
+            )
+            sums[start:stop] = part.T @ np.ones(n_samples)
+        start = stop
+    return sums
+
+
+def _sparse_moments_unweighted(X):
+    """The common case from sums and sums of squares per column (one pass in
+    the compiled kernel, two through scipy's products).
+
+    Returns None when a column sum is not finite (NaN or inf: the exact slow
+    path decides), and recomputes exactly (with the exact path's shift and
+    unit) the columns where ``sum(x**2) - n * mean**2`` would cancel and
+    those whose squares may have underflowed.
+    """
+    n_samples, n_features = X.shape
+    fused = _compiled.sparse_column_sums(X)
+    if fused is not None:
+        total, squares = fused
+    else:
+        total = _sparse_column_sums(X, squared=False)
+        squares = _sparse_column_sums(X, squared=True)
+    if not (np.isfinite(total).all() and np.isfinite(squares).all()):
+        return None
+    mean = total / n_samples
+    offset = n_samples * mean * mean
+    m2 = np.maximum(squares - offset, 0.0)
+    unsafe = offset > 0.5 * squares
+    # squares below the rescue's bound: values near 1e-160 or below, whose
+    # squares underflow; a column with no sum at all is all zeros unless its
+    # values are tiny and cancel, which only its stored values can tell
+    unsafe |= (squares < _SQUARES_TOO_SMALL * n_samples) & (total != 0)
+    blank = (squares == 0) & (total == 0)
+    if blank.any():
+        nonzero = X.data != 0
+        stored = np.bincount(_stored_columns(X)[nonzero], minlength=n_features)
+        unsafe |= blank & (stored > 0)
+    unsafe = np.flatnonzero(unsafe)
+    count = np.full(n_features, float(n_samples))
+    shift, unit = np.zeros(n_features), np.ones(n_features)
+    if unsafe.size:
+        exact = _sparse_moments_exact(sp.csc_matrix(X[:, unsafe]), None)
+        m2[unsafe] = exact.m2
+        mean[unsafe] = exact.dmean
+        shift[unsafe] = exact.shift
+        unit[unsafe] = exact.unit
+    return Moments(count, shift, mean, m2, unit)
+
+
+def _column_sums(columns, weights, n_features):
+    """Per-column sums of ``weights``, float64 even when nothing is stored
+    (``np.bincount`` of no values gives integers)."""
+    return np.bincount(columns, weights=weights, minlength=n_features).astype(
+        np.float64, copy=False
+    )
+
+
+def sparse_moments(
+    X, sample_weight=None, *, init=None, feature_names=None, exact=False
+):
+    """Per-feature count, mean and M2 of a CSR or CSC matrix, NaN skipped.
+
+    Implicit zeros count as values. M2 is the sum over stored values of
+    ``w * (x - mean)**2`` plus ``mean**2`` times the weight of the implicit zeros.
+    Without weights, NaN or inf, a faster path sums values and their squares
+    (``exact=True`` skips it).
+    """
+    with np.errstate(all="ignore"):  # as in dense_moments
+        return _sparse_moments(X, sample_weight, init, feature_names, exact)
+
+
+def _sparse_moments(X, sample_weight, init, feature_names, exact):
+    if sample_weight is None and not exact:
+        moments = _sparse_moments_unweighted(X)
+        if moments is not None:
+            return moments if init is None else init.merge(moments)
+    _check_sparse_finite(X, feature_names, "X")
+    moments = _sparse_moments_exact(X, sample_weight)
+    return moments if init is None else init.merge(moments)
+
+
+def _sparse_moments_exact(X, sample_weight):
+    """The moments of a CSR or CSC matrix as the dense kernel computes them.
+
+    A column with no implicit zero is shifted by its first counted value
+    (so a constant column has M2 exactly 0, as in the dense kernel); a column
+    with implicit zeros is taken around 0, which is one of its values. The
+    weight of a column's implicit zeros is the total weight less that of its
+    stored values; where that difference would lose the weight of a few
+    implicit zeros to rounding, it is summed directly. Deviations beyond the
+    range whose squares float64 holds are taken in a unit, as the dense rescue.
+    """
+    n_samples, n_features = X.shape
+    all_columns = _stored_columns(X)
+    all_rows = _stored_rows(X)
+    data = X.data.astype(np.float64)
+    if sample_weight is None:
+        sample_weight = np.ones(n_samples)
+        weighted = False
+    else:
+        weighted = True
+    all_weights = sample_weight[all_rows]
+    total_weight = float(sample_weight.sum())
+    n_positive = int(np.count_nonzero(sample_weight))
+    stored = np.bincount(all_columns, minlength=n_features)
+    implicit = n_samples - stored
+    implicit_positive = n_positive - np.bincount(
+        all_columns[all_weights > 0], minlength=n_features
+    )
+    implicit_weight = total_weight - _column_sums(all_columns, all_weights, n_features)
+    implicit_weight[implicit == 0] = 0.0
+    if weighted:
+        # few implicit zeros of small weight: the difference above cancels
+        inexact = np.flatnonzero(
+            (implicit > 0) & (implicit_weight < 0.5 * total_weight)
+        )
+        if inexact.size:
+            implicit_weight[inexact] = _implicit_weights(X, sample_weight, inexact)
+    present = ~np.isnan(data)
+    columns, rows = all_columns[present], all_rows[present]
+    data, weights = data[present], all_weights[present]
+    values = implicit_positive + np.bincount(columns[weights > 0], minlength=n_features)
+    count = _column_sums(columns, weights, n_features) + implicit_weight
+    shift = np.zeros(n_features)
+    full = np.flatnonzero(implicit == 0)
+    if full.size:
+        shift[full] = _first_stored(columns, rows, data, weights, full, n_features)
+    deviations = data - shift[columns]
+    unit = np.ones(n_features)
+    largest = np.zeros(n_features)
+    np.maximum.at(largest, columns, np.abs(deviations))
+    rescale = (largest > 0) & (
+        (largest < _SAFE_SPREAD_LOW) | (largest > _SAFE_SPREAD_HIGH)
+    )
+    if rescale.any():
+        unit[rescale] = power_of_two_below(largest[rescale])
+        deviations /= unit[columns]
+    total = _column_sums(columns, weights * deviations, n_features)
+    dmean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    deviations -= dmean[columns]
+    m2 = _column_sums(columns, weights * deviations * deviations, n_features)
+    m2 += implicit_weight * dmean * dmean  # the implicit zeros, at -dmean
+    values = values.astype(np.float64)
+    return Moments(count, shift, dmean, m2, unit, values)
+
+
+def _first_stored(columns, rows, data, weights, wanted, n_features):
+    """For each column in ``wanted``, its stored value of positive weight in
+    the lowest row (0 if none)."""
+    positive = weights > 0
+    columns, rows, data = columns[positive], rows[positive], data[positive]
+    first = np.full(n_features, np.iinfo(np.int64).max)
+    np.minimum.at(first, columns, rows)
+    key = np.flatnonzero(rows == first[columns])
+    shift = np.zeros(n_features)
+    shift[columns[key]] = data[key]
+    return shift[wanted]
+
+
+def _implicit_weights(X, sample_weight, columns):
+    """The weight of the implicit zeros of each listed column, summed directly."""
+    sub = sp.csc_matrix(X[:, columns])
+    result = np.empty(len(columns))
+    for j in range(len(columns)):
+        keep = np.ones(X.shape[0], dtype=bool)
+        keep[sub.indices[sub.indptr[j] : sub.indptr[j + 1]]] = False
+        result[j] = sample_weight[keep].sum()
+    return result
+
+
+def sparse_scale(X, scale, *, copy, inverse, feature_names, what):
+    """Divide (or, with ``inverse``, multiply) stored values by their column's scale."""
+    if not sp.issparse(X) or X.format not in ("csr", "csc"):
+        raise TypeError(f"Expected a CSR or CSC matrix; got {type(X).__name__}.")
+    if scale is None:
+        _check_sparse_finite(X, feature_names, what)
+        return X.copy() if copy else X
+    if copy:
+        # the scaled values go straight into a new data array: the one pass a
+        # copy makes
+        data = np.empty_like(X.data)
+    else:
+        _check_sparse_finite(X, feature_names, what)  # before writing in place
+        data = X.data
+    # the compiled kernel checks for inf on the way
+    found_inf = _compiled.sparse_scale(X, data, scale, inverse=inverse)
+    if found_inf is None:
+        # the NumPy path, over the stored values only (room after indptr[-1]
+        # holds none)
+        if copy:
+            _check_sparse_finite(X, feature_names, what)
+        nnz = X.indptr[-1]
+        operation = np.multiply if inverse else np.divide
+        factors = scale[_stored_columns(X)[:nnz]]
+        operation(X.data[:nnz], factors, out=data[:nnz], casting="same_kind")
+    elif found_inf:
+        _check_sparse_finite(X, feature_names, what)  # raises, naming the column
+    if not copy:
+        return X
+    nnz = X.indptr[-1]
+    return type(X)((data[:nnz], X.indices[:nnz].copy(), X.indptr.copy()), shape=X.shape)
+
+
+def sparse_block_size(Z, weighting):
+    """As ``dense_block_size`` for a sparse block, centred implicitly."""
+    Z = sp.csc_matrix(Z, dtype=np.float64, copy=True)
+    Z.data[np.isnan(Z.data)] = 0.0
+    n_samples = Z.shape[0]
+    mean = np.asarray(Z.mean(axis=0)).ravel()
+    if weighting == "total_variance":
+        squares = np.asarray(Z.multiply(Z).sum(axis=0)).ravel() / n_samples
+        return float(np.sqrt(max(np.sum(squares - mean**2), 0.0)))
+    if min(Z.shape) <= 2:
+        return dense_block_size(Z.toarray(), weighting)
+    scale = 1.0 / np.sqrt(n_samples)
+    operator = scipy.sparse.linalg.LinearOperator(
+        Z.shape,
+        matvec=lambda v: (Z @ v - mean @ v) * scale,
+        rmatvec=lambda u: (Z.T @ u - mean * np.sum(u)) * scale,
+        dtype=np.float64,
+    )
+    return float(
+        scipy.sparse.linalg.svds(
+            operator, k=1, return_singular_vectors=False, random_state=0
+        )[0]
+    )
+
+
+def check_finite(X, *, feature_names=None, what="X"):
+    """Raise a ValueError naming the columns of a CSR or CSC matrix whose
+    stored values hold +/-inf (NaN is allowed)."""
+    _check_sparse_finite(X, feature_names, what)
