@@ -33,9 +33,10 @@ _SAFE_SPREAD_HIGH = 2.0**450
 class Moments:
     """Per-feature count, mean and sum of squared deviations (M2), in float64.
 
-    The mean is held as ``shift + dmean``: ``shift`` is a reference value taken
-    from the data (the first finite value seen, or the mean of the rows seen
-    before) and ``dmean`` the mean of ``x - shift``. Sums are taken of the small
+    The mean is held as ``shift + dmean``: ``shift`` is a reference value
+    taken from the data (a value near the middle of the first ones seen, or
+    the mean of the rows seen before) and ``dmean`` the mean of
+    ``x - shift``. Sums are taken of the small
     deviations only, so the mean is rounded once, at the end, however many
     blocks or ``partial_fit`` calls went into it.
 
@@ -114,13 +115,18 @@ class Moments:
         """
         # one weight unit: that of a side that has seen something, the larger
         # of the two if both have
-        if not self.count.any():
-            weight_unit = other.weight_unit
-        elif not other.count.any():
-            weight_unit = self.weight_unit
+        if self.weight_unit == other.weight_unit:
+            a, b = self, other
         else:
-            weight_unit = max(self.weight_unit, other.weight_unit)
-        a, b = self.with_weight_unit(weight_unit), other.with_weight_unit(weight_unit)
+            if not self.count.any():
+                weight_unit = other.weight_unit
+            elif not other.count.any():
+                weight_unit = self.weight_unit
+            else:
+                weight_unit = max(self.weight_unit, other.weight_unit)
+            a = self.with_weight_unit(weight_unit)
+            b = other.with_weight_unit(weight_unit)
+        weight_unit = a.weight_unit
         fresh = a.count == 0
         shift = np.where(fresh, b.shift, a.shift)
         # a spread beyond float64 overflows to inf, which the estimators
@@ -128,23 +134,20 @@ class Moments:
         # numpy's error state
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             # a side with nothing seen keeps the other's unit
-            unit = np.where(
-                fresh,
-                b.unit,
-                np.where(b.count == 0, a.unit, np.maximum(a.unit, b.unit)),
-            )
-            unit = _merged_unit(a, b, shift, unit, fresh)
-            # powers of two: rescaling to the common unit is exact
-            own = np.where(fresh, 1.0, a.unit / unit)  # nothing to rescale if fresh
-            theirs = b.unit / unit
-            other_dmean = (b.shift - shift) / unit + b.dmean * theirs
-            self_dmean = a.dmean * own
-            count = a.count + b.count
-            frac = np.divide(b.count, count, out=np.zeros_like(count), where=count > 0)
-            delta = np.where(b.count > 0, other_dmean - self_dmean, 0.0)
-            dmean = self_dmean + delta * frac
-            m2 = a.m2 * own * own + b.m2 * theirs * theirs
-            m2 = m2 + delta * delta * a.count * frac
+            unit = np.maximum(a.unit, b.unit)
+            if (a.unit != b.unit).any():
+                unit = np.where(fresh, b.unit, np.where(b.count == 0, a.unit, unit))
+            count, dmean, m2, delta = _combine(a, b, shift, unit, fresh)
+            # each side's spread is safe in its own unit; only the difference
+            # of the means can be tiny or huge in the common one (checked on
+            # the result: the common case pays a few reductions)
+            size = np.abs(delta)
+            if not (
+                size.max(initial=0.0) <= _SAFE_SPREAD_HIGH
+                and size.min(initial=np.inf) >= _SAFE_SPREAD_LOW
+            ) and _unsafe(size):
+                unit = _merged_unit(a, b, shift, unit, fresh)
+                count, dmean, m2, delta = _combine(a, b, shift, unit, fresh)
         return Moments(count, shift, dmean, m2, unit, a.values + b.values, weight_unit)
 
     @property
@@ -189,6 +192,34 @@ class Moments:
             std = np.sqrt(self._in_units(ddof)) * self.unit
         std[self.count == 0] = np.nan
         return std
+
+
+def _unsafe(size):
+    """Whether a non-zero difference of means (``size``, its magnitudes) has
+    a square that float64 cannot hold."""
+    nonzero = size[size > 0]
+    return bool(
+        nonzero.size
+        and not (
+            nonzero.max() <= _SAFE_SPREAD_HIGH and nonzero.min() >= _SAFE_SPREAD_LOW
+        )
+    )
+
+
+def _combine(a, b, shift, unit, fresh):
+    """``(count, dmean, m2, delta)`` of the merged moments in ``unit``."""
+    # powers of two: rescaling to the common unit is exact
+    own = np.where(fresh, 1.0, a.unit / unit)  # nothing to rescale if fresh
+    theirs = b.unit / unit
+    other_dmean = (b.shift - shift) / unit + b.dmean * theirs
+    self_dmean = a.dmean * own
+    count = a.count + b.count
+    frac = np.divide(b.count, count, out=np.zeros_like(count), where=count > 0)
+    delta = np.where(b.count > 0, other_dmean - self_dmean, 0.0)
+    dmean = self_dmean + delta * frac
+    m2 = a.m2 * own * own + b.m2 * theirs * theirs
+    m2 = m2 + delta * delta * a.count * frac
+    return count, dmean, m2, delta
 
 
 def _merged_unit(a, b, shift, unit, fresh):

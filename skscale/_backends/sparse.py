@@ -175,66 +175,100 @@ def _sparse_moments_exact(X, sample_weight):
     stored values; where that difference would lose the weight of a few
     implicit zeros to rounding, it is summed directly. Deviations beyond the
     range whose squares float64 holds are taken in a unit, as the dense rescue.
+    Without NaN and zero weights (the common case) nothing is subset or
+    counted twice.
     """
     n_samples, n_features = X.shape
     all_columns = _stored_columns(X)
-    all_rows = _stored_rows(X)
     data = X.data.astype(np.float64)
-    if sample_weight is None:
+    weighted = sample_weight is not None
+    if not weighted:
         sample_weight = np.ones(n_samples)
-        weighted = False
-    else:
-        weighted = True
-    all_weights = sample_weight[all_rows]
+    all_weights = sample_weight[_stored_rows(X)] if weighted else None
     total_weight = float(sample_weight.sum())
-    n_positive = int(np.count_nonzero(sample_weight))
-    stored = np.bincount(all_columns, minlength=n_features)
+    if X.format == "csc":
+        stored = np.diff(X.indptr)
+    else:
+        stored = np.bincount(all_columns, minlength=n_features)
     implicit = n_samples - stored
-    implicit_positive = n_positive - np.bincount(
-        all_columns[all_weights > 0], minlength=n_features
-    )
-    implicit_weight = total_weight - _column_sums(all_columns, all_weights, n_features)
+    stored_weight = _column_sums(all_columns, all_weights, n_features)
+    implicit_weight = total_weight - stored_weight
     implicit_weight[implicit == 0] = 0.0
     if weighted:
         # few implicit zeros of small weight: the difference above cancels
-        inexact = np.flatnonzero(
-            (implicit > 0) & (implicit_weight < 0.5 * total_weight)
-        )
+        cancels = implicit_weight < 0.5 * total_weight
+        inexact = np.flatnonzero((implicit > 0) & cancels)
         if inexact.size:
             implicit_weight[inexact] = _implicit_weights(X, sample_weight, inexact)
-    present = ~np.isnan(data)
-    columns, rows = all_columns[present], all_rows[present]
-    data, weights = data[present], all_weights[present]
-    values = implicit_positive + np.bincount(columns[weights > 0], minlength=n_features)
-    count = _column_sums(columns, weights, n_features) + implicit_weight
+    missing = np.isnan(data)
+    zero_weight = weighted and not sample_weight.all()
+    columns, weights = all_columns, all_weights
+    if missing.any():
+        present = ~missing
+        columns, data = all_columns[present], data[present]
+        weights = None if all_weights is None else all_weights[present]
+        stored_weight = _column_sums(columns, weights, n_features)
+    if zero_weight:
+        rows_positive = sample_weight[_stored_rows(X)] > 0
+        implicit_positive = np.count_nonzero(sample_weight) - np.bincount(
+            all_columns[rows_positive], minlength=n_features
+        )
+        kept = weights > 0
+        values = implicit_positive + np.bincount(columns[kept], minlength=n_features)
+    else:
+        values = implicit + (
+            stored
+            if columns is all_columns
+            else np.bincount(columns, minlength=n_features)
+        )
+    count = stored_weight + implicit_weight
     shift = np.zeros(n_features)
     full = np.flatnonzero(implicit == 0)
     if full.size:
-        shift[full] = _first_stored(columns, rows, data, weights, full, n_features)
-    deviations = data - shift[columns]
+        shift[full] = _first_stored(X, columns, data, weights, full, missing)
+    deviations = data - shift[columns] if full.size else data.copy()
     unit = np.ones(n_features)
-    largest = np.zeros(n_features)
-    np.maximum.at(largest, columns, np.abs(deviations))
-    rescale = (largest > 0) & (
-        (largest < _SAFE_SPREAD_LOW) | (largest > _SAFE_SPREAD_HIGH)
-    )
-    if rescale.any():
+    magnitudes = np.abs(deviations)
+    if magnitudes.size and (
+        magnitudes.max() > _SAFE_SPREAD_HIGH
+        or np.min(magnitudes, where=magnitudes > 0, initial=np.inf) < _SAFE_SPREAD_LOW
+    ):
+        largest = np.zeros(n_features)
+        np.maximum.at(largest, columns, magnitudes)
+        rescale = (largest > 0) & (
+            (largest < _SAFE_SPREAD_LOW) | (largest > _SAFE_SPREAD_HIGH)
+        )
         unit[rescale] = power_of_two_below(largest[rescale])
         deviations /= unit[columns]
-    total = _column_sums(columns, weights * deviations, n_features)
+    del magnitudes
+    weighted_deviations = deviations if weights is None else weights * deviations
+    total = _column_sums(columns, weighted_deviations, n_features)
     dmean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     deviations -= dmean[columns]
-    m2 = _column_sums(columns, weights * deviations * deviations, n_features)
+    squares = deviations * deviations
+    if weights is not None:
+        squares *= weights
+    m2 = _column_sums(columns, squares, n_features)
     m2 += implicit_weight * dmean * dmean  # the implicit zeros, at -dmean
-    values = values.astype(np.float64)
-    return Moments(count, shift, dmean, m2, unit, values)
+    return Moments(count, shift, dmean, m2, unit, values.astype(np.float64))
 
 
-def _first_stored(columns, rows, data, weights, wanted, n_features):
-    """For each column in ``wanted``, its stored value of positive weight in
-    the lowest row (0 if none)."""
-    positive = weights > 0
-    columns, rows, data = columns[positive], rows[positive], data[positive]
+def _first_stored(X, columns, data, weights, wanted, missing):
+    """For each column in ``wanted`` (columns with no implicit zero), its
+    counted value (not NaN, positive weight) in the lowest row, 0 if none.
+
+    ``columns``, ``data`` and ``weights`` are the counted values' (NaN
+    already left out where ``missing`` had any)."""
+    n_features = X.shape[1]
+    rows = _stored_rows(X)
+    if missing.any():
+        rows = rows[~missing]
+    keep = np.zeros(n_features, dtype=bool)
+    keep[wanted] = True
+    keep = keep[columns]
+    if weights is not None:
+        keep &= weights > 0
+    columns, rows, data = columns[keep], rows[keep], data[keep]
     first = np.full(n_features, np.iinfo(np.int64).max)
     np.minimum.at(first, columns, rows)
     key = np.flatnonzero(rows == first[columns])

@@ -248,22 +248,17 @@ class _RowNormalizer(
             )
             factors = factors.copy()
             factors[bad] = 1.0
+        if not copy:  # the caller's data may be written: refuse first
+            self._refuse_overflow(X, factors)
         if sp.issparse(X):
-            shared = not (copy and X is original)
-            if shared:  # in place: refuse an overflow before writing
-                self._refuse_overflow(X, factors)
-            out = X if shared else X.copy()
+            out = X.copy() if copy and X is original else X
             with _overflow_watch() as overflowed:
                 out.data /= factors[_stored_rows(out)]
-            if overflowed:
-                self._refuse_overflow(X, factors)
-            return out
-        out = output_array(X, original, copy=copy, keep_values=False)
-        if np.may_share_memory(out, X):  # in place: refuse before writing
-            self._refuse_overflow(X, factors)
-        with _overflow_watch() as overflowed:
-            np.divide(X, factors[:, None], out=out, casting="same_kind")
-        if overflowed:  # a new array: nothing of the caller's was changed
+        else:
+            out = output_array(X, original, copy=copy, keep_values=False)
+            with _overflow_watch() as overflowed:
+                np.divide(X, factors[:, None], out=out, casting="same_kind")
+        if overflowed:  # a new array, or validation's own copy: not the caller's
             self._refuse_overflow(X, factors)
         return out
 
@@ -1149,9 +1144,20 @@ class QuantileNormalizer(_RowNormalizer):
         weights = check_sample_weight(sample_weight, X.shape[0])
         if weights is not None:  # only their ratios matter: near 1, exactly
             weights = weights / power_of_two_below(weights.max())
-        # values near 1.8e308 are summed in a unit, so the sums cannot
-        # overflow; the mean is scaled back (it is no larger than the values)
-        unit = _summing_unit(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = self._sorted_sums(X, weights, scratch, 1.0)
+        unit = 1.0
+        if not np.isfinite(total).all():
+            # values near 1.8e308 whose sums overflow: summed again in a unit
+            # (the mean is scaled back: it is no larger than the values)
+            unit = _summing_unit(X)
+            total = self._sorted_sums(X, weights, scratch, unit)
+        rows = X.shape[0] if weights is None else weights.sum()
+        self.reference_ = total / rows * unit
+
+    @staticmethod
+    def _sorted_sums(X, weights, scratch, unit):
+        """The (weighted) column sums of X's rows sorted, divided by ``unit``."""
         total = np.zeros(X.shape[1])
         for rows in row_blocks(*X.shape):
             if scratch is None:
@@ -1160,15 +1166,13 @@ class QuantileNormalizer(_RowNormalizer):
                 ordered = scratch[rows]
                 ordered[...] = X[rows]
                 ordered.sort(axis=1)
-            ordered = np.asarray(ordered, dtype=np.float64)
             if unit != 1.0:
-                ordered = ordered / unit
+                ordered = np.asarray(ordered, dtype=np.float64) / unit
             if weights is None:
-                total += ordered.sum(axis=0)
+                total += ordered.sum(axis=0, dtype=np.float64)
             else:
-                total += weights[rows] @ ordered
-        rows = X.shape[0] if weights is None else weights.sum()
-        self.reference_ = total / rows * unit
+                total += weights[rows] @ np.asarray(ordered, dtype=np.float64)
+        return total
 
     def transform(self, X):
         """Give each value the reference value at its rank in its row.

@@ -20,6 +20,7 @@ def small_blocks(monkeypatch):
     """Make every kernel walk many blocks even on small test arrays."""
     monkeypatch.setattr(dense, "_BLOCK_ELEMENTS", 12)
     monkeypatch.setattr(dense, "_MOMENT_BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(dense, "_FUSED_MOMENT_BLOCK_ELEMENTS", 12)
     monkeypatch.setattr(dense, "_MAP_BLOCK_ELEMENTS", 12)
 
 
@@ -278,6 +279,7 @@ def test_widened_deviations_keep_the_moments_exact(n_rows, monkeypatch):
     from skscale._backends.dense import dense_moments
 
     monkeypatch.setattr(dense, "_MOMENT_BLOCK_ELEMENTS", 4096)
+    monkeypatch.setattr(dense, "_FUSED_MOMENT_BLOCK_ELEMENTS", 4096)
     rng = np.random.default_rng(n_rows)
     X = 1e8 + rng.normal(size=(n_rows * 5, 4)) * [1, 10, 0.1, 3]
     moments = dense_moments(X)

@@ -69,6 +69,7 @@ def test_dense_moments_are_quiet_at_every_extreme(
     monkeypatch, block_elements, weighted
 ):
     monkeypatch.setattr(dense, "_MOMENT_BLOCK_ELEMENTS", block_elements)
+    monkeypatch.setattr(dense, "_FUSED_MOMENT_BLOCK_ELEMENTS", block_elements)
     columns = _columns()
     X = np.column_stack(list(columns.values()))
     weights = np.ones(len(X)) if weighted else None
