@@ -18,22 +18,6 @@ every scaler decides constant features with one rule,
 :func:`~skscale._backends._statistics.near_constant`.
 """
 
-from skscale._backends._entry import (
-    ARRAY_API,
-    DASK,
-    DENSE,
-    SPARSE,
-    Kind,
-    Statistics,
-    block_size,
-    check_finite,
-    feature_statistics,
-    kind_of,
-    map_rows,
-    refuse_dask,
-    validate_any,
-)
-
 __all__ = [
     "ARRAY_API",
     "DASK",
@@ -49,3 +33,14 @@ __all__ = [
     "refuse_dask",
     "validate_any",
 ]
+
+
+def __getattr__(name):
+    # the entry is imported on first use, not with the package: the kernels'
+    # modules (dask.py, say) are imported by skscale.utils._sklearn_compat,
+    # which the entry imports in turn
+    if name in __all__:
+        from skscale._backends import _entry
+
+        return getattr(_entry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
