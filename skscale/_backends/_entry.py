@@ -215,7 +215,11 @@ def feature_statistics(
     -------
     Statistics
         ``moments`` (or None), ``low`` and ``high`` (or None; over the rows of
-        non-zero weight, NaN for a feature with no value) and ``rows``.
+        non-zero weight, NaN for a feature with no value), ``rows`` (their
+        number or total weight) and ``counted`` (the rows of positive weight,
+        which the near-constant bound counts). The moments are in the weights'
+        unit (:attr:`~skscale._backends._statistics.Moments.weight_unit`), and
+        merged with ``init`` here, whatever the backend.
     """
     weights = _weights(X, sample_weight, all_zero=batch)
     scaled, weight_unit = _in_weight_unit(weights)

@@ -10,7 +10,7 @@ from sklearn.utils import check_array
 from skscale._backends import check_finite
 from skscale._backends._statistics import power_of_two_below
 from skscale._backends.dask import is_dask_collection, require_dask
-from skscale.utils._blocks import resolve_blocks
+from skscale.utils._block_columns import resolve_blocks
 from skscale.utils._sklearn_compat import to_host
 from skscale.utils._validation import reject_non_numeric_columns
 

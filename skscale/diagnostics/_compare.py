@@ -268,7 +268,7 @@ def rest_block(blocks, X, names):
     block, ``"other"`` (underscores prefixed if that name is taken), or None
     when every column is in a block. Columns are given by name when ``X`` has
     column names (or is None: ``names`` are then the columns), else by index."""
-    from skscale.utils._blocks import resolve_blocks
+    from skscale.utils._block_columns import resolve_blocks
 
     resolved = resolve_blocks(blocks, X, names, len(names))
     covered = np.zeros(len(names), dtype=bool)

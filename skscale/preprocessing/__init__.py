@@ -1,7 +1,7 @@
 """Scalers: per-feature transformers for scikit-learn pipelines."""
 
 from skscale.preprocessing._batch import BatchScaler
-from skscale.preprocessing._block import BlockScaler
+from skscale.preprocessing._block_scaler import BlockScaler
 from skscale.preprocessing._candidates import candidate_scalers
 from skscale.preprocessing._metabolomics import (
     LevelScaler,

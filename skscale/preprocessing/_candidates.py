@@ -3,7 +3,7 @@ GridSearchCV grids."""
 
 from sklearn.preprocessing import RobustScaler
 
-from skscale.preprocessing._block import BlockScaler
+from skscale.preprocessing._block_scaler import BlockScaler
 from skscale.preprocessing._metabolomics import (
     LevelScaler,
     ParetoScaler,

@@ -31,7 +31,7 @@ from skscale._backends._statistics import near_constant, power_of_two_below
 from skscale._backends.array_api import refuse_array_api
 from skscale._backends.dense import _weighted_percentiles, row_blocks
 from skscale._backends.sparse import _stored_columns, _stored_rows
-from skscale.utils._blocks import resolve_blocks
+from skscale.utils._block_columns import resolve_blocks
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     Interval,

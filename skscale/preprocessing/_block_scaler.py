@@ -19,7 +19,7 @@ from skscale._backends import (
 from skscale._backends.array_api import take_columns
 from skscale.preprocessing._base import FLOAT_DTYPES, _AffineScaler
 from skscale.preprocessing._zscore import ZScoreScaler
-from skscale.utils._blocks import resolve_blocks
+from skscale.utils._block_columns import resolve_blocks
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
