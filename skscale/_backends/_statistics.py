@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Moments", "near_constant", "power_of_two_below"]
+__all__ = ["Moments", "near_constant", "power_of_two_below", "squares_unsafe"]
 
 
 def power_of_two_below(x):
@@ -24,8 +24,6 @@ def power_of_two_below(x):
 # A spread (in a column's unit) outside this range has a square that float64
 # may not hold: merging rescales such columns to a unit near their spread.
 _SAFE_SPREAD_LOW = 2.0**-450
-
-
 _SAFE_SPREAD_HIGH = 2.0**450
 
 
@@ -141,11 +139,7 @@ class Moments:
             # each side's spread is safe in its own unit; only the difference
             # of the means can be tiny or huge in the common one (checked on
             # the result: the common case pays a few reductions)
-            size = np.abs(delta)
-            if not (
-                size.max(initial=0.0) <= _SAFE_SPREAD_HIGH
-                and size.min(initial=np.inf) >= _SAFE_SPREAD_LOW
-            ) and _unsafe(size):
+            if squares_unsafe(np.abs(delta)):
                 unit = _merged_unit(a, b, shift, unit, fresh)
                 count, dmean, m2, delta = _combine(a, b, shift, unit, fresh)
         return Moments(count, shift, dmean, m2, unit, a.values + b.values, weight_unit)
@@ -194,9 +188,15 @@ class Moments:
         return std
 
 
-def _unsafe(size):
-    """Whether a non-zero difference of means (``size``, its magnitudes) has
-    a square that float64 cannot hold."""
+def squares_unsafe(size):
+    """Whether some of the magnitudes ``size`` (of deviations, or of a
+    difference of means) is non-zero and has a square that float64 cannot
+    hold, beyond inf included. Two reductions decide the common case; only
+    magnitudes that include zeros or leave the range are looked at again."""
+    if size.max(initial=0.0) <= _SAFE_SPREAD_HIGH and (
+        size.min(initial=np.inf) >= _SAFE_SPREAD_LOW
+    ):
+        return False
     nonzero = size[size > 0]
     return bool(
         nonzero.size

@@ -80,7 +80,7 @@ def device_check_finite(X, space, *, feature_names=None, what="X"):
         _refuse_infinite(space, X[rows, ...], feature_names, what)
 
 
-def device_moments(X, space, sample_weight=None, *, init=None, feature_names=None):
+def device_moments(X, space, sample_weight=None, *, feature_names=None):
     """Per-feature count, mean and M2 of ``X`` (NaN skipped), as the NumPy
     kernel's :class:`~skscale._backends._statistics.Moments` (float64, on the host).
 
@@ -94,13 +94,13 @@ def device_moments(X, space, sample_weight=None, *, init=None, feature_names=Non
     extremes are decided by the rescue, not reported as warnings.
     """
     with np.errstate(all="ignore"):
-        return _device_moments(X, space, sample_weight, init, feature_names)
+        return _device_moments(X, space, sample_weight, feature_names)
 
 
-def _device_moments(X, space, sample_weight, init, feature_names):
+def _device_moments(X, space, sample_weight, feature_names):
     xp = space.xp
     n_features = X.shape[1]
-    total = Moments.empty(n_features) if init is None else init
+    total = Moments.empty(n_features)
     weights = space.from_numpy(sample_weight)
     for rows in _blocks(X):
         block = X[rows, ...]  # in its own dtype: promoted by the subtraction
@@ -359,7 +359,6 @@ def device_statistics(
     space,
     sample_weight=None,
     *,
-    init=None,
     feature_names=None,
     with_moments=True,
     with_range=False,
@@ -371,9 +370,7 @@ def device_statistics(
     the two percentiles."""
     moments = low = high = None
     if with_moments:
-        moments = device_moments(
-            X, space, sample_weight, init=init, feature_names=feature_names
-        )
+        moments = device_moments(X, space, sample_weight, feature_names=feature_names)
     if with_range:
         if percentiles is not None:
             low, high = device_percentiles(

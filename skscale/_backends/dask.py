@@ -123,7 +123,6 @@ def dask_statistics(
     X,
     sample_weight=None,
     *,
-    init=None,
     feature_names=None,
     with_moments=True,
     with_range=False,
@@ -176,9 +175,7 @@ def dask_statistics(
             results.extend(dask.compute(*tasks[start : start + wave]))
             for _ in range(min(wave, len(tasks) - start)):
                 on_chunk()
-    moments = (
-        (Moments.empty(n_features) if init is None else init) if with_moments else None
-    )
+    moments = Moments.empty(n_features) if with_moments else None
     low = np.full(n_features, np.nan) if with_range else None
     high = np.full(n_features, np.nan) if with_range else None
     for chunk_moments, chunk_low, chunk_high in results:

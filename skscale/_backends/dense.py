@@ -259,15 +259,12 @@ def _shifted_sums(block, weights, shift):
 
 
 def _block_moments(block, weights, shift, feature_names):
-    """``(moments, slow)``: the block's moments, and whether it took the slow
-    path (it holds NaN)."""
     deviations, total, squares = _shifted_sums(block, weights, shift)
     if not np.isfinite(total).all():
         if deviations is not None:
-            missing = _block_moments_missing(
+            return _block_moments_missing(
                 block, deviations, weights, shift, feature_names
             )
-            return missing, True
         # the kernel's (larger) block: the slow path makes float64
         # deviations, so it goes a cache-sized part at a time
         moments = Moments.empty(block.shape[1])
@@ -280,10 +277,10 @@ def _block_moments(block, weights, shift, feature_names):
                     part, _deviations(part, shift), w, shift, feature_names
                 )
             )
-        return moments, True
+        return moments
     n = float(block.shape[0]) if weights is None else float(weights.sum())
     if n == 0:
-        return Moments.empty(block.shape[1]), False
+        return Moments.empty(block.shape[1])
     counted = block.shape[0] if weights is None else np.count_nonzero(weights)
     centre = total / n
     # M2 = sum(d**2) - n * centre**2 is exact enough while n * centre**2 is at
@@ -305,8 +302,7 @@ def _block_moments(block, weights, shift, feature_names):
     n_features = block.shape[1]
     values = np.full(n_features, float(counted))
     moments = Moments(np.full(n_features, n), shift, centre, m2, values=values)
-    moments = _rescue_extremes(block, weights, shift, moments, squares)
-    return moments, False
+    return _rescue_extremes(block, weights, shift, moments, squares)
 
 
 def _block_moments_missing(block, deviations, weights, shift, feature_names):
@@ -357,21 +353,14 @@ def dense_moments(X, sample_weight=None, *, init=None, feature_names=None):
     # differences overflow float64 give inf (refused by the estimators): every
     # floating-point event is decided here, whatever numpy's error state
     with np.errstate(all="ignore"):
-        large = _compiled.available()
-        start = 0
-        while start < n_samples:
-            # the compiled kernel's large blocks while the data have no NaN;
-            # once a block held some, cache-sized blocks (the slow path reads
-            # a block twice, the second time from cache)
-            elements = _FUSED_MOMENT_BLOCK_ELEMENTS if large else _MOMENT_BLOCK_ELEMENTS
-            stop = min(start + rows_per_block(n_features, elements), n_samples)
-            block = X[start:stop]
-            weights = None if sample_weight is None else sample_weight[start:stop]
+        elements = _MOMENT_BLOCK_ELEMENTS
+        if _compiled.available():
+            elements = _FUSED_MOMENT_BLOCK_ELEMENTS
+        for rows in row_blocks(n_samples, n_features, elements):
+            block = X[rows]
+            weights = None if sample_weight is None else sample_weight[rows]
             shift = _shift_for(block, total, weights)
-            moments, slow = _block_moments(block, weights, shift, feature_names)
-            large = large and not slow
-            total = total.merge(moments)
-            start = stop
+            total = total.merge(_block_moments(block, weights, shift, feature_names))
     return total
 
 

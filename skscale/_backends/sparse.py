@@ -22,6 +22,7 @@ from skscale._backends._statistics import (
     _SAFE_SPREAD_LOW,
     Moments,
     power_of_two_below,
+    squares_unsafe,
 )
 from skscale._backends.dense import (
     _BLOCK_ELEMENTS,
@@ -180,11 +181,12 @@ def _sparse_moments_exact(X, sample_weight):
     """
     n_samples, n_features = X.shape
     all_columns = _stored_columns(X)
+    all_rows = _stored_rows(X)
     data = X.data.astype(np.float64)
     weighted = sample_weight is not None
     if not weighted:
         sample_weight = np.ones(n_samples)
-    all_weights = sample_weight[_stored_rows(X)] if weighted else None
+    all_weights = sample_weight[all_rows] if weighted else None
     total_weight = float(sample_weight.sum())
     if X.format == "csc":
         stored = np.diff(X.indptr)
@@ -202,16 +204,15 @@ def _sparse_moments_exact(X, sample_weight):
             implicit_weight[inexact] = _implicit_weights(X, sample_weight, inexact)
     missing = np.isnan(data)
     zero_weight = weighted and not sample_weight.all()
-    columns, weights = all_columns, all_weights
+    columns, rows, weights = all_columns, all_rows, all_weights
     if missing.any():
         present = ~missing
-        columns, data = all_columns[present], data[present]
+        columns, rows, data = all_columns[present], all_rows[present], data[present]
         weights = None if all_weights is None else all_weights[present]
         stored_weight = _column_sums(columns, weights, n_features)
     if zero_weight:
-        rows_positive = sample_weight[_stored_rows(X)] > 0
         implicit_positive = np.count_nonzero(sample_weight) - np.bincount(
-            all_columns[rows_positive], minlength=n_features
+            all_columns[all_weights > 0], minlength=n_features
         )
         kept = weights > 0
         values = implicit_positive + np.bincount(columns[kept], minlength=n_features)
@@ -225,14 +226,11 @@ def _sparse_moments_exact(X, sample_weight):
     shift = np.zeros(n_features)
     full = np.flatnonzero(implicit == 0)
     if full.size:
-        shift[full] = _first_stored(X, columns, data, weights, full, missing)
+        shift[full] = _first_stored(columns, rows, data, weights, full, n_features)
     deviations = data - shift[columns] if full.size else data.copy()
     unit = np.ones(n_features)
     magnitudes = np.abs(deviations)
-    if magnitudes.size and (
-        magnitudes.max() > _SAFE_SPREAD_HIGH
-        or np.min(magnitudes, where=magnitudes > 0, initial=np.inf) < _SAFE_SPREAD_LOW
-    ):
+    if squares_unsafe(magnitudes):
         largest = np.zeros(n_features)
         np.maximum.at(largest, columns, magnitudes)
         rescale = (largest > 0) & (
@@ -253,16 +251,11 @@ def _sparse_moments_exact(X, sample_weight):
     return Moments(count, shift, dmean, m2, unit, values.astype(np.float64))
 
 
-def _first_stored(X, columns, data, weights, wanted, missing):
+def _first_stored(columns, rows, data, weights, wanted, n_features):
     """For each column in ``wanted`` (columns with no implicit zero), its
-    counted value (not NaN, positive weight) in the lowest row, 0 if none.
-
-    ``columns``, ``data`` and ``weights`` are the counted values' (NaN
-    already left out where ``missing`` had any)."""
-    n_features = X.shape[1]
-    rows = _stored_rows(X)
-    if missing.any():
-        rows = rows[~missing]
+    counted value (positive weight) in the lowest row, 0 if none; the
+    stored values' ``columns``, ``rows``, ``data`` and ``weights`` have NaN
+    left out already."""
     keep = np.zeros(n_features, dtype=bool)
     keep[wanted] = True
     keep = keep[columns]

@@ -266,23 +266,30 @@ class _RowNormalizer(
         """Raise a ValueError naming the cells of ``X`` that dividing by their
         row's factor would take beyond the largest value of X's dtype."""
         largest = np.finfo(X.dtype).max
-        small = np.flatnonzero(factors < 1)
-        if not small.size:
+        if not (factors < 1).any():
             return
-        if sp.issparse(X):
-            rows = sp.csr_matrix(X)[small]
-            values = np.abs(rows.toarray())
-        else:
-            values = np.abs(np.asarray(X[small], dtype=np.float64))
+        cell = None
         with np.errstate(over="ignore"):
-            beyond = values / factors[small, None] > largest
-        if not beyond.any():
+            if sp.issparse(X):  # the stored values, never densified
+                beyond = np.abs(X.data) / factors[_stored_rows(X)] > largest
+                if beyond.any():
+                    k = np.flatnonzero(beyond)[0]
+                    cell = _stored_rows(X)[k], _stored_columns(X)[k]
+            else:  # a block of rows at a time: a bounded temporary
+                for rows in row_blocks(*X.shape):
+                    part = np.abs(np.asarray(X[rows], dtype=np.float64))
+                    beyond = part / factors[rows, None] > largest
+                    if beyond.any():
+                        row, column = np.argwhere(beyond)[0]
+                        cell = rows.start + row, column
+                        break
+        if cell is None:
             return
-        row, column = np.argwhere(beyond)[0]
+        row, column = int(cell[0]), int(cell[1])
         names = self._feature_names()
         raise ValueError(
-            f"{type(self).__name__}: sample {int(small[row])} divided by its factor "
-            f"{factors[small[row]]:.6g} takes {describe_columns([column], names)} "
+            f"{type(self).__name__}: sample {row} divided by its factor "
+            f"{factors[row]:.6g} takes {describe_columns([column], names)} "
             f"beyond the largest {X.dtype} value ({largest:.4g}); expected data "
             "whose normalised values are finite: divide the table by a power of "
             "ten (say 1e10) before normalising it."

@@ -230,3 +230,35 @@ def test_one_component_leaves_the_second_score_missing():
     report = pca_dominance(X, X, n_components=1)
     assert report.scores["pc2_after"].isna().all()
     assert report.scores["pc2_after"].dtype == np.float64
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+def test_data_near_the_float64_limits_give_the_ratios_of_ordinary_data(factor):
+    # the same table in ordinary units and multiplied by 1e300 (or 1e-300):
+    # every reported figure is a ratio, so the reports agree
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 3)) * [3.0, 1.0, 0.5] + 5.0
+    scaled = ZScoreScaler().fit_transform(X)
+    expected = pca_dominance(X, scaled)
+    got = pca_dominance(X * factor, scaled)
+    for table in ("components", "features"):
+        want = getattr(expected, table).select_dtypes("number")
+        have = getattr(got, table).select_dtypes("number")
+        assert_allclose(have.to_numpy(), want.to_numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_a_column_of_1e308_values_is_reported_not_refused():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(30, 3))
+    X[:, 0] = 1e308 * rng.uniform(0.5, 1.0, size=30)
+    report = pca_dominance(X, ZScoreScaler().fit_transform(X))
+    pc1 = report.components.loc["PC1"]
+    assert pc1["top_feature_before"] == "x0"
+    assert pc1["top_share_before"] == pytest.approx(1.0)
+    # beside 1e308 the other columns' variance is below float64's resolution:
+    # PC2 before has none (NaN loadings, as for any component without variance)
+    features = report.features
+    for column in ("variance_share_before", "pc1_loading_before"):
+        assert np.isfinite(features[column]).all()
+    assert features["variance_share_before"].tolist() == [1.0, 0.0, 0.0]
+    assert features["pc2_loading_before"].isna().all()

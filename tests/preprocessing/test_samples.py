@@ -984,3 +984,30 @@ def test_median_total_of_small_totals_and_factors_from_one_value():
     factors = model.dilution_factors(one)
     assert factors[0] == 0.8 / model.reference_[1]
     assert_allclose(factors, model.dilution_factors(one.toarray()), rtol=1e-15)
+
+
+def test_quantile_reference_of_values_near_the_float64_limit_is_exact():
+    X = np.array([[1e308, 1.0], [9e307, 2.0], [8e307, 3.0]])
+    out = QuantileNormalizer().fit_transform(X)
+    # each row sorted is (small, large): the reference is their column means
+    assert_allclose(out[:, 0], 9e307, rtol=1e-15)
+    assert_allclose(out[:, 1], 2.0, rtol=1e-15)
+    assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("kind", ["dense", "dense_in_place", "csr", "csr_in_place"])
+def test_a_normalised_value_beyond_float64_is_refused_before_anything_changes(kind):
+    X = np.array([[1.7e308, 1.0], [1.5e308, 2.0], [1.7e308, 3.0]])
+    data = sp.csr_matrix(X) if kind.startswith("csr") else X.copy()
+    before = data.copy()
+    scaler = MedianRatioNormalizer(copy=not kind.endswith("in_place")).fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(
+            ValueError, match=r"sample 0 divided by its factor .* takes column 0 beyond"
+        ):
+            scaler.transform(data)
+    if sp.issparse(data):
+        assert_array_equal(data.data, before.data)
+    else:
+        assert_array_equal(data, before)
