@@ -38,13 +38,15 @@ __all__ = [
     "affine_map_float32",
     "available",
     "describe",
+    "missing_sums",
     "shifted_sums",
     "sparse_column_sums",
     "sparse_scale",
+    "sparse_weighted_sums",
 ]
 
 # the kernels' interface version (sk_abi_version in _kernels.c)
-_ABI_VERSION = 2
+_ABI_VERSION = 3
 
 # what a sparse kernel returns for indices that do not fit the matrix
 _MALFORMED = -1
@@ -58,10 +60,13 @@ _INDEX_DTYPES = {np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
 
 _SIGNATURES = {
     "sk_shifted_sums": (None, [_ptr, _i64, _i64, _i64, _i64, _ptr, _ptr, _ptr, _ptr]),
+    "sk_missing_sums": (None, [_ptr] + [_i64] * 4 + [_ptr] * 6),
     "sk_affine_f64": (_int, [_ptr, _ptr] + [_i64] * 6 + [_ptr, _ptr, _int]),
     "sk_affine_f32": (_int, [_ptr, _ptr] + [_i64] * 6 + [_ptr, _ptr, _ptr]),
     "sk_csr_sums": (_int, [_ptr, _ptr, _i64, _i64, _ptr, _ptr]),
     "sk_csc_sums": (_int, [_ptr, _ptr, _i64, _i64, _ptr, _ptr]),
+    "sk_csr_weighted_sums": (_int, [_ptr, _ptr, _ptr] + [_i64] * 3 + [_ptr] * 3),
+    "sk_csc_weighted_sums": (_int, [_ptr, _ptr, _ptr] + [_i64] * 3 + [_ptr] * 3),
     "sk_sparse_scale": (_int, [_ptr, _ptr, _ptr, _i64, _i64, _ptr, _int]),
     "sk_csc_scale": (_int, [_ptr, _ptr, _ptr, _i64, _i64, _ptr, _int]),
     "sk_check_columns": (_int, [_ptr, _i64, _i64]),
@@ -73,6 +78,8 @@ _SIGNATURES = {
 _CLONED = (
     "sk_shifted_sums_f64",
     "sk_shifted_sums_f32",
+    "sk_missing_sums_f64",
+    "sk_missing_sums_f32",
     "sk_affine_f64",
     "sk_affine_f32",
 )
@@ -81,7 +88,7 @@ _CLONED = (
 def _variants(prefix):
     if prefix in ("sk_affine_f64", "sk_affine_f32", "sk_uses_avx2"):
         names = [prefix]
-    elif prefix == "sk_shifted_sums":
+    elif prefix in ("sk_shifted_sums", "sk_missing_sums"):
         names = [f"{prefix}_{kind}" for kind in _DTYPES.values()]
     elif prefix == "sk_check_columns":
         names = [f"{prefix}_{index}" for index in _INDEX_DTYPES.values()]
@@ -250,6 +257,37 @@ def shifted_sums(block, weights, shift):
     return sums, squares
 
 
+def missing_sums(block, weights, shift):
+    """As :func:`shifted_sums` for a block holding NaN, which are skipped.
+    Returns ``(count, values, sums, squares)``: per column the weight of the
+    values present, the number of them in rows of positive weight, and the
+    two sums; or None."""
+    if LIB is None or block.ndim != 2 or not _readable(block):
+        return None
+    n, p = block.shape
+    shift = _float64_vector(shift, p)
+    if shift is None:
+        return None
+    if weights is not None:
+        weights = _float64_vector(weights, n)
+        if weights is None:
+            return None
+    rs, cs = _strides(block)
+    results = [np.empty(p) for _ in range(4)]
+    function = _dense(f"sk_missing_sums_{_DTYPES[block.dtype]}")
+    function(
+        _address(block),
+        n,
+        p,
+        rs,
+        cs,
+        _address(weights),
+        _address(shift),
+        *(_address(result) for result in results),
+    )
+    return tuple(results)
+
+
 def affine_map(X, out, center, scale, *, inverse):
     """``(X - center) / scale`` (or ``X * scale + center``) into ``out``, both
     float64; ``center`` and ``scale`` float64 or None. Returns whether ``X``
@@ -363,6 +401,36 @@ def sparse_column_sums(X):
             _address(sums),
             _address(squares),
         )
+    if code == _MALFORMED:
+        raise _malformed(X)
+    return sums, squares
+
+
+def sparse_weighted_sums(X, weights):
+    """Per-column sums of ``w[row] * v`` and ``w[row] * v**2`` over the stored
+    values ``v`` of a CSR or CSC matrix, in float64, in one pass. Returns
+    ``(sums, squares)``, or None."""
+    if not _sparse_ok(X):
+        return None
+    n_samples, n_features = X.shape
+    weights = _float64_vector(weights, n_samples)
+    if weights is None:
+        return None
+    _runs(X)
+    sums = np.zeros(n_features)
+    squares = np.zeros(n_features)
+    function = getattr(LIB, f"sk_{X.format}_weighted_sums_{_sparse_suffix(X)}")
+    code = function(
+        _address(X.data),
+        _address(X.indices),
+        _address(X.indptr),
+        n_samples,
+        n_features,
+        _stored_capacity(X),
+        _address(weights),
+        _address(sums),
+        _address(squares),
+    )
     if code == _MALFORMED:
         raise _malformed(X)
     return sums, squares

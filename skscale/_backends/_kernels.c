@@ -148,6 +148,69 @@ SK_SHIFTED_SUMS(sk_shifted_sums_f32, float, SK_VECTOR_CLONES)
 SK_SHIFTED_SUMS(sk_shifted_sums_f64_baseline, double, SK_NO_CLONES)
 SK_SHIFTED_SUMS(sk_shifted_sums_f32_baseline, float, SK_NO_CLONES)
 
+/* The same sums for a block holding NaN, which are skipped: per column also
+ * the weight of the values present (count) and the number of values present
+ * in rows of positive weight (values). A NaN adds exactly 0 to every sum
+ * (its deviation and weight are masked, without a branch), so the sums of
+ * the values present are those of the kernel above, in the same order. +/-inf
+ * still makes a sum non-finite. */
+#define SK_MISSING_SUMS(NAME, T, CLONES)                                       \
+    SK_EXPORT CLONES void NAME(                                                \
+        const T *SK_RESTRICT X, int64_t n, int64_t p, int64_t rs, int64_t cs,  \
+        const double *SK_RESTRICT w, const double *SK_RESTRICT shift,          \
+        double *SK_RESTRICT count, double *SK_RESTRICT values,                 \
+        double *SK_RESTRICT sum, double *SK_RESTRICT sq)                       \
+    {                                                                          \
+        for (int64_t j = 0; j < p; j++) {                                      \
+            count[j] = 0.0;                                                    \
+            values[j] = 0.0;                                                   \
+            sum[j] = 0.0;                                                      \
+            sq[j] = 0.0;                                                       \
+        }                                                                      \
+        if (rs == 1 && (cs != 1 || p == 1)) {                                  \
+            for (int64_t j = 0; j < p; j++) {                                  \
+                const T *col = X + j * cs;                                     \
+                const double c = shift[j];                                     \
+                double m = 0.0, v = 0.0, s = 0.0, q = 0.0;                     \
+                for (int64_t i = 0; i < n; i++) {                              \
+                    const double raw = (double)col[i] - c;                     \
+                    const int here = raw == raw;                               \
+                    const double d = here ? raw : 0.0;                         \
+                    const double wi = (w == NULL) ? 1.0 : w[i];                \
+                    const double wd = here ? wi : 0.0;                         \
+                    m += wd;                                                   \
+                    v += (here && wi > 0.0) ? 1.0 : 0.0;                       \
+                    s += wd * d;                                               \
+                    q += wd * (d * d);                                         \
+                }                                                              \
+                count[j] = m;                                                  \
+                values[j] = v;                                                 \
+                sum[j] = s;                                                    \
+                sq[j] = q;                                                     \
+            }                                                                  \
+            return;                                                            \
+        }                                                                      \
+        for (int64_t i = 0; i < n; i++) {                                      \
+            const double wi = (w == NULL) ? 1.0 : w[i];                        \
+            const double positive = wi > 0.0 ? 1.0 : 0.0;                      \
+            for (int64_t j = 0; j < p; j++) {                                  \
+                const double raw = (double)X[i * rs + j * cs] - shift[j];      \
+                const int here = raw == raw;                                   \
+                const double d = here ? raw : 0.0;                             \
+                const double wd = here ? wi : 0.0;                             \
+                count[j] += wd;                                                \
+                values[j] += here ? positive : 0.0;                            \
+                sum[j] += wd * d;                                              \
+                sq[j] += wd * (d * d);                                         \
+            }                                                                  \
+        }                                                                      \
+    }
+
+SK_MISSING_SUMS(sk_missing_sums_f64, double, SK_VECTOR_CLONES)
+SK_MISSING_SUMS(sk_missing_sums_f32, float, SK_VECTOR_CLONES)
+SK_MISSING_SUMS(sk_missing_sums_f64_baseline, double, SK_NO_CLONES)
+SK_MISSING_SUMS(sk_missing_sums_f32_baseline, float, SK_NO_CLONES)
+
 /* ------------------------------------------------------------------------ */
 /* The affine map of a dense array, n rows by p columns; strides in elements
  * for the input (rs, cs) and the output (ors, ocs), which may be the input
@@ -306,6 +369,61 @@ SK_RUNS_OK(sk_runs_ok_i64, int64_t)
         return 0;                                                              \
     }
 
+/* Weighted column sums of the stored values and of their squares:
+ * sum(w[row] * v) and sum(w[row] * v * v), in double, added to sum and sq.
+ * CSR walks each row's run (indptr over n rows) with that row's weight and
+ * scatters by column index; CSC walks each column's run and gathers the
+ * weight of each stored row. Every index and run is checked: SK_MALFORMED
+ * for a column index outside [0, p) (CSR), a row index outside [0, n)
+ * (CSC), or runs outside [0, nnz] or decreasing. */
+#define SK_CSR_WEIGHTED_SUMS(NAME, T, I, RUNS_OK)                              \
+    SK_EXPORT int NAME(const T *SK_RESTRICT data,                              \
+                       const I *SK_RESTRICT indices,                           \
+                       const I *SK_RESTRICT indptr, int64_t n, int64_t p,      \
+                       int64_t nnz, const double *SK_RESTRICT w,               \
+                       double *SK_RESTRICT sum, double *SK_RESTRICT sq)        \
+    {                                                                          \
+        if (!RUNS_OK(indptr, n, nnz))                                          \
+            return SK_MALFORMED;                                               \
+        for (int64_t i = 0; i < n; i++) {                                      \
+            const double wi = w[i];                                            \
+            for (int64_t k = indptr[i]; k < indptr[i + 1]; k++) {              \
+                const double v = (double)data[k];                              \
+                const int64_t c = (int64_t)indices[k];                         \
+                if (c < 0 || c >= p)                                           \
+                    return SK_MALFORMED;                                       \
+                sum[c] += wi * v;                                              \
+                sq[c] += wi * (v * v);                                         \
+            }                                                                  \
+        }                                                                      \
+        return 0;                                                              \
+    }
+
+#define SK_CSC_WEIGHTED_SUMS(NAME, T, I, RUNS_OK)                              \
+    SK_EXPORT int NAME(const T *SK_RESTRICT data,                              \
+                       const I *SK_RESTRICT indices,                           \
+                       const I *SK_RESTRICT indptr, int64_t n, int64_t p,      \
+                       int64_t nnz, const double *SK_RESTRICT w,               \
+                       double *SK_RESTRICT sum, double *SK_RESTRICT sq)        \
+    {                                                                          \
+        if (!RUNS_OK(indptr, p, nnz))                                          \
+            return SK_MALFORMED;                                               \
+        for (int64_t c = 0; c < p; c++) {                                      \
+            double s = 0.0, q = 0.0;                                           \
+            for (int64_t k = indptr[c]; k < indptr[c + 1]; k++) {              \
+                const int64_t r = (int64_t)indices[k];                         \
+                if (r < 0 || r >= n)                                           \
+                    return SK_MALFORMED;                                       \
+                const double v = (double)data[k];                              \
+                s += w[r] * v;                                                 \
+                q += w[r] * (v * v);                                           \
+            }                                                                  \
+            sum[c] += s;                                                       \
+            sq[c] += q;                                                        \
+        }                                                                      \
+        return 0;                                                              \
+    }
+
 /* Stored values divided (or, with inverse, multiplied) by their column's
  * scale, computed in double and rounded once into T, as NumPy's in-place
  * division of T values by double scales. out may be data itself. Returns 1
@@ -364,6 +482,14 @@ SK_CSC_SUMS(sk_csc_sums_f64_i32, double, int32_t, sk_runs_ok_i32)
 SK_CSC_SUMS(sk_csc_sums_f64_i64, double, int64_t, sk_runs_ok_i64)
 SK_CSC_SUMS(sk_csc_sums_f32_i32, float, int32_t, sk_runs_ok_i32)
 SK_CSC_SUMS(sk_csc_sums_f32_i64, float, int64_t, sk_runs_ok_i64)
+SK_CSR_WEIGHTED_SUMS(sk_csr_weighted_sums_f64_i32, double, int32_t, sk_runs_ok_i32)
+SK_CSR_WEIGHTED_SUMS(sk_csr_weighted_sums_f64_i64, double, int64_t, sk_runs_ok_i64)
+SK_CSR_WEIGHTED_SUMS(sk_csr_weighted_sums_f32_i32, float, int32_t, sk_runs_ok_i32)
+SK_CSR_WEIGHTED_SUMS(sk_csr_weighted_sums_f32_i64, float, int64_t, sk_runs_ok_i64)
+SK_CSC_WEIGHTED_SUMS(sk_csc_weighted_sums_f64_i32, double, int32_t, sk_runs_ok_i32)
+SK_CSC_WEIGHTED_SUMS(sk_csc_weighted_sums_f64_i64, double, int64_t, sk_runs_ok_i64)
+SK_CSC_WEIGHTED_SUMS(sk_csc_weighted_sums_f32_i32, float, int32_t, sk_runs_ok_i32)
+SK_CSC_WEIGHTED_SUMS(sk_csc_weighted_sums_f32_i64, float, int64_t, sk_runs_ok_i64)
 SK_SPARSE_SCALE(sk_sparse_scale_f64_i32, double, int32_t)
 SK_SPARSE_SCALE(sk_sparse_scale_f64_i64, double, int64_t)
 SK_SPARSE_SCALE(sk_sparse_scale_f32_i32, float, int32_t)
@@ -406,7 +532,7 @@ SK_CSC_SCALE(sk_csc_scale_f32_i64, float, int64_t, sk_runs_ok_i64)
 
 /* Bumped whenever a kernel's signature changes: _compiled.py refuses a
  * stale build (an old .so left in a source tree) rather than call it wrongly. */
-SK_EXPORT int sk_abi_version(void) { return 2; }
+SK_EXPORT int sk_abi_version(void) { return 3; }
 
 /* ------------------------------------------------------------------------ */
 static struct PyModuleDef sk_module = {

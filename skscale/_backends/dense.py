@@ -260,49 +260,64 @@ def _shifted_sums(block, weights, shift):
 
 def _block_moments(block, weights, shift, feature_names):
     deviations, total, squares = _shifted_sums(block, weights, shift)
+    count = values = None
     if not np.isfinite(total).all():
-        if deviations is not None:
-            return _block_moments_missing(
-                block, deviations, weights, shift, feature_names
-            )
-        # the kernel's (larger) block: the slow path makes float64
-        # deviations, so it goes a cache-sized part at a time
-        moments = Moments.empty(block.shape[1])
-        n_rows, n_features = block.shape
-        for rows in row_blocks(n_rows, n_features, _MOMENT_BLOCK_ELEMENTS):
-            part = block[rows]
-            w = None if weights is None else weights[rows]
-            moments = moments.merge(
-                _block_moments_missing(
-                    part, _deviations(part, shift), w, shift, feature_names
-                )
-            )
-        return moments
-    n = float(block.shape[0]) if weights is None else float(weights.sum())
-    if n == 0:
-        return Moments.empty(block.shape[1])
-    counted = block.shape[0] if weights is None else np.count_nonzero(weights)
-    centre = total / n
+        # NaN (or inf): the compiled kernel skips NaN in one more pass
+        missing = (
+            None
+            if deviations is not None
+            else _compiled.missing_sums(block, weights, shift)
+        )
+        if missing is None or not np.isfinite(missing[2]).all():
+            return _block_moments_slow(block, deviations, weights, shift, feature_names)
+        count, values, total, squares = missing
+    n_features = block.shape[1]
+    if count is None:
+        n = float(block.shape[0]) if weights is None else float(weights.sum())
+        if n == 0:
+            return Moments.empty(n_features)
+        counted = block.shape[0] if weights is None else np.count_nonzero(weights)
+        count = np.full(n_features, n)
+        values = np.full(n_features, float(counted))
+    centre = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
     # M2 = sum(d**2) - n * centre**2 is exact enough while n * centre**2 is at
     # most half of sum(d**2) (the subtraction then loses at most one bit);
     # the shift is the running mean, so this holds except where the data
     # drift far within one block. Those columns are summed again exactly.
-    offset = n * centre * centre
+    offset = count * centre * centre
     m2 = squares - offset
     unsafe = np.flatnonzero(offset > 0.5 * squares)
     if unsafe.size:
         exact = np.subtract(
             block[:, unsafe], shift[unsafe] + centre[unsafe], dtype=np.float64
         )
+        exact[np.isnan(exact)] = 0.0  # NaN: no deviation
         # the corrected two-pass sum: the second term removes what the
         # rounding of the centre left in the deviations (Chan et al. 1983)
         residual = _weighted_sum(exact, weights)
         np.multiply(exact, exact, out=exact)
-        m2[unsafe] = _weighted_sum(exact, weights) - residual * residual / n
-    n_features = block.shape[1]
-    values = np.full(n_features, float(counted))
-    moments = Moments(np.full(n_features, n), shift, centre, m2, values=values)
+        m2[unsafe] = _weighted_sum(exact, weights) - residual * residual / count[unsafe]
+    moments = Moments(count, shift, centre, m2, values=values)
     return _rescue_extremes(block, weights, shift, moments, squares)
+
+
+def _block_moments_slow(block, deviations, weights, shift, feature_names):
+    """The moments of a block holding NaN or inf, from its deviations: NumPy's
+    (``deviations`` given), or the kernel's block, a cache-sized part at a
+    time (the slow path makes float64 deviations)."""
+    if deviations is not None:
+        return _block_moments_missing(block, deviations, weights, shift, feature_names)
+    moments = Moments.empty(block.shape[1])
+    n_rows, n_features = block.shape
+    for rows in row_blocks(n_rows, n_features, _MOMENT_BLOCK_ELEMENTS):
+        part = block[rows]
+        w = None if weights is None else weights[rows]
+        moments = moments.merge(
+            _block_moments_missing(
+                part, _deviations(part, shift), w, shift, feature_names
+            )
+        )
+    return moments
 
 
 def _block_moments_missing(block, deviations, weights, shift, feature_names):

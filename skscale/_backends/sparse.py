@@ -1,10 +1,11 @@
 """The sparse backend: statistics and scaling of CSR and CSC matrices,
 never densified.
 
-Implicit zeros count as values. Moments without weights come from the column
-sums of the stored values and of their squares (one pass in the compiled
-kernel); the columns where ``sum(x**2) - n * mean**2`` would cancel, or whose
-squares underflow, and every weighted fit take the exact path, which computes
+Implicit zeros count as values. Moments come from the (weighted) column sums
+of the stored values and of their squares (one pass in the compiled kernel);
+the columns where ``sum(w * x**2) - n * mean**2`` would cancel, or whose
+squares underflow, and fits with NaN or a zero weight take the exact path,
+which computes
 what the dense backend computes: a column with no implicit zero is shifted by
 its first value (a constant column has M2 exactly 0), the weight of the
 implicit zeros is taken without cancelling, and huge or tiny deviations are
@@ -54,11 +55,12 @@ def _check_sparse_finite(X, feature_names, what):
         raise infinite_error(columns, feature_names, what)
 
 
-def _sparse_column_sums(X, *, squared):
-    """Per-column sums of the stored values (or their squares) of a CSR or CSC
-    matrix, in float64, by scipy's compiled sparse products a slice of about a
-    million stored values at a time (no full-size temporary)."""
-    if not squared and X.dtype == np.float64:
+def _sparse_column_sums(X, *, squared, weights=None):
+    """Per-column sums of the stored values (or their squares), each times its
+    row's weight when ``weights`` are given, of a CSR or CSC matrix, in
+    float64, by scipy's compiled sparse products a slice of about a million
+    stored values at a time (no full-size temporary)."""
+    if not squared and weights is None and X.dtype == np.float64:
         # scipy's own column sum, with no temporary: the read floor itself
         # (for float32 it accumulates in float32 whatever dtype it is given)
         return np.asarray(X.sum(axis=0)).reshape(-1)
@@ -81,57 +83,72 @@ def _sparse_column_sums(X, *, squared):
                 (values, X.indices[lo:hi], part_indptr),
                 shape=(stop - start, n_features),
             )
-            sums += part.T @ np.ones(stop - start)
+            rows = np.ones(stop - start) if weights is None else weights[start:stop]
+            sums += part.T @ rows
         else:
             part = sp.csc_matrix(
                 (values, X.indices[lo:hi], part_indptr), shape=(n_samples, stop - start)
             )
-            sums[start:stop] = part.T @ np.ones(n_samples)
+            rows = np.ones(n_samples) if weights is None else weights
+            sums[start:stop] = part.T @ rows
         start = stop
     return sums
 
 
-def _sparse_moments_unweighted(X):
-    """The common case from sums and sums of squares per column (one pass in
-    the compiled kernel, two through scipy's products).
+def _sparse_moments_fast(X, sample_weight):
+    """The common case from sums and sums of squares per column, weighted by
+    the rows' weights when given (one pass in the compiled kernel, two
+    through scipy's products).
 
-    Returns None when a column sum is not finite (NaN or inf: the exact slow
-    path decides), and recomputes exactly (with the exact path's shift and
+    Returns None when a column sum is not finite (NaN or inf) or a weight is
+    0 (the exact slow path decides both), and recomputes exactly (with the
+    exact path's shift and
     unit) the columns where ``sum(x**2) - n * mean**2`` would cancel and
     those whose squares may have underflowed.
     """
     n_samples, n_features = X.shape
-    fused = _compiled.sparse_column_sums(X)
+    weights = sample_weight
+    if weights is None:
+        fused = _compiled.sparse_column_sums(X)
+        n = float(n_samples)
+    else:
+        if not weights.all():
+            return None
+        fused = _compiled.sparse_weighted_sums(X, weights)
+        n = float(weights.sum())
     if fused is not None:
         total, squares = fused
     else:
-        total = _sparse_column_sums(X, squared=False)
-        squares = _sparse_column_sums(X, squared=True)
+        total = _sparse_column_sums(X, squared=False, weights=weights)
+        squares = _sparse_column_sums(X, squared=True, weights=weights)
     if not (np.isfinite(total).all() and np.isfinite(squares).all()):
         return None
-    mean = total / n_samples
-    offset = n_samples * mean * mean
+    mean = total / n
+    offset = n * mean * mean
     m2 = np.maximum(squares - offset, 0.0)
     unsafe = offset > 0.5 * squares
     # squares below the rescue's bound: values near 1e-160 or below, whose
     # squares underflow; a column with no sum at all is all zeros unless its
     # values are tiny and cancel, which only its stored values can tell
-    unsafe |= (squares < _SQUARES_TOO_SMALL * n_samples) & (total != 0)
+    unsafe |= (squares < _SQUARES_TOO_SMALL * n) & (total != 0)
     blank = (squares == 0) & (total == 0)
     if blank.any():
         nonzero = X.data != 0
         stored = np.bincount(_stored_columns(X)[nonzero], minlength=n_features)
         unsafe |= blank & (stored > 0)
     unsafe = np.flatnonzero(unsafe)
-    count = np.full(n_features, float(n_samples))
+    count = np.full(n_features, n)
     shift, unit = np.zeros(n_features), np.ones(n_features)
+    # every row counts: its weight is positive
+    values = np.full(n_features, float(n_samples))
     if unsafe.size:
-        exact = _sparse_moments_exact(sp.csc_matrix(X[:, unsafe]), None)
+        exact = _sparse_moments_exact(sp.csc_matrix(X[:, unsafe]), weights)
+        count[unsafe] = exact.count
         m2[unsafe] = exact.m2
         mean[unsafe] = exact.dmean
         shift[unsafe] = exact.shift
         unit[unsafe] = exact.unit
-    return Moments(count, shift, mean, m2, unit)
+    return Moments(count, shift, mean, m2, unit, values)
 
 
 def _column_sums(columns, weights, n_features):
@@ -149,16 +166,16 @@ def sparse_moments(
 
     Implicit zeros count as values. M2 is the sum over stored values of
     ``w * (x - mean)**2`` plus ``mean**2`` times the weight of the implicit zeros.
-    Without weights, NaN or inf, a faster path sums values and their squares
-    (``exact=True`` skips it).
+    Without NaN, inf or zero weights, a faster path sums values and their
+    squares (``exact=True`` skips it).
     """
     with np.errstate(all="ignore"):  # as in dense_moments
         return _sparse_moments(X, sample_weight, init, feature_names, exact)
 
 
 def _sparse_moments(X, sample_weight, init, feature_names, exact):
-    if sample_weight is None and not exact:
-        moments = _sparse_moments_unweighted(X)
+    if not exact:
+        moments = _sparse_moments_fast(X, sample_weight)
         if moments is not None:
             return moments if init is None else init.merge(moments)
     _check_sparse_finite(X, feature_names, "X")

@@ -166,6 +166,31 @@ def test_the_fused_sums_are_the_shifted_sums_written_out():
 
 
 @needs_kernels
+@pytest.mark.parametrize("layout", ["C", "F", "view"])
+def test_the_missing_sums_skip_nan_and_are_written_out(layout):
+    X = _data(60, 4, np.float32)
+    X[np.random.default_rng(3).random(X.shape) < 0.2] = np.nan
+    X[:, 3] = np.nan  # a column with nothing
+    X = _layouts(X)[layout]
+    w = np.linspace(0.0, 2.0, 60)
+    shift = np.array([1.0, -2.0, 1e4, 0.5])
+    count, values, sums, squares = _compiled.missing_sums(X, w, shift)
+    present = ~np.isnan(X)
+    deviations = np.where(present, X.astype(np.float64) - shift, 0.0)
+    assert_allclose(count, (w[:, None] * present).sum(axis=0), rtol=1e-14)
+    assert_array_equal(values, (present & (w[:, None] > 0)).sum(axis=0))
+    assert_allclose(sums, (w[:, None] * deviations).sum(axis=0), rtol=1e-12)
+    assert_allclose(squares, (w[:, None] * deviations**2).sum(axis=0), rtol=1e-12)
+    assert count[3] == values[3] == sums[3] == squares[3] == 0.0
+    # without NaN, the sums of the plain kernel, bit for bit
+    full = _layouts(_data(60, 4, np.float64))[layout]
+    assert_array_equal(
+        _compiled.missing_sums(full, w, shift)[2:],
+        _compiled.shifted_sums(full, w, shift),
+    )
+
+
+@needs_kernels
 @pytest.mark.parametrize(
     "make",
     [
@@ -304,6 +329,19 @@ def test_sparse_column_sums_are_the_sums_written_out(fmt, dtype, index_dtype):
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_sparse_weighted_sums_are_the_sums_written_out(fmt, dtype, index_dtype):
+    X = _sparse(fmt, dtype, index_dtype)
+    w = np.random.default_rng(4).uniform(0.0, 3.0, X.shape[0])
+    sums, squares = _compiled.sparse_weighted_sums(X, w)
+    dense = X.toarray().astype(np.float64)
+    assert_allclose(sums, w @ dense, rtol=1e-12)
+    assert_allclose(squares, w @ dense**2, rtol=1e-12)
+
+
+@needs_kernels
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("copy", [True, False])
 @pytest.mark.parametrize("inverse", [False, True])
 def test_sparse_scaling_is_identical_on_both_paths(
@@ -346,11 +384,14 @@ def test_sparse_infinity_is_named_and_nothing_changes(fmt, copy):
 
 @needs_kernels
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
-def test_sparse_moments_match_the_numpy_path(monkeypatch, fmt):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_moments_match_the_numpy_path(monkeypatch, fmt, weighted):
     X = _sparse(fmt, np.float32, np.int64)
-    compiled, numpy_path = _both_paths(monkeypatch, lambda: sparse_moments(X))
-    exact = sparse_moments(X, exact=True)
+    w = np.random.default_rng(5).uniform(0.1, 3.0, X.shape[0]) if weighted else None
+    compiled, numpy_path = _both_paths(monkeypatch, lambda: sparse_moments(X, w))
+    exact = sparse_moments(X, w, exact=True)
     for moments in (compiled, numpy_path):
+        assert_allclose(moments.count, exact.count, rtol=1e-14)
         assert_allclose(moments.mean, exact.mean, rtol=1e-13)
         assert_allclose(moments.m2, exact.m2, rtol=1e-10)
 
@@ -492,7 +533,7 @@ def _malformed_matrices(fmt, index_dtype):
     indptr = good.indptr.copy()
     indptr[-1] = len(good.data) + 100  # runs beyond the stored values
     bad["indptr beyond the values"] = rebuilt(good.data.copy(), good.indices, indptr)
-    if fmt == "csc":  # CSR's kernels read no run of indptr but its end
+    if fmt == "csc":  # CSR's unweighted kernels read no run of indptr but its end
         indptr = good.indptr.copy()
         indptr[2], indptr[3] = indptr[3] + 7, indptr[2]  # decreasing
         bad["indptr decreasing"] = rebuilt(good.data.copy(), good.indices, indptr)
@@ -505,10 +546,25 @@ def _malformed_matrices(fmt, index_dtype):
 def test_malformed_sparse_matrices_raise_instead_of_reading_out_of_bounds(
     fmt, index_dtype
 ):
+    # the weighted kernels walk every run of indptr, CSR's included, and the
+    # weighted CSC kernel reads each stored value's row
+    for lie in ("indptr decreasing", "row beyond the shape", "negative row"):
+        X = _sparse(fmt, np.float64, index_dtype)
+        if lie == "indptr decreasing":
+            X.indptr[2], X.indptr[3] = X.indptr[3] + 7, X.indptr[2]
+        elif fmt == "csc":
+            X.indices[len(X.indices) // 2 if "beyond" in lie else 3] = (
+                X.shape[0] + 5 if "beyond" in lie else -1
+            )
+        else:
+            continue
+        with pytest.raises(ValueError, match="malformed"):
+            _compiled.sparse_weighted_sums(X, np.ones(X.shape[0]))
     for what, X in _malformed_matrices(fmt, index_dtype).items():
         before = X.data.copy()
         for run in (
             lambda X=X: _compiled.sparse_column_sums(X),
+            lambda X=X: _compiled.sparse_weighted_sums(X, np.ones(X.shape[0])),
             lambda X=X: _compiled.sparse_scale(
                 X, np.empty_like(X.data), np.ones(X.shape[1]), inverse=False
             ),
