@@ -4,7 +4,9 @@ input apart.
 :func:`kind_of` decides the kind of an input, once per method call, in one
 order; the entry functions (:func:`validate_any`, :func:`feature_statistics`,
 :func:`map_rows`, :func:`check_finite`, :func:`block_size`,
-:func:`refuse_dask`) take that decision and call the kind's kernels:
+:func:`refuse_dask`, and the per-sample normalisers' row operations such as
+:func:`scan_rows` and :func:`divide_rows`) take that decision and call the
+kind's kernels:
 
 - :mod:`~skscale._backends.dense`: blocked NumPy kernels over rows;
 - :mod:`~skscale._backends.sparse`: CSR/CSC, never densified;
@@ -25,12 +27,25 @@ __all__ = [
     "SPARSE",
     "Kind",
     "Statistics",
+    "affine_transform",
+    "array_namespace",
     "block_size",
+    "cell_beyond",
     "check_finite",
+    "column_blocks",
+    "columns_where",
+    "divide_rows",
     "feature_statistics",
+    "gather_rows",
     "kind_of",
+    "log_means",
     "map_rows",
+    "median_log_ratios",
     "refuse_dask",
+    "refuse_sparse",
+    "row_medians",
+    "scan_rows",
+    "stored_values",
     "validate_any",
 ]
 

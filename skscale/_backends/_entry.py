@@ -18,8 +18,11 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from skscale._backends import dense as dense_backend
+from skscale._backends import sparse as sparse_backend
 from skscale._backends._statistics import Moments, power_of_two_below
 from skscale._backends.array_api import (
+    device_affine_map,
     device_block_size,
     device_check_finite,
     device_statistics,
@@ -30,17 +33,18 @@ from skscale._backends.dask import (
     is_dask_collection,
     validate_dask,
 )
-from skscale._backends.dense import check_finite as dense_check_finite
 from skscale._backends.dense import (
+    affine_map,
     dense_block_size,
     dense_min_max,
     dense_moments,
     dense_percentiles,
 )
+from skscale._backends.dense import check_finite as dense_check_finite
 from skscale._backends.sparse import check_finite as sparse_check_finite
-from skscale._backends.sparse import sparse_block_size, sparse_moments
+from skscale._backends.sparse import sparse_block_size, sparse_moments, sparse_scale
 from skscale.utils._sklearn_compat import array_namespace_of, to_host, validate_data
-from skscale.utils._validation import check_sample_weight
+from skscale.utils._validation import check_sample_weight, output_array
 
 DASK, ARRAY_API, SPARSE, DENSE = "dask", "array_api", "sparse", "dense"
 
@@ -91,6 +95,12 @@ def validate_any(estimator, X, *, reset, validate_in_memory, known_rows=True):
             copy=False,
         )
     return validate_in_memory(X, reset=reset)
+
+
+def array_namespace(X):
+    """The :class:`ArrayNamespace` of array API input under dispatch (where a
+    fit stores its attributes), None for every other kind."""
+    return kind_of(X).space
 
 
 def refuse_dask(X, reason):
@@ -343,3 +353,201 @@ def _kernel_statistics(
                 kept = X[weights > 0]
             low, high = dense_min_max(kept, feature_names=feature_names)
     return moments, low, high
+
+
+# ---------------------------------------------------------------------------
+# The per-sample normalisers' operations: in-memory dense or sparse input
+# (dask and array API input are refused by the normalisers before these).
+
+
+def _rows_backend(X, operation):
+    """The dense or sparse implementation of the row ``operation`` for ``X``
+    (``dense_<operation>`` or ``sparse_<operation>`` of its backend)."""
+    kind = kind_of(X).name
+    if kind == SPARSE:
+        return getattr(sparse_backend, f"sparse_{operation}")
+    if kind != DENSE:
+        raise TypeError(
+            f"expected an in-memory array or sparse matrix; got {type(X).__name__}"
+        )
+    return getattr(dense_backend, f"dense_{operation}")
+
+
+def refuse_sparse(X, message, error=TypeError):
+    """Raise ``error`` (a TypeError) saying ``message`` if ``X`` is a scipy
+    sparse matrix."""
+    if kind_of(X).name == SPARSE:
+        raise error(message)
+
+
+def stored_values(X):
+    """The values a transform writes: a sparse matrix's stored values (a view),
+    else ``X`` itself."""
+    return X.data if kind_of(X).name == SPARSE else X
+
+
+def scan_rows(X, checks, *, feature_names=None, what="X"):
+    """Per-row totals of validated ``X`` (NaN skipped) in one read, refusing
+    +/-inf (naming the column) and what ``checks`` refuses: NaN (unless
+    ``checks._nan``) and values below its floor (``_below_floor`` and
+    ``_check_floor``). Sparse input: over the stored values."""
+    backend = _rows_backend(X, "scan_rows")
+    return backend(X, checks, feature_names, what)
+
+
+def columns_where(X, mask):
+    """The columns where ``mask`` holds: ``mask`` is over ``X`` (dense), or
+    over its stored values (sparse)."""
+    backend = _rows_backend(X, "columns_where")
+    return backend(X, mask)
+
+
+def divide_rows(X, original, factors, *, copy):
+    """Each row of validated ``X`` divided by its (float64) factor, in X's
+    dtype; ``original`` is what the caller passed (never written unless
+    ``copy`` is False)."""
+    backend = _rows_backend(X, "divide_rows")
+    return backend(X, original, factors, copy)
+
+
+def cell_beyond(X, factors, largest):
+    """``(row, column)`` of a cell whose value divided by its row's factor
+    exceeds ``largest`` in magnitude, or None."""
+    backend = _rows_backend(X, "cell_beyond")
+    return backend(X, factors, largest)
+
+
+def row_medians(X, per_value, keep):
+    """Per-row median of ``per_value(values, columns)`` over the cells where
+    ``keep(values, columns)`` holds (NaN where none does; sparse: the stored
+    cells only)."""
+    backend = _rows_backend(X, "row_medians")
+    return backend(X, per_value, keep)
+
+
+def median_log_ratios(X, log_means):
+    """Per row, the median of ``log(x) - log_means`` over the features whose
+    ``log_means`` is not NaN, zeros and NaN left out."""
+    backend = _rows_backend(X, "median_log_ratios")
+    return backend(X, log_means)
+
+
+def log_means(X, weights):
+    """Per-feature weighted mean of ``log(x)`` (NaN skipped), NaN for a
+    feature with a zero or no value (an implicit zero is a zero)."""
+    backend = _rows_backend(X, "log_means")
+    return backend(X, weights)
+
+
+def column_blocks(X, block_elements):
+    """Yield ``(columns, float64 dense block)`` over the columns of ``X``,
+    about ``block_elements`` values at a time."""
+    backend = _rows_backend(X, "column_blocks")
+    return backend(X, block_elements)
+
+
+# ---------------------------------------------------------------------------
+# The affine scalers' transform: one entry for every kind.
+
+
+def affine_transform(
+    estimator,
+    X,
+    center,
+    scale,
+    *,
+    copy,
+    inverse,
+    clip,
+    validate_in_memory,
+    feature_names=None,
+):
+    """``(X - center) / scale`` (or, with ``inverse``, ``X * scale + center``),
+    then clipped to ``clip`` (``(low, high)`` or None), for a fitted affine
+    scaler: on the device for array API input (always a new array), lazily
+    per chunk for dask, over the stored values of a CSR/CSC matrix (which
+    cannot be centred), else by the blocked dense map.
+
+    ``center`` and ``scale`` are float64 NumPy arrays (or None, to skip that
+    step); ``validate_in_memory(X, reset=False)`` validates in-memory input;
+    the caller's array is written only when ``copy`` is False.
+    """
+    what = "X passed to inverse_transform" if inverse else "X"
+    kind = kind_of(X)
+    if kind.name == ARRAY_API:
+        X = validate_any(
+            estimator, X, reset=False, validate_in_memory=validate_in_memory
+        )
+        return device_affine_map(
+            X,
+            center,
+            scale,
+            kind.space,
+            inverse=inverse,
+            clip=clip,
+            feature_names=feature_names,
+            what=what,
+        )
+
+    operands = (center, scale, inverse, clip, feature_names, what)
+    if kind.name == DASK:
+        return map_rows(estimator, X, None, _affine_chunk, *operands)
+    original = X
+    X = validate_in_memory(X, reset=False)
+    if kind_of(X).name != SPARSE:  # validation may make a frame's columns sparse
+        out = output_array(X, original, copy=copy, keep_values=False)
+        return _dense_affine(X, out, *operands)
+    if center is not None:
+        raise ValueError(
+            f"{type(estimator).__name__} cannot center a sparse matrix: that "
+            "would make it dense. Pass with_mean=False, or a dense array."
+        )
+    out = sparse_scale(
+        X,
+        scale,
+        # validation's own copy needs no other
+        copy=copy and X is original,
+        inverse=inverse,
+        feature_names=feature_names,
+        what=what,
+    )
+    if clip is not None:
+        np.clip(out.data, *clip, out=out.data)
+    return out
+
+
+def _dense_affine(X, out, center, scale, inverse, clip, feature_names, what):
+    affine_map(
+        X,
+        center,
+        scale,
+        out=out,
+        inverse=inverse,
+        feature_names=feature_names,
+        what=what,
+    )
+    if clip is not None:
+        np.clip(out, *clip, out=out)
+    return out
+
+
+def _affine_chunk(block, *operands):
+    """The map of one in-memory chunk of a dask array, into a new array."""
+    return _dense_affine(block, np.empty_like(block), *operands)
+
+
+def gather_rows(parts, row_sets, n_rows):
+    """One array of ``n_rows`` rows from ``parts``, the rows of part ``i``
+    going to the positions ``row_sets[i]`` (integer indices or a boolean
+    mask): a CSR matrix if any part is sparse, else a dense array whose rows
+    are each written once, straight to their places."""
+    if any(kind_of(part).name == SPARSE for part in parts):
+        every = np.arange(n_rows)
+        rows = np.concatenate([every[rows] for rows in row_sets])
+        position = np.argsort(rows, kind="stable")
+        return sp.vstack(parts, format="csr")[position]
+    parts = [np.asarray(part) for part in parts]
+    out = np.empty((n_rows, parts[0].shape[1]), dtype=np.result_type(*parts))
+    for rows, part in zip(row_sets, parts, strict=True):
+        out[rows] = part
+    return out

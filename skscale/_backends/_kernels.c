@@ -33,6 +33,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #if defined(_MSC_VER)
 #define SK_EXPORT __declspec(dllexport)
@@ -69,6 +70,16 @@
 /* What a sparse kernel returns for a matrix whose indices or indptr do not
  * fit the sizes given. */
 #define SK_MALFORMED (-1)
+
+/* An index outside [0, bound): one unsigned comparison (a negative index
+ * wraps to a huge one), marked unlikely so the loop is laid out for the
+ * valid case. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SK_OUTSIDE(i, bound)                                                   \
+    __builtin_expect((uint64_t)(i) >= (uint64_t)(bound), 0)
+#else
+#define SK_OUTSIDE(i, bound) ((uint64_t)(i) >= (uint64_t)(bound))
+#endif
 
 /* A value is +/-inf: NaN is not (it compares false). */
 #define SK_IS_INF(v) (fabs((double)(v)) == INFINITY)
@@ -311,15 +322,36 @@ SK_EXPORT int sk_uses_avx2(void)
                        const I *SK_RESTRICT columns, int64_t nnz, int64_t p,   \
                        double *SK_RESTRICT sum, double *SK_RESTRICT sq)        \
     {                                                                          \
+        /* the two sums of a column side by side: one cache line per value */ \
+        double *pair = (double *)calloc((size_t)(2 * p + 1), sizeof(double)); \
+        if (pair == NULL) {                                                    \
+            for (int64_t k = 0; k < nnz; k++) {                                \
+                const double v = (double)data[k];                              \
+                const int64_t c = (int64_t)columns[k];                         \
+                if (SK_OUTSIDE(c, p))                                          \
+                    return SK_MALFORMED;                                       \
+                sum[c] += v;                                                   \
+                sq[c] += v * v;                                                \
+            }                                                                  \
+            return 0;                                                          \
+        }                                                                      \
+        int bad = 0;                                                           \
         for (int64_t k = 0; k < nnz; k++) {                                    \
             const double v = (double)data[k];                                  \
             const int64_t c = (int64_t)columns[k];                             \
-            if (c < 0 || c >= p)                                               \
-                return SK_MALFORMED;                                           \
-            sum[c] += v;                                                       \
-            sq[c] += v * v;                                                    \
+            if (SK_OUTSIDE(c, p)) {                                            \
+                bad = 1;                                                       \
+                break;                                                         \
+            }                                                                  \
+            pair[2 * c] += v;                                                  \
+            pair[2 * c + 1] += v * v;                                          \
         }                                                                      \
-        return 0;                                                              \
+        for (int64_t c = 0; c < p; c++) {                                      \
+            sum[c] += pair[2 * c];                                             \
+            sq[c] += pair[2 * c + 1];                                          \
+        }                                                                      \
+        free(pair);                                                            \
+        return bad ? SK_MALFORMED : 0;                                         \
     }
 
 /* Whether indptr[0..n_runs] describes runs within nnz values: non-negative,
@@ -390,7 +422,7 @@ SK_RUNS_OK(sk_runs_ok_i64, int64_t)
             for (int64_t k = indptr[i]; k < indptr[i + 1]; k++) {              \
                 const double v = (double)data[k];                              \
                 const int64_t c = (int64_t)indices[k];                         \
-                if (c < 0 || c >= p)                                           \
+                if (SK_OUTSIDE(c, p))                                           \
                     return SK_MALFORMED;                                       \
                 sum[c] += wi * v;                                              \
                 sq[c] += wi * (v * v);                                         \
@@ -412,7 +444,7 @@ SK_RUNS_OK(sk_runs_ok_i64, int64_t)
             double s = 0.0, q = 0.0;                                           \
             for (int64_t k = indptr[c]; k < indptr[c + 1]; k++) {              \
                 const int64_t r = (int64_t)indices[k];                         \
-                if (r < 0 || r >= n)                                           \
+                if (SK_OUTSIDE(r, n))                                           \
                     return SK_MALFORMED;                                       \
                 const double v = (double)data[k];                              \
                 s += w[r] * v;                                                 \
@@ -440,7 +472,7 @@ SK_RUNS_OK(sk_runs_ok_i64, int64_t)
             for (int64_t k = 0; k < nnz; k++) {                                \
                 const double v = (double)data[k];                              \
                 const int64_t c = (int64_t)columns[k];                         \
-                if (c < 0 || c >= p)                                           \
+                if (SK_OUTSIDE(c, p))                                           \
                     return SK_MALFORMED;                                       \
                 bad |= SK_IS_INF(v);                                           \
                 out[k] = (T)(v * scale[c]);                                    \
@@ -449,7 +481,7 @@ SK_RUNS_OK(sk_runs_ok_i64, int64_t)
             for (int64_t k = 0; k < nnz; k++) {                                \
                 const double v = (double)data[k];                              \
                 const int64_t c = (int64_t)columns[k];                         \
-                if (c < 0 || c >= p)                                           \
+                if (SK_OUTSIDE(c, p))                                           \
                     return SK_MALFORMED;                                       \
                 bad |= SK_IS_INF(v);                                           \
                 out[k] = (T)(v / scale[c]);                                    \

@@ -38,7 +38,7 @@ import scipy.sparse.linalg
 
 from skscale._backends import _compiled
 from skscale._backends._statistics import Moments, power_of_two_below
-from skscale.utils._validation import raise_for_infinite
+from skscale.utils._validation import output_array, raise_for_infinite
 
 __all__ = [
     "affine_map",
@@ -713,3 +713,145 @@ def dense_block_size(Z, weighting):
     if weighting == "total_variance":
         return float(np.sqrt(np.sum(centred * centred)))
     return _largest_singular_value(centred)
+
+
+# ---------------------------------------------------------------------------
+# Per-sample (row) operations of the normalisers: a block of rows at a time.
+
+
+def dense_scan_rows(X, checks, feature_names, what):
+    """One blocked read of ``X``: the row totals (NaN skipped), with +/-inf,
+    NaN (where ``checks`` refuses it) and values below ``checks``' floor
+    refused on the way, each block checked while it is in cache.
+
+    ``checks`` is the normaliser: ``_nan`` (NaN taken), ``_refuse_nan(where,
+    mask, names)``, ``_below_floor(low)`` and ``_check_floor(where, values,
+    names)``, where ``where`` is what :func:`dense_columns_where` reads.
+    """
+    n_rows, n_cols = X.shape
+    totals = np.empty(n_rows)
+    everything = np.arange(n_cols)
+    for rows in row_blocks(n_rows, n_cols):
+        block = X[rows]
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = block.sum(axis=1, dtype=np.float64)
+        bad = ~np.isfinite(sums)
+        if bad.any():
+            sub = block[bad]
+            raise_for_infinite(sub, everything, feature_names, what)
+            if not checks._nan and np.isnan(sub).any():
+                checks._refuse_nan(sub, np.isnan(sub), feature_names)
+            with np.errstate(over="ignore"):
+                sums[bad] = np.nansum(sub, axis=1, dtype=np.float64)
+        if checks._below_floor(np.fmin.reduce(block, axis=None)):
+            checks._check_floor(block, block, feature_names)
+        totals[rows] = sums
+    return totals
+
+
+def dense_columns_where(X, mask):
+    """The columns of ``X`` where ``mask`` (its shape) holds somewhere."""
+    return np.flatnonzero(np.asarray(mask).any(axis=0))
+
+
+def dense_divide_rows(X, original, factors, copy):
+    """Each row of ``X`` divided by its factor, in ``X``'s dtype, into
+    :func:`~skscale.utils._validation.output_array`'s array."""
+    out = output_array(X, original, copy=copy, keep_values=False)
+    np.divide(X, factors[:, None], out=out, casting="same_kind")
+    return out
+
+
+def dense_cell_beyond(X, factors, largest):
+    """``(row, column)`` of the first cell whose value divided by its row's
+    factor exceeds ``largest`` in magnitude, or None; a block of rows at a
+    time (a bounded temporary)."""
+    with np.errstate(over="ignore"):
+        for rows in row_blocks(*X.shape):
+            part = np.abs(np.asarray(X[rows], dtype=np.float64))
+            beyond = part / factors[rows, None] > largest
+            if beyond.any():
+                row, column = np.argwhere(beyond)[0]
+                return rows.start + row, column
+    return None
+
+
+def dense_row_medians(X, per_value, keep):
+    """Per-row median of ``per_value(values, columns)`` over the cells where
+    ``keep(values, columns)`` holds (NaN where no cell does)."""
+    medians = np.empty(X.shape[0])
+    columns = np.arange(X.shape[1])
+    for rows in row_blocks(*X.shape):
+        values = np.array(X[rows], dtype=np.float64)
+        quotients = np.full_like(values, np.nan)
+        kept = keep(values, columns)
+        # only the kept cells: no division by a zero reference, no warning
+        quotients[kept] = per_value(
+            values[kept], np.broadcast_to(columns, values.shape)[kept]
+        )
+        medians[rows] = nan_row_medians(quotients)
+    return medians
+
+
+def nan_row_medians(values):
+    """``np.nanmedian(values, axis=1)`` by one sort of the rows (NaN sort
+    last): twice as fast on wide rows, and quiet on rows of NaN only."""
+    count = (~np.isnan(values)).sum(axis=1)
+    ordered = np.sort(values, axis=1)
+    # positions of the middle values among the count that are not NaN
+    # (count // 2 < count <= the width, so both are in range)
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[:, None], 1)
+    high = np.take_along_axis(ordered, (count // 2)[:, None], 1)
+    medians = 0.5 * (low[:, 0] + high[:, 0])
+    medians[count == 0] = np.nan
+    return medians
+
+
+def dense_median_log_ratios(X, log_means):
+    """Per row, the median over the features with a finite ``log_means`` of
+    ``log(x) - log_means``, leaving out zeros and NaN (NaN where nothing is
+    left): DESeq2's log size factors."""
+    columns = np.flatnonzero(~np.isnan(log_means))
+    medians = np.empty(X.shape[0])
+    for rows in row_blocks(X.shape[0], columns.size):
+        values = np.asarray(X[rows][:, columns], dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.log(values)
+        ratios -= log_means[columns]
+        # a zero count (-inf) or NaN is left out of its row's median
+        usable = np.isfinite(ratios)
+        whole = usable.all(axis=1)
+        block = np.empty(values.shape[0])
+        block[whole] = np.median(ratios[whole], axis=1)
+        if not whole.all():
+            partial = np.where(usable[~whole], ratios[~whole], np.nan)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # no value
+                block[~whole] = np.nanmedian(partial, axis=1)
+        medians[rows] = block
+    return medians
+
+
+def dense_log_means(X, weights):
+    """Per-feature weighted mean of ``log(x)``, NaN skipped; NaN for features
+    with a zero (or no value)."""
+    n_rows, n_features = X.shape
+    means = np.empty(n_features)
+    for cols in row_blocks(n_features, n_rows, 1 << 22):
+        values = np.array(X[:, cols], dtype=np.float64)
+        present = ~np.isnan(values)
+        zero = (values == 0).any(axis=0) | ~present.any(axis=0)
+        logs = np.log(np.where(present & (values > 0), values, 1.0))
+        count = present.T.astype(np.float64) @ weights
+        block = np.full(values.shape[1], np.nan)
+        kept = ~zero
+        block[kept] = (logs[:, kept].T @ weights) / count[kept]
+        means[cols] = block
+    return means
+
+
+def dense_column_blocks(X, block_elements):
+    """Yield ``(columns, float64 block)`` over the columns of ``X``, about
+    ``block_elements`` values at a time (a bounded working copy)."""
+    for cols in row_blocks(X.shape[1], X.shape[0], block_elements):
+        yield cols, np.asarray(X[:, cols], dtype=np.float64)

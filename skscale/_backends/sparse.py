@@ -360,3 +360,115 @@ def check_finite(X, *, feature_names=None, what="X"):
     """Raise a ValueError naming the columns of a CSR or CSC matrix whose
     stored values hold +/-inf (NaN is allowed)."""
     _check_sparse_finite(X, feature_names, what)
+
+
+# ---------------------------------------------------------------------------
+# Per-sample (row) operations of the normalisers, on the stored values: an
+# implicit zero adds nothing to a total and is no value of a median.
+
+
+def sparse_scan_rows(X, checks, feature_names, what):
+    """:func:`~skscale._backends.dense.dense_scan_rows` on the stored values."""
+    _check_sparse_finite(X, feature_names, what)
+    if not checks._nan:
+        missing = np.isnan(X.data)
+        if missing.any():
+            checks._refuse_nan(X, missing, feature_names)
+    checks._check_floor(X, X.data, feature_names)
+    data = np.where(np.isnan(X.data), 0.0, X.data.astype(np.float64))
+    return np.bincount(_stored_rows(X), weights=data, minlength=X.shape[0])
+
+
+def sparse_columns_where(X, mask):
+    """The columns of the stored values where ``mask`` (over ``X.data``) holds."""
+    return np.unique(_stored_columns(X)[mask])
+
+
+def sparse_divide_rows(X, original, factors, copy):
+    """Each row's stored values divided by its factor; a new matrix if
+    ``copy`` and ``X`` is the caller's."""
+    out = X.copy() if copy and X is original else X
+    out.data /= factors[_stored_rows(out)]
+    return out
+
+
+def sparse_cell_beyond(X, factors, largest):
+    """:func:`~skscale._backends.dense.dense_cell_beyond` over the stored
+    values, never densified."""
+    rows = _stored_rows(X)
+    with np.errstate(over="ignore"):
+        beyond = np.abs(X.data) / factors[rows] > largest
+    if not beyond.any():
+        return None
+    k = np.flatnonzero(beyond)[0]
+    return rows[k], _stored_columns(X)[k]
+
+
+def sparse_row_medians(X, per_value, keep):
+    """Per-row median of ``per_value(values, columns)`` over the stored cells
+    where ``keep(values, columns)`` holds (NaN where none does)."""
+    n_rows = X.shape[0]
+    X = X.tocsr()
+    columns = X.indices
+    values = X.data.astype(np.float64)
+    rows = _stored_rows(X)
+    kept = keep(values, columns)
+    rows, quotients = rows[kept], per_value(values[kept], columns[kept])
+    order = np.lexsort((quotients, rows))
+    rows, quotients = rows[order], quotients[order]
+    counts = np.bincount(rows, minlength=n_rows)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    medians = np.full(n_rows, np.nan)
+    has = counts > 0
+    lower = quotients[starts[has] + (counts[has] - 1) // 2]
+    upper = quotients[starts[has] + counts[has] // 2]
+    medians[has] = 0.5 * (lower + upper)
+    return medians
+
+
+def sparse_median_log_ratios(X, log_means):
+    """:func:`~skscale._backends.dense.dense_median_log_ratios` over the
+    stored values: the log is taken of the kept (positive) values only."""
+    kept = ~np.isnan(log_means)
+    return sparse_row_medians(
+        X,
+        lambda values, columns: np.log(values) - log_means[columns],
+        lambda values, columns: (values > 0) & kept[columns],
+    )
+
+
+def sparse_log_means(X, weights):
+    """:func:`~skscale._backends.dense.dense_log_means` from the stored
+    values: an implicit zero is a zero."""
+    X = X.tocsr()
+    n_rows, n_features = X.shape
+    columns, rows = X.indices, _stored_rows(X)
+    data = X.data.astype(np.float64)
+    present = ~np.isnan(data)
+    stored = np.bincount(columns, minlength=n_features)
+    zero = (stored < n_rows) | (
+        np.bincount(columns[data == 0], minlength=n_features) > 0
+    )
+    count = np.bincount(
+        columns[present], weights=weights[rows[present]], minlength=n_features
+    )
+    positive = present & (data > 0)
+    logs = np.bincount(
+        columns[positive],
+        weights=weights[rows[positive]] * np.log(data[positive]),
+        minlength=n_features,
+    )
+    means = np.full(n_features, np.nan)
+    kept = ~zero & (count > 0)
+    means[kept] = logs[kept] / count[kept]
+    return means
+
+
+def sparse_column_blocks(X, block_elements):
+    """Yield ``(columns, dense float64 block)`` over the columns of ``X``, a
+    bounded number of values densified at a time."""
+    X = X.tocsc()
+    step = max(1, block_elements // max(1, X.shape[0]))
+    for start in range(0, X.shape[1], step):
+        cols = slice(start, min(start + step, X.shape[1]))
+        yield cols, X[:, cols].toarray().astype(np.float64, copy=False)

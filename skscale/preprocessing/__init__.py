@@ -3,6 +3,7 @@
 from skscale.preprocessing._batch import BatchScaler
 from skscale.preprocessing._block_scaler import BlockScaler
 from skscale.preprocessing._candidates import candidate_scalers
+from skscale.preprocessing._log_ratio import CLRTransformer
 from skscale.preprocessing._metabolomics import (
     LevelScaler,
     ParetoScaler,
@@ -10,12 +11,11 @@ from skscale.preprocessing._metabolomics import (
     VastScaler,
 )
 from skscale.preprocessing._minmax import MinMaxScaler
-from skscale.preprocessing._samples import (
-    CLRTransformer,
+from skscale.preprocessing._quantile import QuantileNormalizer
+from skscale.preprocessing._sample_standardizer import SampleStandardizer
+from skscale.preprocessing._size_factors import (
     MedianRatioNormalizer,
     PQNormalizer,
-    QuantileNormalizer,
-    SampleStandardizer,
     TotalSumNormalizer,
 )
 from skscale.preprocessing._zscore import ZScoreScaler

@@ -13,24 +13,22 @@ data, ``set_output`` applies to ``inverse_transform`` too.
 from copy import copy as shallow_copy
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skscale._backends import (
     Statistics,
+    affine_transform,
+    array_namespace,
     feature_statistics,
-    map_rows,
+    refuse_sparse,
     validate_any,
 )
 from skscale._backends._statistics import Moments
-from skscale._backends.array_api import device_affine_map, refuse_array_api
-from skscale._backends.dense import affine_map
-from skscale._backends.sparse import sparse_scale
+from skscale._backends.array_api import refuse_array_api
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     _fit_context,
-    array_namespace_of,
     callback_task,
     check_same_namespace,
     chunk_progress,
@@ -40,7 +38,6 @@ from skscale.utils._sklearn_compat import (
 )
 from skscale.utils._validation import (
     describe_columns,
-    output_array,
     reject_non_numeric_columns,
     warn_user,
 )
@@ -90,15 +87,6 @@ class _AffineScaler(
         """``(low, high)`` that transform clips its output to, or None."""
         return None
 
-    def _finish_transform(self, out):
-        """Clip the transformed array (dense, or a sparse matrix's values) to
-        :meth:`_clip_bounds`."""
-        bounds = self._clip_bounds()
-        if bounds is not None:
-            values = out.data if sp.issparse(out) else out
-            np.clip(values, *bounds, out=values)
-        return out
-
     def _array_namespace(self, X):
         """The input's :class:`ArrayNamespace` under array API dispatch (None
         for NumPy and the other in-memory kinds), refused by the scalers that
@@ -106,17 +94,18 @@ class _AffineScaler(
         if not self._array_api_support:
             refuse_array_api(self, X)
             return None
-        return array_namespace_of(X)
+        return array_namespace(X)
 
     def _validate_input(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
-        if sp.issparse(X) and not self._sparse_input:
-            raise TypeError(
+        if not self._sparse_input:
+            refuse_sparse(
+                X,
                 f"{type(self).__name__} subtracts a per-feature center (a mean or "
                 "a minimum), which would turn every implicit zero of a sparse "
                 "matrix into a stored value; got a sparse matrix, expected a dense "
                 "array (X.toarray()), or use ZScoreScaler(with_mean=False), which "
-                "keeps sparse data sparse."
+                "keeps sparse data sparse.",
             )
         return validate_data(
             self,
@@ -143,24 +132,6 @@ class _AffineScaler(
                 "they are left unscaled and stay NaN after transform.",
             )
 
-    def _map_dense(self, X, out, inverse):
-        """Write the map (or its inverse) of dense ``X`` into ``out``."""
-        center, scale = self._host_center_scale()
-        affine_map(
-            X,
-            center,
-            scale,
-            out=out,
-            inverse=inverse,
-            feature_names=self._feature_names(),
-            what="X passed to inverse_transform" if inverse else "X",
-        )
-        return out if inverse else self._finish_transform(out)
-
-    def _map_block(self, block, inverse):
-        """Transform (or invert) one in-memory block of a dask array."""
-        return self._map_dense(block, np.empty_like(block), inverse)
-
     def _check_same_namespace(self, X, inverse):
         """Under array API dispatch, refuse input of another namespace or
         device than fit's, as scikit-learn's scalers do (judged on the first
@@ -174,54 +145,19 @@ class _AffineScaler(
     def _apply(self, X, *, copy, inverse):
         check_is_fitted(self)
         self._check_same_namespace(X, inverse)
-        space = self._array_namespace(X)
-        if space is not None:  # on the input's device; always a new array
-            X = validate_any(
-                self, X, reset=False, validate_in_memory=self._validate_input
-            )
-            center, scale = self._host_center_scale()
-            return device_affine_map(
-                X,
-                center,
-                scale,
-                space,
-                inverse=inverse,
-                clip=None if inverse else self._clip_bounds(),
-                feature_names=self._feature_names(),
-                what="X passed to inverse_transform" if inverse else "X",
-            )
-        copy = self.copy if copy is None else copy
-        return map_rows(
+        self._array_namespace(X)  # refused by the scalers not on the array API
+        center, scale = self._host_center_scale()
+        return affine_transform(
             self,
             X,
-            lambda original: self._apply_in_memory(original, copy, inverse),
-            self._map_block,
-            inverse,
+            center,
+            scale,
+            copy=self.copy if copy is None else copy,
+            inverse=inverse,
+            clip=None if inverse else self._clip_bounds(),
+            validate_in_memory=self._validate_input,
+            feature_names=self._feature_names(),
         )
-
-    def _apply_in_memory(self, original, copy, inverse):
-        what = "X passed to inverse_transform" if inverse else "X"
-        X = self._validate_input(original, reset=False)
-        center, scale = self._host_center_scale()
-        names = self._feature_names()
-        if sp.issparse(X):
-            if center is not None:
-                raise ValueError(
-                    f"{type(self).__name__} cannot center a sparse matrix: "
-                    "that would make it dense. Pass with_mean=False, or a dense array."
-                )
-            fresh = X is not original
-            out = sparse_scale(
-                X,
-                scale,
-                copy=copy and not fresh,
-                inverse=inverse,
-                feature_names=names,
-                what=what,
-            )
-            return out if inverse else self._finish_transform(out)
-        out = output_array(X, original, copy=copy, keep_values=False)
-        return self._map_dense(X, out, inverse)
 
     def transform(self, X, copy=None):
         """Scale each feature with the statistics learned in ``fit``.

@@ -6,12 +6,11 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from skscale._backends import refuse_dask
+from skscale._backends import gather_rows, refuse_dask, refuse_sparse
 from skscale._backends.array_api import refuse_array_api
 from skscale.preprocessing._zscore import ZScoreScaler
 from skscale.utils._sklearn_compat import (
@@ -129,7 +128,7 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             "BatchScaler does not take dask collections; compute the rows first "
             "(X.compute()).",
         )
-        if not (isinstance(X, pd.DataFrame) or sp.issparse(X) or hasattr(X, "shape")):
+        if not (isinstance(X, pd.DataFrame) or hasattr(X, "shape")):
             X = np.asarray(X)
         if len(X.shape) != 2:
             raise ValueError(
@@ -141,12 +140,12 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
         validate_data(self, X, reset=reset, skip_check_array=True)
         if self.batch is None:
             return np.zeros(X.shape[0], dtype=np.intp), X
-        if sp.issparse(X):
-            raise TypeError(
-                "BatchScaler reads the batch column from a DataFrame or an array; "
-                "got a sparse matrix. Pass the batch separately as a DataFrame "
-                "column, or use batch=None."
-            )
+        refuse_sparse(
+            X,
+            "BatchScaler reads the batch column from a DataFrame or an array; "
+            "got a sparse matrix. Pass the batch separately as a DataFrame "
+            "column, or use batch=None.",
+        )
         if isinstance(X, pd.DataFrame):
             if isinstance(self.batch, str):
                 if self.batch not in X.columns:
@@ -324,19 +323,7 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             order.append(rows)
         if not parts:
             return self.global_scaler_.transform(data)
-        if any(sp.issparse(part) for part in parts):
-            every = np.arange(labels.shape[0])
-            rows = np.concatenate([every[rows] for rows in order])
-            position = np.argsort(rows, kind="stable")
-            return sp.vstack(parts, format="csr")[position]
-        # each batch's rows written once, straight to their places
-        parts = [np.asarray(part) for part in parts]
-        out = np.empty(
-            (labels.shape[0], parts[0].shape[1]), dtype=np.result_type(*parts)
-        )
-        for rows, part in zip(order, parts, strict=True):
-            out[rows] = part
-        return out
+        return gather_rows(parts, order, labels.shape[0])
 
     def get_feature_names_out(self, input_features=None):
         """Get the names of the output columns: the input's, without the batch.

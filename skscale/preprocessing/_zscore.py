@@ -3,8 +3,8 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 
+from skscale._backends import refuse_sparse
 from skscale._backends._statistics import near_constant
 from skscale.preprocessing._base import (
     _MomentScaler,
@@ -136,10 +136,12 @@ class ZScoreScaler(_MomentScaler):
     _fitted_attributes = ("mean_", "var_", "scale_")
 
     def _check_fit_input(self, X):
-        if sp.issparse(X) and self.with_mean:
-            raise ValueError(
+        if self.with_mean:
+            refuse_sparse(
+                X,
                 "ZScoreScaler cannot center a sparse matrix: that would make it "
-                "dense. Pass with_mean=False, or a dense array."
+                "dense. Pass with_mean=False, or a dense array.",
+                error=ValueError,
             )
 
     def _statistics(self, stats):

@@ -602,7 +602,7 @@ def test_a_negative_refusal_names_only_the_negative_columns(sparse):
 
 
 def test_nan_row_medians_are_numpys():
-    from skscale.preprocessing._samples import _nan_row_medians
+    from skscale._backends.dense import nan_row_medians as _nan_row_medians
 
     rng = np.random.default_rng(0)
     values = rng.normal(size=(40, 7))
