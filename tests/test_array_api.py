@@ -16,6 +16,7 @@ import sklearn
 from numpy.testing import assert_allclose
 from sklearn.base import clone
 
+from skscale._backends.array_api import to_host
 from skscale.preprocessing import (
     BlockScaler,
     LevelScaler,
@@ -25,7 +26,6 @@ from skscale.preprocessing import (
     VastScaler,
     ZScoreScaler,
 )
-from skscale.utils._sklearn_compat import to_host
 
 if os.environ.get("SCIPY_ARRAY_API") != "1":
     pytest.skip(

@@ -22,10 +22,13 @@ from skscale._backends import dense as dense_backend
 from skscale._backends import sparse as sparse_backend
 from skscale._backends._statistics import Moments, power_of_two_below
 from skscale._backends.array_api import (
+    array_namespace_of,
     device_affine_map,
     device_block_size,
     device_check_finite,
     device_statistics,
+    take_columns,
+    to_host,
 )
 from skscale._backends.dask import (
     dask_block_size,
@@ -43,7 +46,7 @@ from skscale._backends.dense import (
 from skscale._backends.dense import check_finite as dense_check_finite
 from skscale._backends.sparse import check_finite as sparse_check_finite
 from skscale._backends.sparse import sparse_block_size, sparse_moments, sparse_scale
-from skscale.utils._sklearn_compat import array_namespace_of, to_host, validate_data
+from skscale.utils._sklearn_compat import validate_data
 from skscale.utils._validation import check_sample_weight, output_array
 
 DASK, ARRAY_API, SPARSE, DENSE = "dask", "array_api", "sparse", "dense"
@@ -101,6 +104,17 @@ def array_namespace(X):
     """The :class:`ArrayNamespace` of array API input under dispatch (where a
     fit stores its attributes), None for every other kind."""
     return kind_of(X).space
+
+
+def any_dask(*values):
+    """Whether any of ``values`` is a dask collection (a lazy input, which a
+    diagnostic samples rather than reads whole)."""
+    return any(kind_of(value).name == DASK for value in values)
+
+
+def computed(values):
+    """``values`` in memory: a dask collection computed, others as they are."""
+    return values.compute() if kind_of(values).name == DASK else values
 
 
 def refuse_dask(X, reason):
@@ -551,3 +565,108 @@ def gather_rows(parts, row_sets, n_rows):
     for rows, part in zip(row_sets, parts, strict=True):
         out[rows] = part
     return out
+
+
+# ---------------------------------------------------------------------------
+# Arrays that may live on a device (a regressor's predictions, a target):
+# the array API input's own operations, NumPy's for everything else.
+
+
+def as_array(values):
+    """``values`` as an array: array API input as it is, else a NumPy array."""
+    return values if kind_of(values).space is not None else np.asarray(values)
+
+
+def as_column(values):
+    """A 1-D array as one column, in its own namespace (others as they are)."""
+    if values.ndim != 1:
+        return values
+    space = kind_of(values).space
+    if space is None:
+        return np.asarray(values).reshape(-1, 1)
+    return space.xp.reshape(values, (-1, 1))
+
+
+def as_flat(values):
+    """A one-column array as 1-D, in its own namespace."""
+    space = kind_of(values).space
+    if space is None:
+        return np.asarray(values).ravel()
+    return space.xp.reshape(values, (-1,))
+
+
+def as_float64(values):
+    """``values`` in float64 (an array API device's widest float), in its own
+    namespace."""
+    space = kind_of(values).space
+    if space is None:
+        return np.asarray(values, dtype=np.float64)
+    return space.xp.astype(values, space.wide, copy=False)
+
+
+def host_like(host, reference):
+    """The NumPy array ``host`` in ``reference``'s namespace and on its device
+    (as it is when ``reference`` is a NumPy array)."""
+    space = kind_of(reference).space
+    return host if space is None else space.from_numpy(host)
+
+
+def finite_on_host(values):
+    """``values`` as a NumPy array when some value is NaN or +/-inf (to say
+    which), else None; array API input is checked on its device, so the host
+    sees it only when it is bad."""
+    space = kind_of(values).space
+    if space is not None:
+        if bool(space.xp.all(space.xp.isfinite(values))):
+            return None
+        values = space.to_numpy(values)
+    values = np.asarray(values)
+    return None if np.isfinite(values).all() else values
+
+
+# ---------------------------------------------------------------------------
+# Blocks of columns (BlockScaler): taken and put back in the input's kind.
+
+
+def columns_of(X, columns):
+    """The listed columns of in-memory ``X`` (a NumPy index array), in its
+    own kind: an array, a sparse matrix, or an array on its device."""
+    return take_columns(X, columns, kind_of(X).space)
+
+
+def assemble_columns(X, blocks, passthrough, *, original, copy):
+    """An array of ``X``'s kind, shape and dtype whose columns ``columns``
+    are ``part`` for each ``(columns, part)`` of ``blocks`` (an iterable,
+    consumed one block at a time) and whose ``passthrough`` columns are
+    ``X``'s own.
+
+    Dense input: each part written as it comes into ``output_array(X,
+    original, copy=copy)`` (``X`` itself when that may be written), so one
+    block's values are held at a time; a sparse matrix: the parts stacked as
+    CSC, never densified, in ``X``'s format; array API input: a new array on
+    its device.
+    """
+    kind = kind_of(X)
+    if kind.name == DENSE:
+        out = output_array(X, original, copy=copy, keep_values=True)
+        for columns, part in blocks:
+            out[:, columns] = np.asarray(part)
+        return out
+    column_sets, parts = [], []
+    for columns, part in blocks:
+        column_sets.append(columns)
+        parts.append(part)
+    if passthrough.size:
+        parts.append(columns_of(X, passthrough))
+        column_sets.append(passthrough)
+    order = np.argsort(np.concatenate(column_sets))
+    if kind.name == SPARSE:
+        stacked = sp.hstack([sp.csc_matrix(part) for part in parts], format="csc")
+        return stacked[:, order].asformat(X.format).astype(X.dtype)
+    if kind.name != ARRAY_API:
+        raise TypeError(f"expected an in-memory array; got {type(X).__name__}")
+    xp = kind.space.xp
+    stacked = xp.concat(
+        [xp.astype(part, X.dtype, copy=False) for part in parts], axis=1
+    )
+    return take_columns(stacked, order, kind.space)

@@ -16,18 +16,24 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import check_array, check_is_fitted, has_fit_parameter
 
-from skscale._backends import check_finite
+from skscale._backends import (
+    as_array,
+    as_column,
+    as_flat,
+    as_float64,
+    check_finite,
+    finite_on_host,
+    host_like,
+)
+from skscale._backends.array_api import like_input, namespace_reference
 from skscale.preprocessing import ZScoreScaler
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
     _fit_context,
     _num_samples,
-    array_namespace_of,
     callback_task,
     check_same_namespace,
-    like_input,
-    namespace_reference,
     sub_estimator_task,
 )
 from skscale.utils._validation import warn_user
@@ -54,13 +60,10 @@ def _check_target(y):
         ensure_all_finite=False,
         ensure_min_samples=1,
     )
-    space = array_namespace_of(y)
-    if space is not None:  # checked on the device; the host sees y only if bad
-        if bool(space.xp.all(space.xp.isfinite(y))):
-            return y
-        y = space.to_numpy(y)
-    finite = np.isfinite(y)
-    if not finite.all():
+    bad_values = finite_on_host(y)
+    if bad_values is not None:
+        y = bad_values
+        finite = np.isfinite(y)
         bad = np.flatnonzero(~finite if y.ndim == 1 else ~finite.all(axis=1))
         kinds = " and ".join(
             kind
@@ -76,33 +79,6 @@ def _check_target(y):
             "samples before fitting."
         )
     return y
-
-
-def _as_column(values):
-    """A 1-D array as one column (NumPy or array API input alike)."""
-    if values.ndim != 1:
-        return values
-    space = array_namespace_of(values)
-    if space is None:
-        return values.reshape(-1, 1)
-    return space.xp.reshape(values, (-1, 1))
-
-
-def _flat(values):
-    """A one-column array as 1-D."""
-    space = array_namespace_of(values)
-    if space is None:
-        return np.asarray(values).ravel()
-    return space.xp.reshape(values, (-1,))
-
-
-def _as_float64(values):
-    """``values`` in float64 (the widest float of an array API device), in
-    its own namespace."""
-    space = array_namespace_of(values)
-    if space is None:
-        return np.asarray(values, dtype=np.float64)
-    return space.xp.astype(values, space.wide, copy=False)
 
 
 def _refuse_infinity(X):
@@ -248,13 +224,13 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         routed = self._route_fit(sample_weight, fit_params)
 
         self._y_ndim = y.ndim
-        y_2d = _as_column(y)
+        y_2d = as_column(y)
         self.scaler_ = clone(self._get_scaler())
         with sub_estimator_task(self, self.scaler_, "scale the target"):
             self.scaler_.fit(y_2d, **routed.scaler.fit)
-        y_scaled = _as_float64(self.scaler_.transform(y_2d))
+        y_scaled = as_float64(self.scaler_.transform(y_2d))
         if y.ndim == 1:
-            y_scaled = _flat(y_scaled)
+            y_scaled = as_flat(y_scaled)
 
         self.regressor_ = clone(self._get_regressor())
         with sub_estimator_task(self, self.regressor_, "fit the regressor"):
@@ -331,23 +307,17 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
             )
         slope = np.abs(self._target_slope())
         pred, std = self.regressor_.predict(X, return_std=True, **params)
-        std = _as_float64(std)
-        space = array_namespace_of(std)
-        std_original = _as_column(std) * (
-            slope if space is None else space.from_numpy(slope)
-        )
+        std = as_float64(std)
+        std_original = as_column(std) * host_like(slope, std)
         if self._y_ndim == 1:
-            std_original = _flat(std_original)
+            std_original = as_flat(std_original)
         return self._to_original(pred), std_original
 
     def _to_original(self, pred):
-        if array_namespace_of(pred) is None:
-            pred = np.asarray(pred)
-        original = self.scaler_.inverse_transform(_as_column(pred))
-        if array_namespace_of(original) is None:
-            original = np.asarray(original)
+        pred = as_array(pred)
+        original = as_array(self.scaler_.inverse_transform(as_column(pred)))
         if self._y_ndim == 1 and original.ndim == 2 and original.shape[1] == 1:
-            original = _flat(original)
+            original = as_flat(original)
         return original
 
     def _target_slope(self):

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_array
 
-from skscale._backends import check_finite
+from skscale._backends import any_dask, check_finite
 from skscale._backends._statistics import power_of_two_below
-from skscale._backends.dask import is_dask_collection, require_dask
+from skscale._backends.array_api import to_host
+from skscale._backends.dask import require_dask
 from skscale.utils._block_columns import resolve_blocks
-from skscale.utils._sklearn_compat import to_host
 from skscale.utils._validation import reject_non_numeric_columns
 
 
@@ -103,8 +103,8 @@ def dask_pair(X_before, X_after):
     for X, what in ((X_before, "X_before"), (X_after, "X_after")):
         if hasattr(X, "columns"):
             reject_non_numeric_columns(X, what)
-            X = X.to_dask_array(lengths=True) if is_dask_collection(X) else X.to_numpy()
-        if not is_dask_collection(X):
+            X = X.to_dask_array(lengths=True) if any_dask(X) else X.to_numpy()
+        if not any_dask(X):
             X = da.from_array(np.asarray(X))
         if X.ndim != 2:
             raise ValueError(f"{what} must be 2-D; got shape {X.shape}.")

@@ -26,6 +26,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
+from skscale._backends.array_api import to_host
 from skscale.diagnostics._common import (
     as_matrix,
     block_of_features,
@@ -43,7 +44,6 @@ from skscale.diagnostics._pca import (
     pca_space,
 )
 from skscale.preprocessing import BatchScaler, candidate_scalers
-from skscale.utils._sklearn_compat import to_host
 from skscale.utils._validation import warn_user
 
 # Below this many rows, the default cross-validation repeats its folds.

@@ -3,12 +3,12 @@
 from numbers import Integral
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from skscale._backends import check_finite
+from skscale._backends import array_namespace, check_finite, refuse_sparse
+from skscale._backends.array_api import namespace_reference, to_host
 from skscale.diagnostics._knn import knn_distortion
 from skscale.diagnostics._pca import pca_dominance
 from skscale.preprocessing import ZScoreScaler
@@ -19,12 +19,9 @@ from skscale.utils._sklearn_compat import (
     Interval,
     StrOptions,
     _fit_context,
-    array_namespace_of,
     callback_task,
     check_same_namespace,
-    namespace_reference,
     sub_estimator_task,
-    to_host,
     validate_data,
 )
 from skscale.utils._validation import describe_columns, reject_non_numeric_columns
@@ -104,7 +101,7 @@ class _DiagnosticScaler(
         """
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="_fit_reference", method="transform")
-        space = array_namespace_of(X)
+        space = array_namespace(X)
         if space is not None:  # validated and scaled on its device
             self._validate_on_device(X, space)
             if self.scaler_ == "passthrough":
@@ -143,13 +140,13 @@ class _DiagnosticScaler(
     def _validate(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
         X = to_host(X)  # the report's copy of array API input, on NumPy
-        if sp.issparse(X):
-            raise TypeError(
-                f"{type(self).__name__} reports on centred data (principal "
-                "components, distances), which a sparse matrix becomes only by "
-                "storing every implicit zero; got a sparse matrix, expected a dense "
-                "array (X.toarray())."
-            )
+        refuse_sparse(
+            X,
+            f"{type(self).__name__} reports on centred data (principal "
+            "components, distances), which a sparse matrix becomes only by "
+            "storing every implicit zero; got a sparse matrix, expected a dense "
+            "array (X.toarray()).",
+        )
         X = validate_data(
             self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite=False
         )

@@ -8,19 +8,19 @@ import scipy.stats
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import type_of_target
 
+from skscale._backends import any_dask, computed
+from skscale._backends.array_api import to_host
 from skscale.diagnostics._common import (
     DASK_SAMPLE_ROWS,
     Report,
     block_of_features,
     block_table,
     dask_pair,
-    is_dask_collection,
     percent,
     prepare_pair,
     sample_dask_rows,
 )
 from skscale.diagnostics._pca import column_variance
-from skscale.utils._sklearn_compat import to_host
 
 # Values per temporary block (distance rows, comparison masks, differences).
 _BLOCK_ELEMENTS = 1 << 22
@@ -291,7 +291,7 @@ def knn_distortion(
         if not (isinstance(value, Integral) and value >= 1):
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     sampling = None
-    if is_dask_collection(X_before) or is_dask_collection(X_after):
+    if any_dask(X_before, X_after):
         # neighbours need the candidate points in memory: a sample of rows
         lazy_before, lazy_after, lazy_names = dask_pair(X_before, X_after)
         (sample_before, sample_after), rows, note = sample_dask_rows(
@@ -300,7 +300,7 @@ def knn_distortion(
             random_state=check_random_state(random_state).randint(2**31 - 1),
         )
         if y is not None:
-            y = np.asarray(y.compute() if is_dask_collection(y) else y)[rows]
+            y = np.asarray(computed(y))[rows]
         X_before = pd.DataFrame(sample_before, columns=lazy_names)
         X_after = pd.DataFrame(sample_after, columns=lazy_names)
         sampling = f"neighbours searched among {note}"

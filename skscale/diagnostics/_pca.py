@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 
+from skscale._backends import any_dask
 from skscale.diagnostics._common import (
     DASK_SAMPLE_ROWS,
     Report,
@@ -11,7 +12,6 @@ from skscale.diagnostics._common import (
     block_table,
     centre_columns,
     dask_pair,
-    is_dask_collection,
     percent,
     prepare_pair,
     sample_dask_rows,
@@ -414,7 +414,7 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5, covariates=
             f"n_components must be a positive integer; got {n_components!r}."
         )
     sampling = None
-    if is_dask_collection(X_before) or is_dask_collection(X_after):
+    if any_dask(X_before, X_after):
         if covariates is not None:
             raise TypeError(
                 "covariates need the component scores of every row, which a dask "

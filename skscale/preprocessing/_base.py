@@ -25,14 +25,13 @@ from skscale._backends import (
     validate_any,
 )
 from skscale._backends._statistics import Moments
-from skscale._backends.array_api import refuse_array_api
+from skscale._backends.array_api import refuse_array_api, to_host
 from skscale.utils._sklearn_compat import (
     CallbackSupportMixin,
     _fit_context,
     callback_task,
     check_same_namespace,
     chunk_progress,
-    to_host,
     validate_data,
     wrap_like_transform,
 )

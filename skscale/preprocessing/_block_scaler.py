@@ -4,19 +4,21 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from skscale._backends import (
+    array_namespace,
+    assemble_columns,
     block_size,
     check_finite,
+    columns_of,
     map_rows,
     refuse_dask,
     validate_any,
 )
-from skscale._backends.array_api import take_columns
+from skscale._backends.array_api import to_host
 from skscale.preprocessing._base import FLOAT_DTYPES, _AffineScaler
 from skscale.preprocessing._zscore import ZScoreScaler
 from skscale.utils._block_columns import resolve_blocks
@@ -25,17 +27,14 @@ from skscale.utils._sklearn_compat import (
     HasMethods,
     StrOptions,
     _fit_context,
-    array_namespace_of,
     callback_task,
     check_same_namespace,
     sub_estimator_task,
-    to_host,
     validate_data,
     wrap_like_transform,
 )
 from skscale.utils._validation import (
     describe_columns,
-    output_array,
     reject_non_numeric_columns,
     warn_user,
 )
@@ -244,14 +243,14 @@ class BlockScaler(
                 f"{'is' if passthrough.size == 1 else 'are'} in no block and "
                 "pass through unchanged.",
             )
-        space = array_namespace_of(X)
+        space = array_namespace(X)
         scalers, weights = {}, {}
         for block, columns in blocks.items():
             if columns.size == 0:
                 scalers[block], weights[block] = None, 1.0
                 continue
             scaler = clone(self._get_scaler())
-            values = take_columns(X, columns, space)
+            values = columns_of(X, columns)
             with sub_estimator_task(self, scaler, f"block {block!r}"):
                 scaler.fit(values)
             scalers[block] = scaler
@@ -282,19 +281,25 @@ class BlockScaler(
         def in_memory(original):
             X = self._validate(original, reset=False)
             check_finite(X, feature_names=self._feature_names(), what=what)
-            if sp.issparse(X):
-                return self._apply_sparse(X, inverse)
-            space = array_namespace_of(X)
-            if space is not None:
-                return self._apply_device(X, space, inverse)
-            out = output_array(X, original, copy=copy, keep_values=True)
-            return self._apply_dense(X, out, inverse)
+            return self._assemble(X, original, copy, inverse)
 
         return map_rows(self, X, in_memory, self._map_block, inverse)
 
     def _map_block(self, block, inverse):
         """Transform (or invert) one in-memory block of a dask array."""
-        return self._apply_dense(block, block.copy(), inverse)
+        return self._assemble(block, block, True, inverse)
+
+    def _assemble(self, X, original, copy, inverse):
+        """Every block scaled (or inverted), one at a time, and put back with
+        the passthrough columns, in X's kind."""
+        blocks = (
+            (columns, self._block_values(block, columns_of(X, columns), inverse))
+            for block, columns in self.blocks_.items()
+            if self.scalers_[block] is not None
+        )
+        return assemble_columns(
+            X, blocks, self._passthrough_columns(), original=original, copy=copy
+        )
 
     def _block_values(self, block, values, inverse):
         scaler = self.scalers_[block]
@@ -307,51 +312,6 @@ class BlockScaler(
                 f"{type(scaler).__name__} has no inverse_transform."
             )
         return scaler.inverse_transform(values / weight)
-
-    def _apply_dense(self, X, out, inverse):
-        for block, columns in self.blocks_.items():
-            if self.scalers_[block] is not None:
-                out[:, columns] = np.asarray(
-                    self._block_values(block, X[:, columns], inverse)
-                )
-        return out
-
-    def _apply_device(self, X, space, inverse):
-        """Scale the blocks of array API input on its device: the scaled
-        blocks and the passthrough columns side by side, then put back in the
-        input's column order (a new array, in the input's dtype)."""
-        parts, order = [], []
-        for block, columns in self.blocks_.items():
-            if self.scalers_[block] is not None:
-                values = take_columns(X, columns, space)
-                parts.append(self._block_values(block, values, inverse))
-                order.append(columns)
-        passthrough = self._passthrough_columns()
-        if passthrough.size:
-            parts.append(take_columns(X, passthrough, space))
-            order.append(passthrough)
-        xp = space.xp
-        stacked = xp.concat(
-            [xp.astype(part, X.dtype, copy=False) for part in parts], axis=1
-        )
-        return take_columns(stacked, np.argsort(np.concatenate(order)), space)
-
-    def _apply_sparse(self, X, inverse):
-        """Scale the blocks of a sparse matrix without densifying it."""
-        parts, order = [], []
-        for block, columns in self.blocks_.items():
-            if self.scalers_[block] is not None:
-                parts.append(
-                    sp.csc_matrix(self._block_values(block, X[:, columns], inverse))
-                )
-                order.append(columns)
-        passthrough = self._passthrough_columns()
-        if passthrough.size:
-            parts.append(sp.csc_matrix(X[:, passthrough]))
-            order.append(passthrough)
-        stacked = sp.hstack(parts, format="csc")
-        out = stacked[:, np.argsort(np.concatenate(order))]
-        return out.asformat(X.format).astype(X.dtype)
 
     def transform(self, X, copy=None):
         """Scale every block and multiply it by its weight.

@@ -7,10 +7,7 @@ the package imports these names from ``skscale.utils._sklearn_compat``.
 
 import contextlib
 import functools
-from typing import NamedTuple
 
-import numpy as np
-import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import _fit_context
 from sklearn.utils._array_api import (
@@ -78,24 +75,27 @@ def check_same_namespace(X, estimator, *, attribute, method):
 
 
 __all__ = [
-    "ArrayNamespace",
     "CallbackSupportMixin",
     "HasMethods",
     "Interval",
     "Options",
     "StrOptions",
     "_check_feature_names_in",
+    "_convert_to_numpy",
     "_fit_context",
+    "_is_numpy_namespace",
+    "_max_precision_float_dtype",
     "_num_samples",
-    "array_namespace_of",
+    "array_namespace",
     "callback_task",
     "check_same_namespace",
     "chunk_progress",
-    "like_input",
-    "namespace_reference",
+    "get_config",
+    "get_namespace_and_device",
+    "is_array_api_obj",
     "streamed_fit_task",
     "sub_estimator_task",
-    "to_host",
+    "supported_float_dtypes",
     "validate_data",
     "validate_params",
     "wrap_like_transform",
@@ -246,96 +246,3 @@ def chunk_progress(estimator):
         task.call_on_fit_task_end(estimator=estimator)
 
     return report
-
-
-class ArrayNamespace(NamedTuple):
-    """The array API namespace of a non-NumPy input, and what skscale needs
-    of it: the device, the float dtypes validation keeps, the widest float
-    dtype for statistics (float64 where the device has it), and a way back
-    to NumPy."""
-
-    xp: object
-    device: object
-    float_dtypes: tuple
-    wide: object
-
-    def to_numpy(self, array):
-        """``array`` (of this namespace) as a NumPy array on the host."""
-        return _convert_to_numpy(_detached(array), self.xp)
-
-    def from_numpy(self, array, dtype=None):
-        """A NumPy array moved to this namespace and device (widest float
-        dtype unless ``dtype`` is given); None stays None."""
-        if array is None:
-            return None
-        return self.xp.asarray(
-            np.asarray(array),
-            dtype=self.wide if dtype is None else dtype,
-            device=self.device,
-        )
-
-
-def array_namespace_of(X):
-    """The :class:`ArrayNamespace` of ``X`` when scikit-learn's
-    ``array_api_dispatch`` is on and ``X`` is an array of another library
-    (PyTorch, CuPy, array-api-strict, ...); None otherwise: NumPy arrays,
-    lists, DataFrames, sparse matrices and dask collections take the NumPy
-    paths, dispatch or not."""
-    if not get_config().get("array_api_dispatch", False):
-        return None
-    if isinstance(X, np.ndarray) or sp.issparse(X) or is_dask_collection(X):
-        return None
-    if not is_array_api_obj(X):
-        return None
-    xp, _, device = get_namespace_and_device(X)
-    if _is_numpy_namespace(xp):
-        return None
-    try:  # scikit-learn >= 1.7 asks for the device
-        float_dtypes = tuple(supported_float_dtypes(xp, device))
-    except TypeError:  # pragma: no cover
-        float_dtypes = tuple(supported_float_dtypes(xp))
-    return ArrayNamespace(
-        xp, device, float_dtypes, _max_precision_float_dtype(xp, device)
-    )
-
-
-def like_input(X, value):
-    """``value`` (``y`` or ``sample_weight``) in the namespace and on the
-    device of ``X``: scikit-learn's rule for mixed inputs under array API
-    dispatch is that they follow ``X``. Values already there, None, and
-    anything for an in-memory NumPy ``X`` (array API arrays copied to the
-    host) are returned as the caller can use them."""
-    if value is None:
-        return None
-    space = array_namespace_of(X)
-    if space is None:
-        return to_host(value)
-    own = array_namespace_of(value)
-    if own is not None and own.xp is space.xp and own.device == space.device:
-        return value
-    return space.xp.asarray(np.asarray(to_host(value)), device=space.device)
-
-
-def namespace_reference(X):
-    """An empty float64 array in the namespace and on the device of ``X``:
-    kept by an estimator with no fitted array of its own (a wrapper), so that
-    :func:`check_same_namespace` can judge later input against fit's."""
-    space = array_namespace_of(X)
-    empty = np.empty(0)
-    return empty if space is None else space.from_numpy(empty)
-
-
-def to_host(value):
-    """``value`` as a NumPy array if it is an array of another library (a
-    fitted attribute after a fit on array API input); anything else as is."""
-    if value is None or isinstance(value, np.ndarray) or not is_array_api_obj(value):
-        return value
-    # the array's own namespace, whether dispatch is on or not
-    return _convert_to_numpy(_detached(value), array_namespace(value))
-
-
-def _detached(array):
-    """``array`` without its autograd history (a torch tensor that requires
-    grad refuses ``.numpy()``); arrays of other libraries as they are."""
-    detach = getattr(array, "detach", None)
-    return detach() if callable(detach) else array

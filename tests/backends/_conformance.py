@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 from sklearn.base import clone
 
+from skscale._backends.array_api import to_host
 from skscale.preprocessing import (
     LevelScaler,
     MinMaxScaler,
@@ -27,7 +28,6 @@ from skscale.preprocessing import (
     VastScaler,
     ZScoreScaler,
 )
-from skscale.utils._sklearn_compat import to_host
 
 N_ROWS = 40
 _rng = np.random.default_rng(26)
