@@ -55,7 +55,6 @@ __all__ = [
     "refuse_sparse",
     "row_medians",
     "scan_rows",
-    "stored_values",
     "validate_any",
 ]
 

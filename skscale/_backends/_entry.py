@@ -394,12 +394,6 @@ def refuse_sparse(X, message, error=TypeError):
         raise error(message)
 
 
-def stored_values(X):
-    """The values a transform writes: a sparse matrix's stored values (a view),
-    else ``X`` itself."""
-    return X.data if kind_of(X).name == SPARSE else X
-
-
 def scan_rows(X, checks, *, feature_names=None, what="X"):
     """Per-row totals of validated ``X`` (NaN skipped) in one read, refusing
     +/-inf (naming the column) and what ``checks`` refuses: NaN (unless

@@ -144,12 +144,6 @@ class Moments:
                 count, dmean, m2, delta = _combine(a, b, shift, unit, fresh)
         return Moments(count, shift, dmean, m2, unit, a.values + b.values, weight_unit)
 
-    @property
-    def sum_of_squares(self):
-        """M2 in the data's (and the weights') units (inf if beyond float64)."""
-        with np.errstate(over="ignore", under="ignore"):
-            return self.m2 * self.unit * self.unit * self.weight_unit
-
     def _dof(self, ddof):
         """``count - ddof`` in weight units, 0 where no more than ``ddof``
         values were seen."""
