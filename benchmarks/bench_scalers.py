@@ -163,6 +163,33 @@ def bench_dtype(X, repeat):
     return rows
 
 
+def weighted_rows(X, repeat):
+    """ZScoreScaler.fit with sample weights, without and with 1% NaN, against
+    StandardScaler.fit with the same weights."""
+    rng = np.random.default_rng(2)
+    weights = rng.uniform(0.5, 2.0, size=X.shape[0])
+    missing = X.copy()
+    missing[rng.random(X.shape) < 0.01] = np.nan
+    table = []
+    for label, data in (("weighted", X), ("weighted, 1% NaN", missing)):
+        table.append(
+            (
+                f"ZScoreScaler.fit {label}",
+                "StandardScaler.fit",
+                best_time(
+                    lambda d=data: ZScoreScaler().fit(d, sample_weight=weights), repeat
+                ),
+                best_time(
+                    lambda d=data: StandardScaler().fit(d, sample_weight=weights),
+                    repeat,
+                ),
+                None,
+                None,
+            )
+        )
+    return table
+
+
 def sparse_rows(n_rows, n_cols, density, repeat):
     """ZScoreScaler(with_mean=False) on CSR and CSC against StandardScaler."""
     import scipy.sparse as sp
@@ -203,6 +230,27 @@ def sparse_rows(n_rows, n_cols, density, repeat):
                 None,
             )
         )
+        weights = rng.uniform(0.5, 2.0, size=n_rows)
+        table.append(
+            (
+                f"{fmt.upper()} fit weighted",
+                "StandardScaler.fit",
+                best_time(
+                    lambda Y=Y, w=weights: ZScoreScaler(with_mean=False).fit(
+                        Y, sample_weight=w
+                    ),
+                    repeat,
+                ),
+                best_time(
+                    lambda Y=Y, w=weights: StandardScaler(with_mean=False).fit(
+                        Y, sample_weight=w
+                    ),
+                    repeat,
+                ),
+                None,
+                None,
+            )
+        )
         t_transform = best_time(lambda Y=Y, s=ours: s.transform(Y), repeat)
         table.append(
             (
@@ -233,6 +281,7 @@ def speed_rows(rows, cols, repeat):
     table = []
     for dtype in (np.float64, np.float32):
         table.extend(bench_dtype(base.astype(dtype), repeat))
+    table.extend(weighted_rows(base, repeat))
     return table
 
 
