@@ -143,9 +143,13 @@ def _normalizer(name):
     return getattr(skscale.preprocessing, cls_name)(**params)
 
 
-def _candidates(blocks, names, normalize=None):
+def _candidates(blocks, names, normalize=None, columns=None):
     """The candidate scalers, each after the ``--normalize`` normaliser (a
-    pipeline, so that the normaliser is fitted inside each fold too)."""
+    pipeline, so that the normaliser is fitted inside each fold too).
+
+    After a normaliser the blocks are given by position in ``columns`` (the
+    table's numeric columns): the normaliser hands on an array, without names.
+    """
     from sklearn.pipeline import make_pipeline
 
     from skscale.preprocessing import candidate_scalers
@@ -155,6 +159,12 @@ def _candidates(blocks, names, normalize=None):
             "--scalers block_mfa scales blocks of columns: add --block NAME=REGEX "
             "(one per block)"
         )
+    if normalize is not None and blocks is not None:
+        position = {column: j for j, column in enumerate(columns)}
+        blocks = {
+            block: [position[column] for column in members]
+            for block, members in blocks.items()
+        }
     try:
         candidates = candidate_scalers(blocks, names=names)
     except ValueError as exc:
@@ -244,7 +254,7 @@ def _load_example(args):
     if args.block:
         blocks, notes = _parse_blocks(args.block, list(X.columns))
     names = _candidate_names(args.scalers)
-    candidates = _candidates(blocks, names, args.normalize)
+    candidates = _candidates(blocks, names, args.normalize, list(X.columns))
     notes += _normalize_note(args.normalize)
     return X, y, blocks, candidates, description, notes, False
 
@@ -263,7 +273,9 @@ def _load_file(args):
 
     def candidates(columns):
         chosen["blocks"], chosen["block_notes"] = _parse_blocks(args.block, columns)
-        chosen["candidates"] = _candidates(chosen["blocks"], names, args.normalize)
+        chosen["candidates"] = _candidates(
+            chosen["blocks"], names, args.normalize, columns
+        )
         # per-batch scaling fits each candidate per batch: nothing streams
         return {} if args.batch else chosen["candidates"]
 

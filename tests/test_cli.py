@@ -518,6 +518,46 @@ def test_normalize_puts_the_normaliser_before_every_candidate(
     assert "Recommended scaler:" in stdout
 
 
+def test_normalize_keeps_the_blocks_named_by_pattern(tmp_path, capsys):
+    # the normaliser hands an array to BlockScaler: the blocks found by name
+    # must still reach it (they failed as "X has no column names")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        rng.poisson(5, (60, 6)).astype(float),
+        columns=["g_1", "g_2", "g_3", "m_1", "m_2", "m_3"],
+    )
+    frame["target"] = rng.normal(size=60)
+    code, _, stderr, page = _report_on(
+        frame,
+        tmp_path,
+        capsys,
+        "--normalize",
+        "total",
+        "--block",
+        "g=^g_",
+        "--block",
+        "m=^m_",
+    )
+    assert code == 0, stderr
+    assert "failed" not in stderr
+    assert "block_mfa" in page
+
+
+def test_one_empty_row_is_warned_of_once(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.poisson(2, (120, 8)).astype(float)
+    X[5] = 0
+    frame = pd.DataFrame(X, columns=[f"g{j}" for j in range(8)])
+    frame["target"] = np.arange(120) % 2
+    code, _, stderr, page = _report_on(frame, tmp_path, capsys, "--normalize", "total")
+    assert code == 0, stderr
+    warned = [line for line in stderr.splitlines() if "warned" in line.split("/")[0]]
+    assert len(warned) == 2, warned
+    assert "leaves row 5 unchanged (1 of 120)" in warned[0]
+    assert warned[1].startswith("skscale: candidates 'zscore', 'minmax'")
+    assert page.count("TotalSumNormalizer leaves row") == 1
+
+
 def test_normalize_with_a_negative_table_names_the_column(tmp_path, capsys):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(30, 3)), columns=["a", "b", "c"])

@@ -1,6 +1,7 @@
 """compare_scalers: candidate scalers side by side, and which one to use."""
 
 import os
+import re
 import tempfile
 import time
 import warnings
@@ -305,14 +306,48 @@ def complete_blocks(blocks, X, names):
     return {**blocks, name: columns}
 
 
+# numbers in a warning's text (row indices, counts, sizes): warnings that
+# differ only in them are one warning raised in several folds
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+# the count _said_once appends to a line
+_COUNTED = re.compile(r" \(\d+ times(, with other numbers in other fits)?\)$")
+
+
+def warning_template(line):
+    """``line`` with its numbers blanked: the key under which warnings that
+    differ only in their numbers are said once."""
+    return _NUMBER.sub("#", line)
+
+
 def _said_once(caught):
-    """Each distinct warning as one line, with how often it was raised."""
-    counts = {}
+    """Each distinct warning as one line, with how often it was raised.
+
+    Warnings that differ only in their numbers (the same row warned of in each
+    fold, under its index in that fold) are one line: the first one's text,
+    with the count of them all.
+    """
+    first, counts, varied = {}, {}, set()
     for record in caught:
         text = str(record.message).strip().splitlines()
         line = f"{record.category.__name__}: {text[0] if text else ''}"
-        counts[line] = counts.get(line, 0) + 1
-    return [f"{line} ({n} times)" if n > 1 else line for line, n in counts.items()]
+        key = warning_template(line)
+        if key not in first:
+            first[key] = line
+        elif first[key] != line:
+            varied.add(key)
+        counts[key] = counts.get(key, 0) + 1
+    said = []
+    for key, line in first.items():
+        n = counts[key]
+        if n == 1:
+            said.append(line)
+        elif key in varied:
+            said.append(f"{line} ({n} times, with other numbers in other fits)")
+        else:
+            said.append(f"{line} ({n} times)")
+    return said
 
 
 def first_line(exc):
@@ -1079,6 +1114,7 @@ def compare_scalers(
 
     say = _Progress(progress, len(scalers))
     rows, reports, failed, folds, raised = {}, {}, {}, {}, {}
+    told = {}  # warning template -> the candidates that raised it
     for index, (name, scaler) in enumerate(scalers.items()):
         say(index, name, "scaling and diagnostics")
         with warnings.catch_warnings(record=True) as caught:
@@ -1087,16 +1123,27 @@ def compare_scalers(
         said = _said_once(caught)
         if said:
             raised[name] = said
-            for line in said:
-                warn_user(f"candidate {name!r}: {line}")
-                if progress is not None:
-                    progress(f"candidate {name!r} warned: {line}")
+        for line in said:  # a warning every candidate repeats is said once
+            key = warning_template(_COUNTED.sub("", line))
+            if key in told:
+                told[key].append(name)
+                continue
+            told[key] = [name]
+            warn_user(f"candidate {name!r}: {line}")
+            if progress is not None:
+                progress(f"candidate {name!r} warned: {line}")
         if isinstance(outcome, Exception):
             failed[name] = first_line(outcome)
             if progress is not None:
                 progress(f"candidate {name!r} failed: {failed[name]}")
             continue
         reports[name], rows[name] = outcome
+    if progress is not None:
+        for names in told.values():
+            if len(names) > 1:
+                others = ", ".join(repr(n) for n in names[1:])
+                who = "candidate" if len(names) == 2 else "candidates"
+                progress(f"{who} {others} warned the same as {names[0]!r}")
     if not rows:
         reasons = set(failed.values())
         if len(reasons) == 1:

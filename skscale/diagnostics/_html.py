@@ -320,14 +320,27 @@ def _facts(comparison, notes):
         )
     for name, why in comparison.failed.items():
         items.append(f"<li class='failed'>Candidate {_e(name)} failed: {_e(why)}</li>")
-    for name, lines in comparison.warnings.items():
-        for line in lines:
-            items.append(
-                f"<li class='warn'>Candidate {_e(name)} warned: {_e(line)}</li>"
-            )
+    for line, names in _warnings_once(comparison.warnings):
+        who = "Candidate" if len(names) == 1 else "Candidates"
+        items.append(
+            f"<li class='warn'>{who} {_e(', '.join(names))} warned: {_e(line)}</li>"
+        )
     if not items:
         return ""
     return f"<ul class='facts'>{''.join(items)}</ul>"
+
+
+def _warnings_once(warnings_by_candidate):
+    """(line, candidates) for each warning, said once for every candidate that
+    raised it (the first candidate's text, with its count)."""
+    from skscale.diagnostics._compare import _COUNTED, warning_template
+
+    grouped = {}
+    for name, lines in warnings_by_candidate.items():
+        for line in lines:
+            key = warning_template(_COUNTED.sub("", line))
+            grouped.setdefault(key, (line, []))[1].append(name)
+    return list(grouped.values())
 
 
 def _changes(comparison):

@@ -88,7 +88,9 @@ def _columns(block, spec, names, n_features):
         if names is None:
             raise ValueError(
                 f"Block {block!r} lists columns by name, but X has no column "
-                "names; pass a DataFrame, or give the block as integer indices."
+                "names; pass a DataFrame, or give the block as integer indices. "
+                "In a Pipeline, the step before returned an array: call "
+                "set_output(transform='pandas') on the pipeline to keep the names."
             )
         position = {name: j for j, name in enumerate(names)}
         missing = [str(v) for v in values if v not in position]

@@ -1,3 +1,4 @@
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -478,6 +479,47 @@ def test_warnings_are_collected_and_said_once(wine):
         )
     assert comparison.warnings == {"z": ["RuntimeWarning: did not converge (3 times)"]}
     assert "warned: RuntimeWarning: did not converge (3 times)" in comparison.to_html()
+
+
+def test_a_warning_every_fold_and_candidate_repeats_is_said_once():
+    # one empty row, normalised inside every fold of every candidate: its
+    # index and the fold's size change from fit to fit (70 lines before)
+    from sklearn.pipeline import make_pipeline
+
+    from skscale.preprocessing import TotalSumNormalizer
+
+    rng = np.random.default_rng(0)
+    X = rng.poisson(3, (90, 6)).astype(float)
+    X[5] = 0
+    y = rng.integers(0, 2, 90)
+    scalers = {
+        "total": TotalSumNormalizer(),
+        "z": make_pipeline(TotalSumNormalizer(), ZScoreScaler()),
+        "m": make_pipeline(TotalSumNormalizer(), MinMaxScaler()),
+    }
+    said = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        comparison = compare_scalers(
+            X,
+            y,
+            scalers=scalers,
+            estimator=KNeighborsClassifier(3),
+            cv=3,
+            progress=said.append,
+        )
+    lines = [str(w.message) for w in caught if "unchanged" in str(w.message)]
+    assert len(lines) == 1
+    assert lines[0].startswith("candidate 'total': UserWarning: TotalSumNormalizer")
+    assert "with other numbers in other fits" in lines[0]
+    told = [line for line in said if "warned" in line]
+    assert told[0] == "candidate 'total' warned: " + lines[0].split(": ", 1)[1]
+    assert told[1:] == ["candidates 'z', 'm' warned the same as 'total'"]
+    # the result keeps each candidate's own lines; the page says them once
+    assert set(comparison.warnings) == {"total", "z", "m"}
+    html = comparison.to_html()
+    assert html.count("TotalSumNormalizer leaves row") == 1
+    assert "Candidates total, z, m warned: UserWarning: TotalSumNormalizer" in html
 
 
 def test_columns_outside_the_blocks_form_a_block_of_their_own():

@@ -18,6 +18,23 @@ from sklearn.model_selection import (
 from skscale.diagnostics import _compare as c
 
 
+def test_said_once_joins_warnings_that_differ_only_in_numbers():
+    caught = [
+        _warning(UserWarning, "leaves row 5 unchanged (1 of 300): no total."),
+        _warning(UserWarning, "leaves row 4 unchanged (1 of 240): no total."),
+        _warning(UserWarning, "leaves row 5 unchanged (1 of 300): no total."),
+        _warning(UserWarning, "leaves row 2 unchanged (1 of 60): no total!"),
+        _warning(RuntimeWarning, "leaves row 5 unchanged (1 of 300): no total."),
+    ]
+    assert c._said_once(caught) == [
+        "UserWarning: leaves row 5 unchanged (1 of 300): no total. "
+        "(3 times, with other numbers in other fits)",
+        "UserWarning: leaves row 2 unchanged (1 of 60): no total!",
+        "RuntimeWarning: leaves row 5 unchanged (1 of 300): no total.",
+    ]
+    assert c.warning_template("x 1.5e-3 of -2 and 7.") == "x # of # and #"
+
+
 @pytest.mark.parametrize(
     "y, task",
     [

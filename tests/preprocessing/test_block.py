@@ -412,3 +412,26 @@ def test_a_block_smaller_than_one_is_weighted_by_its_size():
     size = small.var(axis=0).sum()
     assert size < 1
     assert_allclose(scaler.block_weights_["small"], 1 / np.sqrt(size), rtol=1e-10)
+
+
+def test_blocks_by_name_after_a_normaliser_in_a_pipeline():
+    # the normaliser hands on an array: the error says how to keep the names,
+    # and set_output(transform="pandas") does keep them
+    from sklearn.pipeline import make_pipeline
+
+    from skscale.preprocessing import TotalSumNormalizer
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        rng.uniform(1, 5, (8, 4)), columns=["g_a", "g_b", "m_a", "m_b"]
+    )
+    blocks = {"g": ["g_a", "g_b"], "m": ["m_a", "m_b"]}
+    pipe = make_pipeline(TotalSumNormalizer(), BlockScaler(blocks))
+    with pytest.raises(ValueError, match=r"set_output\(transform='pandas'\)"):
+        pipe.fit(frame)
+    out = pipe.set_output(transform="pandas").fit_transform(frame)
+    expected = BlockScaler(blocks).fit_transform(
+        TotalSumNormalizer().set_output(transform="pandas").fit_transform(frame)
+    )
+    assert list(out.columns) == list(frame.columns)
+    assert_allclose(out.to_numpy(), expected)
