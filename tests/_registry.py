@@ -29,10 +29,12 @@ from skscale.diagnostics import KNNDistortion, PCADominance
 from skscale.preprocessing import (
     BlockScaler,
     CLRTransformer,
+    LogTransformer,
     MedianRatioNormalizer,
     MinMaxScaler,
     ParetoScaler,
     SampleStandardizer,
+    TotalSumNormalizer,
     ZScoreScaler,
 )
 from skscale.utils.discovery import all_estimators
@@ -58,6 +60,14 @@ INIT_PARAMS = {
     ],
     # the checks' data hold zeros: the log needs a pseudocount
     CLRTransformer: [{"pseudocount": 1.0}, {"pseudocount": 0.5}],
+    # log1p (sparse kept), the glog (lambda learnt), a pseudocount and base,
+    # and the glog whose lambda keeps zeros (sparse kept)
+    LogTransformer: [
+        {},
+        {"method": "glog"},
+        {"base": 2.0, "pseudocount": 0.5},
+        {"method": "glog", "glog_lambda": 4.0},
+    ],
     # diagnostics: their scaler choices
     KNNDistortion: [
         {},
@@ -68,6 +78,8 @@ INIT_PARAMS = {
             "random_state": 0,
         },
     ],
+    # DESeq2's ratio and poscounts size factors
+    MedianRatioNormalizer: [{}, {"method": "poscounts"}],
     PCADominance: [
         {},
         {"scaler": "passthrough", "n_components": 2},
@@ -87,6 +99,12 @@ INIT_PARAMS = {
         # a non-affine scaler is fine for fit/predict
         {"scaler": QuantileTransformer(n_quantiles=10)},
     ],
+    # scanpy's exclude_highly_expressed
+    # scanpy's exclude_highly_expressed: the checks' data have a few features,
+    # each above any smaller share of some row (all excluded is refused), so
+    # the battery runs the exclusion's path with nothing to exclude; the
+    # exclusion itself: tests/preprocessing/test_samples.py
+    TotalSumNormalizer: [{}, {"exclude_highly_expressed": True, "max_fraction": 1.0}],
     # extra configurations worth running the whole battery on
     ZScoreScaler: [
         {},
@@ -164,7 +182,9 @@ def expected_failed_checks(estimator):
         ``expected_failed_checks``.
     """
     failures = {}
-    if isinstance(estimator, MedianRatioNormalizer):
+    # poscounts has a geometric mean wherever a feature has a positive count,
+    # so it passes these checks
+    if isinstance(estimator, MedianRatioNormalizer) and estimator.method == "ratio":
         reason = (
             "every feature of the check's data has a zero in some row (integer "
             "or sparse data, one feature), and median-of-ratios has no geometric "

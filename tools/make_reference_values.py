@@ -32,10 +32,26 @@ def inputs():
     return counts, compositions, intensities, ties
 
 
+def single_cell_inputs():
+    """UMI-like counts with a zero in every gene (the ratio method has no gene
+    to use) and a count of 2 or more in every gene (so that R's DESeq2 and
+    pydeseq2 keep the same genes for poscounts), and one gene far above the
+    rest (scanpy's highly expressed genes)."""
+    rng = np.random.default_rng(2025)
+    counts = rng.negative_binomial(1, 0.35, size=(40, 300)).astype(np.float64)
+    genes = np.arange(300)
+    counts[genes % 40, genes] = 0  # a zero in every gene
+    counts[(genes + 7) % 40, genes] += 2  # a count of 2 or more in each
+    counts[:, 3] *= 25  # highly expressed in most cells
+    counts[5, 11] = 400  # highly expressed in one cell only
+    return counts
+
+
 def main():
     import anndata
     import qnorm
     import scanpy
+    from pydeseq2.dds import DeseqDataSet
     from pydeseq2.preprocessing import deseq2_norm
     from skbio.stats.composition import clr
 
@@ -55,13 +71,41 @@ def main():
     data = anndata.AnnData(counts.astype(np.float64))
     scanpy.pp.normalize_total(data)
     pd.DataFrame(data.X).to_csv(OUT / "scanpy_normalize_total.csv", index=False)
+    # the steps of a single-cell analysis, on single_cell_inputs()
+    cells = single_cell_inputs()
+    dds = DeseqDataSet(
+        counts=pd.DataFrame(cells.astype(int)),
+        metadata=pd.DataFrame({"condition": ["a", "b"] * 20}),
+        design="~condition",
+        size_factors_fit_type="poscounts",
+        quiet=True,
+    )
+    dds.fit_size_factors()
+    pd.DataFrame({"size_factor": np.asarray(dds.obs["size_factors"])}).to_csv(
+        OUT / "pydeseq2_poscounts_size_factors.csv", index=False
+    )
+    data = anndata.AnnData(cells.copy())
+    scanpy.pp.normalize_total(data, exclude_highly_expressed=True, max_fraction=0.05)
+    pd.DataFrame(data.X).to_csv(
+        OUT / "scanpy_normalize_total_exclude_highly_expressed.csv", index=False
+    )
+    data = anndata.AnnData(cells.copy())
+    scanpy.pp.normalize_total(data)
+    normalised = data.X.copy()
+    for base in (None, 2):
+        data = anndata.AnnData(normalised.copy())
+        scanpy.pp.log1p(data, base=base)
+        pd.DataFrame(data.X).to_csv(
+            OUT / f"scanpy_log1p_base_{base or 'e'}.csv", index=False
+        )
     made_with = {
         name: version(name) for name in ("pydeseq2", "scikit-bio", "qnorm", "scanpy")
     }
     (OUT / "SOURCE.md").write_text(
         "# Reference outputs of the tools analysts use today\n\n"
         "Written by `tools/make_reference_values.py` from fixed random inputs "
-        "(its `inputs()`), with "
+        "(its `inputs()`, and `single_cell_inputs()` for the poscounts size "
+        "factors, highly expressed genes and log1p), with "
         + ", ".join(f"{name} {v}" for name, v in made_with.items())
         + ". Each CSV is one tool's output on those inputs; "
         "`tests/preprocessing/test_samples.py` compares skscale's normalisers "

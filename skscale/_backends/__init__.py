@@ -39,6 +39,7 @@ __all__ = [
     "cell_beyond",
     "check_finite",
     "column_blocks",
+    "columns_above_share",
     "columns_of",
     "columns_where",
     "computed",
@@ -50,11 +51,14 @@ __all__ = [
     "kind_of",
     "log_means",
     "map_rows",
+    "map_values",
     "median_log_ratios",
     "refuse_dask",
     "refuse_sparse",
     "row_medians",
+    "row_totals",
     "scan_rows",
+    "smallest_nonzero",
     "validate_any",
 ]
 

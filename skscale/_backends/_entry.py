@@ -440,11 +440,48 @@ def median_log_ratios(X, log_means):
     return backend(X, log_means)
 
 
-def log_means(X, weights):
+def log_means(X, weights, *, positive_only=False):
     """Per-feature weighted mean of ``log(x)`` (NaN skipped), NaN for a
-    feature with a zero or no value (an implicit zero is a zero)."""
+    feature with a zero or no value (an implicit zero is a zero).
+
+    ``positive_only``: DESeq2's ``poscounts`` mean instead, the sum of
+    ``log(x)`` over the positive values divided by the weight of every value
+    (a zero counts as ``log(1)``); NaN only for a feature with no positive
+    value.
+    """
     backend = _rows_backend(X, "log_means")
-    return backend(X, weights)
+    return backend(X, weights, positive_only)
+
+
+def columns_above_share(X, totals, fraction):
+    """Boolean per column: whether some row's value exceeds ``fraction`` of
+    that row's total (scanpy's highly expressed genes; NaN never does)."""
+    backend = _rows_backend(X, "columns_above_share")
+    return backend(X, totals, fraction)
+
+
+def row_totals(X, columns):
+    """Per-row totals over the columns where the boolean ``columns`` holds
+    (NaN skipped), accumulated in float64."""
+    backend = _rows_backend(X, "row_totals")
+    return backend(X, columns)
+
+
+def smallest_nonzero(X):
+    """The smallest non-zero ``|x|`` of validated ``X`` (NaN skipped), or
+    None where every value is zero or missing."""
+    backend = _rows_backend(X, "smallest_nonzero")
+    return backend(X)
+
+
+def map_values(X, original, function, *, copy):
+    """``function`` (float64 in, float64 out, elementwise) applied to every
+    value of validated ``X``, written in X's dtype; sparse input: to the
+    stored values only (the caller makes sure ``function(0) == 0``).
+    ``original`` is what the caller passed: never written unless ``copy`` is
+    False."""
+    backend = _rows_backend(X, "map_values")
+    return backend(X, original, function, copy)
 
 
 def column_blocks(X, block_elements):

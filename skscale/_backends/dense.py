@@ -832,22 +832,69 @@ def dense_median_log_ratios(X, log_means):
     return medians
 
 
-def dense_log_means(X, weights):
+def dense_log_means(X, weights, positive_only=False):
     """Per-feature weighted mean of ``log(x)``, NaN skipped; NaN for features
-    with a zero (or no value)."""
+    with a zero (or no value). ``positive_only``: zeros count as ``log(1)``,
+    and only a feature with no positive value is NaN (DESeq2's poscounts)."""
     n_rows, n_features = X.shape
     means = np.empty(n_features)
     for cols in row_blocks(n_features, n_rows, 1 << 22):
         values = np.array(X[:, cols], dtype=np.float64)
         present = ~np.isnan(values)
-        zero = (values == 0).any(axis=0) | ~present.any(axis=0)
-        logs = np.log(np.where(present & (values > 0), values, 1.0))
+        positive = present & (values > 0)
+        if positive_only:
+            zero = ~positive.any(axis=0)
+        else:
+            zero = (values == 0).any(axis=0) | ~present.any(axis=0)
+        logs = np.log(np.where(positive, values, 1.0))
         count = present.T.astype(np.float64) @ weights
         block = np.full(values.shape[1], np.nan)
         kept = ~zero
         block[kept] = (logs[:, kept].T @ weights) / count[kept]
         means[cols] = block
     return means
+
+
+def dense_columns_above_share(X, totals, fraction):
+    """:func:`~skscale._backends.columns_above_share`, a block of rows at a
+    time."""
+    above = np.zeros(X.shape[1], dtype=bool)
+    for rows in row_blocks(*X.shape):
+        block = np.asarray(X[rows], dtype=np.float64)
+        above |= (block > totals[rows, None] * fraction).any(axis=0)
+    return above
+
+
+def dense_row_totals(X, columns):
+    """:func:`~skscale._backends.row_totals`, a block of rows at a time."""
+    kept = np.flatnonzero(columns)
+    totals = np.empty(X.shape[0])
+    for rows in row_blocks(X.shape[0], max(kept.size, 1)):
+        block = np.asarray(X[rows][:, kept], dtype=np.float64)
+        totals[rows] = np.nansum(block, axis=1)
+    return totals
+
+
+def dense_smallest_nonzero(X):
+    """:func:`~skscale._backends.smallest_nonzero`, a block of rows at a time."""
+    smallest = np.inf
+    for rows in row_blocks(*X.shape):
+        block = np.abs(np.asarray(X[rows], dtype=np.float64))
+        block = block[block > 0]  # NaN compares False
+        if block.size:
+            smallest = min(smallest, float(block.min()))
+    return None if smallest == np.inf else smallest
+
+
+def dense_map_values(X, original, function, copy):
+    """``function`` applied to ``X`` a block of rows at a time (float64
+    working copies of a bounded size), into
+    :func:`~skscale.utils._validation.output_array`'s array."""
+    out = output_array(X, original, copy=copy, keep_values=False)
+    for rows in row_blocks(*X.shape):
+        block = function(np.asarray(X[rows], dtype=np.float64))
+        np.copyto(out[rows], block, casting="same_kind")
+    return out
 
 
 def dense_column_blocks(X, block_elements):

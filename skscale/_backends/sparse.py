@@ -437,7 +437,7 @@ def sparse_median_log_ratios(X, log_means):
     )
 
 
-def sparse_log_means(X, weights):
+def sparse_log_means(X, weights, positive_only=False):
     """:func:`~skscale._backends.dense.dense_log_means` from the stored
     values: an implicit zero is a zero."""
     X = X.tocsr()
@@ -445,14 +445,23 @@ def sparse_log_means(X, weights):
     columns, rows = X.indices, _stored_rows(X)
     data = X.data.astype(np.float64)
     present = ~np.isnan(data)
-    stored = np.bincount(columns, minlength=n_features)
-    zero = (stored < n_rows) | (
-        np.bincount(columns[data == 0], minlength=n_features) > 0
-    )
-    count = np.bincount(
-        columns[present], weights=weights[rows[present]], minlength=n_features
-    )
     positive = present & (data > 0)
+    if positive_only:  # every value counts, implicit zeros included
+        zero = np.bincount(columns[positive], minlength=n_features) == 0
+        missing = ~present
+        count = np.full(n_features, float(np.sum(weights)))
+        if missing.any():
+            count -= np.bincount(
+                columns[missing], weights=weights[rows[missing]], minlength=n_features
+            )
+    else:
+        stored = np.bincount(columns, minlength=n_features)
+        zero = (stored < n_rows) | (
+            np.bincount(columns[data == 0], minlength=n_features) > 0
+        )
+        count = np.bincount(
+            columns[present], weights=weights[rows[present]], minlength=n_features
+        )
     logs = np.bincount(
         columns[positive],
         weights=weights[rows[positive]] * np.log(data[positive]),
@@ -462,6 +471,40 @@ def sparse_log_means(X, weights):
     kept = ~zero & (count > 0)
     means[kept] = logs[kept] / count[kept]
     return means
+
+
+def sparse_columns_above_share(X, totals, fraction):
+    """:func:`~skscale._backends.columns_above_share` over the stored values
+    (an implicit zero is never above a share of a non-negative total)."""
+    data = np.asarray(X.data, dtype=np.float64)
+    above = data > totals[_stored_rows(X)] * fraction
+    hits = np.bincount(_stored_columns(X)[above], minlength=X.shape[1])
+    return hits > 0
+
+
+def sparse_row_totals(X, columns):
+    """:func:`~skscale._backends.row_totals` over the stored values."""
+    data = np.asarray(X.data, dtype=np.float64)
+    kept = columns[_stored_columns(X)] & ~np.isnan(data)
+    return np.bincount(
+        _stored_rows(X)[kept], weights=data[kept], minlength=X.shape[0]
+    ).astype(np.float64)
+
+
+def sparse_smallest_nonzero(X):
+    """:func:`~skscale._backends.smallest_nonzero` over the stored values."""
+    values = np.abs(np.asarray(X.data, dtype=np.float64))
+    values = values[values > 0]
+    return float(values.min()) if values.size else None
+
+
+def sparse_map_values(X, original, function, copy):
+    """``function`` applied to the stored values (it maps 0 to 0); a new
+    matrix if ``copy`` and ``X`` is the caller's."""
+    out = X.copy() if copy and X is original else X
+    mapped = function(np.asarray(out.data, dtype=np.float64))
+    np.copyto(out.data, mapped, casting="same_kind")
+    return out
 
 
 def sparse_column_blocks(X, block_elements):

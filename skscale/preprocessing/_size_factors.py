@@ -12,9 +12,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from skscale._backends import (
     column_blocks,
+    columns_above_share,
     log_means,
     median_log_ratios,
     row_medians,
+    row_totals,
 )
 from skscale._backends.dense import _weighted_percentiles
 from skscale.preprocessing._row_normalizer import (
@@ -45,6 +47,14 @@ class TotalSumNormalizer(_RowNormalizer):
     (rows whose total is zero left out), as scanpy's ``normalize_total``
     does on all rows at once.
 
+    With ``exclude_highly_expressed=True`` the totals leave out the features
+    that make up more than ``max_fraction`` of some training row's total (a
+    few very highly expressed genes otherwise set every cell's factor), as
+    scanpy's ``normalize_total(exclude_highly_expressed=True)`` does; those
+    features are learnt in ``fit`` (``highly_expressed_``) and left out of
+    every row's total in ``transform``. On the training rows the result is
+    scanpy's.
+
     Takes dense and sparse (CSR, CSC) input; values must be non-negative.
     A row whose total is zero is left as it is, with a warning.
 
@@ -52,6 +62,11 @@ class TotalSumNormalizer(_RowNormalizer):
     ----------
     target_sum : "median" or float > 0, default="median"
         The total every row has after ``transform``; ``"median"`` learns it.
+    exclude_highly_expressed : bool, default=False
+        Leave the highly expressed features out of the totals.
+    max_fraction : float in (0, 1], default=0.05
+        A feature is highly expressed if it exceeds this fraction of the total
+        of at least one training row (``exclude_highly_expressed`` only).
     copy : bool, default=True
         Copy the input; ``False`` divides a float input in place.
 
@@ -59,6 +74,9 @@ class TotalSumNormalizer(_RowNormalizer):
     ----------
     target_sum_ : float
         The target total.
+    highly_expressed_ : ndarray of shape (n_features,) of bool, or None
+        The features left out of the totals; None unless
+        ``exclude_highly_expressed``.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -89,10 +107,21 @@ class TotalSumNormalizer(_RowNormalizer):
             StrOptions({"median"}),
             Interval(Real, 0, None, closed="neither"),
         ],
+        "exclude_highly_expressed": ["boolean"],
+        "max_fraction": [Interval(Real, 0, 1, closed="right")],
     }
 
-    def __init__(self, target_sum="median", *, copy=True):
+    def __init__(
+        self,
+        target_sum="median",
+        *,
+        exclude_highly_expressed=False,
+        max_fraction=0.05,
+        copy=True,
+    ):
         self.target_sum = target_sum
+        self.exclude_highly_expressed = exclude_highly_expressed
+        self.max_fraction = max_fraction
         self.copy = copy
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -118,8 +147,32 @@ class TotalSumNormalizer(_RowNormalizer):
             Fitted normaliser.
         """
         X, totals = self._validate(X, reset=True)
-        self._learn_target(totals, check_sample_weight(sample_weight, X.shape[0]))
+        weights = check_sample_weight(sample_weight, X.shape[0])
+        self._learn_target(self._learn_excluded(X, totals, weights), weights)
         return self
+
+    def _learn_excluded(self, X, totals, weights):
+        """Learn ``highly_expressed_``; the training rows' totals without
+        them."""
+        self.highly_expressed_ = None
+        if not self.exclude_highly_expressed:
+            return totals
+        if weights is not None:  # rows of weight 0 mark no feature
+            totals = np.where(weights > 0, totals, np.inf)
+        self.highly_expressed_ = columns_above_share(X, totals, self.max_fraction)
+        if self.highly_expressed_.all():
+            raise ValueError(
+                "TotalSumNormalizer(exclude_highly_expressed=True): every feature "
+                f"is above max_fraction={self.max_fraction:g} of some training "
+                "row's total, so no feature is left to total; raise max_fraction "
+                "(scanpy's 0.05 suits thousands of genes, not a few features)."
+            )
+        return row_totals(X, ~self.highly_expressed_)
+
+    def _totals(self, X, totals):
+        if self.highly_expressed_ is None:
+            return totals
+        return row_totals(X, ~self.highly_expressed_)
 
     def _learn_target(self, totals, weights):
         if self.target_sum != "median":
@@ -161,7 +214,9 @@ class TotalSumNormalizer(_RowNormalizer):
         """
         original = X
         X, totals = self._validate(X, reset=True)
-        self._learn_target(totals, check_sample_weight(sample_weight, X.shape[0]))
+        weights = check_sample_weight(sample_weight, X.shape[0])
+        totals = self._learn_excluded(X, totals, weights)
+        self._learn_target(totals, weights)
         return self._apply(X, original, totals, self.copy)
 
     def _apply(self, X, original, totals, copy):
@@ -183,11 +238,13 @@ class TotalSumNormalizer(_RowNormalizer):
         Returns
         -------
         X_tr : {ndarray, sparse matrix} of shape (n_samples, n_features)
-            Each row summing to ``target_sum_`` (NaN skipped).
+            Each row summing to ``target_sum_`` (NaN skipped; without
+            ``highly_expressed_``, when they are excluded).
         """
         check_is_fitted(self)
         original = X
         X, totals = self._validate(X, reset=False)
+        totals = self._totals(X, totals)
         return self._apply(X, original, totals, self.copy if copy is None else copy)
 
 
@@ -394,20 +451,39 @@ class MedianRatioNormalizer(_RowNormalizer):
     samples are compared with the training rows' geometric means, so nothing
     of them leaks into the reference.
 
+    Single-cell and metagenomic counts have a zero in every feature, so the
+    ratio method has no feature to use. ``method="poscounts"`` is DESeq2's
+    answer (``estimateSizeFactors(type="poscounts")``): a feature's log
+    geometric mean is the sum of the logs of its positive counts divided by
+    the number of training rows (a zero counts as ``log(1)``), so only
+    features with no positive count are left out; the factors are then divided
+    by their geometric mean over the training rows (``log_centre_``), which
+    ``transform`` applies to new samples too. This is R's DESeq2; pydeseq2
+    (0.5) also leaves out features whose log mean is 0 or less (those whose
+    positive counts are all 1), and so differs from R where such features
+    exist.
+
     Takes dense and sparse (CSR, CSC) input; counts must be non-negative.
     NaN is skipped. A sample with no positive count among the kept features
     is left as it is, with a warning.
 
     Parameters
     ----------
+    method : {"ratio", "poscounts"}, default="ratio"
+        DESeq2's size factor type: the median of ratios over the features
+        positive in every training row, or over every feature with a positive
+        count (``poscounts``, for counts with zeros everywhere).
     copy : bool, default=True
         Copy the input; ``False`` divides a float input in place.
 
     Attributes
     ----------
     log_geo_means_ : ndarray of shape (n_features,)
-        Mean of ``log(count)`` over the training rows; NaN for the features
-        left out.
+        Mean of ``log(count)`` over the training rows (``poscounts``: zeros
+        count as ``log(1)``); NaN for the features left out.
+    log_centre_ : float
+        Mean log size factor of the training rows, subtracted from every
+        sample's (``poscounts``); 0 for ``method="ratio"``.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -433,7 +509,13 @@ class MedianRatioNormalizer(_RowNormalizer):
     array([0.794, 1.587, 0.794])
     """
 
-    def __init__(self, *, copy=True):
+    _parameter_constraints = {
+        **_RowNormalizer._parameter_constraints,
+        "method": [StrOptions({"ratio", "poscounts"})],
+    }
+
+    def __init__(self, *, method="ratio", copy=True):
+        self.method = method
         self.copy = copy
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -461,15 +543,39 @@ class MedianRatioNormalizer(_RowNormalizer):
         if weights is not None:
             rows = np.flatnonzero(weights > 0)
             X, weights = X[rows], weights[rows]
-        means = log_means(X, np.ones(X.shape[0]) if weights is None else weights)
+        poscounts = self.method == "poscounts"
+        means = log_means(
+            X,
+            np.ones(X.shape[0]) if weights is None else weights,
+            positive_only=poscounts,
+        )
         if np.isnan(means).all():
+            if poscounts:
+                raise ValueError(
+                    "MedianRatioNormalizer(method='poscounts') needs at least one "
+                    "feature with a positive count in the training rows, but "
+                    "every feature is zero (or missing) in all of them."
+                )
             raise ValueError(
                 "MedianRatioNormalizer needs at least one feature that is positive "
                 "in every training row (its geometric mean is taken over them), "
                 "but every feature has a zero (or no value) in some training row; "
-                "add a pseudocount, or use PQNormalizer or TotalSumNormalizer."
+                "use method='poscounts' (DESeq2's size factors for counts with "
+                "zeros everywhere, such as single cells), add a pseudocount, or "
+                "use PQNormalizer or TotalSumNormalizer."
             )
         self.log_geo_means_ = means
+        self.log_centre_ = 0.0
+        if poscounts:  # R's sf / exp(mean(log(sf))) over the training rows
+            logs = median_log_ratios(X, means)
+            kept = np.isfinite(logs)
+            if not kept.any():
+                raise ValueError(
+                    "MedianRatioNormalizer(method='poscounts'): no training row "
+                    "has a positive count in a kept feature."
+                )
+            w = None if weights is None else weights[kept]
+            self.log_centre_ = float(np.average(logs[kept], weights=w))
         return self
 
     def size_factors(self, X):
@@ -483,15 +589,15 @@ class MedianRatioNormalizer(_RowNormalizer):
         Returns
         -------
         size_factors : ndarray of shape (n_samples,)
-            ``exp(median_j(log(x_j) - log_geo_means_j))`` over the kept features
-            with a positive count (NaN where there is none).
+            ``exp(median_j(log(x_j) - log_geo_means_j) - log_centre_)`` over the
+            kept features with a positive count (NaN where there is none).
         """
         check_is_fitted(self)
         X, _ = self._validate(X, reset=False)
         return self._factors(X)
 
     def _factors(self, X):
-        return np.exp(median_log_ratios(X, self.log_geo_means_))
+        return np.exp(median_log_ratios(X, self.log_geo_means_) - self.log_centre_)
 
     def transform(self, X, copy=None):
         """Divide each sample by its size factor.

@@ -35,10 +35,10 @@ def _reference_inputs():
     spec = importlib.util.spec_from_file_location("make_reference_values", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.inputs()
+    return module.inputs(), module.single_cell_inputs()
 
 
-COUNTS, COMPOSITIONS, INTENSITIES, TIES = _reference_inputs()
+(COUNTS, COMPOSITIONS, INTENSITIES, TIES), CELLS = _reference_inputs()
 
 
 def _stored(name):
@@ -75,6 +75,147 @@ def test_quantile_normalisation_of_the_training_rows_is_qnorms(name):
 def test_total_sum_normalisation_is_scanpys_normalize_total():
     out = TotalSumNormalizer().fit_transform(COUNTS)
     assert_allclose(out, _stored("scanpy_normalize_total"), rtol=1e-12)
+
+
+def test_poscounts_size_factors_are_pydeseq2s():
+    assert (CELLS == 0).any(axis=0).all()  # the ratio method has no gene
+    with pytest.raises(ValueError, match="use method='poscounts'"):
+        MedianRatioNormalizer().fit(CELLS)
+    factors = MedianRatioNormalizer(method="poscounts").fit(CELLS).size_factors(CELLS)
+    assert_allclose(
+        factors, _stored("pydeseq2_poscounts_size_factors")[:, 0], rtol=1e-13
+    )
+
+
+def test_excluding_highly_expressed_genes_is_scanpys():
+    step = TotalSumNormalizer(exclude_highly_expressed=True, max_fraction=0.05)
+    out = step.fit_transform(CELLS)
+    assert_array_equal(np.flatnonzero(step.highly_expressed_), [3, 11])
+    expected = _stored("scanpy_normalize_total_exclude_highly_expressed")
+    assert_allclose(out, expected, rtol=1e-13)
+    assert_allclose(step.fit(CELLS).transform(CELLS), expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("base", [None, 2])
+def test_log1p_after_normalisation_is_scanpys(base):
+    from skscale.preprocessing import LogTransformer
+
+    normalised = TotalSumNormalizer().fit_transform(CELLS)
+    out = LogTransformer(base=base).fit_transform(normalised)
+    assert_allclose(out, _stored(f"scanpy_log1p_base_{base or 'e'}"), rtol=1e-15)
+
+
+def _r_poscounts(counts):
+    """R DESeq2's estimateSizeFactors(type = "poscounts"), written out:
+    geoMeanNZ <- function(x) if (all(x == 0)) 0 else
+        exp(sum(log(x[x > 0])) / length(x))
+    sf <- apply(counts, 2, function(cnts) exp(median((log(cnts) -
+        loggeomeans)[is.finite(loggeomeans) & cnts > 0])))
+    sf / exp(mean(log(sf)))"""
+    n_cells, n_genes = counts.shape
+    loggeomeans = np.empty(n_genes)
+    for j in range(n_genes):
+        x = counts[:, j]
+        loggeomeans[j] = (
+            -np.inf if (x == 0).all() else np.sum(np.log(x[x > 0])) / len(x)
+        )
+    sf = np.empty(n_cells)
+    for i in range(n_cells):
+        cnts = counts[i]
+        keep = np.isfinite(loggeomeans) & (cnts > 0)
+        sf[i] = np.exp(np.median(np.log(cnts[keep]) - loggeomeans[keep]))
+    return sf / np.exp(np.mean(np.log(sf)))
+
+
+@pytest.mark.parametrize("kind", ["dense", "csr", "csc"])
+def test_poscounts_is_r_deseq2_where_pydeseq2_differs(kind):
+    # genes whose positive counts are all 1 have a log mean of 0: R keeps
+    # them, pydeseq2 (logmeans > 0) leaves them out
+    counts = CELLS.copy()
+    counts[:, :40] = np.minimum(counts[:, :40], 1)
+    counts[:, 50] = 0  # a gene with no count at all is left out by both
+    X = counts if kind == "dense" else sp.csr_matrix(counts).asformat(kind)
+    step = MedianRatioNormalizer(method="poscounts").fit(X)
+    assert np.isnan(step.log_geo_means_[50])
+    assert_allclose(step.size_factors(X), _r_poscounts(counts), rtol=1e-13)
+    out = step.transform(X)
+    out = out.toarray() if sp.issparse(out) else out
+    assert_allclose(out, counts / _r_poscounts(counts)[:, None], rtol=1e-13)
+
+
+def test_poscounts_new_samples_use_the_training_centre():
+    train, test = CELLS[:30], CELLS[30:]
+    step = MedianRatioNormalizer(method="poscounts").fit(train)
+    # the training rows' factors have geometric mean 1; new samples are
+    # compared with the training genes and centre, not re-centred
+    assert_allclose(np.exp(np.mean(np.log(step.size_factors(train)))), 1.0)
+    raw = np.exp(
+        [np.median(np.log(row[row > 0]) - step.log_geo_means_[row > 0]) for row in test]
+    )
+    assert_allclose(step.size_factors(test), raw / np.exp(step.log_centre_))
+    assert step.log_centre_ == pytest.approx(
+        np.mean(
+            np.log(
+                [
+                    np.exp(np.median(np.log(r[r > 0]) - step.log_geo_means_[r > 0]))
+                    for r in train
+                ]
+            )
+        )
+    )
+
+
+def test_poscounts_weights_repeat_rows():
+    weights = np.arange(CELLS.shape[0]) % 3
+    repeated = np.repeat(CELLS, weights, axis=0)
+    a = MedianRatioNormalizer(method="poscounts").fit(CELLS, sample_weight=weights)
+    b = MedianRatioNormalizer(method="poscounts").fit(repeated)
+    assert_allclose(a.log_geo_means_, b.log_geo_means_, rtol=1e-13, equal_nan=True)
+    assert a.log_centre_ == pytest.approx(b.log_centre_, rel=1e-13)
+
+
+def test_excluding_every_feature_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"every feature is above max_fraction=0\.3"):
+        TotalSumNormalizer(exclude_highly_expressed=True, max_fraction=0.3).fit(
+            [[1.0, 2.0], [3.0, 1.0]]
+        )
+
+
+@pytest.mark.parametrize("kind", ["csr", "csc"])
+def test_excluding_highly_expressed_genes_on_sparse_input(kind):
+    X = sp.csr_matrix(CELLS).asformat(kind)
+    step = TotalSumNormalizer(exclude_highly_expressed=True).fit(X)
+    dense = TotalSumNormalizer(exclude_highly_expressed=True).fit(CELLS)
+    assert_array_equal(step.highly_expressed_, dense.highly_expressed_)
+    assert step.target_sum_ == dense.target_sum_
+    out = step.transform(X)
+    assert sp.issparse(out) and out.format == kind
+    assert_allclose(out.toarray(), dense.transform(CELLS), rtol=1e-14)
+
+
+def test_highly_expressed_genes_are_learnt_from_the_training_rows():
+    train, test = CELLS.copy(), CELLS[:5].copy()
+    test[0, 20] = 1e4  # highly expressed in a new cell only: still counted
+    step = TotalSumNormalizer(exclude_highly_expressed=True).fit(train)
+    assert not step.highly_expressed_[20]
+    kept = ~step.highly_expressed_
+    expected = test * step.target_sum_ / test[:, kept].sum(axis=1, keepdims=True)
+    assert_allclose(step.transform(test), expected, rtol=1e-14)
+    # a row of weight 0 marks no gene
+    heavy = train.copy()
+    heavy[0, 20] = 1e4
+    weights = np.ones(len(heavy))
+    weights[0] = 0
+    assert (
+        not TotalSumNormalizer(exclude_highly_expressed=True)
+        .fit(heavy, sample_weight=weights)
+        .highly_expressed_[20]
+    )
+    assert (
+        TotalSumNormalizer(exclude_highly_expressed=True)
+        .fit(heavy)
+        .highly_expressed_[20]
+    )
 
 
 # --- the formulas ------------------------------------------------------------
