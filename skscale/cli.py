@@ -3,7 +3,7 @@
     skscale report DATA [--target COL] [--task auto|classification|regression]
                         [--scoring NAME] [--block NAME=REGEX ...]
                         [--scalers zscore,minmax,...] [--estimator knn|logistic|ridge]
-                        [--normalize total|pqn|median_ratio|clr|quantile]
+                        [--normalize total|pqn|median_ratio|clr|quantile] [--log]
                         [--covariate COL ...] [--batch COL]
                         [--max-rows N] [--sep SEP] [--out report.html]
     skscale report --example nutrimouse|wine
@@ -143,12 +143,29 @@ def _normalizer(name):
     return getattr(skscale.preprocessing, cls_name)(**params)
 
 
-def _candidates(blocks, names, normalize=None, columns=None):
+def _preprocessing(normalize, log):
+    """Fresh steps put before every candidate: the ``--normalize`` normaliser,
+    then ``--log``'s log1p."""
+    from skscale.preprocessing import LogTransformer
+
+    steps = [] if normalize is None else [_normalizer(normalize)]
+    return steps + ([LogTransformer()] if log else [])
+
+
+def _preprocessing_label(normalize, log):
+    """What the steps before every candidate are called ("total",
+    "log1p", "total + log1p"), or None."""
+    parts = ([normalize] if normalize else []) + (["log1p"] if log else [])
+    return " + ".join(parts) or None
+
+
+def _candidates(blocks, names, normalize=None, columns=None, log=False):
     """The candidate scalers, each after the ``--normalize`` normaliser (a
     pipeline, so that the normaliser is fitted inside each fold too).
 
-    After a normaliser the blocks are given by position in ``columns`` (the
-    table's numeric columns): the normaliser hands on an array, without names.
+    After a normaliser (or the log) the blocks are given by position in
+    ``columns`` (the table's numeric columns): those steps hand on an array,
+    without names.
     """
     from sklearn.pipeline import make_pipeline
 
@@ -159,7 +176,8 @@ def _candidates(blocks, names, normalize=None, columns=None):
             "--scalers block_mfa scales blocks of columns: add --block NAME=REGEX "
             "(one per block)"
         )
-    if normalize is not None and blocks is not None:
+    label = _preprocessing_label(normalize, log)
+    if label is not None and blocks is not None:
         position = {column: j for j, column in enumerate(columns)}
         blocks = {
             block: [position[column] for column in members]
@@ -169,26 +187,44 @@ def _candidates(blocks, names, normalize=None, columns=None):
         candidates = candidate_scalers(blocks, names=names)
     except ValueError as exc:
         raise CommandError(f"--scalers: {exc}") from exc
-    if normalize is None:
+    if label is None:
         return candidates
-    # "none" becomes the normalisation alone, named for what it is
+
+    def steps(scaler):
+        before = _preprocessing(normalize, log)
+        if scaler == "passthrough":
+            return before[0] if len(before) == 1 else make_pipeline(*before)
+        return make_pipeline(*before, scaler)
+
+    # "none" becomes the normalisation (and log) alone, named for what it is
     return {
-        f"{normalize} only" if scaler == "passthrough" else name: _normalizer(normalize)
-        if scaler == "passthrough"
-        else make_pipeline(_normalizer(normalize), scaler)
+        f"{label} only" if scaler == "passthrough" else name: steps(scaler)
         for name, scaler in candidates.items()
     }
 
 
-def _normalize_note(normalize):
-    if normalize is None:
+def _normalize_note(normalize, log=False):
+    label = _preprocessing_label(normalize, log)
+    if label is None:
         return []
-    cls_name, params = _NORMALIZERS[normalize]
-    shown = ", ".join(f"{k}={v}" for k, v in params.items())
+    said = []
+    if normalize is not None:
+        cls_name, params = _NORMALIZERS[normalize]
+        shown = ", ".join(f"{k}={v}" for k, v in params.items())
+        said.append(
+            f"{cls_name}({shown}) (--normalize {normalize}), the per-sample "
+            "normalisation"
+        )
+    if log:
+        said.append("LogTransformer() (--log), log(x + 1)")
+    what = (
+        "these steps"
+        if normalize and log
+        else ("the log" if log else "the normalisation")
+    )
     return [
-        f"Every candidate runs after {cls_name}({shown}) (--normalize "
-        f"{normalize}), the per-sample normalisation fitted on the training rows "
-        f"of each fold; '{normalize} only' is the normalisation alone."
+        f"Every candidate runs after {' then '.join(said)}, fitted on the "
+        f"training rows of each fold; '{label} only' is {what} alone."
     ]
 
 
@@ -254,8 +290,10 @@ def _load_example(args):
     if args.block:
         blocks, notes = _parse_blocks(args.block, list(X.columns))
     names = _candidate_names(args.scalers)
-    candidates = _candidates(blocks, names, args.normalize, list(X.columns))
-    notes += _normalize_note(args.normalize)
+    candidates = _candidates(
+        blocks, names, args.normalize, list(X.columns), log=args.log
+    )
+    notes += _normalize_note(args.normalize, args.log)
     return X, y, blocks, candidates, description, notes, False
 
 
@@ -274,7 +312,7 @@ def _load_file(args):
     def candidates(columns):
         chosen["blocks"], chosen["block_notes"] = _parse_blocks(args.block, columns)
         chosen["candidates"] = _candidates(
-            chosen["blocks"], names, args.normalize, columns
+            chosen["blocks"], names, args.normalize, columns, log=args.log
         )
         # per-batch scaling fits each candidate per batch: nothing streams
         return {} if args.batch else chosen["candidates"]
@@ -308,7 +346,7 @@ def _load_file(args):
     notes = (
         _left_out_notes(table.left_out)
         + chosen["block_notes"]
-        + _normalize_note(args.normalize)
+        + _normalize_note(args.normalize, args.log)
     )
     if args.target is None:
         named = [c for c in X.columns if c.lower() in _TARGET_NAMES]
@@ -432,13 +470,20 @@ def run_report(args):
     else:
         X, y, blocks, candidates, description, notes, prefit = _load_file(args)
     title = args.example or Path(args.data).name
-    if args.normalize:  # one clear error, not one per candidate
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                _normalizer(args.normalize).fit(X)
-        except ValueError as exc:
-            raise CommandError(f"--normalize {args.normalize}: {exc}") from exc
+    if args.normalize or args.log:  # one clear error, not one per candidate
+        data = X
+        for step in _preprocessing(args.normalize, args.log):
+            option = (
+                "--log"
+                if step.__class__.__name__ == "LogTransformer"
+                else (f"--normalize {args.normalize}")
+            )
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    data = step.fit_transform(data)
+            except ValueError as exc:
+                raise CommandError(f"{option}: {exc}") from exc
     for note in notes:
         _progress(note)
     if X.shape[1] == 1:
@@ -477,9 +522,10 @@ def run_report(args):
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     if args.batch:
+        label = _preprocessing_label(args.normalize, args.log)
         none = (
-            f"'{args.normalize} only' is the normalisation alone, batch by batch"
-            if args.normalize
+            f"'{label} only' is the normalisation alone, batch by batch"
+            if label
             else "'none' is unscaled"
         )
         notes.append(
@@ -491,7 +537,7 @@ def run_report(args):
         shares = comparison.table[covariate_column(covariate)]
         unscaled = (
             f"{shares['none']:.0%} of PC1's variance in the unscaled data and "
-            if "none" in shares.index and not args.normalize
+            if "none" in shares.index and not (args.normalize or args.log)
             else ""
         )
         notes.append(
@@ -570,6 +616,12 @@ def _parser():
         "median_ratio (DESeq2's size factors, for counts), clr (centred "
         "log-ratio of X + 1, for compositions), quantile (onto a reference "
         "distribution); fitted inside each cross-validation fold",
+    )
+    report.add_argument(
+        "--log",
+        action="store_true",
+        help="take log(x + 1) of every value before every candidate (after "
+        "--normalize): the usual step for counts, fitted inside each fold",
     )
     report.add_argument(
         "--covariate",

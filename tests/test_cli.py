@@ -543,6 +543,36 @@ def test_normalize_keeps_the_blocks_named_by_pattern(tmp_path, capsys):
     assert "block_mfa" in page
 
 
+def test_log_puts_log1p_after_the_normaliser(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    X = rng.negative_binomial(2, 0.1, (60, 8)).astype(float)
+    frame = pd.DataFrame(X, columns=[f"g{j}" for j in range(8)])
+    frame["target"] = np.arange(60) % 2
+    code, _, stderr, page = _report_on(
+        frame, tmp_path, capsys, "--normalize", "total", "--log", "--scalers", "zscore"
+    )
+    assert code == 0, stderr
+    assert "then LogTransformer() (--log)" in page
+    assert "total + log1p only" in page
+    code, _, stderr, page = _report_on(
+        frame, tmp_path, capsys, "--log", "--scalers", "zscore"
+    )
+    assert code == 0, stderr
+    assert "&#x27;log1p only&#x27; is the log alone" in page
+
+
+def test_log_of_values_at_or_below_minus_one_names_the_column(tmp_path, capsys):
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [0.5, -1.5, 2.0, 1.0]})
+    frame["target"] = [0, 1, 0, 1]
+    code, _, stderr, _ = _report_on(frame, tmp_path, capsys, "--log")
+    assert code == 2
+    assert (
+        "skscale: error: --log: Negative values in data passed to LogTransformer"
+        in stderr
+    )
+    assert "column 'b'" in stderr
+
+
 def test_one_empty_row_is_warned_of_once(tmp_path, capsys):
     rng = np.random.default_rng(0)
     X = rng.poisson(2, (120, 8)).astype(float)
