@@ -472,12 +472,10 @@ def run_report(args):
     title = args.example or Path(args.data).name
     if args.normalize or args.log:  # one clear error, not one per candidate
         data = X
-        for step in _preprocessing(args.normalize, args.log):
-            option = (
-                "--log"
-                if step.__class__.__name__ == "LogTransformer"
-                else (f"--normalize {args.normalize}")
-            )
+        options = [f"--normalize {args.normalize}"] if args.normalize else []
+        options += ["--log"] if args.log else []
+        steps = _preprocessing(args.normalize, args.log)
+        for option, step in zip(options, steps, strict=True):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
