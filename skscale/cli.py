@@ -223,7 +223,8 @@ def _normalize_note(normalize, log=False):
         else ("the log" if log else "the normalisation")
     )
     return [
-        f"Every candidate runs after {' then '.join(said)}, fitted on the "
+        f"Every candidate runs after {', then '.join(said)}, "
+        f"{'each ' if len(said) > 1 else ''}fitted on the "
         f"training rows of each fold; '{label} only' is {what} alone."
     ]
 
