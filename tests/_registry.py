@@ -18,6 +18,7 @@ until it is given one. Modelled on imbalanced-learn's
   to fail, each with its reason.
 """
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import BayesianRidge
@@ -29,6 +30,7 @@ from skscale.diagnostics import KNNDistortion, PCADominance
 from skscale.preprocessing import (
     BlockScaler,
     CLRTransformer,
+    HighlyVariableGenes,
     LogTransformer,
     MedianRatioNormalizer,
     MinMaxScaler,
@@ -60,6 +62,13 @@ INIT_PARAMS = {
     ],
     # the checks' data hold zeros: the log needs a pseudocount
     CLRTransformer: [{"pseudocount": 1.0}, {"pseudocount": 0.5}],
+    # a number of genes (the default cutoffs may keep no column of the checks'
+    # data), each flavour, and the cutoffs
+    HighlyVariableGenes: [
+        {"n_top_genes": 1},
+        {"flavor": "cell_ranger", "n_top_genes": 2},
+        {"min_mean": -np.inf, "max_mean": np.inf, "min_disp": -np.inf},
+    ],
     # log1p (sparse kept), the glog (lambda learnt), a pseudocount and base,
     # and the glog whose lambda keeps zeros (sparse kept)
     LogTransformer: [

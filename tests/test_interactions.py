@@ -139,11 +139,12 @@ DENSE_OUTPUT = frozenset(
 RULES = (
     Rule(
         reason=(
-            "the per-sample normalisers and the batch scaler take in-memory "
-            "data: a dask collection is refused with the advice to compute it"
+            "the per-sample normalisers, the batch scaler and the gene "
+            "selection take in-memory data: a dask collection is refused with "
+            "the advice to compute it"
         ),
         error=r"does not take dask collections",
-        estimators=PER_SAMPLE | {"BatchScaler"},
+        estimators=PER_SAMPLE | {"BatchScaler", "HighlyVariableGenes"},
         kinds=frozenset(DASK),
     ),
     Rule(

@@ -98,6 +98,26 @@ def main():
         pd.DataFrame(data.X).to_csv(
             OUT / f"scanpy_log1p_base_{base or 'e'}.csv", index=False
         )
+    # highly variable genes of the log-normalised cells, each flavour with
+    # its cutoffs and with n_top_genes; and seurat after a log1p in base 2
+    for flavor, base, n_top in (
+        ("seurat", None, None),
+        ("seurat", None, 50),
+        ("seurat", 2, 40),
+        ("cell_ranger", None, None),
+        ("cell_ranger", None, 50),
+    ):
+        data = anndata.AnnData(normalised.copy())
+        scanpy.pp.log1p(data, base=base)
+        found = scanpy.pp.highly_variable_genes(
+            data, flavor=flavor, n_top_genes=n_top, inplace=False
+        )
+        columns = ["means", "dispersions", "dispersions_norm", "highly_variable"]
+        found[columns].to_csv(
+            OUT
+            / f"scanpy_hvg_{flavor}_base_{base or 'e'}_top_{n_top or 'cutoffs'}.csv",
+            index=False,
+        )
     made_with = {
         name: version(name) for name in ("pydeseq2", "scikit-bio", "qnorm", "scanpy")
     }
@@ -105,7 +125,7 @@ def main():
         "# Reference outputs of the tools analysts use today\n\n"
         "Written by `tools/make_reference_values.py` from fixed random inputs "
         "(its `inputs()`, and `single_cell_inputs()` for the poscounts size "
-        "factors, highly expressed genes and log1p), with "
+        "factors, highly expressed genes, log1p and highly variable genes), with "
         + ", ".join(f"{name} {v}" for name, v in made_with.items())
         + ". Each CSV is one tool's output on those inputs; "
         "`tests/preprocessing/test_samples.py` compares skscale's normalisers "

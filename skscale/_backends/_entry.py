@@ -484,6 +484,32 @@ def map_values(X, original, function, *, copy):
     return backend(X, original, function, copy)
 
 
+def column_maxima(X):
+    """The largest value of each column of validated in-memory ``X`` (a
+    sparse matrix's implicit zeros count), NaN skipped; NaN for a column of
+    no value."""
+    if kind_of(X).name == SPARSE:
+        return sparse_backend.sparse_column_maxima(X)
+    return feature_statistics(X, with_moments=False, with_range=True).high
+
+
+def mapped_moments(X, function, *, feature_names=None):
+    """Per-feature :class:`~skscale._backends._statistics.Moments` of
+    ``function(values, columns)`` over validated in-memory ``X``, in float64:
+    ``values`` a float64 copy of some of X's values (dense: a block of rows;
+    sparse: the stored values, so the caller makes sure ``function`` maps 0
+    to 0) and ``columns`` the column of each (broadcastable to ``values``).
+    The mapped values are never written into X's dtype, so a map that
+    outgrows float32 or float16 loses nothing."""
+    backend = _rows_backend(X, "mapped_blocks")
+    moments = None
+    for block in backend(X, function):
+        moments = feature_statistics(
+            block, init=moments, feature_names=feature_names
+        ).moments
+    return moments
+
+
 def column_blocks(X, block_elements):
     """Yield ``(columns, float64 dense block)`` over the columns of ``X``,
     about ``block_elements`` values at a time."""

@@ -897,6 +897,14 @@ def dense_map_values(X, original, function, copy):
     return out
 
 
+def dense_mapped_blocks(X, function):
+    """Yield ``function(block, columns)`` over blocks of rows of ``X`` (float64
+    working copies of a bounded size): :func:`~skscale._backends.mapped_moments`."""
+    columns = np.arange(X.shape[1])
+    for rows in row_blocks(*X.shape):
+        yield function(np.asarray(X[rows], dtype=np.float64), columns)
+
+
 def dense_column_blocks(X, block_elements):
     """Yield ``(columns, float64 block)`` over the columns of ``X``, about
     ``block_elements`` values at a time (a bounded working copy)."""

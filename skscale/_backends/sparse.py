@@ -507,6 +507,25 @@ def sparse_map_values(X, original, function, copy):
     return out
 
 
+def sparse_column_maxima(X):
+    """:func:`~skscale._backends.column_maxima`: of the stored values, and 0
+    where a column has an implicit zero."""
+    data = np.asarray(X.data, dtype=np.float64)
+    columns = _stored_columns(X)
+    high = np.full(X.shape[1], np.nan)
+    np.fmax.at(high, columns, data)
+    stored = np.bincount(columns, minlength=X.shape[1])
+    return np.where(stored < X.shape[0], np.fmax(high, 0.0), high)
+
+
+def sparse_mapped_blocks(X, function):
+    """Yield one matrix of ``X``'s structure holding ``function(data,
+    columns)`` of its stored values, in float64:
+    :func:`~skscale._backends.mapped_moments`."""
+    data = function(np.asarray(X.data, dtype=np.float64), _stored_columns(X))
+    yield type(X)((data, X.indices, X.indptr), shape=X.shape)
+
+
 def sparse_column_blocks(X, block_elements):
     """Yield ``(columns, dense float64 block)`` over the columns of ``X``, a
     bounded number of values densified at a time."""

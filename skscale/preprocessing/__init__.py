@@ -3,6 +3,7 @@
 from skscale.preprocessing._batch import BatchScaler
 from skscale.preprocessing._block_scaler import BlockScaler
 from skscale.preprocessing._candidates import candidate_scalers
+from skscale.preprocessing._hvg import HighlyVariableGenes
 from skscale.preprocessing._log import LogTransformer
 from skscale.preprocessing._log_ratio import CLRTransformer
 from skscale.preprocessing._metabolomics import (
@@ -25,6 +26,7 @@ __all__ = [
     "BatchScaler",
     "BlockScaler",
     "CLRTransformer",
+    "HighlyVariableGenes",
     "LevelScaler",
     "LogTransformer",
     "MedianRatioNormalizer",
