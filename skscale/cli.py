@@ -4,6 +4,7 @@
                         [--scoring NAME] [--block NAME=REGEX ...]
                         [--scalers zscore,minmax,...] [--estimator knn|logistic|ridge]
                         [--normalize total|pqn|median_ratio|clr|quantile] [--log]
+                        [--hvg N]
                         [--covariate COL ...] [--batch COL]
                         [--max-rows N] [--sep SEP] [--out report.html]
     skscale report --example nutrimouse|wine
@@ -143,23 +144,32 @@ def _normalizer(name):
     return getattr(skscale.preprocessing, cls_name)(**params)
 
 
-def _preprocessing(normalize, log):
+def _preprocessing(normalize, log, hvg=None):
     """Fresh steps put before every candidate: the ``--normalize`` normaliser,
-    then ``--log``'s log1p."""
-    from skscale.preprocessing import LogTransformer
+    then ``--log``'s log1p, then ``--hvg``'s gene selection."""
+    from skscale.preprocessing import HighlyVariableGenes, LogTransformer
 
     steps = [] if normalize is None else [_normalizer(normalize)]
-    return steps + ([LogTransformer()] if log else [])
+    steps += [LogTransformer()] if log else []
+    return steps + ([HighlyVariableGenes(n_top_genes=hvg)] if hvg else [])
 
 
-def _preprocessing_label(normalize, log):
+def _preprocessing_options(normalize, log, hvg=None):
+    """The options of :func:`_preprocessing`'s steps, in their order."""
+    options = [f"--normalize {normalize}"] if normalize else []
+    options += ["--log"] if log else []
+    return options + ([f"--hvg {hvg}"] if hvg else [])
+
+
+def _preprocessing_label(normalize, log, hvg=None):
     """What the steps before every candidate are called ("total",
-    "log1p", "total + log1p"), or None."""
+    "log1p", "total + log1p + hvg 2000"), or None."""
     parts = ([normalize] if normalize else []) + (["log1p"] if log else [])
+    parts += [f"hvg {hvg}"] if hvg else []
     return " + ".join(parts) or None
 
 
-def _candidates(blocks, names, normalize=None, columns=None, log=False):
+def _candidates(blocks, names, normalize=None, columns=None, log=False, hvg=None):
     """The candidate scalers, each after the ``--normalize`` normaliser (a
     pipeline, so that the normaliser is fitted inside each fold too).
 
@@ -176,7 +186,12 @@ def _candidates(blocks, names, normalize=None, columns=None, log=False):
             "--scalers block_mfa scales blocks of columns: add --block NAME=REGEX "
             "(one per block)"
         )
-    label = _preprocessing_label(normalize, log)
+    if hvg and blocks is not None:
+        raise CommandError(
+            "--hvg with --block: the genes kept are chosen in each fold, so a "
+            "block's columns would change from fold to fold; give one of them"
+        )
+    label = _preprocessing_label(normalize, log, hvg)
     if label is not None and blocks is not None:
         position = {column: j for j, column in enumerate(columns)}
         blocks = {
@@ -191,7 +206,7 @@ def _candidates(blocks, names, normalize=None, columns=None, log=False):
         return candidates
 
     def steps(scaler):
-        before = _preprocessing(normalize, log)
+        before = _preprocessing(normalize, log, hvg)
         if scaler == "passthrough":
             return before[0] if len(before) == 1 else make_pipeline(*before)
         return make_pipeline(*before, scaler)
@@ -203,8 +218,8 @@ def _candidates(blocks, names, normalize=None, columns=None, log=False):
     }
 
 
-def _normalize_note(normalize, log=False):
-    label = _preprocessing_label(normalize, log)
+def _normalize_note(normalize, log=False, hvg=None):
+    label = _preprocessing_label(normalize, log, hvg)
     if label is None:
         return []
     said = []
@@ -217,16 +232,63 @@ def _normalize_note(normalize, log=False):
         )
     if log:
         said.append("LogTransformer() (--log), log(x + 1)")
+    if hvg:
+        said.append(
+            f"HighlyVariableGenes(n_top_genes={hvg}) (--hvg {hvg}), scanpy's "
+            "seurat selection of the most variable columns"
+        )
     what = (
         "these steps"
-        if normalize and log
-        else ("the log" if log else "the normalisation")
+        if len(said) > 1
+        else ("the log" if log else ("the selection" if hvg else "the normalisation"))
     )
     return [
         f"Every candidate runs after {', then '.join(said)}, "
         f"{'each ' if len(said) > 1 else ''}fitted on the "
         f"training rows of each fold; '{label} only' is {what} alone."
     ]
+
+
+def _count_candidates(X, args, candidates, prefit, notes):
+    """``candidates``, and normalise -> log1p (-> z-score) among them when
+    the table looks like counts and no step was asked for; the note that says
+    so goes into ``notes``."""
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+
+    from skscale.diagnostics._compare import count_summary
+    from skscale.preprocessing import LogTransformer, TotalSumNormalizer, ZScoreScaler
+
+    summary = count_summary(X)
+    if summary is None or args.normalize or args.log or args.hvg:
+        return candidates
+    seen = (
+        f"The table looks like counts: every value in its {X.shape[1]:,} columns "
+        f"is a whole number of at least 0 (up to {summary['largest']:,.0f}; "
+        f"{summary['zeros']:.0%} are 0). Counts usually need each row normalised "
+        "to a common total and logged first"
+    )
+    if args.scalers:
+        notes.append(
+            f"{seen}: --normalize total --log runs every candidate after those "
+            "steps, fitted inside each fold."
+        )
+        return candidates
+    added = {
+        "total + log1p": make_pipeline(TotalSumNormalizer(), LogTransformer()),
+        "total + log1p + zscore": make_pipeline(
+            TotalSumNormalizer(), LogTransformer(), ZScoreScaler()
+        ),
+    }
+    if prefit:  # the other candidates were fitted on the sample: these too
+        added = {name: clone(steps).fit(X) for name, steps in added.items()}
+    notes.append(
+        f"{seen}: the candidates 'total + log1p' and 'total + log1p + zscore' do "
+        "so (TotalSumNormalizer, then LogTransformer's log(x + 1), fitted inside "
+        "each fold); --normalize total --log runs every candidate after those "
+        "steps."
+    )
+    return {**candidates, **added}
 
 
 def _left_out_notes(left_out):
@@ -292,9 +354,9 @@ def _load_example(args):
         blocks, notes = _parse_blocks(args.block, list(X.columns))
     names = _candidate_names(args.scalers)
     candidates = _candidates(
-        blocks, names, args.normalize, list(X.columns), log=args.log
+        blocks, names, args.normalize, list(X.columns), log=args.log, hvg=args.hvg
     )
-    notes += _normalize_note(args.normalize, args.log)
+    notes += _normalize_note(args.normalize, args.log, args.hvg)
     return X, y, blocks, candidates, description, notes, False
 
 
@@ -313,7 +375,7 @@ def _load_file(args):
     def candidates(columns):
         chosen["blocks"], chosen["block_notes"] = _parse_blocks(args.block, columns)
         chosen["candidates"] = _candidates(
-            chosen["blocks"], names, args.normalize, columns, log=args.log
+            chosen["blocks"], names, args.normalize, columns, log=args.log, hvg=args.hvg
         )
         # per-batch scaling fits each candidate per batch: nothing streams
         return {} if args.batch else chosen["candidates"]
@@ -347,7 +409,7 @@ def _load_file(args):
     notes = (
         _left_out_notes(table.left_out)
         + chosen["block_notes"]
-        + _normalize_note(args.normalize, args.log)
+        + _normalize_note(args.normalize, args.log, args.hvg)
     )
     if args.target is None:
         named = [c for c in X.columns if c.lower() in _TARGET_NAMES]
@@ -457,6 +519,13 @@ def run_report(args):
         raise CommandError(
             f"--max-rows {args.max_rows}: expected 3 or more (0 for every row)"
         )
+    if args.hvg is not None and args.hvg < 1:
+        raise CommandError(f"--hvg {args.hvg}: expected a number of genes, 1 or more")
+    if args.hvg and args.batch:
+        raise CommandError(
+            "--hvg with --batch: each batch would keep its own genes, and the "
+            "batches could not be put back together; give one of them"
+        )
     if args.estimator and not args.target and not args.example:
         raise CommandError("--estimator needs --target: cross-validation needs y")
     for option, names in (("--batch", [args.batch]), ("--covariate", args.covariate)):
@@ -471,11 +540,11 @@ def run_report(args):
     else:
         X, y, blocks, candidates, description, notes, prefit = _load_file(args)
     title = args.example or Path(args.data).name
-    if args.normalize or args.log:  # one clear error, not one per candidate
-        data = X
-        options = [f"--normalize {args.normalize}"] if args.normalize else []
-        options += ["--log"] if args.log else []
-        steps = _preprocessing(args.normalize, args.log)
+    candidates = _count_candidates(X, args, candidates, prefit, notes)
+    if args.normalize or args.log or args.hvg:  # one clear error, not one per
+        data = X  # candidate
+        options = _preprocessing_options(args.normalize, args.log, args.hvg)
+        steps = _preprocessing(args.normalize, args.log, args.hvg)
         for option, step in zip(options, steps, strict=True):
             try:
                 with warnings.catch_warnings():
@@ -521,7 +590,7 @@ def run_report(args):
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     if args.batch:
-        label = _preprocessing_label(args.normalize, args.log)
+        label = _preprocessing_label(args.normalize, args.log, args.hvg)
         none = (
             f"'{label} only' is the normalisation alone, batch by batch"
             if label
@@ -536,7 +605,7 @@ def run_report(args):
         shares = comparison.table[covariate_column(covariate)]
         unscaled = (
             f"{shares['none']:.0%} of PC1's variance in the unscaled data and "
-            if "none" in shares.index and not (args.normalize or args.log)
+            if "none" in shares.index and not (args.normalize or args.log or args.hvg)
             else ""
         )
         notes.append(
@@ -621,6 +690,14 @@ def _parser():
         action="store_true",
         help="take log(x + 1) of every value before every candidate (after "
         "--normalize): the usual step for counts, fitted inside each fold",
+    )
+    report.add_argument(
+        "--hvg",
+        type=int,
+        metavar="N",
+        help="keep the N most variable columns (scanpy's highly variable genes, "
+        "seurat flavour, on log expression) before every candidate, after "
+        "--normalize and --log; chosen on the training rows of each fold",
     )
     report.add_argument(
         "--covariate",

@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 import warnings
@@ -687,3 +688,101 @@ def test_batch_on_an_example_is_refused(tmp_path, capsys):
         capsys,
     )
     assert code == 2 and "the wine example has no batches" in stderr
+
+
+def _counts_frame(n=80, p=30, seed=2):
+    rng = np.random.default_rng(seed)
+    depth = rng.uniform(0.3, 3.0, n)[:, None]  # library sizes differ by 10x
+    X = rng.poisson(depth * rng.gamma(0.5, 4.0, p))
+    frame = pd.DataFrame(X, columns=[f"gene{j}" for j in range(p)])
+    frame["target"] = np.arange(n) % 2
+    return frame
+
+
+def test_hvg_keeps_the_most_variable_columns_in_each_fold(tmp_path, capsys):
+    frame = _counts_frame()
+    code, _, stderr, page = _report_on(
+        frame,
+        tmp_path,
+        capsys,
+        "--normalize",
+        "total",
+        "--log",
+        "--hvg",
+        "10",
+        "--scalers",
+        "none,zscore",
+    )
+    assert code == 0, stderr
+    assert "failed" not in stderr
+    assert "HighlyVariableGenes(n_top_genes=10) (--hvg 10)" in page
+    assert "total + log1p + hvg 10 only" in page
+    # asked for steps: no count candidates are added on top
+    assert "total + log1p + zscore" not in page
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--hvg", "0"], "--hvg 0: expected a number of genes, 1 or more"),
+        (
+            ["--hvg", "5", "--block", "a=gene1"],
+            "--hvg with --block: the genes kept are chosen in each fold",
+        ),
+        (
+            ["--hvg", "5", "--batch", "site"],
+            "--hvg with --batch: each batch would keep its own genes",
+        ),
+    ],
+)
+def test_hvg_refuses_what_it_cannot_do_in_one_line(options, message, tmp_path, capsys):
+    frame = _counts_frame()
+    frame["site"] = np.tile(["a", "b"], len(frame) // 2)
+    code, _, stderr, page = _report_on(frame, tmp_path, capsys, *options)
+    assert code == 2
+    assert stderr.strip().splitlines()[-1].startswith(f"skscale: error: {message}")
+    assert page == ""
+
+
+def test_a_count_table_is_said_to_be_one_and_gets_count_candidates(tmp_path, capsys):
+    frame = _counts_frame()
+    code, _, stderr, page = _report_on(frame, tmp_path, capsys)
+    assert code == 0, stderr
+    assert "The table looks like counts: every value in its 30 columns" in stderr
+    for name in ("total + log1p", "total + log1p + zscore", "zscore", "none"):
+        assert _has_row(page, name), name
+    # with chosen candidates, only the advice
+    code, _, stderr, page = _report_on(frame, tmp_path, capsys, "--scalers", "zscore")
+    assert code == 0, stderr
+    assert "--normalize total --log runs every candidate" in stderr
+    assert not _has_row(page, "total + log1p")
+
+
+def _has_row(page, name):
+    """Whether the candidates table of ``page`` has a row for ``name``."""
+    return re.search(f"<td>{re.escape(name)}( \\(| &#9733;|</td>)", page) is not None
+
+
+def test_count_candidates_are_fitted_on_the_sample_too(tmp_path, capsys):
+    frame = _counts_frame(n=400)
+    code, _, stderr, page = _report_on(frame, tmp_path, capsys, "--max-rows", "200")
+    assert code == 0, stderr
+    assert "failed" not in stderr
+    assert _has_row(page, "total + log1p + zscore")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: f.assign(gene0=f["gene0"] + 0.5),  # a fraction
+        lambda f: f.assign(gene0=f["gene0"] - 3),  # negative
+        lambda f: f[[*f.columns[:8], "target"]],  # too few columns for counts
+        lambda f: f.assign(**{c: (f[c] > 0).astype(int) for c in f.columns[:-1]}),
+    ],
+    ids=["fraction", "negative", "few columns", "flags"],
+)
+def test_tables_that_are_not_counts_get_no_count_note(change, tmp_path, capsys):
+    code, _, stderr, page = _report_on(change(_counts_frame()), tmp_path, capsys)
+    assert code == 0, stderr
+    assert "looks like counts" not in stderr
+    assert not _has_row(page, "total + log1p")

@@ -44,6 +44,7 @@ __all__ = [
     "columns_of",
     "columns_where",
     "computed",
+    "count_profile",
     "divide_rows",
     "feature_statistics",
     "finite_on_host",

@@ -484,6 +484,14 @@ def map_values(X, original, function, *, copy):
     return backend(X, original, function, copy)
 
 
+def count_profile(X):
+    """``(whole, zeros, largest)`` of validated in-memory ``X``, NaN skipped:
+    whether every value is a whole number of at least 0, how many values are
+    0 (a sparse matrix's implicit zeros included) and the largest value (NaN
+    when there is none)."""
+    return _rows_backend(X, "count_profile")(X)
+
+
 def column_maxima(X):
     """The largest value of each column of validated in-memory ``X`` (a
     sparse matrix's implicit zeros count), NaN skipped; NaN for a column of

@@ -897,6 +897,26 @@ def dense_map_values(X, original, function, copy):
     return out
 
 
+def count_profile_of(values):
+    """``(whole, zeros, largest)`` of a float64 array, NaN skipped."""
+    values = values[~np.isnan(values)]
+    if not values.size:
+        return True, 0, np.nan
+    whole = bool((values >= 0).all() and (values == np.floor(values)).all())
+    return whole, int(np.count_nonzero(values == 0)), float(values.max())
+
+
+def dense_count_profile(X):
+    """:func:`~skscale._backends.count_profile`, a block of rows at a time."""
+    whole, zeros, largest = True, 0, np.nan
+    for rows in row_blocks(*X.shape):
+        w, z, high = count_profile_of(np.asarray(X[rows], dtype=np.float64))
+        whole, zeros, largest = whole and w, zeros + z, np.fmax(largest, high)
+        if not whole:
+            break
+    return whole, zeros, float(largest)
+
+
 def dense_mapped_blocks(X, function):
     """Yield ``function(block, columns)`` over blocks of rows of ``X`` (float64
     working copies of a bounded size): :func:`~skscale._backends.mapped_moments`."""

@@ -28,6 +28,7 @@ from skscale._backends._statistics import (
 from skscale._backends.dense import (
     _BLOCK_ELEMENTS,
     _SQUARES_TOO_SMALL,
+    count_profile_of,
     dense_block_size,
 )
 from skscale.utils._validation import infinite_error
@@ -505,6 +506,16 @@ def sparse_map_values(X, original, function, copy):
     mapped = function(np.asarray(out.data, dtype=np.float64))
     np.copyto(out.data, mapped, casting="same_kind")
     return out
+
+
+def sparse_count_profile(X):
+    """:func:`~skscale._backends.count_profile` of the stored values and the
+    implicit zeros."""
+    whole, zeros, largest = count_profile_of(np.asarray(X.data, dtype=np.float64))
+    implicit = X.shape[0] * X.shape[1] - X.nnz
+    if implicit:
+        largest = float(np.fmax(largest, 0.0))
+    return whole, zeros + implicit, largest
 
 
 def sparse_column_maxima(X):

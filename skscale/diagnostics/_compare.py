@@ -27,6 +27,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
+from skscale._backends import count_profile
 from skscale._backends.array_api import to_host
 from skscale.diagnostics._common import (
     as_matrix,
@@ -83,6 +84,33 @@ def detect_task(y):
     if np.any(values != np.round(values)) or np.unique(values).size > MAX_CLASSES:
         return "regression"
     return "classification"
+
+
+# A table is read as counts when it has at least this many columns, every
+# value a whole number >= 0 and some above 1 (not a table of 0/1 flags).
+COUNT_MIN_COLUMNS = 10
+
+
+def count_summary(X):
+    """What makes numeric ``X`` look like a count matrix (reads, UMIs, spectral
+    counts), or None.
+
+    Returns
+    -------
+    dict or None
+        ``{"zeros": share of values that are 0, "largest": largest value}``
+        when ``X`` (a DataFrame, an array or a sparse matrix) has at least
+        ``COUNT_MIN_COLUMNS`` columns and every value (NaN skipped) is a whole
+        number of at least 0, some above 1.
+    """
+    if X.shape[1] < COUNT_MIN_COLUMNS or X.shape[0] == 0:
+        return None
+    if hasattr(X, "to_numpy"):
+        X = X.to_numpy(dtype=np.float64, na_value=np.nan)
+    whole, zeros, largest = count_profile(X)
+    if not whole or not largest > 1:
+        return None
+    return {"zeros": zeros / (X.shape[0] * X.shape[1]), "largest": largest}
 
 
 def metric_name(scoring):
@@ -246,6 +274,37 @@ def corrected_paired_pvalues(fold_scores, best, n_train, n_test):
         t = mean / np.sqrt(correction * variance)
         pvalues[name] = float(scipy.stats.t.sf(t, df=k - 1))
     return pd.Series(pvalues, name="cv_p_value")
+
+
+def _kept_columns(fitted, names, shape, scaled_shape):
+    """The positions, among ``names``, of the columns a candidate that selects
+    columns (``HighlyVariableGenes`` in a pipeline, say) kept, from its
+    ``get_feature_names_out``; a ValueError when it did something else."""
+    problem = (
+        f"it turned {shape[1]} columns into {scaled_shape[1]}; expected one "
+        "output column per input column, or a selection of them"
+    )
+    if scaled_shape[0] != shape[0] or not hasattr(fitted, "get_feature_names_out"):
+        raise ValueError(problem)
+    try:
+        out = fitted.get_feature_names_out(names)
+    except (ValueError, TypeError, AttributeError):
+        try:
+            out = fitted.get_feature_names_out()
+        except (ValueError, TypeError, AttributeError):
+            raise ValueError(problem) from None
+    position = {name: j for j, name in enumerate(names)}
+    if len(out) != scaled_shape[1] or any(name not in position for name in out):
+        raise ValueError(problem)
+    return np.array([position[name] for name in out], dtype=np.intp)
+
+
+def _in_place_of(kept_values, kept, n_features):
+    """``kept_values`` (n_samples, len(kept)) put back in the columns ``kept``
+    of ``n_features``, zeros in the columns dropped."""
+    full = np.zeros((kept_values.shape[0], n_features), dtype=kept_values.dtype)
+    full[:, kept] = kept_values
+    return full
 
 
 def _covariance_spectrum(centred):
@@ -1051,13 +1110,14 @@ def compare_scalers(
             else:
                 fitted = scaler if prefit else clone(scaler).fit(X_in)
                 scaled = as_matrix(fitted.transform(X_in), "the scaled data")
+            kept = None
             if scaled.shape != matrix.shape:
-                raise ValueError(
-                    f"it turned {matrix.shape[1]} columns into {scaled.shape[1]}; "
-                    "expected one output column per input column"
-                )
+                kept = _kept_columns(fitted, names, matrix.shape, scaled.shape)
             after, unit = centred_in_unit(scaled)
+            # what the estimator sees: the kept columns only
             largest, condition = _covariance_spectrum(after)
+            if kept is not None:  # a dropped column is one scaled by 0
+                after = _in_place_of(after, kept, matrix.shape[1])
             with np.errstate(over="ignore", under="ignore"):
                 largest = largest * unit * unit  # in the data's units
             n_cells = n_missing + int(np.isnan(scaled).sum())

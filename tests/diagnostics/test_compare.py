@@ -762,3 +762,60 @@ def test_write_atomically_renames_a_temporary_of_the_same_folder(tmp_path, monke
     assert source.parent == tmp_path and Path(destination) == target
     assert source.name.startswith(".report.html.") and source.name.endswith(".tmp")
     assert target.read_bytes() == "<p>µ</p>".encode()
+
+
+def test_a_candidate_that_selects_columns_is_compared_on_what_it_kept(wine):
+    # a selection scales the columns it drops by 0: PC1 is shared among the
+    # kept columns only, and the neighbours are those of the kept columns
+    from sklearn.feature_selection import VarianceThreshold
+
+    selecting = make_pipeline(VarianceThreshold(1.0), ZScoreScaler())
+    comparison = compare_scalers(
+        wine.data,
+        wine.target,
+        scalers={"zscore": ZScoreScaler(), "selected": selecting},
+        estimator=KNeighborsClassifier(),
+        cv=KFold(5, shuffle=True, random_state=0),
+        random_state=0,
+    )
+    kept = list(selecting.fit(wine.data)[0].get_feature_names_out())
+    assert 2 < len(kept) < wine.data.shape[1]
+    row = comparison.table.loc["selected"]
+    assert row["pc1_top_feature"] in kept
+    assert np.isfinite(row["cv_score_mean"]) and np.isfinite(row["condition_number"])
+    # the same as z-scoring the kept columns alone (the neighbours' overlap and
+    # trustworthiness differ: they compare with all the columns unscaled)
+    alone = compare_scalers(
+        wine.data[kept],
+        wine.target,
+        scalers={"z": ZScoreScaler()},
+        estimator=KNeighborsClassifier(),
+        random_state=0,
+    ).table.loc["z"]
+    for column in (
+        "pc1_evr",
+        "pc1_top_share",
+        "pc1_effective_features",
+        "purity",
+        "condition_number",
+    ):
+        assert_allclose(row[column], alone[column], rtol=1e-9, err_msg=column)
+    # the score is the pipeline's, the selection fitted in each fold
+    scores = cross_val_score(
+        make_pipeline(selecting, KNeighborsClassifier()),
+        wine.data,
+        wine.target,
+        cv=KFold(5, shuffle=True, random_state=0),
+    )
+    assert_allclose(row["cv_score_mean"], scores.mean(), rtol=1e-12)
+
+
+def test_a_candidate_that_makes_new_columns_is_refused_by_name(wine):
+    from sklearn.decomposition import PCA
+
+    with pytest.raises(ValueError, match="or a selection of them"):
+        compare_scalers(
+            wine.data,
+            scalers={"pca": make_pipeline(ZScoreScaler(), PCA(3))},
+            random_state=0,
+        )
