@@ -120,8 +120,9 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
     def _get_scaler(self):
         return ZScoreScaler() if self.scaler is None else self.scaler
 
-    def _split(self, X, *, reset):
-        """``(labels, data)``: the batch of each row and the other columns."""
+    def _split(self, X, *, reset, batch_labels=None):
+        """``(labels, data)``: the batch of each row and the other columns (or,
+        with ``batch_labels``, those labels and all of X)."""
         refuse_array_api(self, X)
         refuse_dask(
             X,
@@ -138,13 +139,38 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
                 "sample."
             )
         validate_data(self, X, reset=reset, skip_check_array=True)
+        given = getattr(self, "labels_given_", False)
+        if batch_labels is not None:
+            if self.batch is not None:
+                raise ValueError(
+                    f"batch={self.batch!r} names a batch column and batch_labels "
+                    "was given too; give one of them."
+                )
+            if not reset and not given:
+                raise ValueError(
+                    "batch_labels was given to transform, but fit had none; "
+                    "BatchScaler was fitted as one batch."
+                )
+            labels = np.asarray(batch_labels)
+            if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"batch_labels has shape {labels.shape}; expected one label "
+                    f"per row of X, shape ({X.shape[0]},)."
+                )
+            self._check_labels(labels, "batch_labels")
+            return labels, X
+        if self.batch is None and not reset and given:
+            raise ValueError(
+                "BatchScaler was fitted with batch_labels: pass the batch of "
+                "each row to transform too (transform(X, batch_labels=...))."
+            )
         if self.batch is None:
             return np.zeros(X.shape[0], dtype=np.intp), X
         refuse_sparse(
             X,
             "BatchScaler reads the batch column from a DataFrame or an array; "
-            "got a sparse matrix. Pass the batch separately as a DataFrame "
-            "column, or use batch=None.",
+            "got a sparse matrix. Pass the batch of each row as batch_labels "
+            "(fit(X, batch_labels=...)) with batch=None.",
         )
         if isinstance(X, pd.DataFrame):
             if isinstance(self.batch, str):
@@ -171,16 +197,20 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             position = self._position(X.shape[1])
             labels = X[:, position]
             data = np.delete(X, position, axis=1)
+        self._check_labels(labels, f"The batch column {self.batch!r}")
+        return labels, data
+
+    @staticmethod
+    def _check_labels(labels, what):
         missing = pd.isna(labels)
         if missing.any():
             rows = np.flatnonzero(missing)
             more = f" and {rows.size - 5} more" if rows.size > 5 else ""
             raise ValueError(
-                f"The batch column {self.batch!r} is missing in {rows.size} "
+                f"{what} is missing in {rows.size} "
                 f"row{'s' if rows.size > 1 else ''} (positions "
                 f"{rows[:5].tolist()}{more}); expected a batch label for every row."
             )
-        return labels, data
 
     def _position(self, n_columns):
         if not -n_columns <= self.batch < n_columns:
@@ -208,24 +238,32 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
         prefer_skip_nested_validation=False
     )
     @callback_task(subtasks=lambda scaler, X: None)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, *, batch_labels=None):
         """Fit the scaler on each batch, and on all rows.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Training data, the batch column included.
+        X : {array-like, sparse matrix} or DataFrame of shape (n_samples, n_features)
+            Training data, the batch column included (a sparse matrix: with
+            ``batch_labels``).
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed on to the scaler's ``fit`` (which must take it).
+        batch_labels : array-like of shape (n_samples,), default=None
+            The batch of each row, given beside X (with ``batch=None``), as
+            scikit-learn routes ``groups``: X keeps all its columns and its
+            kind (CSR stays CSR). In a ``Pipeline``, route it with
+            ``set_fit_request(batch_labels=True)`` and
+            ``set_transform_request(batch_labels=True)``.
 
         Returns
         -------
         self : object
             Fitted scaler.
         """
-        labels, data = self._split(X, reset=True)
+        labels, data = self._split(X, reset=True, batch_labels=batch_labels)
+        self.labels_given_ = batch_labels is not None
         template = self._get_scaler()
         weights = check_sample_weight(sample_weight, labels.shape[0])
         if weights is not None and not has_fit_parameter(template, "sample_weight"):
@@ -247,7 +285,7 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
             return scaler
 
         self.batches_, inverse = np.unique(labels, return_inverse=True)
-        if self.batch is None:  # one batch: the data as given, fitted once
+        if self.batch is None and batch_labels is None:  # one batch, fitted once
             scaler = clone(template)
             kwargs = {} if weights is None else {"sample_weight": weights}
             with sub_estimator_task(self, scaler, "all batches"):
@@ -277,23 +315,25 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
         self.global_scaler_ = fitted(slice(None), "all batches")
         return self
 
-    def transform(self, X):
+    def transform(self, X, *, batch_labels=None):
         """Scale each row with its batch's scaler; drop the batch column.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} or DataFrame of shape (n_samples, n_features)
             Data, the batch column included.
+        batch_labels : array-like of shape (n_samples,), default=None
+            The batch of each row, when ``fit`` was given ``batch_labels``.
 
         Returns
         -------
-        X_tr : ndarray of shape (n_samples, n_features - 1)
+        X_tr : {ndarray, sparse matrix} of shape (n_samples, n_features - 1)
             Scaled data without the batch column (all columns when ``batch``
-            is None).
+            is None); CSR when X is sparse.
         """
         check_is_fitted(self)
-        labels, data = self._split(X, reset=False)
-        if self.batch is None:
+        labels, data = self._split(X, reset=False, batch_labels=batch_labels)
+        if self.batch is None and batch_labels is None:
             return self.global_scaler_.transform(data)
         groups, inverse = np.unique(labels, return_inverse=True)
         unseen = [label for label in groups if label not in self.scalers_]
@@ -324,6 +364,29 @@ class BatchScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
         if not parts:
             return self.global_scaler_.transform(data)
         return gather_rows(parts, order, labels.shape[0])
+
+    def fit_transform(self, X, y=None, sample_weight=None, *, batch_labels=None):
+        """Fit, then scale each row with its batch's scaler.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} or DataFrame of shape (n_samples, n_features)
+            Training data, the batch column included.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed on to the scaler's ``fit``.
+        batch_labels : array-like of shape (n_samples,), default=None
+            The batch of each row (see :meth:`fit`).
+
+        Returns
+        -------
+        X_tr : {ndarray, sparse matrix} of shape (n_samples, n_features_out)
+            The scaled training data.
+        """
+        return self.fit(
+            X, y, sample_weight=sample_weight, batch_labels=batch_labels
+        ).transform(X, batch_labels=batch_labels)
 
     def get_feature_names_out(self, input_features=None):
         """Get the names of the output columns: the input's, without the batch.

@@ -466,3 +466,77 @@ def test_tags_follow_the_scaler_and_the_batch():
     assert get_tags(BatchScaler("b")).transformer_tags.preserves_dtype == (
         get_tags(ZScoreScaler()).transformer_tags.preserves_dtype
     )
+
+
+# --- the batch given beside X (batch_labels), as scikit-learn routes groups
+
+
+@pytest.mark.parametrize("kind", ["ndarray", "DataFrame", "csr", "csc"])
+def test_batch_labels_beside_x_give_the_batch_columns_answer(kind):
+    frame, _ = _batched()
+    shuffled = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    labels = shuffled["batch"].to_numpy()
+    values = shuffled.drop(columns="batch")
+    sparse = kind in ("csr", "csc")
+    scaler = ZScoreScaler(with_mean=not sparse)
+    expected = BatchScaler("batch", scaler=scaler).fit_transform(shuffled)
+    X = {
+        "ndarray": values.to_numpy(),
+        "DataFrame": values,
+        "csr": sp.csr_matrix(values.to_numpy()),
+        "csc": sp.csc_matrix(values.to_numpy()),
+    }[kind]
+    before = X.copy()
+    step = BatchScaler(scaler=scaler).fit(X, batch_labels=labels)
+    out = step.transform(X, batch_labels=labels)
+    if sparse:
+        assert out.format == "csr"  # sparse in, CSR out
+        out = out.toarray()
+        assert (X != before).nnz == 0
+    assert_allclose(out, expected, rtol=1e-13)
+    again = BatchScaler(scaler=scaler).fit_transform(X, batch_labels=labels)
+    assert_allclose(again.toarray() if sparse else again, out)
+    assert list(step.batches_) == ["run1", "run2", "run3"]
+
+
+def test_batch_labels_in_a_pipeline_are_routed_to_fit_and_transform():
+    import sklearn
+
+    frame, _ = _batched()
+    labels = frame["batch"].to_numpy()
+    values = frame.drop(columns="batch").to_numpy()
+    with sklearn.config_context(enable_metadata_routing=True):
+        step = (
+            BatchScaler()
+            .set_fit_request(batch_labels=True)
+            .set_transform_request(batch_labels=True)
+        )
+        pipe = make_pipeline(step, PCA(2))
+        scores = pipe.fit_transform(values, batch_labels=labels)
+        again = pipe.transform(values, batch_labels=labels)
+    assert_allclose(scores, again, atol=1e-12)
+    expected = make_pipeline(BatchScaler("batch"), PCA(2)).fit_transform(frame)
+    assert_allclose(np.abs(scores), np.abs(expected), rtol=1e-10, atol=1e-12)
+
+
+def test_batch_labels_refusals_say_what_is_wrong():
+    frame, _ = _batched()
+    labels = frame["batch"].to_numpy()
+    values = frame.drop(columns="batch").to_numpy()
+    with pytest.raises(ValueError, match="give one of them"):
+        BatchScaler("batch").fit(frame, batch_labels=labels)
+    with pytest.raises(
+        ValueError, match=r"expected one label per row of X, shape \(90,\)"
+    ):
+        BatchScaler().fit(values, batch_labels=labels[:10])
+    fitted = BatchScaler().fit(values, batch_labels=labels)
+    with pytest.raises(ValueError, match="pass the batch of each row to transform"):
+        fitted.transform(values)
+    with pytest.raises(ValueError, match="fit had none"):
+        BatchScaler().fit(values).transform(values, batch_labels=labels)
+    gaps = labels.astype(object)
+    gaps[[3, 8]] = None
+    with pytest.raises(ValueError, match=r"batch_labels is missing in 2 rows"):
+        BatchScaler().fit(values, batch_labels=gaps)
+    with pytest.raises(TypeError, match="batch_labels"):
+        BatchScaler(0).fit(sp.csr_matrix(values))
