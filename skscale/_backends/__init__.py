@@ -56,6 +56,7 @@ __all__ = [
     "map_values",
     "mapped_moments",
     "median_log_ratios",
+    "refuse_annotated",
     "refuse_dask",
     "refuse_sparse",
     "row_medians",

@@ -61,6 +61,36 @@ class Kind(NamedTuple):
     space: object = None
 
 
+# scverse's containers: a matrix with its annotations, not a matrix
+_ANNOTATED = {("anndata", "AnnData"): "adata", ("mudata", "MuData"): "mdata"}
+
+
+def refuse_annotated(X):
+    """Raise a TypeError naming :mod:`skscale.scverse` when ``X`` is an
+    AnnData or MuData object (numpy would fail on it with "setting an array
+    element with a sequence")."""
+    cls = type(X)
+    key = (cls.__module__.partition(".")[0], cls.__name__)
+    if key not in _ANNOTATED:
+        return
+    name = _ANNOTATED[key]
+    if key[1] == "MuData":
+        use = (
+            f"skscale.scverse.block_scaler({name}) (blocks = modalities), or "
+            f"skscale.scverse.fit_transform({name}.mod['rna'], estimator)"
+        )
+    else:
+        use = (
+            f"skscale.scverse.fit_transform({name}, estimator, layer=...), which "
+            "reads X or a layer and writes the result back"
+        )
+    article = "an" if key[1] == "AnnData" else "a"
+    raise TypeError(
+        f"got {article} {key[1]} object; skscale's estimators take its matrix "
+        f"({name}.X or a layer), not the object: use {use}."
+    )
+
+
 def kind_of(X):
     """The backend that takes ``X``: the one decision of the input's kind.
 
@@ -71,6 +101,7 @@ def kind_of(X):
     """
     if is_dask_collection(X):
         return Kind(DASK)
+    refuse_annotated(X)
     space = array_namespace_of(X)
     if space is not None:
         return Kind(ARRAY_API, space)

@@ -24,6 +24,7 @@ from skscale._backends import (
     check_finite,
     finite_on_host,
     host_like,
+    refuse_annotated,
 )
 from skscale._backends.array_api import like_input, namespace_reference
 from skscale.preprocessing import ZScoreScaler
@@ -211,6 +212,7 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
         self : object
             Fitted estimator.
         """
+        refuse_annotated(X)
         # y and the weights follow X's namespace and device (array API)
         y = _check_target(like_input(X, y))
         sample_weight = like_input(X, sample_weight)
@@ -286,6 +288,7 @@ class ScaledTargetRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator)
             Only with ``return_std=True``.
         """
         check_is_fitted(self)
+        refuse_annotated(X)
         check_same_namespace(X, self, attribute="_fit_reference", method="predict")
         if _routing_enabled():
             params = process_routing(

@@ -100,7 +100,10 @@ class HighlyVariableGenes(CallbackSupportMixin, SelectorMixin, BaseEstimator):
 
     The genes kept are the ``n_top_genes`` highest normalised dispersions, or
     (``n_top_genes=None``) those with ``min_mean < mean < max_mean`` and
-    ``min_disp < normalised dispersion < max_disp``, as in scanpy.
+    ``min_disp < normalised dispersion < max_disp``, as in scanpy. Ties at
+    the ``n_top_genes``-th dispersion are all kept, as scanpy keeps them; a gene
+    alone in its bin has a normalised dispersion of exactly 1 (scanpy's rule),
+    so with few genes per bin more than ``n_top_genes`` may be kept.
 
     Takes dense and sparse (CSR, CSC) input and keeps its kind: ``transform``
     selects columns. NaN is skipped in the statistics.
