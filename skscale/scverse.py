@@ -31,6 +31,8 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import clone
 
+from skscale._backends import is_sparse
+
 __all__ = ["block_scaler", "compare_scalers", "fit_transform", "transform"]
 
 # per-gene statistics of a selector, written to var beside its selection
@@ -142,7 +144,7 @@ def _write(adata, fitted, out, *, layer, key_added, subset, record):
             adata._inplace_subset_var(mask)
     elif out.shape[0] == n_obs:
         key = key_added or f"X_{_estimator_name(fitted).lower()}"
-        adata.obsm[key] = out.toarray() if sp.issparse(out) else np.asarray(out)
+        adata.obsm[key] = out.toarray() if is_sparse(out) else np.asarray(out)
         where = f"obsm:{key}"
     else:
         raise ValueError(
@@ -310,7 +312,7 @@ def _modalities(mdata, layer):
 
 
 def _side_by_side(matrices):
-    if any(sp.issparse(m) for m in matrices):
+    if any(is_sparse(m) for m in matrices):
         return sp.hstack([sp.csr_matrix(m) for m in matrices], format="csr")
     return np.hstack([np.asarray(m) for m in matrices])
 
@@ -426,7 +428,7 @@ def compare_scalers(
         X = _matrix(data, layer)
         columns = list(data.var_names)
         obs, obs_of = data.obs, data
-    if sp.issparse(X):
+    if is_sparse(X):
         raise TypeError(
             f"compare_scalers runs its diagnostics on dense data, and this "
             f"matrix is sparse ({X.shape[0]:,} x {X.shape[1]:,}, {X.nnz:,} "

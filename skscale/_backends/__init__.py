@@ -50,6 +50,7 @@ __all__ = [
     "finite_on_host",
     "gather_rows",
     "host_like",
+    "is_sparse",
     "kind_of",
     "log_means",
     "map_rows",

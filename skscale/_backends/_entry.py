@@ -515,6 +515,11 @@ def map_values(X, original, function, *, copy):
     return backend(X, original, function, copy)
 
 
+def is_sparse(X):
+    """Whether ``X`` is a scipy sparse matrix (the sparse backend's kind)."""
+    return kind_of(X).name == SPARSE
+
+
 def count_profile(X):
     """``(whole, zeros, largest)`` of validated in-memory ``X``, NaN skipped:
     whether every value is a whole number of at least 0, how many values are

@@ -162,7 +162,7 @@ class HighlyVariableGenes(CallbackSupportMixin, SelectorMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skscale.preprocessing import HighlyVariableGenes
     >>> rng = np.random.default_rng(0)
-    >>> X = np.log1p(rng.poisson(rng.uniform(0.1, 5, 40), size=(100, 40)))
+    >>> X = np.log1p(rng.negative_binomial(2, rng.uniform(0.05, 0.9, 300), (100, 300)))
     >>> HighlyVariableGenes(n_top_genes=5).fit_transform(X).shape
     (100, 5)
     """
