@@ -31,7 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from skscale._backends import is_sparse
+from skscale._backends import annotated_kind, is_sparse
 
 __all__ = ["block_scaler", "compare_scalers", "fit_transform", "transform"]
 
@@ -40,11 +40,10 @@ _SELECTOR_STATISTICS = ("means_", "dispersions_", "dispersions_norm_")
 
 
 def _check_anndata(adata, function):
-    cls = type(adata)
-    if cls.__name__ != "AnnData" or not cls.__module__.startswith("anndata"):
+    if annotated_kind(adata) != "AnnData":
         raise TypeError(
-            f"{function} takes an AnnData object; got {cls.__name__}. For a "
-            "matrix, call the estimator itself."
+            f"{function} takes an AnnData object; got {type(adata).__name__}. "
+            "For a matrix, call the estimator itself."
         )
 
 
@@ -288,10 +287,10 @@ def transform(
 def _modalities(mdata, layer):
     """``(names, matrices)`` of a MuData's modalities, checked to hold the
     same cells in the same order."""
-    cls = type(mdata)
-    if cls.__name__ != "MuData" or not cls.__module__.startswith("mudata"):
+    if annotated_kind(mdata) != "MuData":
         raise TypeError(
-            f"expected a MuData object (blocks = modalities); got {cls.__name__}."
+            "expected a MuData object (blocks = modalities); got "
+            f"{type(mdata).__name__}."
         )
     names = list(mdata.mod)
     if not names:
@@ -404,9 +403,8 @@ def compare_scalers(
     """
     from skscale.diagnostics import compare_scalers as compare
 
-    if type(data).__name__ == "MuData":
+    if annotated_kind(data) == "MuData":
         names, matrices = _modalities(data, layer)
-        obs = data.mod[names[0]].obs
         columns = [
             f"{name}:{feature}"
             for name in names
@@ -427,7 +425,8 @@ def compare_scalers(
         _check_anndata(data, "compare_scalers")
         X = _matrix(data, layer)
         columns = list(data.var_names)
-        obs, obs_of = data.obs, data
+        obs_of = data
+    obs = obs_of.obs
     if is_sparse(X):
         raise TypeError(
             f"compare_scalers runs its diagnostics on dense data, and this "

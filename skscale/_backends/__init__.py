@@ -28,6 +28,7 @@ __all__ = [
     "Kind",
     "Statistics",
     "affine_transform",
+    "annotated_kind",
     "any_dask",
     "array_namespace",
     "as_array",

@@ -65,14 +65,22 @@ class Kind(NamedTuple):
 _ANNOTATED = {("anndata", "AnnData"): "adata", ("mudata", "MuData"): "mdata"}
 
 
+def annotated_kind(X):
+    """``"AnnData"`` or ``"MuData"`` when ``X`` is one of scverse's
+    containers, else None (told apart by class, without importing them)."""
+    cls = type(X)
+    key = (cls.__module__.partition(".")[0], cls.__name__)
+    return key[1] if key in _ANNOTATED else None
+
+
 def refuse_annotated(X):
     """Raise a TypeError naming :mod:`skscale.scverse` when ``X`` is an
     AnnData or MuData object (numpy would fail on it with "setting an array
     element with a sequence")."""
-    cls = type(X)
-    key = (cls.__module__.partition(".")[0], cls.__name__)
-    if key not in _ANNOTATED:
+    kind = annotated_kind(X)
+    if kind is None:
         return
+    key = (kind.lower(), kind)
     name = _ANNOTATED[key]
     if key[1] == "MuData":
         use = (

@@ -42,6 +42,13 @@ def _mad(values):
     return float(np.median(np.abs(values - np.median(values))) / _MAD_SCALE)
 
 
+def _mean_and_variance(moments, n_rows):
+    """Each gene's mean (a copy, to be edited) and variance with ``ddof=1``
+    (scanpy's; ``ddof=0`` for a single cell)."""
+    variance = moments.variance(ddof=1) if n_rows > 1 else moments.variance()
+    return moments.mean.copy(), variance
+
+
 def _normalised_dispersions(means, dispersions, flavor, n_bins):
     """scanpy's ``dispersions_norm``: each gene's dispersion standardised
     within its bin of mean expression (20 equal-width bins for seurat, by the
@@ -220,9 +227,9 @@ class HighlyVariableGenes(CallbackSupportMixin, SelectorMixin, BaseEstimator):
         if self.flavor == "seurat":
             mean, dispersion = self._seurat_statistics(X, names)
         else:
-            moments = feature_statistics(X, feature_names=names).moments
-            mean = moments.mean.copy()
-            var = moments.variance(ddof=1) if X.shape[0] > 1 else moments.variance()
+            mean, var = _mean_and_variance(
+                feature_statistics(X, feature_names=names).moments, X.shape[0]
+            )
             mean[mean == 0] = 1e-12  # as scanpy
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 dispersion = var / mean
@@ -305,9 +312,9 @@ class HighlyVariableGenes(CallbackSupportMixin, SelectorMixin, BaseEstimator):
                     m > 0, np.exp(values - m) - np.exp(-m), np.expm1(values)
                 )
 
-        moments = mapped_moments(X, expm1, feature_names=names)
-        mean = moments.mean.copy()
-        var = moments.variance(ddof=1) if X.shape[0] > 1 else moments.variance()
+        mean, var = _mean_and_variance(
+            mapped_moments(X, expm1, feature_names=names), X.shape[0]
+        )
         mean[(mean == 0) & ~shifted] = 1e-12  # as scanpy
         with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
             dispersion = var / mean
