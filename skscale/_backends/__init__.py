@@ -38,6 +38,7 @@ __all__ = [
     "assemble_columns",
     "block_size",
     "cell_beyond",
+    "centred_table",
     "check_finite",
     "column_blocks",
     "column_maxima",
@@ -65,6 +66,7 @@ __all__ = [
     "row_totals",
     "scan_rows",
     "smallest_nonzero",
+    "take_rows",
     "validate_any",
 ]
 

@@ -528,6 +528,31 @@ def is_sparse(X):
     return kind_of(X).name == SPARSE
 
 
+def centred_table(X):
+    """Validated in-memory float64 ``X`` centred on its column means, for the
+    diagnostics: a :class:`~skscale._backends.centred.DenseCentred` (centred
+    outright) or, for a sparse matrix, a
+    :class:`~skscale._backends.centred.SparseCentred` (centred implicitly,
+    never densified). Both answer the same questions (variances, the
+    covariance or Gram matrix, products, rows, pair differences)."""
+    from skscale._backends.centred import DenseCentred, SparseCentred
+
+    if kind_of(X).name == SPARSE:
+        return SparseCentred(X)
+    return DenseCentred(X)
+
+
+def take_rows(X, rows):
+    """The rows ``rows`` (a boolean mask or positions) of a DataFrame, an
+    array, a list of rows or a sparse matrix (CSR kept; other formats become
+    CSR), each kept as it is."""
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
+    if kind_of(X).name == SPARSE:
+        return X.tocsr()[rows]
+    return np.asarray(X)[rows]
+
+
 def count_profile(X):
     """``(whole, zeros, largest)`` of validated in-memory ``X``, NaN skipped:
     whether every value is a whole number of at least 0, how many values are

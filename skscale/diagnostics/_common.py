@@ -1,14 +1,12 @@
 """What the diagnostics share: input preparation and the report base class."""
 
 import html
-import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_array
 
-from skscale._backends import any_dask, check_finite
-from skscale._backends._statistics import power_of_two_below
+from skscale._backends import any_dask, centred_table, check_finite
 from skscale._backends.array_api import to_host
 from skscale._backends.dask import require_dask
 from skscale.utils._block_columns import resolve_blocks
@@ -24,16 +22,18 @@ def feature_names_of(X, n_features):
 
 
 def as_matrix(X, what):
-    """A float64 2-D array of ``X``; +/-inf refused naming the column.
+    """A float64 2-D array (or CSR matrix) of ``X``; +/-inf refused naming
+    the column.
 
     Missing values are returned as NaN; callers decide what they mean. Array
     API input (a torch or CuPy array under array API dispatch) is copied to
-    the host: the diagnostics run on NumPy.
+    the host: the diagnostics run on NumPy. A sparse matrix stays sparse.
     """
     reject_non_numeric_columns(X, what)
     X = to_host(X)
     values = check_array(
         X,
+        accept_sparse="csr",
         dtype=np.float64,
         ensure_all_finite=False,
         input_name=what,
@@ -48,10 +48,11 @@ def as_matrix(X, what):
 def prepare_pair(X_before, X_after):
     """Validate a before/after pair of tables of the same shape.
 
-    Returns the two float64 arrays centred on their column means, with missing
-    values set to the column mean (they add nothing to a variance or a
-    distance), the feature names (of whichever table has them), and the number
-    of missing values.
+    Returns the two tables centred on their column means (see
+    :func:`~skscale._backends.centred_table`: dense arrays centred outright,
+    sparse matrices implicitly), with missing values counted as the column
+    mean (they add nothing to a variance or a distance), the feature names
+    (of whichever table has them), and the number of missing values.
     """
     before = as_matrix(X_before, "X_before")
     after = as_matrix(X_after, "X_after")
@@ -62,34 +63,8 @@ def prepare_pair(X_before, X_after):
         )
     named = X_before if hasattr(X_before, "columns") else X_after
     names = feature_names_of(named, before.shape[1])
-    n_missing = int(np.isnan(before).sum() + np.isnan(after).sum())
-    return (
-        moderate(centre_columns(before)),
-        moderate(centre_columns(after)),
-        names,
-        n_missing,
-    )
-
-
-def moderate(centred):
-    """Divide data near 1e300 (or 1e-300) by a power of two near their size,
-    so that products and squares stay finite. Every figure the diagnostics
-    report is a ratio, which this exact rescaling leaves unchanged."""
-    return _moderated(centred)[0]
-
-
-def _moderated(values):
-    """``(values / unit, unit)``, ``unit`` a power of two near the largest
-    finite magnitude when that is beyond 1e100 or below 1e-100 (else 1, and
-    ``values`` itself); ``values`` is divided in place."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN
-        largest = float(np.nanmax(np.abs(values))) if values.size else 0.0
-    if not np.isfinite(largest) or largest == 0.0 or 1e-100 < largest < 1e100:
-        return values, 1.0
-    unit = float(power_of_two_below(largest))
-    values /= unit
-    return values, unit
+    before, after = centred_table(before), centred_table(after)
+    return before, after, names, before.n_missing + after.n_missing
 
 
 # Rows sampled from a dask input when the diagnostic needs them in memory.
@@ -137,40 +112,6 @@ def sample_dask_rows(arrays, max_rows, random_state=0):
         )
     computed = dask.compute(*[X[rows] for X in arrays])
     return list(computed), rows, note
-
-
-def centre_columns(X):
-    """Subtract column means; a missing value becomes its column's mean (0).
-
-    Data near float64's limits (a column of 1e308, or one spanning
-    +/-1.5e308, whose mean or deviations would overflow) are centred in a
-    power-of-two unit instead (see :func:`centred_in_unit`): every figure
-    the diagnostics report is a ratio, which that exact rescaling keeps.
-    """
-    return centred_in_unit(X)[0]
-
-
-def centred_in_unit(X):
-    """``(centred, unit)``: the columns of ``X`` centred, divided by ``unit``
-    (a power of two; 1 for ordinary data, where ``centred`` is exactly
-    ``X - mean``), so that neither the mean nor the deviations overflow and
-    their squares neither overflow nor underflow."""
-    X, before = _moderated(np.array(X, dtype=np.float64))
-    centred = _centred(X)
-    centred, after = _moderated(centred)
-    return centred, before * after
-
-
-def _centred(X):
-    missing = np.isnan(X)
-    if not missing.any():
-        return X - X.mean(axis=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        mean = np.nanmean(X, axis=0)
-    centred = X - np.nan_to_num(mean)
-    centred[missing] = 0.0
-    return centred
 
 
 def block_of_features(blocks, X, names, n_features):

@@ -27,15 +27,13 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
-from skscale._backends import count_profile
+from skscale._backends import centred_table, count_profile, is_sparse, take_rows
 from skscale._backends.array_api import to_host
+from skscale._backends.centred import spectrum_ends
 from skscale.diagnostics._common import (
     as_matrix,
     block_of_features,
-    centre_columns,
-    centred_in_unit,
     covariate_column,
-    moderate,
     percent,
 )
 from skscale.diagnostics._knn import KNNSide, knn_report
@@ -299,27 +297,13 @@ def _kept_columns(fitted, names, shape, scaled_shape):
     return np.array([position[name] for name in out], dtype=np.intp)
 
 
-def _in_place_of(kept_values, kept, n_features):
-    """``kept_values`` (n_samples, len(kept)) put back in the columns ``kept``
-    of ``n_features``, zeros in the columns dropped."""
-    full = np.zeros((kept_values.shape[0], n_features), dtype=kept_values.dtype)
-    full[:, kept] = kept_values
-    return full
-
-
-def _covariance_spectrum(centred):
-    """Largest eigenvalue and condition number of the covariance of the
+def _covariance_spectrum(table):
+    """Largest eigenvalue and condition number of the covariance of a
     centred table; the condition number is infinite when the covariance is
     singular (more features than samples, a constant column, or a feature that
     is a combination of others)."""
-    n_samples, n_features = centred.shape
-    if n_features <= n_samples:
-        values = scipy.linalg.eigvalsh(centred.T @ centred / n_samples)
-    else:
-        values = scipy.linalg.eigvalsh(centred @ centred.T / n_samples)
-    largest = float(values[-1])
-    smallest = float(values[0]) if n_features <= n_samples else 0.0
-    singular = smallest <= largest * np.finfo(float).eps * max(centred.shape)
+    largest, smallest = spectrum_ends(table)
+    singular = smallest <= largest * np.finfo(float).eps * max(table.shape)
     return largest, (np.inf if singular else largest / smallest)
 
 
@@ -910,13 +894,16 @@ def compare_scalers(
         Numeric data; NaN allowed (imputed inside each fold after the scaler
         by the cross-validation, counted as the column mean by the
         diagnostics). Array API input (torch, CuPy) is copied to the host:
-        the comparison runs on NumPy.
+        the comparison runs on NumPy. A sparse matrix is never densified:
+        the diagnostics centre it implicitly, and the default candidates are
+        those that keep it sparse (``candidate_scalers(blocks, sparse=True)``).
     y : array-like of shape (n_samples,), default=None
         Target. Rows whose target is missing are left out (and counted in
         ``n_target_missing``). Class labels give ``purity``.
     scalers : dict of str -> transformer, "passthrough" or None, default=None
         The candidates; ``None`` means
-        :func:`~skscale.preprocessing.candidate_scalers` ``(blocks)``. A
+        :func:`~skscale.preprocessing.candidate_scalers` ``(blocks)`` (with
+        ``sparse=True`` for a sparse ``X``). A
         candidate may be a :class:`~sklearn.pipeline.Pipeline`.
     blocks : dict, default=None
         Block name -> columns, as for :class:`~skscale.preprocessing.BlockScaler`.
@@ -1049,7 +1036,7 @@ def compare_scalers(
             raise ValueError("Every value of the target y is missing.")
         if n_target_missing:
             matrix = matrix[keep]
-            X = X.iloc[keep] if hasattr(X, "iloc") else np.asarray(X)[keep]
+            X = take_rows(X, keep)
             if covariate_columns is not None:
                 covariate_columns = covariate_columns[keep].reset_index(drop=True)
             if batch_labels is not None:
@@ -1070,19 +1057,15 @@ def compare_scalers(
     n_samples = matrix.shape[0]
     if n_samples < 3:
         raise ValueError(f"compare_scalers needs at least 3 rows; got {n_samples}.")
-    n_missing = int(np.isnan(matrix).sum())
     blocks = complete_blocks(blocks, X, names)
     if scalers is None:
-        scalers = candidate_scalers(blocks)
+        scalers = candidate_scalers(blocks, sparse=is_sparse(matrix))
 
     # the unscaled side, once for every candidate
-    centred = centre_columns(matrix)
-    before = moderate(centred.copy())
+    before = centred_table(matrix)
+    n_missing = before.n_missing
     resolved, block_labels = block_of_features(blocks, X, names, len(names))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        spread = np.nanmax(matrix, axis=0) - np.nanmin(matrix, axis=0)
-    constant = [names[j] for j in np.flatnonzero(~(spread > 0))]
+    constant = [names[j] for j in np.flatnonzero(before.constant)]
     before_space = pca_space(before, 2)
     side = KNNSide(before, n_neighbors, 5000, seed, labels)
 
@@ -1113,14 +1096,14 @@ def compare_scalers(
             kept = None
             if scaled.shape != matrix.shape:
                 kept = _kept_columns(fitted, names, matrix.shape, scaled.shape)
-            after, unit = centred_in_unit(scaled)
+            after = centred_table(scaled)
             # what the estimator sees: the kept columns only
             largest, condition = _covariance_spectrum(after)
             if kept is not None:  # a dropped column is one scaled by 0
-                after = _in_place_of(after, kept, matrix.shape[1])
+                after = after.in_place_of(kept, matrix.shape[1])
             with np.errstate(over="ignore", under="ignore"):
-                largest = largest * unit * unit  # in the data's units
-            n_cells = n_missing + int(np.isnan(scaled).sum())
+                largest = largest * after.unit * after.unit  # in the data's units
+            n_cells = n_missing + after.n_missing
             spaces = {"before": before_space, "after": pca_space(after, 2)}
             pca = pca_report(spaces, names, n_samples, n_cells, blocks, X)
             if covariate_columns is not None:

@@ -20,7 +20,6 @@ from skscale.diagnostics._common import (
     prepare_pair,
     sample_dask_rows,
 )
-from skscale.diagnostics._pca import column_variance
 
 # Values per temporary block (distance rows, comparison masks, differences).
 _BLOCK_ELEMENTS = 1 << 22
@@ -28,18 +27,6 @@ _BLOCK_ELEMENTS = 1 << 22
 # this many samples, a random sample of _MAX_PAIRS pairs beyond.
 _ALL_PAIRS_LIMIT = 2000
 _MAX_PAIRS = 200_000
-
-
-def _ranking_distances(queries, scaled_points, points_norms):
-    """Squared Euclidean distances from each query row to every point, up to a
-    constant per row (the query's own squared norm, which changes no ranking
-    within a row): ``|x|^2 - 2 q.x``, one matrix product and one pass.
-
-    ``scaled_points`` is ``-2 * points``, computed once by the caller.
-    """
-    distances = queries @ scaled_points.T
-    distances += points_norms[None, :]
-    return distances
 
 
 def _neighbours(distances, k):
@@ -68,12 +55,6 @@ def _rank_penalty(distances, own, other):
     return total
 
 
-def _local_squares(X, queries, neighbours):
-    """Per-feature sum of squared differences over (query, neighbour) pairs."""
-    diffs = X[queries][:, None, :] - X[neighbours]
-    return np.einsum("ijk,ijk->k", diffs, diffs)
-
-
 def _sample_pairs(n_samples, rng):
     if n_samples <= _ALL_PAIRS_LIMIT:
         first, second = np.triu_indices(n_samples, k=1)
@@ -82,16 +63,6 @@ def _sample_pairs(n_samples, rng):
     second = rng.randint(n_samples - 1, size=_MAX_PAIRS)
     second += second >= first
     return first, second
-
-
-def _pair_distances(X, first, second):
-    out = np.empty(first.size)
-    step = max(1, _BLOCK_ELEMENTS // max(1, X.shape[1]))
-    for start in range(0, first.size, step):
-        stop = start + step
-        diffs = X[first[start:stop]] - X[second[start:stop]]
-        out[start:stop] = np.sqrt(np.einsum("ij,ij->i", diffs, diffs))
-    return out
 
 
 def _class_labels(y, n_samples):
@@ -324,9 +295,9 @@ class KNNSide:
     same queries and pairs are then used for every one of them.
     """
 
-    def __init__(self, centred, n_neighbors, max_samples, random_state, labels):
-        n_samples = centred.shape[0]
-        self.X = centred
+    def __init__(self, table, n_neighbors, max_samples, random_state, labels):
+        n_samples, n_features = table.shape
+        self.X = table
         self.labels = labels
         self.k = min(n_neighbors, n_samples - 1)
         rng = check_random_state(random_state)
@@ -336,35 +307,44 @@ class KNNSide:
             queries = np.arange(n_samples)
         self.queries = queries
         self.pairs = _sample_pairs(n_samples, rng)
-        self.norms = np.einsum("ij,ij->i", centred, centred)
-        self.doubled = -2.0 * centred
+        self.norms = table.row_norms()
         self.step = max(
             1,
             min(
                 _BLOCK_ELEMENTS // n_samples,
-                _BLOCK_ELEMENTS // (self.k * max(1, centred.shape[1])),
+                _BLOCK_ELEMENTS // (self.k * max(1, n_features)),
             ),
         )
         self.neighbours = np.empty((queries.size, self.k), dtype=np.intp)
-        self.local = np.zeros(centred.shape[1])
+        self.local = np.zeros(n_features)
         self.purity = 0.0
         for start in range(0, queries.size, self.step):
             chunk = queries[start : start + self.step]
             d = self.distances(chunk)
             found = _neighbours(d, self.k)
             self.neighbours[start : start + self.step] = found
-            self.local += _local_squares(centred, chunk, found)
+            self.local += table.pair_squares(chunk, found)
             if labels is not None:
                 same = labels[found] == labels[chunk][:, None]
                 self.purity += float(same.mean(axis=1).sum())
-        self.pair_distances = _pair_distances(centred, *self.pairs)
+        self.pair_distances = table.pair_distances(*self.pairs)
 
     def distances(self, chunk):
         """Ranking distances from the ``chunk`` queries to every point, a
         query's own distance set to inf."""
-        d = _ranking_distances(self.X[chunk], self.doubled, self.norms)
-        d[np.arange(chunk.size), chunk] = np.inf  # a point is not its own neighbour
-        return d
+        return ranking_distances(self.X, chunk, self.norms)
+
+
+def ranking_distances(table, chunk, norms):
+    """Squared Euclidean distances from the ``chunk`` rows of a centred table
+    to every row, up to a constant per query (its own squared norm, which
+    changes no ranking within a row): ``|x|^2 - 2 q.x``, one matrix product
+    and one pass. A query's distance to itself is inf (a point is not its own
+    neighbour)."""
+    distances = table.rows_times(-2.0 * table.rows(chunk))
+    distances += norms[None, :]
+    distances[np.arange(chunk.size), chunk] = np.inf
+    return distances
 
 
 def knn_report(
@@ -375,8 +355,7 @@ def knn_report(
     before, labels, k, queries = side.X, side.labels, side.k, side.queries
     n_samples, n_features = before.shape
     n_queries = queries.size
-    after_norms = np.einsum("ij,ij->i", after, after)
-    after_doubled = -2.0 * after
+    after_norms = after.row_norms()
     overlap = np.empty(n_queries)
     jaccard = np.empty(n_queries)
     penalty = {"trustworthiness": 0.0, "continuity": 0.0}
@@ -385,13 +364,11 @@ def knn_report(
     step = side.step
     for start in range(0, n_queries, step):
         chunk = queries[start : start + step]
-        rows = np.arange(chunk.size)
         distances = {"before": side.distances(chunk)}
         neighbours = {"before": side.neighbours[start : start + step]}
-        d = _ranking_distances(after[chunk], after_doubled, after_norms)
-        d[rows, chunk] = np.inf  # a point is not its own neighbour
+        d = ranking_distances(after, chunk, after_norms)
         distances["after"], neighbours["after"] = d, _neighbours(d, k)
-        local["after"] += _local_squares(after, chunk, neighbours["after"])
+        local["after"] += after.pair_squares(chunk, neighbours["after"])
         if labels is not None:
             same = labels[neighbours["after"]] == labels[chunk][:, None]
             purity["after"] += float(same.mean(axis=1).sum())
@@ -417,7 +394,7 @@ def knn_report(
     }
     first, second = side.pairs
     spearman = scipy.stats.spearmanr(
-        side.pair_distances, _pair_distances(after, first, second)
+        side.pair_distances, after.pair_distances(first, second)
     ).statistic
     finite_population = 1.0 - n_queries / n_samples
     overlap_se = (
@@ -451,7 +428,7 @@ def knn_report(
     features = {}
     shares = {}
     for when, X in (("before", before), ("after", after)):
-        variance = column_variance(X)
+        variance = X.variance()
         with np.errstate(invalid="ignore", divide="ignore"):
             shares[when] = (variance / variance.sum(), local[when] / local[when].sum())
         features[f"distance_share_{when}"] = shares[when][0]

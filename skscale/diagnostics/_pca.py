@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 
-from skscale._backends import any_dask
+from skscale._backends import any_dask, centred_table
+from skscale._backends.centred import top_eigenpairs
 from skscale.diagnostics._common import (
     DASK_SAMPLE_ROWS,
     Report,
     block_of_features,
     block_table,
-    centre_columns,
     dask_pair,
     percent,
     prepare_pair,
@@ -19,13 +19,16 @@ from skscale.diagnostics._common import (
 from skscale.utils._validation import warn_user
 
 
-def principal_axes(centred, n_components, variance=None):
-    """Top eigenvalues of the covariance and the matching unit loadings.
+def principal_axes(table, n_components, variance=None):
+    """Top eigenvalues of the covariance of a centred table (see
+    :func:`~skscale._backends.centred_table`) and the matching unit loadings.
 
     Through the p x p covariance when samples outnumber features, through the
     n x n Gram matrix otherwise (a 200 x 50,000 omics table costs a 200 x 200
-    eigenproblem). Loadings of components with no variance are NaN; each
-    loading vector's largest entry is made positive.
+    eigenproblem); a sparse table with thousands of rows and of columns uses
+    Lanczos on its implicitly centred covariance operator. Loadings of
+    components with no variance are NaN; each loading vector's largest entry
+    is made positive.
 
     Returns
     -------
@@ -34,47 +37,37 @@ def principal_axes(centred, n_components, variance=None):
     total : float
         Total variance (sum of all eigenvalues).
     loadings : ndarray of shape (k, n_features)
-    method : {"covariance", "gram"}
+    method : {"covariance", "gram", "operator"}
     """
-    n_samples, n_features = centred.shape
+    n_samples, n_features = table.shape
     if variance is None:
-        variance = column_variance(centred)
-    if n_features <= n_samples:
-        matrix = centred.T @ centred / n_samples
-        return axes_from_matrix(matrix, "covariance", n_components, variance, n_samples)
-    matrix = centred @ centred.T / n_samples
-    return axes_from_matrix(
-        matrix, "gram", n_components, variance, n_samples, centred=centred
-    )
-
-
-def axes_from_matrix(matrix, method, n_components, variance, n_samples, centred=None):
-    """The top eigenpairs of a covariance (p x p) or Gram (n x n, with the
-    centred data to turn its eigenvectors into loadings) matrix."""
-    n_features = variance.shape[0]
+        variance = table.variance()
     k = min(n_components, n_samples, n_features)
-    total = float(variance.sum())
+    values, loadings, method = top_eigenpairs(table, k)
+    return _settled_axes(values, loadings, method, variance, n_samples)
+
+
+def axes_from_matrix(matrix, method, n_components, variance, n_samples):
+    """The top eigenpairs of a covariance matrix (p x p)."""
     size = matrix.shape[0]
+    k = min(n_components, n_samples, size)
     values, vectors = scipy.linalg.eigh(matrix, subset_by_index=[size - k, size - 1])
-    values, vectors = values[::-1], vectors[:, ::-1]
-    values = np.clip(values, 0.0, None)
+    values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
+    return _settled_axes(values, vectors.T.copy(), method, variance, n_samples)
+
+
+def _settled_axes(values, loadings, method, variance, n_samples):
+    """NaN loadings for components without variance, signs made positive at
+    each loading's largest entry; ``(values, total, loadings, method)``."""
+    n_features = variance.shape[0]
+    total = float(variance.sum())
     tolerance = np.finfo(float).eps * max(n_samples, n_features) * max(total, 0.0)
     usable = values > tolerance
-    if method == "covariance":
-        loadings = vectors.T.copy()
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            loadings = (centred.T @ vectors / np.sqrt(values * n_samples)).T
     loadings[~usable] = np.nan
     for i in np.flatnonzero(usable):
         if loadings[i, np.argmax(np.abs(loadings[i]))] < 0:
             loadings[i] *= -1
     return values, total, loadings, method
-
-
-def column_variance(centred):
-    """Per-column variance (divisor n) of centred data, without a temporary."""
-    return np.einsum("ij,ij->j", centred, centred) / centred.shape[0]
 
 
 def _component_table(values, total, loadings, names, suffix):
@@ -126,7 +119,9 @@ class PCADominanceReport(Report):
     n_samples, n_features : int
         The shape of the data.
     method : str
-        ``"covariance"`` (p x p) or ``"gram"`` (n x n): how PCA was computed.
+        How PCA was computed: ``"covariance"`` (p x p), ``"gram"`` (n x n),
+        or ``"operator"`` (Lanczos on a large sparse table's implicitly
+        centred covariance).
     n_missing : int
         Missing values in the two tables, counted as their column's mean.
     sampling : str or None
@@ -335,7 +330,7 @@ def _dask_spaces(X_before, X_after, n_components):
         (before, after), _, note = sample_dask_rows([before, after], DASK_SAMPLE_ROWS)
         spaces = {}
         for when, data in (("before", before), ("after", after)):
-            spaces[when] = pca_space(centre_columns(data), n_components)
+            spaces[when] = pca_space(centred_table(data), n_components)
         return spaces, names, n_missing, before.shape[0], f"PCA on {note}"
     covariances = []
     for X in (before, after):
@@ -439,16 +434,16 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5, covariates=
     return report
 
 
-def pca_space(centred, n_components):
+def pca_space(table, n_components):
     """What the report needs of one centred table: ``(eigenvalues, total,
     loadings, method, variance, scores)``, scores on every component (at
     least two columns, NaN for a component that does not exist)."""
-    variance = column_variance(centred)
-    values, total, loadings, method = principal_axes(centred, n_components, variance)
-    scores = np.full((centred.shape[0], max(2, len(loadings))), np.nan)
+    variance = table.variance()
+    values, total, loadings, method = principal_axes(table, n_components, variance)
+    scores = np.full((table.shape[0], max(2, len(loadings))), np.nan)
     for pc in range(len(loadings)):
         if not np.isnan(loadings[pc]).any():
-            scores[:, pc] = centred @ loadings[pc]
+            scores[:, pc] = table.times(loadings[pc])
     return values, total, loadings, method, variance, scores
 
 

@@ -1,7 +1,7 @@
 """The candidate scalers: one list of names for compare_scalers, the command and
 GridSearchCV grids."""
 
-from sklearn.preprocessing import RobustScaler
+from sklearn.preprocessing import MaxAbsScaler, RobustScaler
 
 from skscale.preprocessing._block_scaler import BlockScaler
 from skscale.preprocessing._metabolomics import (
@@ -24,6 +24,12 @@ _CANDIDATES = {
         True,
         "median and interquartile range (scikit-learn's RobustScaler)",
     ),
+    "maxabs": (
+        lambda blocks: MaxAbsScaler(),
+        False,
+        "each column divided by its largest magnitude (scikit-learn's "
+        "MaxAbsScaler; minmax's counterpart on sparse data)",
+    ),
     "pareto": (lambda blocks: ParetoScaler(), True, "divide by sqrt(std)"),
     "vast": (lambda blocks: VastScaler(), False, "z-score times mean/std"),
     "level": (lambda blocks: LevelScaler(), False, "divide by the mean"),
@@ -37,23 +43,39 @@ _CANDIDATES = {
 }
 
 
+# The candidates that keep a sparse matrix sparse: scaled without centring,
+# which changes no diagnostic (PCA and distances are centred anyway) and no
+# estimator that fits an intercept. The others would store every implicit zero.
+_SPARSE_CANDIDATES = {
+    "none": lambda blocks: "passthrough",
+    "zscore": lambda blocks: ZScoreScaler(with_mean=False),
+    "maxabs": lambda blocks: MaxAbsScaler(),
+    "robust": lambda blocks: RobustScaler(with_centering=False),
+    "block_mfa": lambda blocks: BlockScaler(
+        blocks, weighting="mfa", scaler=ZScoreScaler(with_mean=False)
+    ),
+}
+_SPARSE_DEFAULTS = ("none", "zscore", "maxabs", "robust", "block_mfa")
+
+
 def candidate_descriptions():
     """Name -> one-line description of every candidate (for ``--help``)."""
     return {name: description for name, (_, _, description) in _CANDIDATES.items()}
 
 
 @validate_params(
-    {"blocks": [dict, None], "names": [list, tuple, None]},
+    {"blocks": [dict, None], "names": [list, tuple, None], "sparse": ["boolean"]},
     prefer_skip_nested_validation=True,
 )
-def candidate_scalers(blocks=None, *, names=None):
+def candidate_scalers(blocks=None, *, names=None, sparse=False):
     """The candidate scalers, by name, as unfitted estimators.
 
     One list of names serves :func:`~skscale.diagnostics.compare_scalers`, the
     ``skscale report`` command's ``--scalers`` and scikit-learn grids:
     ``"none"`` (``"passthrough"``: no scaling), ``"zscore"``
     (:class:`ZScoreScaler`), ``"minmax"`` (:class:`MinMaxScaler`), ``"robust"``
-    (:class:`sklearn.preprocessing.RobustScaler`), ``"pareto"``, ``"vast"``,
+    (:class:`sklearn.preprocessing.RobustScaler`), ``"maxabs"``
+    (:class:`sklearn.preprocessing.MaxAbsScaler`), ``"pareto"``, ``"vast"``,
     ``"level"`` and ``"range"`` (the metabolomics scalings), and ``"block_mfa"``
     (:class:`BlockScaler` with MFA weighting, only with ``blocks``).
 
@@ -66,6 +88,14 @@ def candidate_scalers(blocks=None, *, names=None):
         The candidates wanted, in this order. ``None`` gives the defaults:
         ``none``, ``zscore``, ``minmax``, ``robust``, ``pareto`` and, with
         blocks, ``block_mfa``.
+    sparse : bool, default=False
+        Candidates for a sparse matrix, which keep it sparse: ``zscore``,
+        ``robust`` and ``block_mfa`` scale without centring (which changes
+        no diagnostic, and no estimator that fits an intercept), and the
+        defaults are ``none``, ``zscore``, ``maxabs``, ``robust`` (and
+        ``block_mfa`` with blocks). The candidates that must centre each
+        column (``minmax``, ``pareto``, ``vast``, ``level``, ``range``) are
+        refused.
 
     Returns
     -------
@@ -82,15 +112,18 @@ def candidate_scalers(blocks=None, *, names=None):
     ['none', 'zscore', 'minmax', 'robust', 'pareto']
     >>> candidate_scalers(names=["zscore", "vast"])
     {'zscore': ZScoreScaler(), 'vast': VastScaler()}
+    >>> candidate_scalers(names=["zscore"], sparse=True)
+    {'zscore': ZScoreScaler(with_mean=False)}
     >>> pipe = Pipeline([("scale", "passthrough"), ("knn", KNeighborsClassifier())])
     >>> grid = GridSearchCV(pipe, {"scale": list(candidate_scalers().values())})
     """
     if names is None:
-        names = [
-            name
-            for name, (_, default, _) in _CANDIDATES.items()
-            if default and (blocks is not None or name != "block_mfa")
-        ]
+        defaults = (
+            _SPARSE_DEFAULTS
+            if sparse
+            else [name for name, (_, default, _) in _CANDIDATES.items() if default]
+        )
+        names = [name for name in defaults if blocks is not None or name != "block_mfa"]
     unknown = [name for name in names if name not in _CANDIDATES]
     if unknown:
         raise ValueError(
@@ -102,4 +135,13 @@ def candidate_scalers(blocks=None, *, names=None):
             "The candidate 'block_mfa' scales blocks of columns and needs blocks; "
             "got blocks=None."
         )
-    return {name: _CANDIDATES[name][0](blocks) for name in names}
+    if not sparse:
+        return {name: _CANDIDATES[name][0](blocks) for name in names}
+    centring = [name for name in names if name not in _SPARSE_CANDIDATES]
+    if centring:
+        raise ValueError(
+            f"The candidate {centring[0]!r} centres each column, which would store "
+            "every implicit zero of a sparse matrix; for sparse data choose from "
+            f"{', '.join(_SPARSE_CANDIDATES)}."
+        )
+    return {name: _SPARSE_CANDIDATES[name](blocks) for name in names}

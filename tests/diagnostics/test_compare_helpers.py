@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 import scipy.stats
 from sklearn.model_selection import (
     KFold,
@@ -15,6 +16,7 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 
+from skscale._backends import centred_table
 from skscale.diagnostics import _compare as c
 
 
@@ -212,21 +214,26 @@ def test_corrected_paired_pvalues_against_the_formula():
     assert p["lower"] == 0.0 and p["tied"] == 1.0
 
 
-def test_covariance_spectrum_tall_and_wide():
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_covariance_spectrum_tall_and_wide(kind):
+    def spectrum(values):
+        table = values if kind == "dense" else scipy.sparse.csr_matrix(values)
+        return c._covariance_spectrum(centred_table(table))
+
     rng = np.random.default_rng(0)
     tall = rng.normal(size=(50, 3)) * [1.0, 2.0, 3.0]
     tall -= tall.mean(axis=0)
     values = np.linalg.eigvalsh(np.cov(tall.T, ddof=0))
-    largest, condition = c._covariance_spectrum(tall)
+    largest, condition = spectrum(tall)
     assert largest == pytest.approx(values[-1], rel=1e-12)
     assert condition == pytest.approx(values[-1] / values[0], rel=1e-10)
     wide = rng.normal(size=(5, 8))
     wide -= wide.mean(axis=0)
-    largest, condition = c._covariance_spectrum(wide)
+    largest, condition = spectrum(wide)
     assert largest == pytest.approx(np.linalg.eigvalsh(np.cov(wide.T, ddof=0))[-1])
     assert condition == np.inf  # more features than samples
     singular = np.column_stack([tall[:, 0], tall[:, 0] * 2.0, tall[:, 1]])
-    assert c._covariance_spectrum(singular)[1] == np.inf
+    assert spectrum(singular)[1] == np.inf
 
 
 def _warning(category, message):

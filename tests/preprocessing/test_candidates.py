@@ -42,6 +42,7 @@ def test_every_skscale_scaler_can_be_chosen_by_name():
         "zscore",
         "minmax",
         "robust",
+        "maxabs",
         "pareto",
         "vast",
         "level",
