@@ -21,6 +21,9 @@ is fitted inside each cross-validation fold.
 - :func:`compare_scalers`: :func:`skscale.diagnostics.compare_scalers` with the
   target, batch and covariates named as ``obs`` columns (and blocks from a
   MuData's modalities).
+- :func:`read_sample`: a random sample of the cells of an ``.h5ad`` or
+  ``.h5mu`` file, read row by row from disk (a sparse matrix stays sparse),
+  for ``skscale report data.h5ad``.
 
 Needs the ``scverse`` extra (``pip install 'skscale[scverse]'``: anndata and
 mudata); scanpy is not needed.
@@ -33,7 +36,14 @@ from sklearn.base import clone
 
 from skscale._backends import annotated_kind, is_sparse
 
-__all__ = ["block_scaler", "compare_scalers", "fit_transform", "transform"]
+__all__ = [
+    "AnnotatedSample",
+    "block_scaler",
+    "compare_scalers",
+    "fit_transform",
+    "read_sample",
+    "transform",
+]
 
 # per-gene statistics of a selector, written to var beside its selection
 _SELECTOR_STATISTICS = ("means_", "dispersions_", "dispersions_norm_")
@@ -410,15 +420,15 @@ def compare_scalers(
             for name in names
             for feature in data.mod[name].var_names
         ]
-        blocks = {
-            name: [f"{name}:{feature}" for feature in data.mod[name].var_names]
-            for name in names
-        }
         if "blocks" in kwargs:
             raise TypeError(
                 "the blocks of a MuData are its modalities; blocks= is not taken."
             )
-        kwargs["blocks"] = blocks
+        # by position: the candidates see the matrix, which has no names
+        edges = np.cumsum([0, *(m.shape[1] for m in matrices)])
+        kwargs["blocks"] = {
+            name: list(range(edges[i], edges[i + 1])) for i, name in enumerate(names)
+        }
         X = _side_by_side(matrices)
         obs_of = data.mod[names[0]]
     else:
@@ -427,14 +437,6 @@ def compare_scalers(
         columns = list(data.var_names)
         obs_of = data
     obs = obs_of.obs
-    if is_sparse(X):
-        raise TypeError(
-            f"compare_scalers runs its diagnostics on dense data, and this "
-            f"matrix is sparse ({X.shape[0]:,} x {X.shape[1]:,}, {X.nnz:,} "
-            "stored values); compare on a sample of cells made dense, e.g. "
-            "adata[:5000].copy() with its X.toarray()."
-        )
-    frame = pd.DataFrame(np.asarray(X), index=obs.index.copy(), columns=columns)
     y = None if target is None else _obs_column(obs_of, target, "target")
     batch = None if batch_key is None else _obs_column(obs_of, batch_key, "batch_key")
     covariates = None
@@ -442,5 +444,217 @@ def compare_scalers(
         for key in covariate_keys:
             _obs_column(obs_of, key, "covariate_keys")
         covariates = obs[list(covariate_keys)].reset_index(drop=True)
-    frame = frame.reset_index(drop=True)
-    return compare(frame, y, covariates=covariates, batch=batch, **kwargs)
+    if y is not None:
+        y = pd.Series(y, name=target)
+    if batch is not None:
+        batch = pd.Series(batch, name=batch_key)
+    return compare(
+        X,
+        y,
+        covariates=covariates,
+        batch=batch,
+        feature_names=[str(c) for c in columns],
+        **kwargs,
+    )
+
+
+class AnnotatedSample:
+    """Cells read from an ``.h5ad`` or ``.h5mu`` file by :func:`read_sample`.
+
+    Attributes
+    ----------
+    X : scipy.sparse.csr_matrix or ndarray of shape (n_sampled, n_features)
+        The sampled cells' values (sparse on disk stays sparse), rows in file
+        order.
+    feature_names : list of str
+        ``var_names`` (``"<modality>:<feature>"`` for a MuData).
+    blocks : dict of str -> list of int or None
+        A MuData's modalities as blocks of column positions; None for AnnData.
+    y : pandas.Series or None
+        The target ``obs`` column on the sampled cells with a target.
+    covariates : pandas.DataFrame or None
+        The covariate ``obs`` columns on the same cells.
+    n_rows : int
+        Cells in the file.
+    n_target_missing : int
+        Sampled cells left out because their target is missing.
+    sampled : bool
+        Whether ``X`` holds a sample rather than every cell.
+    source : str
+        Where the values were read ("X", "layers['counts']").
+    """
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def __repr__(self):
+        return (
+            f"<AnnotatedSample: {self.X.shape[0]:,} of {self.n_rows:,} cells x "
+            f"{self.X.shape[1]:,} features from {self.source}>"
+        )
+
+
+def _h5_matrix(group, layer, where):
+    """The matrix element (X or a layer) of an AnnData group, with a clear
+    error when it is not there."""
+    if layer is None:
+        if "X" not in group:
+            layers = list(group["layers"]) if "layers" in group else []
+            raise ValueError(
+                f"{where} has no X; name the layer to read with --layer (layers: "
+                f"{_listed(layers)})."
+            )
+        return group["X"]
+    layers = group["layers"] if "layers" in group else {}
+    if layer not in layers:
+        raise KeyError(
+            f"layer {layer!r} is not a layer of {where} (layers: "
+            f"{_listed(list(layers))})."
+        )
+    return layers[layer]
+
+
+def _h5_rows(element, rows):
+    """The rows ``rows`` (sorted positions) of an on-disk matrix: CSR read
+    row by row, a dense dataset by its rows; never more than those rows."""
+    import h5py
+    from anndata.io import sparse_dataset
+
+    if isinstance(element, h5py.Dataset):
+        return element[rows] if rows.size < element.shape[0] else element[()]
+    matrix = sparse_dataset(element)
+    return sp.csr_matrix(matrix[rows] if rows.size < matrix.shape[0] else matrix[:])
+
+
+def _obs_values(obs, key, option, extra=None):
+    """An obs column by name (or, for a MuData, ``"<modality>:<column>"`` or
+    a column of one modality's obs)."""
+    if key in obs.columns:
+        return obs[key]
+    for name, frame in (extra or {}).items():
+        column = key.partition(":")[2] if key.startswith(f"{name}:") else key
+        if column in frame.columns:
+            return frame[column]
+    available = list(obs.columns) + [
+        f"{name}:{c}" for name, frame in (extra or {}).items() for c in frame.columns
+    ]
+    raise KeyError(
+        f"{option} {key!r} is not a column of obs (columns: {_listed(available)})."
+    )
+
+
+def read_sample(
+    path, *, target=None, layer=None, covariates=(), max_rows=20_000, random_state=0
+):
+    """Read a random sample of the cells of an ``.h5ad`` or ``.h5mu`` file.
+
+    Only the sampled rows of the matrix are read from disk (a CSR matrix row
+    by row, never densified); ``obs`` is read whole. For a ``.h5mu`` file the
+    modalities sit side by side as blocks, and must hold the same cells in
+    the same order.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An ``.h5ad`` (AnnData) or ``.h5mu`` (MuData) file.
+    target : str, default=None
+        An ``obs`` column to predict; sampled cells without a value are left
+        out (and counted).
+    layer : str, default=None
+        The layer to read (of every modality); None reads ``X``.
+    covariates : sequence of str, default=()
+        ``obs`` columns returned on the sampled cells (a batch, a donor).
+    max_rows : int, default=20_000
+        At most this many cells, drawn uniformly at random; 0 or None reads
+        every cell.
+    random_state : int, default=0
+        Seed of the sample.
+
+    Returns
+    -------
+    AnnotatedSample
+    """
+    import h5py
+    from anndata.io import read_elem
+
+    path = str(path)
+    with h5py.File(path, "r") as f:
+        is_mudata = "mod" in f
+        if is_mudata:
+            order = f["mod"].attrs.get("mod-order")
+            names = [str(n) for n in order] if order is not None else list(f["mod"])
+            if not names:
+                raise ValueError(f"{path} holds a MuData with no modality.")
+            groups = {name: f["mod"][name] for name in names}
+        else:
+            names, groups = [None], {None: f}
+        obs = read_elem(f["obs"])
+        modality_obs = {}
+        for name, group in groups.items():
+            if name is None:
+                continue
+            modality_obs[name] = read_elem(group["obs"])
+            if not modality_obs[name].index.equals(obs.index):
+                raise ValueError(
+                    f"modality {name!r} holds {len(modality_obs[name]):,} cells and "
+                    f"the MuData {len(obs):,}, not the same in the same order; "
+                    "comparing scalers on blocks needs every cell in every "
+                    "modality: keep the shared cells first "
+                    "(mudata.pp.intersect_obs(mdata)), then write the file again."
+                )
+        n_rows = len(obs)
+        if n_rows == 0:
+            raise ValueError(f"{path} holds no cells.")
+        if max_rows and n_rows > max_rows:
+            rng = np.random.default_rng(random_state)
+            rows = np.sort(rng.choice(n_rows, size=max_rows, replace=False))
+        else:
+            rows = np.arange(n_rows)
+        y = None
+        n_target_missing = 0
+        if target is not None:
+            y = _obs_values(obs, target, "--target", modality_obs).iloc[rows]
+            present = y.notna().to_numpy()
+            n_target_missing = int((~present).sum())
+            if not present.any():
+                raise ValueError(
+                    f"the target {target!r} has no value on the {rows.size:,} "
+                    "cells read; expected a label or a number for most cells."
+                )
+            rows, y = rows[present], y[present]
+        frame = None
+        if covariates:
+            frame = pd.DataFrame(
+                {
+                    key: _obs_values(obs, key, "--covariate", modality_obs)
+                    .iloc[rows]
+                    .to_numpy()
+                    for key in covariates
+                }
+            )
+        matrices, feature_names, widths = [], [], []
+        for name, group in groups.items():
+            where = path if name is None else f"modality {name!r} of {path}"
+            matrices.append(_h5_rows(_h5_matrix(group, layer, where), rows))
+            var = read_elem(group["var"])
+            prefix = "" if name is None else f"{name}:"
+            feature_names += [f"{prefix}{v}" for v in var.index]
+            widths.append(len(var))
+    X = matrices[0] if len(matrices) == 1 else _side_by_side(matrices)
+    blocks = None
+    if is_mudata:
+        edges = np.cumsum([0, *widths])
+        blocks = {
+            name: list(range(edges[i], edges[i + 1])) for i, name in enumerate(names)
+        }
+    return AnnotatedSample(
+        X=X,
+        feature_names=feature_names,
+        blocks=blocks,
+        y=None if y is None else y.reset_index(drop=True),
+        covariates=frame,
+        n_rows=n_rows,
+        n_target_missing=n_target_missing,
+        sampled=rows.size + n_target_missing < n_rows,
+        source="X" if layer is None else f"layers[{layer!r}]",
+    )

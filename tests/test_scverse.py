@@ -20,6 +20,7 @@ from skscale.preprocessing import (
     LogTransformer,
     TotalSumNormalizer,
     ZScoreScaler,
+    candidate_scalers,
 )
 from tests._registry import reference_instances
 
@@ -224,9 +225,92 @@ def test_compare_scalers_on_mudata_uses_the_modalities_as_blocks():
     assert {"pc1_share[rna]", "pc1_share[prot]"} <= set(comparison.table.columns)
 
 
-def test_compare_scalers_on_sparse_says_what_to_do():
-    with pytest.raises(TypeError, match="sparse"):
-        scverse.compare_scalers(_cells(sparse=True))
+def test_compare_scalers_on_sparse_cells_keeps_them_sparse_and_names_genes():
+    from skscale.diagnostics import compare_scalers as by_hand
+
+    adata = _cells(sparse=True)
+    adata.X[0, 3] = 1e4  # gene3 owns PC1 unscaled
+    comparison = scverse.compare_scalers(
+        adata, target="cell_type", batch_key="sample", random_state=0
+    )
+    assert list(comparison.table.index) == ["none", "zscore", "maxabs", "robust"]
+    assert comparison.table.loc["none", "pc1_top_feature"] == "gene3"
+    assert "pc1_r2[sample]" in comparison.table.columns
+    # the glue an analyst would write, densified
+    dense = by_hand(
+        pd.DataFrame(adata.X.toarray(), columns=list(adata.var_names)),
+        pd.Series(adata.obs["cell_type"].to_numpy(), name="cell_type"),
+        scalers=candidate_scalers(sparse=True),
+        batch=pd.Series(adata.obs["sample"].to_numpy(), name="sample"),
+        random_state=0,
+    )
+    pca = ["pc1_evr", "pc1_top_share", "pc1_effective_features", "pc1_r2[sample]"]
+    np.testing.assert_allclose(
+        comparison.table[pca].to_numpy(dtype=float),
+        dense.table[pca].to_numpy(dtype=float),
+        rtol=1e-6,  # float32 cells
+    )
+
+
+def _written(tmp_path, adata, name="cells.h5ad"):
+    path = tmp_path / name
+    adata.write_h5ad(path)
+    return path
+
+
+def test_read_sample_reads_the_sampled_rows_of_a_layer(tmp_path):
+    adata = _cells(n=90, sparse=True)
+    adata.obs.loc[adata.obs_names[4], "cell_type"] = None
+    path = _written(tmp_path, adata)
+    sample = scverse.read_sample(
+        path, target="cell_type", layer="counts", covariates=["sample"], max_rows=30
+    )
+    assert sample.X.format == "csr" and sample.sampled and sample.n_rows == 90
+    assert sample.feature_names == list(adata.var_names)
+    assert sample.source == "layers['counts']"
+    rows = np.sort(np.random.default_rng(0).choice(90, size=30, replace=False))
+    kept = rows[adata.obs["cell_type"].iloc[rows].notna().to_numpy()]
+    assert sample.n_target_missing == 30 - kept.size
+    np.testing.assert_array_equal(
+        sample.X.toarray(), adata.layers["counts"][kept].toarray()
+    )
+    assert sample.y.tolist() == adata.obs["cell_type"].iloc[kept].tolist()
+    assert sample.covariates["sample"].tolist() == (
+        adata.obs["sample"].iloc[kept].tolist()
+    )
+    whole = scverse.read_sample(_written(tmp_path, _cells(), "dense.h5ad"), max_rows=0)
+    assert isinstance(whole.X, np.ndarray) and not whole.sampled
+
+
+def test_read_sample_of_a_mudata_puts_modalities_side_by_side(tmp_path):
+    rna = _cells(p=20, sparse=True)
+    prot = ad.AnnData(
+        np.random.default_rng(1).normal(50, 10, (60, 4)), obs=rna.obs.copy()
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mdata = md.MuData({"rna": rna, "prot": prot})
+        mdata.write(tmp_path / "cells.h5mu")
+    sample = scverse.read_sample(tmp_path / "cells.h5mu", target="rna:cell_type")
+    assert sample.blocks == {"rna": list(range(20)), "prot": list(range(20, 24))}
+    assert sample.feature_names[0] == "rna:gene0"
+    assert sample.X.format == "csr" and sample.X.shape == (60, 24)
+    np.testing.assert_allclose(sample.X[:, 20:].toarray(), prot.X)
+    assert sample.y.tolist() == rna.obs["cell_type"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"layer": "raw"}, "layer 'raw' is not a layer of .* \\(layers: 'counts'\\)"),
+        ({"target": "donor"}, "--target 'donor' is not a column of obs"),
+        ({"covariates": ["age"]}, "--covariate 'age' is not a column of obs"),
+    ],
+)
+def test_read_sample_says_what_is_missing(tmp_path, kwargs, message):
+    path = _written(tmp_path, _cells())
+    with pytest.raises((KeyError, ValueError), match=message):
+        scverse.read_sample(path, **kwargs)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ import pandas as pd
 import scipy.linalg
 import scipy.stats
 from sklearn.base import clone
-from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import (
@@ -782,20 +781,27 @@ def _recommend(table, *, blocks, classes, metric, p_values):
 
 # The batch column compare_scalers adds for BatchScaler (never a user's name:
 # it is added to a copy of X).
-_BATCH = "__batch__"
-_DROP_BATCH = ColumnTransformer([("drop", "drop", [_BATCH])], remainder="passthrough")
-
-
-def _with_batch(X, names, labels):
-    """A copy of ``X`` as a DataFrame with the batch column added last."""
-    frame = (
-        X.copy()
-        if isinstance(X, pd.DataFrame)
-        else pd.DataFrame(np.asarray(X), columns=names)
-    )
-    frame.columns = names  # string names: scikit-learn refuses mixed types
-    frame[_BATCH] = np.asarray(labels)
-    return frame
+def _cross_validated(scaler, steps, X, y, splits, scorer, batch_of_rows):
+    """The test scores of ``scaler`` then ``steps`` (the imputer, the
+    estimator) on each split, fitted on its training rows. With each row's
+    batch, the scaler is a :class:`BatchScaler` given the batches of the
+    rows it sees, in fit and in transform (training and test rows alike)."""
+    if batch_of_rows is None:
+        pipeline = Pipeline([("scale", scaler), *steps])
+        return cross_validate(
+            pipeline, X, y, cv=splits, scoring=scorer, error_score="raise"
+        )["test_score"]
+    scorer = get_scorer(scorer)
+    scores = []
+    for train, test in splits:
+        X_train, X_test = take_rows(X, train), take_rows(X, test)
+        if scaler is not None:
+            batched = BatchScaler(scaler=clone(scaler))
+            X_train = batched.fit_transform(X_train, batch_labels=batch_of_rows[train])
+            X_test = batched.transform(X_test, batch_labels=batch_of_rows[test])
+        model = clone(Pipeline(steps)).fit(X_train, y[train])
+        scores.append(scorer(model, X_test, y[test]))
+    return np.array(scores, dtype=np.float64)
 
 
 def _check_candidates(scalers):
@@ -857,6 +863,7 @@ def compare_scalers(
     prefit=False,
     covariates=None,
     batch=None,
+    feature_names=None,
 ):
     """Compare candidate scalers on one table, and recommend one.
 
@@ -945,6 +952,11 @@ def compare_scalers(
         reported as a covariate (named after the Series, else "batch"). Not
         with ``prefit``.
 
+    feature_names : list of str, default=None
+        Names of the columns of an ``X`` that has none (a sparse matrix's
+        genes, say), for the tables and the page; blocks may then name them
+        for the diagnostics, but candidates see ``X`` itself, so give their
+        blocks as positions.
     Returns
     -------
     ScalerComparison
@@ -988,6 +1000,18 @@ def compare_scalers(
         if hasattr(X, "columns")
         else [f"x{j}" for j in range(matrix.shape[1])]
     )
+    if feature_names is not None:
+        if hasattr(X, "columns"):
+            raise ValueError(
+                "feature_names names the columns of an X without names (an array "
+                "or a sparse matrix); this X is a DataFrame with its own names."
+            )
+        if len(feature_names) != matrix.shape[1]:
+            raise ValueError(
+                f"feature_names has {len(feature_names)} names; expected one per "
+                f"column of X ({matrix.shape[1]})."
+            )
+        names = [str(name) for name in feature_names]
     covariate_columns = None
     if covariates is not None:
         covariate_columns = pd.DataFrame(
@@ -1081,18 +1105,20 @@ def compare_scalers(
         n_train = float(np.mean([len(train) for train, _ in splits]))
         n_test = float(np.mean([len(test) for _, test in splits]))
 
-    X_in = X if batch_labels is None else _with_batch(X, names, batch_labels)
+    batch_of_rows = None if batch_labels is None else np.asarray(batch_labels)
 
     def _run_candidate(index, name, scaler):
         """The candidate's reports and table row, or the exception it raised."""
         try:
-            if scaler != "passthrough" and batch_labels is not None:
-                scaler = BatchScaler(_BATCH, scaler=scaler)
             if scaler == "passthrough":
                 scaled = matrix
+            elif batch_of_rows is not None:  # each batch with its own statistics
+                fitted = BatchScaler(scaler=clone(scaler))
+                scaled = fitted.fit_transform(X, batch_labels=batch_of_rows)
+                scaled = as_matrix(scaled, "the scaled data")
             else:
-                fitted = scaler if prefit else clone(scaler).fit(X_in)
-                scaled = as_matrix(fitted.transform(X_in), "the scaled data")
+                fitted = scaler if prefit else clone(scaler).fit(X)
+                scaled = as_matrix(fitted.transform(X), "the scaled data")
             kept = None
             if scaled.shape != matrix.shape:
                 kept = _kept_columns(fitted, names, matrix.shape, scaled.shape)
@@ -1125,20 +1151,17 @@ def compare_scalers(
             }
             if estimator is not None:
                 say(index, name, f"cross-validating {type(estimator).__name__}")
-                steps = [("scale", clone(scaler) if scaler != "passthrough" else None)]
-                if scaler == "passthrough" and batch_labels is not None:
-                    steps = [("drop batch", _DROP_BATCH)]
-                if n_missing:
-                    steps.append(("impute", SimpleImputer(keep_empty_features=True)))
-                steps.append(("estimator", clone(estimator)))
-                scores = cross_validate(
-                    Pipeline(steps),
-                    X_in,
+                steps = [("impute", SimpleImputer(keep_empty_features=True))]
+                steps = (steps if n_missing else []) + [("estimator", clone(estimator))]
+                scores = _cross_validated(
+                    None if scaler == "passthrough" else scaler,
+                    steps,
+                    X,
                     y,
-                    cv=splits,
-                    scoring=scorer,
-                    error_score="raise",
-                )["test_score"]
+                    splits,
+                    scorer,
+                    batch_of_rows,
+                )
                 folds[name] = scores
                 row["cv_score_mean"] = float(np.mean(scores))
                 row["cv_score_std"] = float(np.std(scores))
