@@ -169,13 +169,16 @@ def _preprocessing_label(normalize, log, hvg=None):
     return " + ".join(parts) or None
 
 
-def _candidates(blocks, names, normalize=None, columns=None, log=False, hvg=None):
+def _candidates(
+    blocks, names, normalize=None, columns=None, log=False, hvg=None, sparse=False
+):
     """The candidate scalers, each after the ``--normalize`` normaliser (a
     pipeline, so that the normaliser is fitted inside each fold too).
 
     After a normaliser (or the log) the blocks are given by position in
     ``columns`` (the table's numeric columns): those steps hand on an array,
-    without names.
+    without names. For a sparse matrix (``sparse``) the blocks are positions
+    already, and the candidates are those that keep it sparse.
     """
     from sklearn.pipeline import make_pipeline
 
@@ -192,14 +195,14 @@ def _candidates(blocks, names, normalize=None, columns=None, log=False, hvg=None
             "block's columns would change from fold to fold; give one of them"
         )
     label = _preprocessing_label(normalize, log, hvg)
-    if label is not None and blocks is not None:
+    if label is not None and blocks is not None and not sparse:
         position = {column: j for j, column in enumerate(columns)}
         blocks = {
             block: [position[column] for column in members]
             for block, members in blocks.items()
         }
     try:
-        candidates = candidate_scalers(blocks, names=names)
+        candidates = candidate_scalers(blocks, names=names, sparse=sparse)
     except ValueError as exc:
         raise CommandError(f"--scalers: {exc}") from exc
     if label is None:
@@ -256,8 +259,13 @@ def _count_candidates(X, args, candidates, prefit, notes):
     from sklearn.base import clone
     from sklearn.pipeline import make_pipeline
 
+    from skscale._backends import is_sparse
     from skscale.diagnostics._compare import count_summary
-    from skscale.preprocessing import LogTransformer, TotalSumNormalizer, ZScoreScaler
+    from skscale.preprocessing import (
+        LogTransformer,
+        TotalSumNormalizer,
+        candidate_scalers,
+    )
 
     summary = count_summary(X)
     if summary is None or args.normalize or args.log or args.hvg:
@@ -277,7 +285,9 @@ def _count_candidates(X, args, candidates, prefit, notes):
     added = {
         "total + log1p": make_pipeline(TotalSumNormalizer(), LogTransformer()),
         "total + log1p + zscore": make_pipeline(
-            TotalSumNormalizer(), LogTransformer(), ZScoreScaler()
+            TotalSumNormalizer(),
+            LogTransformer(),
+            candidate_scalers(names=["zscore"], sparse=is_sparse(X))["zscore"],
         ),
     }
     if prefit:  # the other candidates were fitted on the sample: these too
@@ -358,6 +368,106 @@ def _load_example(args):
     )
     notes += _normalize_note(args.normalize, args.log, args.hvg)
     return X, y, blocks, candidates, description, notes, False
+
+
+_ANNOTATED_SUFFIXES = (".h5ad", ".h5mu")
+
+
+def _load_annotated(args):
+    """A random sample of the cells of an ``.h5ad``/``.h5mu`` file, read
+    from disk row by row (sparse stays sparse); a MuData's modalities are
+    the blocks."""
+    from skscale._backends import is_sparse
+    from skscale.scverse import read_sample
+
+    name = Path(args.data).name
+    if args.sep is not None:
+        raise CommandError(f"--sep: {name} is not a text file")
+    if args.block and args.data.lower().endswith(".h5mu"):
+        raise CommandError(
+            "--block: the blocks of a .h5mu file are its modalities; leave --block out"
+        )
+    _progress(f"reading {args.data}")
+    try:
+        sample = read_sample(
+            args.data,
+            target=args.target,
+            layer=args.layer,
+            covariates=_covariate_names(args),
+            max_rows=args.max_rows,
+        )
+    except ImportError as exc:
+        raise CommandError(
+            f"reading {name} needs anndata: pip install 'skscale[scverse]' ({exc})"
+        ) from exc
+    except KeyError as exc:
+        raise CommandError(exc.args[0] if exc.args else str(exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read {args.data}: {exc}") from exc
+    X, names = sample.X, sample.feature_names
+    sparse = is_sparse(X)
+    notes = []
+    blocks = sample.blocks
+    if args.block:
+        by_name, notes = _parse_blocks(args.block, names)
+        position = {column: j for j, column in enumerate(names)}
+        blocks = {
+            block: [position[column] for column in members]
+            for block, members in by_name.items()
+        }
+    elif blocks is not None:
+        notes.append(
+            f"Blocks: the {len(blocks)} modalities of the MuData ({', '.join(blocks)})."
+        )
+    args.covariates, args.batch_labels = _split_batch(sample.covariates, args.batch)
+    args.feature_names = names
+    candidates = _candidates(
+        blocks,
+        _candidate_names(args.scalers),
+        args.normalize,
+        names,
+        log=args.log,
+        hvg=args.hvg,
+        sparse=sparse,
+    )
+    stored = (
+        f"a sparse matrix with {X.nnz:,} stored values "
+        f"({X.nnz / max(1, X.shape[0] * X.shape[1]):.1%} of the cells)"
+        if sparse
+        else "a dense matrix"
+    )
+    notes.append(
+        f"Values: {sample.source} of {name}, read as {stored}"
+        + (
+            "; the candidates scale without centring, so that it stays sparse "
+            "(which changes no diagnostic, and no estimator that fits an "
+            "intercept)."
+            if sparse
+            else "."
+        )
+    )
+    n_read = X.shape[0] + sample.n_target_missing
+    if sample.sampled:
+        notes.insert(
+            0,
+            f"Sample: {n_read:,} of {sample.n_rows:,} cells, drawn at random and "
+            "read from the file without loading the others, are used for the "
+            f"diagnostics and the cross-validation (--max-rows {args.max_rows:,}; "
+            "--max-rows 0 uses every cell).",
+        )
+    notes += _normalize_note(args.normalize, args.log, args.hvg)
+    if sample.n_target_missing:
+        notes.append(
+            f"{sample.n_target_missing:,} cells with a missing target were left out."
+        )
+    target = f"; target {args.target!r}" if args.target else ""
+    cells = (
+        f"{sample.n_rows:,} cells ({n_read:,} sampled)"
+        if sample.sampled
+        else f"{sample.n_rows:,} cells"
+    )
+    description = f"{name}: {cells}, {X.shape[1]:,} features{target}."
+    return X, sample.y, blocks, candidates, description, notes, False
 
 
 def _load_file(args):
@@ -534,9 +644,18 @@ def run_report(args):
                 f"{option} {args.target}: that column is the --target; a per-sample "
                 "variable to read PCA against must be another column"
             )
+    annotated = bool(args.data) and args.data.lower().endswith(_ANNOTATED_SUFFIXES)
+    if args.layer is not None and not annotated:
+        raise CommandError(
+            "--layer reads a layer of an .h5ad or .h5mu file; "
+            f"{Path(args.data).name if args.data else 'the example'} has no layers"
+        )
     out = _check_out(args.out)
+    args.feature_names = None
     if args.example:
         X, y, blocks, candidates, description, notes, prefit = _load_example(args)
+    elif annotated:
+        X, y, blocks, candidates, description, notes, prefit = _load_annotated(args)
     else:
         X, y, blocks, candidates, description, notes, prefit = _load_file(args)
     title = args.example or Path(args.data).name
@@ -555,8 +674,9 @@ def run_report(args):
     for note in notes:
         _progress(note)
     if X.shape[1] == 1:
+        column = (args.feature_names or list(X.columns))[0]
         message = (
-            f"The table has one numeric column ({X.columns[0]!r}): scaling "
+            f"The table has one numeric column ({column!r}): scaling "
             "multiplies it by a constant and shifts it, which changes no principal "
             "component, no ranking of distances and no neighbour, so there is "
             "nothing to compare."
@@ -586,6 +706,7 @@ def run_report(args):
             prefit=prefit,
             covariates=args.covariates,
             batch=args.batch_labels,
+            feature_names=args.feature_names,
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
@@ -649,7 +770,11 @@ def _parser():
         description="Compare candidate scalers on a table (CSV, TSV or Parquet) and "
         "write a self-contained HTML report: which scaler to use, and why.",
     )
-    report.add_argument("data", nargs="?", help="CSV, TSV or Parquet file")
+    report.add_argument(
+        "data",
+        nargs="?",
+        help="CSV, TSV or Parquet file, or an .h5ad (AnnData) or .h5mu (MuData) file",
+    )
     report.add_argument(
         "--example",
         choices=["nutrimouse", "wine"],
@@ -727,6 +852,11 @@ def _parser():
         help="above N rows, run the diagnostics and the cross-validation on N rows "
         "sampled at random, while the streaming scalers learn from every row "
         f"(default: {DEFAULT_MAX_ROWS:,}; 0: use every row)",
+    )
+    report.add_argument(
+        "--layer",
+        metavar="NAME",
+        help="for an .h5ad or .h5mu file: the layer to read, e.g. counts (default: X)",
     )
     report.add_argument(
         "--sep",

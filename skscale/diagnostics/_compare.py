@@ -957,6 +957,7 @@ def compare_scalers(
         genes, say), for the tables and the page; blocks may then name them
         for the diagnostics, but candidates see ``X`` itself, so give their
         blocks as positions.
+
     Returns
     -------
     ScalerComparison
