@@ -433,13 +433,19 @@ def refuse_sparse(X, message, error=TypeError):
         raise error(message)
 
 
-def scan_rows(X, checks, *, feature_names=None, what="X"):
+def scan_rows(X, checks, *, feature_names=None, what="X", totals=True):
     """Per-row totals of validated ``X`` (NaN skipped) in one read, refusing
     +/-inf (naming the column) and what ``checks`` refuses: NaN (unless
     ``checks._nan``) and values below its floor (``_below_floor`` and
-    ``_check_floor``). Sparse input: over the stored values."""
-    backend = _rows_backend(X, "scan_rows")
-    return backend(X, checks, feature_names, what)
+    ``_check_floor``). Sparse input: over the stored values. With
+    ``totals=False`` only the checks (None is returned; sparse input then
+    skips the per-row pass)."""
+    if kind_of(X).name == SPARSE:
+        return sparse_backend.sparse_scan_rows(
+            X, checks, feature_names, what, totals=totals
+        )
+    found = _rows_backend(X, "scan_rows")(X, checks, feature_names, what)
+    return found if totals else None
 
 
 def columns_where(X, mask):

@@ -37,6 +37,7 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 from skscale._backends import _compiled
+from skscale._backends._parallel import run_blocks
 from skscale._backends._statistics import Moments, power_of_two_below
 from skscale.utils._validation import output_array, raise_for_infinite
 
@@ -888,12 +889,19 @@ def dense_smallest_nonzero(X):
 
 def dense_map_values(X, original, function, copy):
     """``function`` applied to ``X`` a block of rows at a time (float64
-    working copies of a bounded size), into
+    working copies of a bounded size, blocks on every core: ``function``
+    maps each value on its own), into
     :func:`~skscale.utils._validation.output_array`'s array."""
     out = output_array(X, original, copy=copy, keep_values=False)
-    for rows in row_blocks(*X.shape):
-        block = function(np.asarray(X[rows], dtype=np.float64))
-        np.copyto(out[rows], block, casting="same_kind")
+
+    def block(rows):
+        def task():
+            mapped = function(np.asarray(X[rows], dtype=np.float64))
+            np.copyto(out[rows], mapped, casting="same_kind")
+
+        return task
+
+    run_blocks([block(rows) for rows in row_blocks(*X.shape)], X.size)
     return out
 
 

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg
 
 from skscale._backends import _compiled
+from skscale._backends._parallel import run_blocks
 from skscale._backends._statistics import (
     _SAFE_SPREAD_HIGH,
     _SAFE_SPREAD_LOW,
@@ -41,6 +42,18 @@ def _stored_columns(X):
     if X.format == "csr":
         return X.indices
     return np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+
+
+# Stored values mapped (or divided) at a time: a block of float64 stays in
+# cache, and blocks run on every core.
+_MAP_BLOCK = 1 << 16
+
+
+def _per_stored(X, per_row):
+    """``per_row`` (one value per row) repeated for each stored value."""
+    if X.format == "csr":
+        return np.repeat(per_row, np.diff(X.indptr))
+    return per_row[X.indices]
 
 
 def _stored_rows(X):
@@ -368,16 +381,45 @@ def check_finite(X, *, feature_names=None, what="X"):
 # implicit zero adds nothing to a total and is no value of a median.
 
 
-def sparse_scan_rows(X, checks, feature_names, what):
-    """:func:`~skscale._backends.dense.dense_scan_rows` on the stored values."""
-    _check_sparse_finite(X, feature_names, what)
-    if not checks._nan:
-        missing = np.isnan(X.data)
-        if missing.any():
-            checks._refuse_nan(X, missing, feature_names)
-    checks._check_floor(X, X.data, feature_names)
-    data = np.where(np.isnan(X.data), 0.0, X.data.astype(np.float64))
-    return np.bincount(_stored_rows(X), weights=data, minlength=X.shape[0])
+def sparse_scan_rows(X, checks, feature_names, what, totals=True):
+    """:func:`~skscale._backends.dense.dense_scan_rows` on the stored values:
+    two reductions (a sum, finite only without inf and NaN, and the minimum)
+    check every value; the elementwise checks run only where those say
+    something is there. The row totals (NaN skipped) unless ``totals`` is
+    False."""
+    data = X.data
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(data, dtype=np.float64) if data.size else 0.0
+    clean = bool(np.isfinite(total))
+    if not clean:  # an inf, a NaN, or a sum beyond float64
+        _check_sparse_finite(X, feature_names, what)
+        if not checks._nan:
+            missing = np.isnan(data)
+            if missing.any():
+                checks._refuse_nan(X, missing, feature_names)
+    if data.size and checks._below_floor(np.fmin.reduce(data)):
+        checks._check_floor(X, data, feature_names)
+    if not totals:
+        return None
+    if not clean:
+        data = np.where(np.isnan(data), 0.0, data)
+    return _row_sums(X, data)
+
+
+def _row_sums(X, data):
+    """Per-row sums (float64) of ``data``, the stored values of ``X`` (or
+    values in their place)."""
+    n_rows = X.shape[0]
+    if X.format != "csr":
+        return np.bincount(
+            _stored_rows(X), weights=data.astype(np.float64), minlength=n_rows
+        )
+    sums = np.zeros(n_rows)
+    counts = np.diff(X.indptr)
+    filled = counts > 0
+    if filled.any():
+        sums[filled] = np.add.reduceat(data, X.indptr[:-1][filled], dtype=np.float64)
+    return sums
 
 
 def sparse_columns_where(X, mask):
@@ -388,9 +430,36 @@ def sparse_columns_where(X, mask):
 def sparse_divide_rows(X, original, factors, copy):
     """Each row's stored values divided by its factor; a new matrix if
     ``copy`` and ``X`` is the caller's."""
-    out = X.copy() if copy and X is original else X
-    out.data /= factors[_stored_rows(out)]
-    return out
+    new = copy and X is original
+    if X.format != "csr":
+        out = X.copy() if new else X
+        out.data /= factors[_stored_rows(out)]
+        return out
+    source, indptr = X.data, X.indptr
+    # a new matrix gets the quotients straight into its own values
+    data = np.empty_like(source) if new else source
+
+    def block(rows):
+        def task():
+            values = slice(indptr[rows.start], indptr[rows.stop])
+            counts = np.diff(indptr[rows.start : rows.stop + 1])
+            divisor = np.repeat(factors[rows], counts)
+            np.divide(source[values], divisor, out=data[values], casting="unsafe")
+
+        return task
+
+    run_blocks([block(rows) for rows in _row_ranges(X)], source.size)
+    if not new:
+        return X
+    return _with_values(X, data)
+
+
+def _row_ranges(X, per_block=_MAP_BLOCK):
+    """Slices of the rows of a CSR matrix, about ``per_block`` stored values
+    each."""
+    n_rows = X.shape[0]
+    step = max(1, n_rows * per_block // max(1, X.nnz))
+    return [slice(r, min(r + step, n_rows)) for r in range(0, n_rows, step)]
 
 
 def sparse_cell_beyond(X, factors, largest):
@@ -477,14 +546,30 @@ def sparse_log_means(X, weights, positive_only=False):
 def sparse_columns_above_share(X, totals, fraction):
     """:func:`~skscale._backends.columns_above_share` over the stored values
     (an implicit zero is never above a share of a non-negative total)."""
-    data = np.asarray(X.data, dtype=np.float64)
-    above = data > totals[_stored_rows(X)] * fraction
-    hits = np.bincount(_stored_columns(X)[above], minlength=X.shape[1])
-    return hits > 0
+    threshold = totals * fraction
+    hits = np.zeros(X.shape[1], dtype=bool)
+    if X.format != "csr":
+        hits[_stored_columns(X)[X.data > _per_stored(X, threshold)]] = True
+        return hits
+    # only the rows whose largest value is above their share hold a hit
+    filled = np.diff(X.indptr) > 0
+    largest = np.full(X.shape[0], -np.inf)
+    if filled.any():
+        largest[filled] = np.fmax.reduceat(X.data, X.indptr[:-1][filled])
+    rows = np.flatnonzero(largest > threshold)
+    if rows.size:
+        some = X if rows.size == X.shape[0] else X[rows]
+        above = some.data > np.repeat(threshold[rows], np.diff(some.indptr))
+        hits[some.indices[above]] = True
+    return hits
 
 
 def sparse_row_totals(X, columns):
     """:func:`~skscale._backends.row_totals` over the stored values."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        clean = np.isfinite(np.add.reduce(X.data, dtype=np.float64))
+    if clean:  # no NaN: one sparse product (a kept column weighs 1, others 0)
+        return np.asarray(X @ columns.astype(np.float64), dtype=np.float64)
     data = np.asarray(X.data, dtype=np.float64)
     kept = columns[_stored_columns(X)] & ~np.isnan(data)
     return np.bincount(
@@ -500,11 +585,35 @@ def sparse_smallest_nonzero(X):
 
 
 def sparse_map_values(X, original, function, copy):
-    """``function`` applied to the stored values (it maps 0 to 0); a new
+    """``function`` applied to the stored values (it maps 0 to 0, and each
+    value on its own: blocks of them are mapped on every core); a new
     matrix if ``copy`` and ``X`` is the caller's."""
-    out = X.copy() if copy and X is original else X
-    mapped = function(np.asarray(out.data, dtype=np.float64))
-    np.copyto(out.data, mapped, casting="same_kind")
+    new = copy and X is original
+    source = X.data
+    # a new matrix gets the mapped values straight into its own
+    data = np.empty_like(source) if new else source
+
+    def block(start):
+        def task():
+            part = slice(start, start + _MAP_BLOCK)
+            mapped = function(np.asarray(source[part], dtype=np.float64))
+            np.copyto(data[part], mapped, casting="same_kind")
+
+        return task
+
+    run_blocks([block(s) for s in range(0, source.size, _MAP_BLOCK)], source.size)
+    if not new:
+        return X
+    return _with_values(X, data)
+
+
+def _with_values(X, data):
+    """A new matrix of ``X``'s format and pattern (its own copy of the
+    indices) holding ``data``."""
+    if X.format in ("csr", "csc"):
+        return type(X)((data, X.indices.copy(), X.indptr.copy()), shape=X.shape)
+    out = X.copy()
+    out.data = data
     return out
 
 

@@ -105,6 +105,7 @@ class LogTransformer(_RowNormalizer):
     _per_sample = True
     _nan = True
     _non_negative = False  # the floor is -pseudocount, checked below
+    _needs_totals = False  # the values are only checked
     _parameter_constraints = {
         "method": [StrOptions({"log", "glog"})],
         "base": [Interval(Real, 1, None, closed="neither"), None],

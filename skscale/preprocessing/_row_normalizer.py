@@ -83,6 +83,8 @@ class _RowNormalizer(
     _non_negative = True
     # values must be positive for another reason (CLR's logarithm)
     _positive = False
+    # whether the row totals are used (the log step only checks the values)
+    _needs_totals = True
 
     def _feature_names(self):
         names = getattr(self, "feature_names_in_", None)
@@ -111,7 +113,13 @@ class _RowNormalizer(
             ensure_all_finite=False,
             copy=False,
         )
-        totals = scan_rows(X, self, feature_names=self._feature_names(), what=what)
+        totals = scan_rows(
+            X,
+            self,
+            feature_names=self._feature_names(),
+            what=what,
+            totals=self._needs_totals,
+        )
         return X, totals
 
     def _refuse_nan(self, X, mask, names):
