@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_normalizers.py
+	$(BIN)/python benchmarks/bench_scanpy.py
 	$(BIN)/python benchmarks/bench_gpu.py
 
 # Mutation testing of the numeric core (configuration: [tool.mutmut] in

@@ -54,6 +54,7 @@ __all__ = [
     "host_like",
     "is_sparse",
     "kind_of",
+    "largest_value",
     "log_means",
     "map_rows",
     "map_values",

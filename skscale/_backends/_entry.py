@@ -465,7 +465,20 @@ def divide_rows(X, original, factors, *, copy):
 
 def cell_beyond(X, factors, largest):
     """``(row, column)`` of a cell whose value divided by its row's factor
-    exceeds ``largest`` in magnitude, or None."""
+    exceeds ``largest`` in magnitude, or None. Two reductions bound every
+    quotient first (the largest magnitude over the smallest factor); the
+    cells are searched only when that bound is beyond ``largest``."""
+    values = X.data if kind_of(X).name == SPARSE else X
+    if values.size and factors.size:
+        with np.errstate(over="ignore", invalid="ignore"):
+            magnitude = max(
+                abs(float(np.fmax.reduce(values, axis=None))),
+                abs(float(np.fmin.reduce(values, axis=None))),
+            )
+            smallest = float(np.fmin.reduce(np.abs(factors)))
+            if smallest > 0 and np.isfinite(magnitude / smallest):
+                if not np.isnan(magnitude) and magnitude / smallest <= largest:
+                    return None
     backend = _rows_backend(X, "cell_beyond")
     return backend(X, factors, largest)
 
@@ -574,6 +587,18 @@ def column_maxima(X):
     if kind_of(X).name == SPARSE:
         return sparse_backend.sparse_column_maxima(X)
     return feature_statistics(X, with_moments=False, with_range=True).high
+
+
+def largest_value(X):
+    """The largest value of validated in-memory ``X`` (a sparse matrix's
+    implicit zeros count), NaN skipped; NaN when there is no value. One
+    reduction: no per-column pass."""
+    if kind_of(X).name == SPARSE:
+        high = float(np.fmax.reduce(X.data)) if X.nnz else np.nan
+        if X.nnz < X.shape[0] * X.shape[1]:
+            high = float(np.fmax(high, 0.0))
+        return high
+    return float(np.fmax.reduce(X, axis=None)) if X.size else np.nan
 
 
 def mapped_moments(X, function, *, feature_names=None):

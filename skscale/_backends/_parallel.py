@@ -8,6 +8,7 @@ watches, ignored warnings) holds in the worker threads as in the caller.
 """
 
 import contextvars
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,16 +23,43 @@ def _workers():
         return os.cpu_count() or 1
 
 
+_POOL = {}
+
+
+def _pool(workers):
+    """One pool of threads per size, kept for the process (starting threads
+    at every call costs more than a small map). A forked child gets pools of
+    its own: the parent's threads do not exist in it."""
+    key = (os.getpid(), workers)
+    if key not in _POOL:
+        _POOL[key] = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="skscale"
+        )
+    return _POOL[key]
+
+
 def run_blocks(tasks, n_values):
     """Call each of ``tasks`` (functions of no argument, each writing its own
-    part of an output), on threads when ``n_values`` is large; exceptions
-    are raised in the caller, the first block's first."""
+    part of an output), on threads when ``n_values`` is large: the tasks are
+    dealt in contiguous runs, one per core; exceptions are raised in the
+    caller, the first run's first."""
     workers = min(_workers(), len(tasks))
     if workers <= 1 or n_values < _PARALLEL_FROM:
         for task in tasks:
             task()
         return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, task) for task in tasks]
-        for future in futures:
-            future.result()
+    edges = [len(tasks) * i // workers for i in range(workers + 1)]
+
+    def run(start, stop):
+        for task in tasks[start:stop]:
+            task()
+
+    futures = [
+        _pool(workers).submit(contextvars.copy_context().run, run, start, stop)
+        for start, stop in itertools.pairwise(edges)
+    ]
+    # every run finishes before any error is raised: none writes afterwards
+    errors = [future.exception() for future in futures]
+    for error in errors:
+        if error is not None:
+            raise error

@@ -383,43 +383,73 @@ def check_finite(X, *, feature_names=None, what="X"):
 
 def sparse_scan_rows(X, checks, feature_names, what, totals=True):
     """:func:`~skscale._backends.dense.dense_scan_rows` on the stored values:
-    two reductions (a sum, finite only without inf and NaN, and the minimum)
-    check every value; the elementwise checks run only where those say
-    something is there. The row totals (NaN skipped) unless ``totals`` is
-    False."""
-    data = X.data
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(data, dtype=np.float64) if data.size else 0.0
-    clean = bool(np.isfinite(total))
+    one blocked pass (on every core) sums each row and takes the smallest
+    value; the sums are finite only without inf and NaN, so the elementwise
+    checks run only where those say something is there. The row totals (NaN
+    skipped) unless ``totals`` is False."""
+    sums, low = _sums_and_low(X, per_row=totals)
+    clean = bool(np.isfinite(sums).all())
     if not clean:  # an inf, a NaN, or a sum beyond float64
         _check_sparse_finite(X, feature_names, what)
         if not checks._nan:
-            missing = np.isnan(data)
+            missing = np.isnan(X.data)
             if missing.any():
                 checks._refuse_nan(X, missing, feature_names)
-    if data.size and checks._below_floor(np.fmin.reduce(data)):
-        checks._check_floor(X, data, feature_names)
+    if X.nnz and checks._below_floor(low):
+        checks._check_floor(X, X.data, feature_names)
     if not totals:
         return None
     if not clean:
-        data = np.where(np.isnan(data), 0.0, data)
-    return _row_sums(X, data)
-
-
-def _row_sums(X, data):
-    """Per-row sums (float64) of ``data``, the stored values of ``X`` (or
-    values in their place)."""
-    n_rows = X.shape[0]
-    if X.format != "csr":
-        return np.bincount(
-            _stored_rows(X), weights=data.astype(np.float64), minlength=n_rows
-        )
-    sums = np.zeros(n_rows)
-    counts = np.diff(X.indptr)
-    filled = counts > 0
-    if filled.any():
-        sums[filled] = np.add.reduceat(data, X.indptr[:-1][filled], dtype=np.float64)
+        data = np.where(np.isnan(X.data), 0.0, X.data)
+        sums = np.bincount(_stored_rows(X), weights=data, minlength=X.shape[0])
     return sums
+
+
+def _sums_and_low(X, per_row):
+    """``(sums, smallest)``: the float64 sum of each row's stored values (of
+    each block of them when not ``per_row``) and the smallest value (NaN
+    skipped; inf when there is none), in one blocked pass."""
+    data = X.data
+    if X.format != "csr":
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = (
+                np.bincount(
+                    _stored_rows(X),
+                    weights=data.astype(np.float64),
+                    minlength=X.shape[0],
+                )
+                if per_row
+                else np.add.reduce(data, dtype=np.float64, keepdims=True)
+            )
+        low = float(np.fmin.reduce(data)) if data.size else np.inf
+        return sums, low
+    ranges = _row_ranges(X)
+    sums = np.zeros(X.shape[0] if per_row else len(ranges))
+    lows = np.full(len(ranges), np.inf)
+    indptr = X.indptr
+
+    def block(i, rows):
+        def task():
+            start, stop = indptr[rows.start], indptr[rows.stop]
+            if start == stop:
+                return
+            part = data[start:stop]
+            lows[i] = np.fmin.reduce(part)
+            with np.errstate(over="ignore", invalid="ignore"):
+                if not per_row:
+                    sums[i] = np.add.reduce(part, dtype=np.float64)
+                    return
+                starts = indptr[rows.start : rows.stop]
+                filled = np.diff(indptr[rows.start : rows.stop + 1]) > 0
+                into = sums[rows]
+                into[filled] = np.add.reduceat(
+                    part, starts[filled] - start, dtype=np.float64
+                )
+
+        return task
+
+    run_blocks([block(i, rows) for i, rows in enumerate(ranges)], data.size)
+    return sums, float(np.fmin.reduce(lows)) if lows.size else np.inf
 
 
 def sparse_columns_where(X, mask):
@@ -630,11 +660,12 @@ def sparse_count_profile(X):
 def sparse_column_maxima(X):
     """:func:`~skscale._backends.column_maxima`: of the stored values, and 0
     where a column has an implicit zero."""
-    data = np.asarray(X.data, dtype=np.float64)
-    columns = _stored_columns(X)
+    by_column = X.tocsc() if X.format != "csc" else X
+    stored = np.diff(by_column.indptr)
     high = np.full(X.shape[1], np.nan)
-    np.fmax.at(high, columns, data)
-    stored = np.bincount(columns, minlength=X.shape[1])
+    filled = stored > 0
+    if filled.any():
+        high[filled] = np.fmax.reduceat(by_column.data, by_column.indptr[:-1][filled])
     return np.where(stored < X.shape[0], np.fmax(high, 0.0), high)
 
 
@@ -642,7 +673,18 @@ def sparse_mapped_blocks(X, function):
     """Yield one matrix of ``X``'s structure holding ``function(data,
     columns)`` of its stored values, in float64:
     :func:`~skscale._backends.mapped_moments`."""
-    data = function(np.asarray(X.data, dtype=np.float64), _stored_columns(X))
+    source, columns = X.data, _stored_columns(X)
+    data = np.empty(source.size)
+
+    def block(start):
+        def task():
+            part = slice(start, start + _MAP_BLOCK)
+            values = np.asarray(source[part], dtype=np.float64)
+            data[part] = function(values, columns[part])
+
+        return task
+
+    run_blocks([block(s) for s in range(0, source.size, _MAP_BLOCK)], source.size)
     yield type(X)((data, X.indices, X.indptr), shape=X.shape)
 
 

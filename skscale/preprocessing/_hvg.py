@@ -15,6 +15,7 @@ from skscale._backends import (
     check_finite,
     column_maxima,
     feature_statistics,
+    largest_value,
     mapped_moments,
     refuse_dask,
 )
@@ -296,9 +297,13 @@ class HighlyVariableGenes(CallbackSupportMixin, SelectorMixin, BaseEstimator):
         of ``y``. Other genes are exactly scanpy's ``expm1``.
         """
         scale = 1.0 if self.log_base is None else math.log(self.log_base)
-        high = column_maxima(X)
+        # the per-gene maxima only when some value is that large at all
+        high = largest_value(X)
+        if np.isfinite(high) and high * scale > 300.0:
+            high = column_maxima(X)
         with np.errstate(invalid="ignore", over="ignore"):
             shift = np.nan_to_num(np.maximum(high * scale - 300.0, 0.0))
+        shift = np.broadcast_to(shift, (X.shape[1],)).copy()
         shifted = shift > 0
 
         def expm1(values, columns):

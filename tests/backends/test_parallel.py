@@ -93,3 +93,18 @@ def test_an_error_in_a_block_reaches_the_caller(monkeypatch):
     with pytest.raises(RuntimeError, match="block 3"):
         _parallel.run_blocks([task(i) for i in range(8)], 1 << 24)
     assert 3 in calls
+
+
+def test_a_forked_child_maps_on_threads_of_its_own():
+    import multiprocessing
+
+    X = _counts(np.float64)
+    LogTransformer().fit_transform(X)  # the parent's pool exists now
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        total = pool.apply_async(_log_total, (X,)).get(timeout=60)
+    assert total == pytest.approx(float(np.log1p(X.data).sum()))
+
+
+def _log_total(X):
+    return float(LogTransformer().fit_transform(X).data.sum())
