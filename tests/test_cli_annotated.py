@@ -67,10 +67,30 @@ def test_report_on_an_h5ad_layer_with_target_and_batch(tmp_path, capsys):
     assert "Sample: 90 of 120 cells, drawn at random and read from the file" in page
     assert "layers[&#x27;counts&#x27;] of cells.h5ad, read as a sparse matrix" in page
     assert "The table looks like counts" in page
-    # the genes are named, and count candidates keep the matrix sparse
+    # 90 x 30, half stored: held dense for the comparison, read sparse
+    assert "The 90 cells read are held dense for the comparison" in page
+    # the genes are named
     assert "gene" in page and ">x0<" not in page
     assert "total + log1p + zscore" in page
     assert "PC1 from sample" in page
+
+
+def test_a_very_sparse_h5ad_stays_sparse_through_the_comparison(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    n, p = 200, 400
+    X = sp.random(n, p, density=0.01, format="csr", random_state=3)
+    X.data = np.ceil(X.data * 5.0)
+    obs = pd.DataFrame(
+        {"cell_type": rng.choice(["T", "B"], n)}, index=[f"c{i}" for i in range(n)]
+    )
+    path = tmp_path / "sparse.h5ad"
+    ad.AnnData(X, obs=obs).write_h5ad(path)
+    code, _, stderr, page = _report([path, "--target", "cell_type"], tmp_path, capsys)
+    assert code == 0, stderr
+    assert "failed" not in stderr
+    assert "the candidates scale without centring, so that it stays sparse" in page
+    assert "held dense" not in page
+    assert "maxabs" in page and "total + log1p + zscore" in page
 
 
 def test_report_on_an_h5mu_uses_the_modalities_as_blocks(tmp_path, capsys):
