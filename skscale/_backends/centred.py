@@ -41,6 +41,10 @@ _MATRIX_LIMIT = 4096
 # A sparse column with variance at most this times its squared mean is held
 # densely (its cross products with others would cancel).
 _CANCELLING = 1e-6
+# A sparse table with at least this share of its values stored takes its
+# covariance and its distances from dense blocks of rows (BLAS), which beats
+# sparse products from a few percent on; below, sparse products.
+_DENSE_PRODUCTS = 0.02
 
 
 def _moderation_unit(largest):
@@ -267,9 +271,35 @@ class SparseCentred:
             return "operator"
         return "covariance" if n_features <= n_samples else "gram"
 
+    def _blockwise(self):
+        """Whether products go through dense blocks of rows (a table with
+        a few percent or more of its values stored)."""
+        n_samples, n_features = self.shape
+        stored = self.S.nnz + self.held.size * n_samples
+        return stored >= _DENSE_PRODUCTS * n_samples * n_features
+
+    def _row_blocks(self):
+        """Slices of rows whose dense blocks hold about ``_BLOCK_ELEMENTS``
+        values."""
+        n_samples, n_features = self.shape
+        step = max(1, _BLOCK_ELEMENTS // max(1, n_features))
+        return [
+            slice(start, min(start + step, n_samples))
+            for start in range(0, n_samples, step)
+        ]
+
     def second_moments(self, route):
         S, mu, D, held = self.S, self.mean, self.D, self.held
         n_samples = S.shape[0]
+        if route == "covariance" and self._blockwise():
+            # centred dense blocks: BLAS, and no cancellation at all
+            matrix = np.zeros((S.shape[1], S.shape[1]))
+            for rows in self._row_blocks():
+                block = self.rows(rows)
+                matrix += block.T @ block
+            matrix /= n_samples
+            matrix[np.diag_indices_from(matrix)] = self._variance
+            return matrix
         if route == "covariance":
             matrix = np.asarray((S.T @ S).todense()) / n_samples
             matrix -= np.outer(mu, mu)
@@ -330,6 +360,11 @@ class SparseCentred:
         return out
 
     def rows_times(self, Q):
+        if self._blockwise():
+            out = np.empty((Q.shape[0], self.shape[0]))
+            for rows in self._row_blocks():
+                out[:, rows] = Q @ self.rows(rows).T
+            return out
         out = np.asarray(self.S @ Q.T).T  # F-ordered: no copy of the block
         out -= (Q @ self.mean)[:, None]
         if self.held.size:

@@ -88,8 +88,17 @@ def _assert_pca_equal(dense, sparse):
     assert sparse.n_missing == dense.n_missing
 
 
+@pytest.fixture(params=["sparse products", "dense blocks"])
+def products(request, monkeypatch):
+    """Both ways a sparse table multiplies: sparse products (very sparse
+    tables) and dense blocks of rows (a few percent stored or more)."""
+    share = 2.0 if request.param == "sparse products" else 0.0
+    monkeypatch.setattr(centred, "_DENSE_PRODUCTS", share)
+    return request.param
+
+
 @pytest.mark.parametrize("regime", REGIMES)
-def test_pca_dominance_sparse_equals_dense(regime):
+def test_pca_dominance_sparse_equals_dense(regime, products):
     rng = np.random.default_rng(REGIMES.index(regime))
     X = _regime(regime, rng)
     scaled = X * _weights(X.shape[1])
@@ -104,7 +113,7 @@ def test_pca_dominance_sparse_equals_dense(regime):
     )
 
 
-def test_a_stored_near_constant_column_is_held_densely():
+def test_a_stored_near_constant_column_is_held_densely(products):
     # without holding, S.T @ S / n - mu mu^T loses the column's spread
     rng = np.random.default_rng(3)
     X = _regime("offset", rng)
@@ -144,7 +153,7 @@ def test_large_sparse_tables_use_the_implicit_operator(monkeypatch):
 
 
 @pytest.mark.parametrize("regime", ["tall", "wide", "offset", "nan", "huge", "tiny"])
-def test_knn_distortion_sparse_equals_dense(regime):
+def test_knn_distortion_sparse_equals_dense(regime, products):
     rng = np.random.default_rng(10 + REGIMES.index(regime))
     X = _regime(regime, rng)
     scaled = X * _weights(X.shape[1])
