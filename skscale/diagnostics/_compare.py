@@ -779,8 +779,6 @@ def _recommend(table, *, blocks, classes, metric, p_values):
     )
 
 
-# The batch column compare_scalers adds for BatchScaler (never a user's name:
-# it is added to a copy of X).
 def _cross_validated(scaler, steps, X, y, splits, scorer, batch_of_rows):
     """The test scores of ``scaler`` then ``steps`` (the imputer, the
     estimator) on each split, fitted on its training rows. With each row's
@@ -951,7 +949,6 @@ def compare_scalers(
         fitted inside each fold; "none" stays unscaled), and the batch is
         reported as a covariate (named after the Series, else "batch"). Not
         with ``prefit``.
-
     feature_names : list of str, default=None
         Names of the columns of an ``X`` that has none (a sparse matrix's
         genes, say), for the tables and the page; blocks may then name them
