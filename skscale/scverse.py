@@ -320,6 +320,13 @@ def _modalities(mdata, layer):
     return names, [_matrix(mdata.mod[name], layer) for name in names]
 
 
+def _blocks_by_position(names, widths):
+    """Each modality's columns, by position, once the modalities (of these
+    widths) sit side by side in this order."""
+    edges = np.cumsum([0, *widths])
+    return {name: list(range(edges[i], edges[i + 1])) for i, name in enumerate(names)}
+
+
 def _side_by_side(matrices):
     if any(is_sparse(m) for m in matrices):
         return sp.hstack([sp.csr_matrix(m) for m in matrices], format="csr")
@@ -359,13 +366,11 @@ def block_scaler(mdata, scaler=None, *, weighting="mfa", layer=None, key_added=N
     from skscale.preprocessing import BlockScaler
 
     names, matrices = _modalities(mdata, layer)
-    widths = [m.shape[1] for m in matrices]
-    edges = np.cumsum([0, *widths])
-    blocks = {name: list(range(edges[i], edges[i + 1])) for i, name in enumerate(names)}
+    blocks = _blocks_by_position(names, [m.shape[1] for m in matrices])
     fitted = BlockScaler(blocks, scaler=scaler, weighting=weighting)
     out = fitted.fit_transform(_side_by_side(matrices))
-    for i, name in enumerate(names):
-        part = out[:, edges[i] : edges[i + 1]]
+    for name, columns in blocks.items():
+        part = out[:, columns[0] : columns[-1] + 1] if columns else out[:, :0]
         mod = mdata.mod[name]
         _write(
             mod,
@@ -425,10 +430,7 @@ def compare_scalers(
                 "the blocks of a MuData are its modalities; blocks= is not taken."
             )
         # by position: the candidates see the matrix, which has no names
-        edges = np.cumsum([0, *(m.shape[1] for m in matrices)])
-        kwargs["blocks"] = {
-            name: list(range(edges[i], edges[i + 1])) for i, name in enumerate(names)
-        }
+        kwargs["blocks"] = _blocks_by_position(names, [m.shape[1] for m in matrices])
         X = _side_by_side(matrices)
         obs_of = data.mod[names[0]]
     else:
@@ -641,12 +643,7 @@ def read_sample(
             feature_names += [f"{prefix}{v}" for v in var.index]
             widths.append(len(var))
     X = matrices[0] if len(matrices) == 1 else _side_by_side(matrices)
-    blocks = None
-    if is_mudata:
-        edges = np.cumsum([0, *widths])
-        blocks = {
-            name: list(range(edges[i], edges[i + 1])) for i, name in enumerate(names)
-        }
+    blocks = _blocks_by_position(names, widths) if is_mudata else None
     return AnnotatedSample(
         X=X,
         feature_names=feature_names,
