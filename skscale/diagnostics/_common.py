@@ -13,9 +13,22 @@ from skscale.utils._block_columns import resolve_blocks
 from skscale.utils._validation import reject_non_numeric_columns
 
 
-def feature_names_of(X, n_features):
-    """Column names of a DataFrame, or ``x0``, ``x1``, ... for arrays."""
+def feature_names_of(X, n_features, feature_names=None):
+    """Column names of a DataFrame, else ``feature_names`` (the names given
+    for an array or a sparse matrix, checked), else ``x0``, ``x1``, ..."""
     columns = getattr(X, "columns", None)
+    if feature_names is not None:
+        if columns is not None:
+            raise ValueError(
+                "feature_names names the columns of an X without names (an array "
+                "or a sparse matrix); this X is a DataFrame with its own names."
+            )
+        if len(feature_names) != n_features:
+            raise ValueError(
+                f"feature_names has {len(feature_names)} names; expected one per "
+                f"column of X ({n_features})."
+            )
+        return [str(name) for name in feature_names]
     if columns is not None:
         return [str(c) for c in columns]
     return [f"x{j}" for j in range(n_features)]
@@ -45,14 +58,20 @@ def as_matrix(X, what):
     return values
 
 
-def prepare_pair(X_before, X_after):
+def named_table(X_before, X_after):
+    """Whichever of the pair has column names (``X_before`` first)."""
+    return X_before if hasattr(X_before, "columns") else X_after
+
+
+def prepare_pair(X_before, X_after, feature_names=None):
     """Validate a before/after pair of tables of the same shape.
 
     Returns the two tables centred on their column means (see
     :func:`~skscale._backends.centred_table`: dense arrays centred outright,
     sparse matrices implicitly), with missing values counted as the column
     mean (they add nothing to a variance or a distance), the feature names
-    (of whichever table has them), and the number of missing values.
+    (of whichever table has them, else ``feature_names``), and the number of
+    missing values.
     """
     before = as_matrix(X_before, "X_before")
     after = as_matrix(X_after, "X_after")
@@ -61,8 +80,8 @@ def prepare_pair(X_before, X_after):
             f"X_after has shape {after.shape}; expected {before.shape}, the shape "
             "of X_before (the same samples and features, before and after scaling)."
         )
-    named = X_before if hasattr(X_before, "columns") else X_after
-    names = feature_names_of(named, before.shape[1])
+    named = named_table(X_before, X_after)
+    names = feature_names_of(named, before.shape[1], feature_names)
     before, after = centred_table(before), centred_table(after)
     return before, after, names, before.n_missing + after.n_missing
 
@@ -90,7 +109,7 @@ def dask_pair(X_before, X_after):
             f"X_after has shape {after.shape}; expected {before.shape}, the shape "
             "of X_before (the same samples and features, before and after scaling)."
         )
-    named = X_before if hasattr(X_before, "columns") else X_after
+    named = named_table(X_before, X_after)
     return before, after, feature_names_of(named, before.shape[1])
 
 

@@ -33,6 +33,7 @@ from skscale.diagnostics._common import (
     as_matrix,
     block_of_features,
     covariate_column,
+    feature_names_of,
     percent,
 )
 from skscale.diagnostics._knn import KNNSide, knn_report
@@ -993,23 +994,7 @@ def compare_scalers(
     seed = int(rng.randint(2**31 - 1))
 
     matrix = as_matrix(X, "X")
-    names = (
-        [str(c) for c in X.columns]
-        if hasattr(X, "columns")
-        else [f"x{j}" for j in range(matrix.shape[1])]
-    )
-    if feature_names is not None:
-        if hasattr(X, "columns"):
-            raise ValueError(
-                "feature_names names the columns of an X without names (an array "
-                "or a sparse matrix); this X is a DataFrame with its own names."
-            )
-        if len(feature_names) != matrix.shape[1]:
-            raise ValueError(
-                f"feature_names has {len(feature_names)} names; expected one per "
-                f"column of X ({matrix.shape[1]})."
-            )
-        names = [str(name) for name in feature_names]
+    names = feature_names_of(X, matrix.shape[1], feature_names)
     covariate_columns = None
     if covariates is not None:
         covariate_columns = pd.DataFrame(

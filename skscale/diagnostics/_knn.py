@@ -16,6 +16,8 @@ from skscale.diagnostics._common import (
     block_of_features,
     block_table,
     dask_pair,
+    feature_names_of,
+    named_table,
     percent,
     prepare_pair,
     sample_dask_rows,
@@ -201,6 +203,7 @@ def knn_distortion(
     blocks=None,
     max_samples=5000,
     random_state=None,
+    feature_names=None,
 ):
     """Report how scaling changed distances and k-nearest-neighbour sets.
 
@@ -229,6 +232,10 @@ def knn_distortion(
         standard error this sampling leaves.
     random_state : int, RandomState instance or None, default=None
         Seed for the sample of queries and of pairs.
+    feature_names : list of str, default=None
+        Names of the columns when neither table has any (arrays, sparse
+        matrices: a single-cell matrix's genes); ``blocks`` may then list
+        columns by these names.
 
     Returns
     -------
@@ -265,6 +272,11 @@ def knn_distortion(
     if any_dask(X_before, X_after):
         # neighbours need the candidate points in memory: a sample of rows
         lazy_before, lazy_after, lazy_names = dask_pair(X_before, X_after)
+        if feature_names is not None:
+            lazy_names = feature_names_of(
+                named_table(X_before, X_after), len(lazy_names), feature_names
+            )
+            feature_names = None  # the sample below carries them as columns
         (sample_before, sample_after), rows, note = sample_dask_rows(
             [lazy_before, lazy_after],
             DASK_SAMPLE_ROWS,
@@ -275,7 +287,7 @@ def knn_distortion(
         X_before = pd.DataFrame(sample_before, columns=lazy_names)
         X_after = pd.DataFrame(sample_after, columns=lazy_names)
         sampling = f"neighbours searched among {note}"
-    before, after, names, n_missing = prepare_pair(X_before, X_after)
+    before, after, names, n_missing = prepare_pair(X_before, X_after, feature_names)
     n_samples, n_features = before.shape
     if n_samples < 2:
         raise ValueError(

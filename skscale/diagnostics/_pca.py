@@ -12,6 +12,8 @@ from skscale.diagnostics._common import (
     block_of_features,
     block_table,
     dask_pair,
+    feature_names_of,
+    named_table,
     percent,
     prepare_pair,
     sample_dask_rows,
@@ -353,7 +355,15 @@ def _dask_spaces(X_before, X_after, n_components):
     return spaces, names, n_missing, n_samples, note
 
 
-def pca_dominance(X_before, X_after, *, blocks=None, n_components=5, covariates=None):
+def pca_dominance(
+    X_before,
+    X_after,
+    *,
+    blocks=None,
+    n_components=5,
+    covariates=None,
+    feature_names=None,
+):
     """Report how far single features or blocks dominate PCA, before and after.
 
     When features live on different scales, the largest one becomes PC1 by
@@ -379,6 +389,10 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5, covariates=
         2% after". Text, categorical and boolean columns are groups (one-hot);
         numbers are taken as linear (pass a batch coded 1, 2, 3 as a category).
         Rows with a missing covariate are left out of its R^2.
+    feature_names : list of str, default=None
+        Names of the columns when neither table has any (arrays, sparse
+        matrices: a single-cell matrix's genes), for the tables and the
+        picture; ``blocks`` may then list columns by these names.
 
     Returns
     -------
@@ -418,10 +432,14 @@ def pca_dominance(X_before, X_after, *, blocks=None, n_components=5, covariates=
         spaces, names, n_missing, n_samples, sampling = _dask_spaces(
             X_before, X_after, n_components
         )
+        if feature_names is not None:
+            names = feature_names_of(
+                named_table(X_before, X_after), len(names), feature_names
+            )
         return pca_report(
             spaces, names, n_samples, n_missing, blocks, X_before, sampling
         )
-    before, after, names, n_missing = prepare_pair(X_before, X_after)
+    before, after, names, n_missing = prepare_pair(X_before, X_after, feature_names)
     spaces = {
         "before": pca_space(before, n_components),
         "after": pca_space(after, n_components),

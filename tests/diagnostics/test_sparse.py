@@ -293,3 +293,32 @@ def test_sparse_diagnostics_never_densify():
     # the components and a few blocks of 4 million distances, never the table
     assert pca_peak < 40e6, pca_peak
     assert knn_peak < dense_bytes / 8, knn_peak
+
+
+@pytest.mark.parametrize("diagnostic", ["pca", "knn"])
+def test_feature_names_name_the_columns_of_a_sparse_matrix(diagnostic):
+    rng = np.random.default_rng(7)
+    X = _sparse_values(60, 6, rng)
+    X[:, 0] *= 100.0  # the column PCA and distances belong to
+    genes = ["CD3E", "LYZ", "MS4A1", "NKG7", "GNLY", "FTL"]
+    blocks = {"first": genes[:3], "rest": genes[3:]}
+    run = pca_dominance if diagnostic == "pca" else knn_distortion
+    dense = run(
+        pd.DataFrame(X, columns=genes),
+        pd.DataFrame(X / X.std(0), columns=genes),
+        blocks=blocks,
+    )
+    named = run(
+        sp.csr_matrix(X),
+        sp.csr_matrix(X / X.std(0)),
+        blocks=blocks,
+        feature_names=genes,
+    )
+    assert list(named.features.index) == genes
+    assert_allclose(named.blocks.to_numpy(float), dense.blocks.to_numpy(float))
+    if diagnostic == "pca":
+        assert named.components.loc["PC1", "top_feature_before"] == "CD3E"
+    with pytest.raises(ValueError, match="feature_names has 5 names; expected one"):
+        run(sp.csr_matrix(X), sp.csr_matrix(X), feature_names=genes[:5])
+    with pytest.raises(ValueError, match="this X is a DataFrame with its own names"):
+        run(pd.DataFrame(X, columns=genes), X, feature_names=genes)
