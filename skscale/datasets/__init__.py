@@ -1,12 +1,14 @@
-"""Data sets: the real nutrimouse multi-omics table, a synthetic generator, and
-readers for a user's own table (CSV, TSV, Parquet)."""
+"""Data sets: the real nutrimouse multi-omics table and pbmc single-cell counts,
+a synthetic generator, and readers for a user's own table (CSV, TSV, Parquet)."""
 
 from skscale.datasets._files import TableSample, read_table, sample_table
 from skscale.datasets._multiomics import load_nutrimouse, make_multiomics
+from skscale.datasets._pbmc import load_pbmc
 
 __all__ = [
     "TableSample",
     "load_nutrimouse",
+    "load_pbmc",
     "make_multiomics",
     "read_table",
     "sample_table",
