@@ -30,6 +30,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg
+import scipy.spatial.distance
 
 from skscale._backends._statistics import power_of_two_below
 
@@ -45,6 +46,11 @@ _CANCELLING = 1e-6
 # covariance and its distances from dense blocks of rows (BLAS), which beats
 # sparse products from a few percent on; below, sparse products.
 _DENSE_PRODUCTS = 0.02
+# Distances of every pair of a sparse table come from its Gram matrix,
+# ``|a|^2 + |b|^2 - 2 a.b``, except for the pairs whose squared distance is at
+# most this share of ``|a|^2 + |b|^2``, where that would cancel: those are
+# taken as differences (the error left elsewhere is below 1e-12 relative).
+_GRAM_CANCELS = 1e-3
 
 
 def _moderation_unit(largest):
@@ -165,6 +171,11 @@ class DenseCentred:
             diffs = v[first[start:stop]] - v[second[start:stop]]
             out[start:stop] = np.sqrt(np.einsum("ij,ij->i", diffs, diffs))
         return out
+
+    def all_pair_distances(self):
+        """Distances of every pair of rows ``i < j``, in the order of
+        ``np.triu_indices(n, 1)`` (scipy's condensed form)."""
+        return scipy.spatial.distance.pdist(self.values)
 
     def pair_squares(self, queries, neighbours):
         """Per feature, the sum of squared differences between each query row
@@ -403,6 +414,28 @@ class SparseCentred:
             if dense is not None:
                 squares += np.einsum("ij,ij->i", dense, dense)
             out[start:stop] = np.sqrt(squares)
+        return out
+
+    def all_pair_distances(self):
+        # sparse differences of n^2 / 2 pairs cost minutes on a few thousand
+        # wide rows; the Gram matrix, in dense blocks of rows, seconds
+        n_samples, n_features = self.shape
+        norms = np.empty(n_samples)
+        gram = np.empty((n_samples, n_samples))
+        step = max(1, _BLOCK_ELEMENTS // max(1, n_features))
+        for start in range(0, n_samples, step):
+            rows = np.arange(start, min(n_samples, start + step))
+            block = self.rows(rows)
+            norms[rows] = np.einsum("ij,ij->i", block, block)
+            gram[rows] = self.rows_times(block)
+        first, second = np.triu_indices(n_samples, k=1)
+        scale = norms[first] + norms[second]
+        squares = scale - 2.0 * gram[first, second]
+        del gram
+        close = np.flatnonzero(squares <= _GRAM_CANCELS * scale)
+        out = np.sqrt(np.clip(squares, 0.0, None))
+        if close.size:
+            out[close] = self.pair_distances(first[close], second[close])
         return out
 
     def pair_squares(self, queries, neighbours):

@@ -58,9 +58,9 @@ def _rank_penalty(distances, own, other):
 
 
 def _sample_pairs(n_samples, rng):
+    """``(first, second)`` rows of the pairs, or None for every pair."""
     if n_samples <= _ALL_PAIRS_LIMIT:
-        first, second = np.triu_indices(n_samples, k=1)
-        return first, second
+        return None
     first = rng.randint(n_samples, size=_MAX_PAIRS)
     second = rng.randint(n_samples - 1, size=_MAX_PAIRS)
     second += second >= first
@@ -339,7 +339,13 @@ class KNNSide:
             if labels is not None:
                 same = labels[found] == labels[chunk][:, None]
                 self.purity += float(same.mean(axis=1).sum())
-        self.pair_distances = table.pair_distances(*self.pairs)
+        self.pair_distances = self.distances_of_pairs(table)
+
+    def distances_of_pairs(self, table):
+        """The distances of the sampled pairs (or of every pair) in ``table``."""
+        if self.pairs is None:
+            return table.all_pair_distances()
+        return table.pair_distances(*self.pairs)
 
     def distances(self, chunk):
         """Ranking distances from the ``chunk`` queries to every point, a
@@ -404,9 +410,8 @@ def knn_report(
         name: (1.0 - 2.0 * value / denominator) if usable else np.nan
         for name, value in penalty.items()
     }
-    first, second = side.pairs
     spearman = scipy.stats.spearmanr(
-        side.pair_distances, after.pair_distances(first, second)
+        side.pair_distances, side.distances_of_pairs(after)
     ).statistic
     finite_population = 1.0 - n_queries / n_samples
     overlap_se = (
@@ -431,7 +436,7 @@ def knn_report(
             "n_queries": n_queries,
             "n_neighbors": k,
             "n_samples": n_samples,
-            "n_pairs": first.size,
+            "n_pairs": side.pair_distances.size,
         },
         dtype=np.float64,
         name="value",

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from scipy.spatial.distance import pdist
 from sklearn.neighbors import KNeighborsClassifier
 
-from skscale._backends import centred
+from skscale._backends import centred, centred_table
 from skscale.diagnostics import compare_scalers, knn_distortion, pca_dominance
 from skscale.preprocessing import ZScoreScaler, candidate_scalers
 
@@ -322,3 +323,27 @@ def test_feature_names_name_the_columns_of_a_sparse_matrix(diagnostic):
         run(sp.csr_matrix(X), sp.csr_matrix(X), feature_names=genes[:5])
     with pytest.raises(ValueError, match="this X is a DataFrame with its own names"):
         run(pd.DataFrame(X, columns=genes), X, feature_names=genes)
+
+
+@pytest.mark.parametrize("products", ["sparse", "dense blocks"])
+def test_every_pair_distance_of_a_sparse_table_is_dense_pdist(products, monkeypatch):
+    # the Gram matrix gives the distances, differences the pairs it would
+    # cancel on: near-duplicate rows, and rows far out along one column
+    monkeypatch.setattr(
+        centred, "_DENSE_PRODUCTS", 0.0 if products != "sparse" else 2.0
+    )
+    rng = np.random.default_rng(3)
+    X = _sparse_values(40, 30, rng)
+    X[:, 9] = 1e8 + rng.normal(size=40)  # held densely
+    X[1] = X[0]
+    X[2] = X[0]
+    X[2, 5] += 1e-7  # 1e-7 apart: the Gram formula loses it entirely
+    X[3, :] = 0.0
+    X[3, 7] = 1e6
+    X[4] = X[3]
+    X[4, 8] = 1e-3
+    expected = pdist(centred_table(X).values)
+    got = centred_table(sp.csr_matrix(X)).all_pair_distances()
+    assert_allclose(got, expected, rtol=1e-10, atol=0)
+    assert got[0] == 0.0  # rows 0 and 1
+    assert_allclose(got[1], 1e-7, rtol=1e-6)  # rows 0 and 2
