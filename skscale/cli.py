@@ -26,6 +26,32 @@ from pathlib import Path
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 DEFAULT_MAX_ROWS = 20_000
+# A wider table gets fewer rows by default: the k-NN diagnostics and the
+# cross-validated k-NN grow with rows^2 x columns, and 20,000 rows of 2,000
+# genes took six minutes. At most this many values, and never fewer than
+# MIN_DEFAULT_ROWS rows (an explicit --max-rows is taken as it is).
+DEFAULT_MAX_VALUES = 20_000_000
+MIN_DEFAULT_ROWS = 5_000
+
+
+def default_max_rows(n_columns):
+    """The sample size when --max-rows is not given, for ``n_columns``
+    features: 20,000 rows up to 1,000 columns, fewer beyond, at least 5,000."""
+    by_width = DEFAULT_MAX_VALUES // max(1, n_columns)
+    return max(MIN_DEFAULT_ROWS, min(DEFAULT_MAX_ROWS, by_width))
+
+
+def _max_rows(args):
+    """--max-rows for the readers: the number given, or the width's default."""
+    return default_max_rows if args.max_rows is None else args.max_rows
+
+
+def _max_rows_option(max_rows, given, n_columns):
+    """How the page names the sample size: the option as given, or the
+    default it came from."""
+    if given is not None:
+        return f"--max-rows {max_rows:,}"
+    return f"--max-rows {max_rows:,}, the default for {n_columns:,} columns"
 
 
 # Column names that suggest a target the user forgot to name.
@@ -420,7 +446,7 @@ def _load_annotated(args):
             target=args.target,
             layer=args.layer,
             covariates=_covariate_names(args),
-            max_rows=args.max_rows,
+            max_rows=_max_rows(args),
         )
     except ImportError as exc:
         raise CommandError(
@@ -483,7 +509,8 @@ def _load_annotated(args):
             0,
             f"Sample: {n_read:,} of {sample.n_rows:,} cells, drawn at random and "
             "read from the file without loading the others, are used for the "
-            f"diagnostics and the cross-validation (--max-rows {args.max_rows:,}; "
+            "diagnostics and the cross-validation "
+            f"({_max_rows_option(sample.max_rows, args.max_rows, X.shape[1])}; "
             "--max-rows 0 uses every cell).",
         )
     notes += _normalize_note(args.normalize, args.log, args.hvg)
@@ -526,7 +553,7 @@ def _load_file(args):
         table = sample_table(
             args.data,
             target=args.target,
-            max_rows=args.max_rows,
+            max_rows=_max_rows(args),
             scalers=candidates,
             sep=args.sep,
             progress=_progress,
@@ -571,8 +598,9 @@ def _load_file(args):
             0,
             f"Sample: {len(X):,} of {table.n_rows:,} rows, drawn at random, are used "
             "for the diagnostics and the cross-validation; with --batch every "
-            "candidate is fitted on the sample, batch by batch (--max-rows "
-            f"{args.max_rows:,}; --max-rows 0 uses every row).",
+            "candidate is fitted on the sample, batch by batch "
+            f"({_max_rows_option(table.max_rows, args.max_rows, X.shape[1])}; "
+            "--max-rows 0 uses every row).",
         )
         description = (
             f"{name}: {table.n_rows:,} rows ({len(X):,} sampled), "
@@ -583,8 +611,9 @@ def _load_file(args):
         notes.insert(
             0,
             f"Sample: {len(X):,} of {table.n_rows:,} rows, drawn at random, are used "
-            "for the diagnostics and the cross-validation (--max-rows "
-            f"{args.max_rows:,}; --max-rows 0 uses every row).",
+            "for the diagnostics and the cross-validation "
+            f"({_max_rows_option(table.max_rows, args.max_rows, X.shape[1])}; "
+            "--max-rows 0 uses every row).",
         )
         streamed = ", ".join(table.streamed) or "no candidate"
         on_sample = [
@@ -879,10 +908,13 @@ def _parser():
         "--max-rows",
         type=int,
         metavar="N",
-        default=DEFAULT_MAX_ROWS,
+        default=None,
         help="above N rows, run the diagnostics and the cross-validation on N rows "
         "sampled at random, while the streaming scalers learn from every row "
-        f"(default: {DEFAULT_MAX_ROWS:,}; 0: use every row)",
+        f"(default: {DEFAULT_MAX_ROWS:,}, fewer for a table of more than "
+        f"{DEFAULT_MAX_VALUES // DEFAULT_MAX_ROWS:,} columns: at most "
+        f"{DEFAULT_MAX_VALUES // 1_000_000} million values and at least "
+        f"{MIN_DEFAULT_ROWS:,} rows; 0: use every row)",
     )
     report.add_argument(
         "--layer",

@@ -482,6 +482,8 @@ class AnnotatedSample:
         Sampled cells left out because their target is missing.
     sampled : bool
         Whether ``X`` holds a sample rather than every cell.
+    max_rows : int or None
+        The limit the sample was drawn under (None: every cell).
     source : str
         Where the values were read ("X", "layers['counts']").
     """
@@ -514,6 +516,16 @@ def _h5_matrix(group, layer, where):
             f"{_listed(list(layers))})."
         )
     return layers[layer]
+
+
+def _h5_width(element):
+    """The number of columns of an on-disk matrix (a dense dataset, or a
+    sparse group that keeps its shape in its attributes)."""
+    import h5py
+
+    if isinstance(element, h5py.Dataset):
+        return int(element.shape[1])
+    return int(element.attrs["shape"][1])
 
 
 def _h5_rows(element, rows):
@@ -566,9 +578,11 @@ def read_sample(
         The layer to read (of every modality); None reads ``X``.
     covariates : sequence of str, default=()
         ``obs`` columns returned on the sampled cells (a batch, a donor).
-    max_rows : int, default=20_000
+    max_rows : int or callable, default=20_000
         At most this many cells, drawn uniformly at random; 0 or None reads
-        every cell.
+        every cell. A callable is given the number of features (of every
+        modality) and returns the number, for a limit that depends on the
+        width.
     random_state : int, default=0
         Seed of the sample.
 
@@ -607,6 +621,14 @@ def read_sample(
         n_rows = len(obs)
         if n_rows == 0:
             raise ValueError(f"{path} holds no cells.")
+        elements = {
+            name: _h5_matrix(
+                group, layer, path if name is None else f"modality {name!r} of {path}"
+            )
+            for name, group in groups.items()
+        }
+        if callable(max_rows):
+            max_rows = max_rows(sum(_h5_width(e) for e in elements.values()))
         if max_rows and n_rows > max_rows:
             rng = np.random.default_rng(random_state)
             rows = np.sort(rng.choice(n_rows, size=max_rows, replace=False))
@@ -636,8 +658,7 @@ def read_sample(
             )
         matrices, feature_names, widths = [], [], []
         for name, group in groups.items():
-            where = path if name is None else f"modality {name!r} of {path}"
-            matrices.append(_h5_rows(_h5_matrix(group, layer, where), rows))
+            matrices.append(_h5_rows(elements[name], rows))
             var = read_elem(group["var"])
             prefix = "" if name is None else f"{name}:"
             feature_names += [f"{prefix}{v}" for v in var.index]
@@ -653,5 +674,6 @@ def read_sample(
         n_rows=n_rows,
         n_target_missing=n_target_missing,
         sampled=rows.size + n_target_missing < n_rows,
+        max_rows=max_rows or None,
         source="X" if layer is None else f"layers[{layer!r}]",
     )

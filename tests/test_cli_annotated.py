@@ -144,3 +144,38 @@ def test_layer_needs_an_annotated_file_and_blocks_of_h5mu_are_modalities(
     code, _, stderr, _ = _report([path, "--block", "g=gene"], tmp_path, capsys)
     assert code == 2
     assert "--block: the blocks of a .h5mu file are its modalities" in stderr
+
+
+def test_the_default_sample_shrinks_with_the_width(tmp_path, capsys, monkeypatch):
+    import skscale.cli as cli
+
+    assert cli.default_max_rows(141) == 20_000
+    assert cli.default_max_rows(1_000) == 20_000
+    assert cli.default_max_rows(2_000) == 10_000
+    assert cli.default_max_rows(30_000) == 5_000
+    # scaled down: 120 cells of 30 genes, at most 2,400 values -> 80 cells
+    monkeypatch.setattr(cli, "DEFAULT_MAX_VALUES", 2_400)
+    monkeypatch.setattr(cli, "MIN_DEFAULT_ROWS", 10)
+    path = tmp_path / "cells.h5ad"
+    _cells().write_h5ad(path)
+    code, _, stderr, page = _report([path, "--target", "cell_type"], tmp_path, capsys)
+    assert code == 0, stderr
+    assert "Sample: 80 of 120 cells" in page
+    assert "--max-rows 80, the default for 30 columns" in page
+    # a number given is taken as it is
+    code, _, stderr, page = _report(
+        [path, "--target", "cell_type", "--max-rows", "100"], tmp_path, capsys
+    )
+    assert code == 0, stderr
+    assert "Sample: 100 of 120 cells" in page and "(--max-rows 100;" in page
+    # a table file the same way, from its number of feature columns
+    table = tmp_path / "cells.csv"
+    frame = pd.DataFrame(
+        _cells().layers["counts"].toarray(), columns=[f"g{j}" for j in range(30)]
+    )
+    frame["cell_type"] = np.tile(["T", "B"], 60)
+    frame.to_csv(table, index=False)
+    code, _, stderr, page = _report([table, "--target", "cell_type"], tmp_path, capsys)
+    assert code == 0, stderr
+    assert "Sample: 80 of 120 rows" in page
+    assert "--max-rows 80, the default for 30 columns" in page

@@ -153,12 +153,24 @@ class TableSample:
     covariates : pandas.DataFrame or None
         The covariate columns asked for, on the sampled rows (as read: text
         stays text).
+    max_rows : int or None
+        The sample size the rows were drawn under (None: every row).
     """
 
     def __init__(
-        self, *, X, y, n_rows, n_target_missing, left_out, streamed, covariates=None
+        self,
+        *,
+        X,
+        y,
+        n_rows,
+        n_target_missing,
+        left_out,
+        streamed,
+        covariates=None,
+        max_rows=None,
     ):
         self.X = X
+        self.max_rows = max_rows
         self.y = y
         self.covariates = covariates
         self.n_rows = n_rows
@@ -257,9 +269,10 @@ def sample_table(
         A CSV, TSV or Parquet file.
     target : str, default=None
         The target column (left out of the features).
-    max_rows : int, default=20_000
+    max_rows : int or callable, default=20_000
         Size of the uniform random sample kept in memory; ``0`` or ``None``
-        keeps every row.
+        keeps every row. A callable is given the number of feature columns
+        and returns the size, for a sample that depends on the width.
     scalers : dict or callable, default=None
         Candidates to fit over every row by ``partial_fit`` when the table is
         larger than the sample (those without ``partial_fit``, or with a
@@ -284,7 +297,7 @@ def sample_table(
         The sampled rows (features and target), the counts, the columns left
         out and the streamed scalers.
     """
-    keep_all = not max_rows
+    keep_all = not callable(max_rows) and not max_rows
     covariates = [str(c) for c in covariates]
     rng = np.random.default_rng(random_state)
     features = left_out = streaming = None
@@ -300,6 +313,9 @@ def sample_table(
         for chunk in chunks:
             if features is None:
                 features, left_out = _feature_columns(chunk, path, target, covariates)
+                if callable(max_rows):
+                    max_rows = max_rows(len(features))
+                    keep_all = not max_rows
                 candidates = (
                     scalers(list(map(str, features))) if callable(scalers) else scalers
                 )
@@ -364,4 +380,5 @@ def sample_table(
         left_out=left_out,
         streamed=streaming if sampled else {},
         covariates=covariate_table,
+        max_rows=max_rows or None,
     )

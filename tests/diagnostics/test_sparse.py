@@ -347,3 +347,32 @@ def test_every_pair_distance_of_a_sparse_table_is_dense_pdist(products, monkeypa
     assert_allclose(got, expected, rtol=1e-10, atol=0)
     assert got[0] == 0.0  # rows 0 and 1
     assert_allclose(got[1], 1e-7, rtol=1e-6)  # rows 0 and 2
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_second_moments_are_computed_once_and_kept_read_only(kind, monkeypatch):
+    X = _sparse_values(50, 8, np.random.default_rng(5))
+    table = centred_table(X if kind == "dense" else sp.csr_matrix(X))
+    calls = []
+    compute = table._second_moments
+    monkeypatch.setattr(
+        table, "_second_moments", lambda route: calls.append(route) or compute(route)
+    )
+    first = table.second_moments("covariance")
+    assert table.second_moments("covariance") is first and calls == ["covariance"]
+    with pytest.raises(ValueError, match="read-only"):
+        first[0, 0] = 1.0
+    # what PCA and the condition number read agree with a fresh computation
+    centred.spectrum_ends(table)
+    centred.top_eigenpairs(table, 2)
+    assert calls == ["covariance"]
+    assert_allclose(first, np.cov(X.T, bias=True), rtol=1e-12, atol=1e-12)
+    table.second_moments("gram")
+    assert calls == ["covariance", "gram"]
+
+
+def test_largest_magnitude_reads_both_signs_and_skips_nan():
+    assert centred._largest_magnitude(np.array([[1.0, -7.0], [np.nan, 3.0]])) == 7.0
+    assert centred._largest_magnitude(np.array([[2.0, 5.0]])) == 5.0
+    assert np.isnan(centred._largest_magnitude(np.full((2, 2), np.nan)))
+    assert centred._largest_magnitude(np.empty((0, 3))) == 0.0
