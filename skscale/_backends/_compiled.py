@@ -37,12 +37,15 @@ __all__ = [
     "affine_map",
     "affine_map_float32",
     "available",
+    "csr_divide_rows",
+    "csr_row_sums",
     "describe",
     "missing_sums",
     "shifted_sums",
     "sparse_column_sums",
     "sparse_scale",
     "sparse_weighted_sums",
+    "takes_csr_rows",
 ]
 
 # the kernels' interface version (sk_abi_version in _kernels.c)
@@ -434,6 +437,82 @@ def sparse_weighted_sums(X, weights):
     if code == _MALFORMED:
         raise _malformed(X)
     return sums, squares
+
+
+def _row_runs(X, rows):
+    """What the CSC run kernels need to walk the rows ``rows`` (a slice) of a
+    CSR matrix as runs: the address of their indptr entries, the number of
+    rows and the stored capacity; None when the kernels cannot take ``X``."""
+    if not _sparse_ok(X) or X.format != "csr":
+        return None
+    n_rows = _runs(X)
+    start, stop, _ = rows.indices(n_rows)
+    capacity = _stored_capacity(X)
+    offset = start * X.indptr.itemsize
+    return X.indptr.ctypes.data + offset, max(0, stop - start), capacity
+
+
+def takes_csr_rows(X):
+    """Whether :func:`csr_row_sums` and :func:`csr_divide_rows` take ``X``."""
+    return _row_runs(X, slice(0, 0)) is not None
+
+
+def csr_row_sums(X, rows, sums):
+    """Write the float64 sums of the stored values of the rows ``rows`` (a
+    slice) of a CSR matrix into ``sums`` (float64, one per row of the slice):
+    the CSC column kernel, walking rows as runs, in one pass that reads no
+    index. Returns False when the kernel cannot take ``X`` (nothing written).
+    NaN and inf propagate into the sums, as NumPy's do."""
+    runs = _row_runs(X, rows)
+    if runs is None or sums.dtype != np.float64 or not sums.flags.c_contiguous:
+        return False
+    indptr, n_rows, capacity = runs
+    if sums.shape != (n_rows,):
+        return False
+    sums[:] = 0.0
+    scratch = np.zeros(n_rows)  # the kernel's sums of squares, unused here
+    function = getattr(LIB, f"sk_csc_sums_{_sparse_suffix(X)}")
+    code = function(
+        _address(X.data), indptr, n_rows, capacity, _address(sums), _address(scratch)
+    )
+    if code == _MALFORMED:
+        raise _malformed(X)
+    return True
+
+
+def csr_divide_rows(X, data_out, rows, factors):
+    """Write the stored values of the rows ``rows`` (a slice) of a CSR matrix
+    divided by their row's float64 factor (``factors``, one per row of the
+    slice) into ``data_out`` (an array like ``X.data``, which may be
+    ``X.data`` itself), computed in double and rounded once, as NumPy's
+    division of the values by float64 factors. Returns False when the kernel
+    cannot take the input (nothing written)."""
+    runs = _row_runs(X, rows)
+    if (
+        runs is None
+        or data_out.dtype != X.data.dtype
+        or data_out.shape != X.data.shape
+        or not data_out.flags.c_contiguous
+        or not data_out.flags.writeable
+    ):
+        return False
+    indptr, n_rows, capacity = runs
+    factors = _float64_vector(factors, n_rows)
+    if factors is None:
+        return False
+    function = getattr(LIB, f"sk_csc_scale_{_sparse_suffix(X)}")
+    code = function(
+        _address(X.data),
+        _address(data_out),
+        indptr,
+        n_rows,
+        capacity,
+        _address(factors),
+        0,
+    )
+    if code == _MALFORMED:
+        raise _malformed(X)
+    return True
 
 
 def _stored_capacity(X):

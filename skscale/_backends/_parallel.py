@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 _PARALLEL_FROM = 1 << 20
 
 
-def _workers():
+def workers():
+    """The cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on every platform
@@ -26,14 +27,14 @@ def _workers():
 _POOL = {}
 
 
-def _pool(workers):
+def _pool(n_workers):
     """One pool of threads per size, kept for the process (starting threads
     at every call costs more than a small map). A forked child gets pools of
     its own: the parent's threads do not exist in it."""
-    key = (os.getpid(), workers)
+    key = (os.getpid(), n_workers)
     if key not in _POOL:
         _POOL[key] = ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="skscale"
+            max_workers=n_workers, thread_name_prefix="skscale"
         )
     return _POOL[key]
 
@@ -43,19 +44,19 @@ def run_blocks(tasks, n_values):
     part of an output), on threads when ``n_values`` is large: the tasks are
     dealt in contiguous runs, one per core; exceptions are raised in the
     caller, the first run's first."""
-    workers = min(_workers(), len(tasks))
-    if workers <= 1 or n_values < _PARALLEL_FROM:
+    n_workers = min(workers(), len(tasks))
+    if n_workers <= 1 or n_values < _PARALLEL_FROM:
         for task in tasks:
             task()
         return
-    edges = [len(tasks) * i // workers for i in range(workers + 1)]
+    edges = [len(tasks) * i // n_workers for i in range(n_workers + 1)]
 
     def run(start, stop):
         for task in tasks[start:stop]:
             task()
 
     futures = [
-        _pool(workers).submit(contextvars.copy_context().run, run, start, stop)
+        _pool(n_workers).submit(contextvars.copy_context().run, run, start, stop)
         for start, stop in itertools.pairwise(edges)
     ]
     # every run finishes before any error is raised: none writes afterwards

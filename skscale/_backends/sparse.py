@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg
 
 from skscale._backends import _compiled
-from skscale._backends._parallel import run_blocks
+from skscale._backends._parallel import run_blocks, workers
 from skscale._backends._statistics import (
     _SAFE_SPREAD_HIGH,
     _SAFE_SPREAD_LOW,
@@ -423,6 +423,8 @@ def _sums_and_low(X, per_row):
             )
         low = float(np.fmin.reduce(data)) if data.size else np.inf
         return sums, low
+    if per_row and _compiled.takes_csr_rows(X):
+        return _kernel_sums_and_low(X)
     ranges = _row_ranges(X)
     sums = np.zeros(X.shape[0] if per_row else len(ranges))
     lows = np.full(len(ranges), np.inf)
@@ -452,6 +454,47 @@ def _sums_and_low(X, per_row):
     return sums, float(np.fmin.reduce(lows)) if lows.size else np.inf
 
 
+def _kernel_ranges(X):
+    """Row blocks for the compiled kernels: two per core (a call costs
+    microseconds, so the blocks are large), at least ``_MAP_BLOCK`` values."""
+    per_block = max(_MAP_BLOCK, -(-X.nnz // (2 * workers())))
+    return _row_ranges(X, per_block)
+
+
+def _kernel_sums_and_low(X):
+    """:func:`_sums_and_low` per row through the compiled run kernel: one
+    pass over the values that reads no index, on every core."""
+    data, indptr = X.data, X.indptr
+    ranges = _kernel_ranges(X)
+    sums = np.empty(X.shape[0])
+    lows = np.full(len(ranges), np.inf)
+
+    def block(i, rows):
+        def task():
+            _compiled.csr_row_sums(X, rows, sums[rows])
+            start, stop = indptr[rows.start], indptr[rows.stop]
+            if start < stop:
+                lows[i] = np.fmin.reduce(data[start:stop])
+
+        return task
+
+    run_blocks([block(i, rows) for i, rows in enumerate(ranges)], data.size)
+    return sums, float(np.fmin.reduce(lows)) if lows.size else np.inf
+
+
+def _cannot_overflow(X, factors):
+    """Whether dividing every stored value by its row's factor stays within
+    the dtype's range (two reductions): the compiled division raises no
+    floating-point flag for NumPy's overflow watch to see."""
+    smallest = float(np.min(factors)) if factors.size else 1.0
+    if smallest >= 1.0 or not X.nnz:
+        return True
+    with np.errstate(invalid="ignore"):
+        high = max(float(np.fmax.reduce(X.data)), -float(np.fmin.reduce(X.data)))
+    with np.errstate(over="ignore"):
+        return bool(high / smallest <= np.finfo(X.dtype).max)
+
+
 def sparse_columns_where(X, mask):
     """The columns of the stored values where ``mask`` (over ``X.data``) holds."""
     return np.unique(_stored_columns(X)[mask])
@@ -468,6 +511,13 @@ def sparse_divide_rows(X, original, factors, copy):
     source, indptr = X.data, X.indptr
     # a new matrix gets the quotients straight into its own values
     data = np.empty_like(source) if new else source
+    if _compiled.takes_csr_rows(X) and _cannot_overflow(X, factors):
+
+        def divide(rows):
+            return lambda: _compiled.csr_divide_rows(X, data, rows, factors[rows])
+
+        run_blocks([divide(rows) for rows in _kernel_ranges(X)], source.size)
+        return _with_values(X, data) if new else X
 
     def block(rows):
         def task():

@@ -581,3 +581,105 @@ def test_malformed_sparse_matrices_raise_instead_of_reading_out_of_bounds(
                 # a kernel that cannot take the input leaves it to NumPy
                 assert result is None, f"{what}: accepted"
             np.testing.assert_array_equal(X.data, before, err_msg=what)
+
+
+def _rows_of(X):
+    """Row blocks of a CSR matrix as the normalisers' kernel path deals them,
+    and the whole as one block."""
+    return [slice(0, X.shape[0]), slice(0, 70), slice(70, 71), slice(71, 200)]
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_csr_row_sums_are_the_sums_written_out(dtype, index_dtype):
+    X = _sparse("csr", dtype, index_dtype)
+    X.data[5] = np.nan  # propagates, as NumPy's sum does
+    expected = np.array(
+        [
+            math.fsum(X.data[X.indptr[i] : X.indptr[i + 1]].astype(np.float64))
+            if not np.isnan(X.data[X.indptr[i] : X.indptr[i + 1]]).any()
+            else np.nan
+            for i in range(X.shape[0])
+        ]
+    )
+    for rows in _rows_of(X):
+        sums = np.full(rows.stop - rows.start, -1.0)
+        assert _compiled.csr_row_sums(X, rows, sums)
+        assert_allclose(sums, expected[rows], rtol=1e-14, equal_nan=True)
+    # what the kernel cannot take is left to NumPy, nothing written
+    sums = np.full(X.shape[0], -1.0)
+    assert not _compiled.csr_row_sums(X.tocsc(), slice(0, 200), sums[:30])
+    assert not _compiled.csr_row_sums(X, slice(0, 200), sums[:10])
+    assert (sums == -1.0).all()
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("copy", [True, False])
+def test_row_division_is_identical_on_both_paths(monkeypatch, dtype, index_dtype, copy):
+    from skscale._backends.sparse import sparse_divide_rows
+
+    X = _sparse("csr", dtype, index_dtype)
+    factors = np.random.default_rng(4).uniform(0.3, 30.0, X.shape[0])
+    # blocks of rows on every core, as a large matrix is dealt
+    monkeypatch.setattr("skscale._backends.sparse._MAP_BLOCK", 64)
+    monkeypatch.setattr("skscale._backends._parallel._PARALLEL_FROM", 1)
+
+    def run():
+        original = X.copy()  # scipy's copy may narrow the indices: keep them
+        original.indices = original.indices.astype(index_dtype)
+        original.indptr = original.indptr.astype(index_dtype)
+        out = sparse_divide_rows(original, original, factors, copy)
+        if copy:
+            assert_array_equal(original.data, X.data)
+            assert out is not original and out.indices is not original.indices
+        else:
+            assert out is original
+        return out
+
+    compiled, numpy_path = _both_paths(monkeypatch, run)
+    assert compiled.dtype == dtype
+    assert_array_equal(compiled.indices, numpy_path.indices)
+    # division in float64, rounded once into the dtype, on both paths
+    assert_array_equal(compiled.data, numpy_path.data)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    assert_array_equal(compiled.data, (X.data / factors[rows]).astype(dtype))
+
+
+@needs_kernels
+def test_row_division_that_could_overflow_goes_to_numpy(monkeypatch):
+    # the kernel raises no floating-point flag for the overflow watch: a
+    # division that could pass the dtype's largest value is left to NumPy,
+    # whose watch then names the cell
+    from skscale._backends import sparse as sparse_backend
+
+    X = _sparse("csr", np.float32, np.int32)
+    X.data[0] = 3e38
+    factors = np.ones(X.shape[0])
+    factors[0] = 0.5
+    assert not sparse_backend._cannot_overflow(X, factors)
+    factors[0] = 1.0
+    assert sparse_backend._cannot_overflow(X, factors)
+    called = []
+    monkeypatch.setattr(
+        _compiled, "csr_divide_rows", lambda *a: called.append(a) or True
+    )
+    factors[0] = 0.5
+    with np.errstate(over="ignore"):
+        out = sparse_backend.sparse_divide_rows(X, X, factors, True)
+    assert not called and np.isinf(out.data[0])
+
+
+@needs_kernels
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_row_kernels_refuse_malformed_runs_before_writing(index_dtype):
+    X = _sparse("csr", np.float64, index_dtype)
+    X.indptr[2], X.indptr[3] = X.indptr[3] + 7, X.indptr[2]
+    before = X.data.copy()
+    with pytest.raises(ValueError, match="malformed"):
+        _compiled.csr_row_sums(X, slice(0, 200), np.empty(200))
+    with pytest.raises(ValueError, match="malformed"):
+        _compiled.csr_divide_rows(X, X.data, slice(0, 200), np.full(200, 2.0))
+    assert_array_equal(X.data, before)

@@ -31,7 +31,7 @@ def _counts(dtype, fmt="csr", seed=0):
 
 def test_the_inputs_take_the_threaded_path():
     assert _counts(np.float64).nnz > _parallel._PARALLEL_FROM
-    assert _parallel._workers() >= 1
+    assert _parallel.workers() >= 1
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
