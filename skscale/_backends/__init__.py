@@ -60,6 +60,7 @@ __all__ = [
     "map_values",
     "mapped_moments",
     "median_log_ratios",
+    "missing_columns",
     "refuse_annotated",
     "refuse_dask",
     "refuse_sparse",

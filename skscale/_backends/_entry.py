@@ -542,6 +542,15 @@ def map_values(X, original, function, *, copy):
     return backend(X, original, function, copy)
 
 
+def missing_columns(X):
+    """Positions of the columns of validated in-memory ``X`` that hold NaN
+    (of a sparse matrix, among its stored values: an implicit zero is a
+    value)."""
+    if kind_of(X).name == SPARSE:
+        return columns_where(X, np.isnan(X.data))
+    return np.flatnonzero(np.isnan(X).any(axis=0))
+
+
 def is_sparse(X):
     """Whether ``X`` is a scipy sparse matrix (the sparse backend's kind)."""
     return kind_of(X).name == SPARSE

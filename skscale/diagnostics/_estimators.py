@@ -7,7 +7,12 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from skscale._backends import array_namespace, check_finite, refuse_sparse
+from skscale._backends import (
+    array_namespace,
+    check_finite,
+    is_sparse,
+    missing_columns,
+)
 from skscale._backends.array_api import namespace_reference, to_host
 from skscale.diagnostics._knn import knn_distortion
 from skscale.diagnostics._pca import pca_dominance
@@ -25,6 +30,15 @@ from skscale.utils._sklearn_compat import (
     validate_data,
 )
 from skscale.utils._validation import describe_columns, reject_non_numeric_columns
+
+
+def _host_table(X):
+    """A scaler's output on host input, or for the report: a sparse matrix
+    as it is, anything else a NumPy array (array API output copied to the
+    host)."""
+    if is_sparse(X):
+        return X
+    return np.asarray(to_host(X))
 
 
 class _DiagnosticScaler(
@@ -50,8 +64,9 @@ class _DiagnosticScaler(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, before scaling.
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data, before scaling (a sparse matrix is reported on
+            without being densified, when the scaler takes it).
         y : array-like of shape (n_samples,), default=None
             Class labels, used by reports that look at them.
 
@@ -72,8 +87,9 @@ class _DiagnosticScaler(
             self.scaler_ = clone(scaler)
             with sub_estimator_task(self, self.scaler_, "fit the scaler"):
                 self.scaler_.fit(original)
-            # (on the device for array API input; the report runs on NumPy)
-            X_after = np.asarray(to_host(self.scaler_.transform(original)))
+            # (on the device for array API input; the report runs on NumPy,
+            # a sparse matrix stays sparse)
+            X_after = _host_table(self.scaler_.transform(original))
         if X_after.shape != X.shape:
             raise ValueError(
                 f"{type(self).__name__} needs a scaler with one output column per "
@@ -91,12 +107,12 @@ class _DiagnosticScaler(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or sparse matrix of shape (n_samples, n_features)
             The data to scale.
 
         Returns
         -------
-        X_tr : ndarray of shape (n_samples, n_features)
+        X_tr : ndarray or sparse matrix of shape (n_samples, n_features)
             The scaled data.
         """
         check_is_fitted(self)
@@ -111,9 +127,9 @@ class _DiagnosticScaler(
         X = self._validate(X, reset=False)
         if self.scaler_ == "passthrough":
             return X
-        # the input as given (see fit); a plain array out, which set_output
-        # then wraps with the input's index
-        return np.asarray(self.scaler_.transform(original))
+        # the input as given (see fit); a plain array (or the sparse matrix)
+        # out, which set_output then wraps with the input's index
+        return _host_table(self.scaler_.transform(original))
 
     def _validate_on_device(self, X, space):
         """The checks of :meth:`_validate` on array API input, in its
@@ -140,19 +156,19 @@ class _DiagnosticScaler(
     def _validate(self, X, *, reset):
         reject_non_numeric_columns(X, type(self).__name__)
         X = to_host(X)  # the report's copy of array API input, on NumPy
-        refuse_sparse(
-            X,
-            f"{type(self).__name__} reports on centred data (principal "
-            "components, distances), which a sparse matrix becomes only by "
-            "storing every implicit zero; got a sparse matrix, expected a dense "
-            "array (X.toarray()).",
-        )
+        # a sparse matrix is reported on as it is (centred implicitly, never
+        # densified); whether the scaler takes it is the scaler's to say
         X = validate_data(
-            self, X, reset=reset, dtype=FLOAT_DTYPES, ensure_all_finite=False
+            self,
+            X,
+            reset=reset,
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite=False,
+            accept_sparse=("csr", "csc"),
         )
         check_finite(X, feature_names=getattr(self, "feature_names_in_", None))
         if not self._allow_nan():
-            self._refuse_missing(np.flatnonzero(np.isnan(X).any(axis=0)))
+            self._refuse_missing(missing_columns(X))
         return X
 
     def _allow_nan(self):
@@ -166,7 +182,11 @@ class _DiagnosticScaler(
         if scaler == "passthrough":
             tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
             tags.array_api_support = True
+            tags.input_tags.sparse = True
         else:
+            # sparse input as the scaler takes it: ZScoreScaler(with_mean=False)
+            # does, the default ZScoreScaler() (which centres) does not
+            tags.input_tags.sparse = get_tags(scaler).input_tags.sparse
             tags.transformer_tags.preserves_dtype = list(
                 get_tags(scaler).transformer_tags.preserves_dtype
             )

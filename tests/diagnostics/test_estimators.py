@@ -1,6 +1,7 @@
 import io
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
@@ -122,9 +123,36 @@ def test_the_wrapped_scaler_sees_the_input_as_given(wrapper):
 
 
 @pytest.mark.parametrize("wrapper", [PCADominance, KNNDistortion])
-def test_sparse_input_is_refused_with_the_reason(wrapper):
+def test_sparse_input_is_reported_on_as_it_is(wrapper):
     import scipy.sparse as sp
 
-    X = sp.random(20, 3, density=0.5, format="csr", random_state=0)
-    with pytest.raises(TypeError, match=r"centred data.*sparse matrix"):
+    from skscale.diagnostics import knn_distortion, pca_dominance
+
+    rng = np.random.default_rng(0)
+    X = sp.random(60, 8, density=0.4, format="csr", random_state=0)
+    X.data *= rng.uniform(1.0, 100.0, X.data.size)
+    X.data[3] = np.nan  # ZScoreScaler takes NaN: an implicit zero is a value
+    y = np.arange(60) % 3
+    scaler = ZScoreScaler(with_mean=False)
+    fitted = wrapper(scaler).fit(X, y)
+    assert fitted.__sklearn_tags__().input_tags.sparse
+    out = fitted.transform(X)
+    assert sp.issparse(out) and out.format == "csr"
+    direct = ZScoreScaler(with_mean=False).fit(X).transform(X)
+    assert_allclose(out.toarray(), direct.toarray(), equal_nan=True)
+    # the report is the function's, on the same sparse pair
+    if wrapper is PCADominance:
+        expected = pca_dominance(X, direct).components
+        got = fitted.report_.components
+    else:
+        expected = knn_distortion(X, direct, y=y).metrics
+        got = fitted.report_.metrics
+    pd.testing.assert_index_equal(got.index, expected.index)
+    if wrapper is PCADominance:
+        pd.testing.assert_frame_equal(got, expected)
+    else:
+        pd.testing.assert_series_equal(got, expected)
+    # a scaler that must centre says so, and the tags tell the same
+    assert not wrapper().__sklearn_tags__().input_tags.sparse
+    with pytest.raises(ValueError, match="cannot center a sparse matrix"):
         wrapper().fit(X)
