@@ -12,6 +12,7 @@ from skscale._backends import (
     check_finite,
     is_sparse,
     missing_columns,
+    refuse_annotated,
 )
 from skscale._backends.array_api import namespace_reference, to_host
 from skscale.diagnostics._knn import knn_distortion
@@ -154,6 +155,7 @@ class _DiagnosticScaler(
             )
 
     def _validate(self, X, *, reset):
+        refuse_annotated(X)  # an AnnData: the scverse function that takes it
         reject_non_numeric_columns(X, type(self).__name__)
         X = to_host(X)  # the report's copy of array API input, on NumPy
         # a sparse matrix is reported on as it is (centred implicitly, never
