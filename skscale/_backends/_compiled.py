@@ -37,6 +37,7 @@ __all__ = [
     "affine_map",
     "affine_map_float32",
     "available",
+    "check_csr_runs",
     "csr_divide_rows",
     "csr_row_sums",
     "describe",
@@ -455,6 +456,17 @@ def _row_runs(X, rows):
 def takes_csr_rows(X):
     """Whether :func:`csr_row_sums` and :func:`csr_divide_rows` take ``X``."""
     return _row_runs(X, slice(0, 0)) is not None
+
+
+def check_csr_runs(X):
+    """Raise the malformed-matrix ValueError unless the indptr of a CSR
+    matrix runs within its stored values and never decreases (what the run
+    kernels check block by block, here for the whole matrix at once)."""
+    indptr = X.indptr
+    if _runs(X) and (
+        indptr[0] < 0 or indptr[-1] > _stored_capacity(X) or (np.diff(indptr) < 0).any()
+    ):
+        raise _malformed(X)
 
 
 def csr_row_sums(X, rows, sums):

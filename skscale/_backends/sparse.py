@@ -471,7 +471,8 @@ def _kernel_sums_and_low(X):
 
     def block(i, rows):
         def task():
-            _compiled.csr_row_sums(X, rows, sums[rows])
+            if not _compiled.csr_row_sums(X, rows, sums[rows]):
+                raise RuntimeError("the row-sum kernel refused a block it took")
             start, stop = indptr[rows.start], indptr[rows.stop]
             if start < stop:
                 lows[i] = np.fmin.reduce(data[start:stop])
@@ -511,10 +512,20 @@ def sparse_divide_rows(X, original, factors, copy):
     source, indptr = X.data, X.indptr
     # a new matrix gets the quotients straight into its own values
     data = np.empty_like(source) if new else source
-    if _compiled.takes_csr_rows(X) and _cannot_overflow(X, factors):
+    if (
+        _compiled.takes_csr_rows(X)
+        and data.flags.writeable  # else NumPy's path says it is read-only
+        and _cannot_overflow(X, factors)
+    ):
+        if not new:  # in place: no block is written before every run is checked
+            _compiled.check_csr_runs(X)
 
         def divide(rows):
-            return lambda: _compiled.csr_divide_rows(X, data, rows, factors[rows])
+            def task():
+                if not _compiled.csr_divide_rows(X, data, rows, factors[rows]):
+                    raise RuntimeError("the division kernel refused a block it took")
+
+            return task
 
         run_blocks([divide(rows) for rows in _kernel_ranges(X)], source.size)
         return _with_values(X, data) if new else X

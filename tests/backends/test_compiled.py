@@ -683,3 +683,27 @@ def test_row_kernels_refuse_malformed_runs_before_writing(index_dtype):
     with pytest.raises(ValueError, match="malformed"):
         _compiled.csr_divide_rows(X, X.data, slice(0, 200), np.full(200, 2.0))
     assert_array_equal(X.data, before)
+
+
+@needs_kernels
+def test_in_place_row_division_checks_every_run_before_writing(monkeypatch):
+    from skscale._backends.sparse import sparse_divide_rows
+
+    monkeypatch.setattr("skscale._backends.sparse._MAP_BLOCK", 64)
+    monkeypatch.setattr("skscale._backends._parallel._PARALLEL_FROM", 1)
+    X = _sparse("csr", np.float64, np.int32)
+    X.indptr[150], X.indptr[151] = X.indptr[151] + 7, X.indptr[150]  # a late block
+    before = X.data.copy()
+    with pytest.raises(ValueError, match="malformed"):
+        sparse_divide_rows(X, None, np.full(200, 2.0), False)
+    assert_array_equal(X.data, before)
+
+
+@needs_kernels
+def test_read_only_values_are_refused_by_numpy_not_skipped():
+    from skscale._backends.sparse import sparse_divide_rows
+
+    X = _sparse("csr", np.float64, np.int32)
+    X.data.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        sparse_divide_rows(X, None, np.full(200, 2.0), False)
