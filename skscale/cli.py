@@ -662,14 +662,27 @@ def _load_file(args):
 
 
 def _check_out(path):
+    """The --out path, checked before any work: a new file, or a regular
+    file the user may write (skscale.utils._writing says why not)."""
+    from skscale.utils._writing import check_writable
+
     out = Path(path)
-    if out.is_dir():
-        raise CommandError(f"--out {out}: is a folder; expected a file name")
-    if not out.parent.is_dir():
-        raise CommandError(
-            f"--out {out}: the folder {out.parent} does not exist; create it first"
-        )
+    try:
+        check_writable(out)
+    except ValueError as exc:
+        raise CommandError(f"--out {exc}") from None
     return out
+
+
+def _write_page(out, page):
+    """Write the page to --out, checked again as it is written (what is
+    there may have changed during the analysis)."""
+    from skscale.utils._writing import write_atomically
+
+    try:
+        write_atomically(out, page)
+    except ValueError as exc:
+        raise CommandError(f"--out {exc}") from None
 
 
 def run_report(args):
@@ -677,7 +690,7 @@ def run_report(args):
     and the comparison (None when there was nothing to compare)."""
     from skscale.diagnostics import compare_scalers
     from skscale.diagnostics._common import covariate_column
-    from skscale.diagnostics._compare import detect_task, write_atomically
+    from skscale.diagnostics._compare import detect_task
     from skscale.diagnostics._html import render_notice
 
     started = time.perf_counter()
@@ -741,7 +754,7 @@ def run_report(args):
             "component, no ranking of distances and no neighbour, so there is "
             "nothing to compare."
         )
-        write_atomically(out, render_notice(title=title, message=message, notes=notes))
+        _write_page(out, render_notice(title=title, message=message, notes=notes))
         return out.resolve(), None, message
     if X.shape[0] < 3:
         raise CommandError(
@@ -800,7 +813,9 @@ def run_report(args):
             f"scaler, {comparison.cv_description}."
         )
     _progress("drawing the pictures and writing the report")
-    comparison.to_html(out, title=title, description=description, notes=notes)
+    _write_page(
+        out, comparison.to_html(title=title, description=description, notes=notes)
+    )
     _progress(f"done in {time.perf_counter() - started:.1f} s")
     return out.resolve(), comparison, None
 

@@ -1,12 +1,9 @@
 """compare_scalers: candidate scalers side by side, and which one to use."""
 
-import os
 import re
-import tempfile
 import time
 import warnings
 from numbers import Integral
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,6 +42,7 @@ from skscale.diagnostics._pca import (
 )
 from skscale.preprocessing import BatchScaler, candidate_scalers
 from skscale.utils._validation import warn_user
+from skscale.utils._writing import write_atomically
 
 # Below this many rows, the default cross-validation repeats its folds.
 REPEAT_BELOW = 500
@@ -633,26 +631,6 @@ class ScalerComparison:
             return page
         write_atomically(path, page)
         return None
-
-
-def write_atomically(path, text):
-    """Write ``text`` to ``path`` through a temporary file in the same folder
-    and a rename, so that readers never see half a file."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        # mkstemp makes the file private; give it the mode a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # Differences below these are not reasons to prefer one tied candidate: half

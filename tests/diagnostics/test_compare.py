@@ -745,7 +745,7 @@ def test_html_page_has_the_title_and_the_description(wine_comparison, tmp_path):
 def test_write_atomically_renames_a_temporary_of_the_same_folder(tmp_path, monkeypatch):
     import os
 
-    from skscale.diagnostics import _compare
+    from skscale.utils import _writing
 
     renamed = []
     real_replace = os.replace
@@ -754,9 +754,9 @@ def test_write_atomically_renames_a_temporary_of_the_same_folder(tmp_path, monke
         renamed.append((source, target))
         return real_replace(source, target)
 
-    monkeypatch.setattr(_compare.os, "replace", spy)
+    monkeypatch.setattr(_writing.os, "replace", spy)
     target = tmp_path / "report.html"
-    _compare.write_atomically(target, "<p>µ</p>")
+    _writing.write_atomically(target, "<p>µ</p>")
     ((source, destination),) = renamed
     source = Path(source)
     assert source.parent == tmp_path and Path(destination) == target
