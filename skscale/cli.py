@@ -62,8 +62,25 @@ class CommandError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
 
 
+def _printable(text):
+    """``text`` with every character a terminal would act on (control
+    characters, escape sequences, NUL, line breaks, bidirectional overrides
+    and other format characters) written as its Python escape: a column name
+    can neither recolour the terminal, set its title, nor break or reverse
+    the line it is printed in. Printable letters of any script stay."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+        for c in str(text)
+    )
+
+
+def _say(text, file=None):
+    """Print one line the user will read (stdout, or ``file``), printable."""
+    print(_printable(text), file=file or sys.stdout, flush=file is not None)
+
+
 def _progress(message):
-    print(f"skscale: {message}", file=sys.stderr, flush=True)
+    _say(f"skscale: {message}", file=sys.stderr)
 
 
 def _parse_blocks(specs, columns):
@@ -973,24 +990,24 @@ def main(argv=None):
                 finally:
                     _report_warnings(caught)
             if comparison is None:
-                print(message)
+                _say(message)
             else:
-                print(f"Recommended scaler: {comparison.recommended}.")
+                _say(f"Recommended scaler: {comparison.recommended}.")
                 if comparison.also_fine:
-                    print(f"Also fine: {', '.join(comparison.also_fine)}.")
+                    _say(f"Also fine: {', '.join(comparison.also_fine)}.")
                 if comparison.metric:
-                    print(f"Metric: {comparison.metric}, {comparison.cv_description}.")
-                print(f"Why: {comparison.reason}")
-            print(f"Report written to {out}")
+                    _say(f"Metric: {comparison.metric}, {comparison.cv_description}.")
+                _say(f"Why: {comparison.reason}")
+            _say(f"Report written to {out}")
             return 0
     except CommandError as exc:
-        print(f"skscale: error: {exc}", file=sys.stderr)
+        _progress(f"error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("skscale: interrupted", file=sys.stderr)
+        _progress("interrupted")
         return EXIT_FAILURE
     except Exception as exc:  # never a traceback: one line, and a non-zero exit
-        print(f"skscale: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _progress(f"error: {type(exc).__name__}: {exc}")
         return EXIT_FAILURE
     return EXIT_USAGE  # pragma: no cover  (argparse rejects unknown commands)
 

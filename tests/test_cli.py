@@ -786,3 +786,34 @@ def test_tables_that_are_not_counts_get_no_count_note(change, tmp_path, capsys):
     assert code == 0, stderr
     assert "looks like counts" not in stderr
     assert not _has_row(page, "total + log1p")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["\x1b[31mRED\x1b]0;pwned\x07", "nul\x00byte", "two\nlines", "\u202eevil"],
+    ids=["ansi-and-title", "nul", "newline", "rtl-override"],
+)
+def test_user_strings_reach_the_terminal_printable(tmp_path, capsys, hostile):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "a": rng.normal(size=40),
+            "b": rng.normal(size=40) * 100,
+            hostile: ["x", "y"] * 20,  # text: "Left out, not numeric: ..."
+            "label": ["p", "q"] * 20,
+        }
+    )
+    data = tmp_path / "t.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    code, stdout, stderr = _run(
+        ["report", str(data), "--target", "label", "--out", str(out)], capsys
+    )
+    assert code == 0, stderr
+    printed = stdout + stderr
+    escaped = hostile.encode("unicode_escape").decode("ascii")
+    if "\x00" not in hostile:  # (pandas' reader ends a name at a NUL byte)
+        assert escaped in stderr  # named, as its escape
+    for raw in ("\x1b", "\x07", "\x00", "\u202e"):
+        assert raw not in printed
+    assert not any(line.startswith("lines") for line in printed.splitlines())
