@@ -62,21 +62,14 @@ class CommandError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
 
 
-def _printable(text):
-    """``text`` with every character a terminal would act on (control
-    characters, escape sequences, NUL, line breaks, bidirectional overrides
-    and other format characters) written as its Python escape: a column name
-    can neither recolour the terminal, set its title, nor break or reverse
-    the line it is printed in. Printable letters of any script stay."""
-    return "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-        for c in str(text)
-    )
-
-
 def _say(text, file=None):
-    """Print one line the user will read (stdout, or ``file``), printable."""
-    print(_printable(text), file=file or sys.stdout, flush=file is not None)
+    """Print one line the user will read (stdout, or ``file``), with every
+    character a terminal would act on written as its escape
+    (:func:`skscale.utils._text.visible`): a column name can neither recolour
+    the terminal, set its title, nor break or reverse the line."""
+    from skscale.utils._text import visible
+
+    print(visible(text), file=file or sys.stdout, flush=file is not None)
 
 
 def _progress(message):

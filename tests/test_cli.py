@@ -1,3 +1,4 @@
+import html
 import re
 import subprocess
 import sys
@@ -789,11 +790,17 @@ def test_tables_that_are_not_counts_get_no_count_note(change, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "hostile",
-    ["\x1b[31mRED\x1b]0;pwned\x07", "nul\x00byte", "two\nlines", "\u202eevil"],
-    ids=["ansi-and-title", "nul", "newline", "rtl-override"],
+    ("hostile", "shown"),
+    [
+        ("\x1b[31mRED\x1b]0;pwned\x07", "\\x1b[31mRED\\x1b]0;pwned\\x07"),
+        ("nul\x00byte", "nul"),  # pandas' reader ends a name at a NUL byte
+        ("two\nlines", "two\\nlines"),
+        ("\u202eevil", "\\u202eevil"),
+        ("poids\xa0total", "poids\xa0total"),  # a space of any width stays
+    ],
+    ids=["ansi-and-title", "nul", "newline", "rtl-override", "no-break-space"],
 )
-def test_user_strings_reach_the_terminal_printable(tmp_path, capsys, hostile):
+def test_user_strings_reach_the_terminal_printable(tmp_path, capsys, hostile, shown):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
         {
@@ -811,9 +818,12 @@ def test_user_strings_reach_the_terminal_printable(tmp_path, capsys, hostile):
     )
     assert code == 0, stderr
     printed = stdout + stderr
-    escaped = hostile.encode("unicode_escape").decode("ascii")
-    if "\x00" not in hostile:  # (pandas' reader ends a name at a NUL byte)
-        assert escaped in stderr  # named, as its escape
+    assert f"Left out, not numeric: {shown}" in stderr
     for raw in ("\x1b", "\x07", "\x00", "\u202e"):
         assert raw not in printed
     assert not any(line.startswith("lines") for line in printed.splitlines())
+    # on the page too: a bidirectional override cannot reverse what follows
+    page = out.read_text(encoding="utf-8")
+    assert "\u202e" not in page and "\x1b" not in page
+    # (a line break is whitespace in HTML, and stays one)
+    assert html.escape(shown.replace("\\n", "\n")) in page

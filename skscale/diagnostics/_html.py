@@ -15,6 +15,7 @@ from string import Template
 import numpy as np
 
 from skscale.diagnostics._common import covariate_of, percent
+from skscale.utils._text import visible
 
 # Each picture: one panel of this size in CSS pixels, drawn at _DPI_SCALE
 # times the pixels for sharp text on high-density screens.
@@ -107,7 +108,9 @@ row, where a note says so).</footer>
 
 
 def _e(text):
-    return html.escape(str(text), quote=True)
+    # a bidirectional override in a column name would display the rest of
+    # its sentence reversed: such characters are shown as their escapes
+    return html.escape(visible(text, keep="\n\t"), quote=True)
 
 
 def _number(value, digits=3):
