@@ -827,3 +827,49 @@ def test_user_strings_reach_the_terminal_printable(tmp_path, capsys, hostile, sh
     assert "\u202e" not in page and "\x1b" not in page
     # (a line break is whitespace in HTML, and stays one)
     assert html.escape(shown.replace("\\n", "\n")) in page
+
+
+def test_block_patterns_match_anywhere_in_a_name(tmp_path, capsys):
+    # a pattern without ^ finds the columns whose names hold it in the
+    # middle (re.search): a re.match would find no column and refuse
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            name: rng.normal(size=40) * scale
+            for name, scale in (
+                ("C16.0", 10.0),
+                ("C18.0", 20.0),
+                ("C16.1", 5.0),
+                ("gene_a", 0.1),
+                ("gene_b", 0.2),
+            )
+        }
+    )
+    frame["label"] = ["p", "q"] * 20
+    data = tmp_path / "t.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        [
+            "report",
+            str(data),
+            "--target",
+            "label",
+            "--block",
+            "lipids=16",
+            "--block",
+            r"stearic=18\.0$",
+            "--block",
+            "genes=ne_",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    assert code == 0, stderr
+    assert "no --block pattern matches" not in stderr  # every column placed
+    page = out.read_text(encoding="utf-8")
+    for block in ("lipids", "stearic", "genes"):
+        assert f"PC1 from {block}" in page
+    cells = re.findall(r"<tr><td>(\w+)</td><td>(\d+)</td>", page)
+    assert {"lipids": "2", "stearic": "1", "genes": "2"}.items() <= dict(cells).items()
