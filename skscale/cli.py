@@ -337,6 +337,24 @@ def _count_candidates(X, args, candidates, prefit, notes):
     return {**candidates, **added}
 
 
+def _renamed_notes(renamed):
+    """A note, first on the page, when the header repeats names: which, and
+    what they were read as."""
+    if not renamed:
+        return []
+    groups = {}
+    for new, old in renamed.items():
+        groups.setdefault(old, [old]).append(new)
+    said = "; ".join(
+        f"{old!r} {len(names)} times, read as {', '.join(map(repr, names))}"
+        for old, names in groups.items()
+    )
+    return [
+        f"The header repeats column names: {said}. Rename them in the file to "
+        "say which is which; the page uses the names read."
+    ]
+
+
 def _left_out_notes(left_out):
     notes = []
     identifiers = [
@@ -585,7 +603,8 @@ def _load_file(args):
     X, y = table.X, table.y
     args.covariates, args.batch_labels = _split_batch(table.covariates, args.batch)
     notes = (
-        _left_out_notes(table.left_out)
+        _renamed_notes(table.renamed)
+        + _left_out_notes(table.left_out)
         + chosen["block_notes"]
         + _normalize_note(args.normalize, args.log, args.hvg)
     )

@@ -873,3 +873,39 @@ def test_block_patterns_match_anywhere_in_a_name(tmp_path, capsys):
         assert f"PC1 from {block}" in page
     cells = re.findall(r"<tr><td>(\w+)</td><td>(\d+)</td>", page)
     assert {"lipids": "2", "stearic": "1", "genes": "2"}.items() <= dict(cells).items()
+
+
+def test_repeated_header_names_are_said_first(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    rows = [",".join(["a", "a", "b", "b", "label"])] + [
+        ",".join(f"{v:.4f}" for v in rng.normal(size=4) * [1, 10, 100, 1000])
+        + (",p" if i % 2 else ",q")
+        for i in range(40)
+    ]
+    data = tmp_path / "dup.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        ["report", str(data), "--target", "label", "--out", str(out)], capsys
+    )
+    assert code == 0, stderr
+    said = (
+        "The header repeats column names: 'a' 2 times, read as 'a', 'a.1'; "
+        "'b' 2 times, read as 'b', 'b.1'."
+    )
+    assert said in stderr
+    page = out.read_text(encoding="utf-8")
+    notes = page[page.index("<ul") :]
+    # first among the notes at the top of the page
+    assert notes.index("The header repeats column names") < notes.index("</li>")
+
+
+def test_unique_headers_and_parquet_say_nothing(tmp_path):
+    from skscale.datasets._files import renamed_headers
+
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,a.1,b\n1,2,3\n", encoding="utf-8")  # a.1 is its own name
+    assert renamed_headers(plain) == {}
+    tab = tmp_path / "t.tsv"
+    tab.write_text("x\tx\n1\t2\n", encoding="utf-8")
+    assert renamed_headers(tab) == {"x.1": "x"}

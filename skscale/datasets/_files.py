@@ -100,6 +100,27 @@ def iter_table_chunks(path, chunksize, *, sep=None):
             yield chunk
 
 
+def renamed_headers(path, *, sep=None):
+    """The columns pandas renamed because the header repeats a name
+    (``a,a,b`` is read as ``a, a.1, b``): ``{name read: name in the file}``
+    for each renamed column, empty when every name is unique (and for
+    Parquet, whose columns are unique)."""
+    kind = table_format(path)
+    if kind == "parquet":
+        return {}
+    separator = _separator(kind, sep)
+    read = pd.read_csv(path, sep=separator, nrows=0).columns
+    raw = pd.read_csv(path, sep=separator, header=None, nrows=1, dtype=str)
+    written = [str(name) for name in raw.iloc[0].tolist()] if len(raw) else []
+    if len(written) != len(read):
+        return {}
+    return {
+        str(new): old
+        for new, old in zip(read, written, strict=True)
+        if str(new) != old and written.count(old) > 1
+    }
+
+
 def _is_number_column(series):
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
         series
@@ -155,6 +176,9 @@ class TableSample:
         stays text).
     max_rows : int or None
         The sample size the rows were drawn under (None: every row).
+    renamed : dict of str -> str
+        Columns renamed because the header repeats a name: name read ->
+        name in the file (``{"a.1": "a"}``).
     """
 
     def __init__(
@@ -168,9 +192,11 @@ class TableSample:
         streamed,
         covariates=None,
         max_rows=None,
+        renamed=None,
     ):
         self.X = X
         self.max_rows = max_rows
+        self.renamed = dict(renamed or {})
         self.y = y
         self.covariates = covariates
         self.n_rows = n_rows
@@ -381,4 +407,5 @@ def sample_table(
         streamed=streaming if sampled else {},
         covariates=covariate_table,
         max_rows=max_rows or None,
+        renamed=renamed_headers(path, sep=sep),
     )
