@@ -703,6 +703,20 @@ def _check_out(path):
     return out
 
 
+def _refuse_date_target(y, name):
+    """A target of dates is neither classes (every day its own) nor a
+    quantity the estimators read: refused in one line."""
+    from skscale.datasets._files import _why_left_out
+
+    if _why_left_out(y.reset_index(drop=True)) == "dates":
+        first = str(y.dropna().iloc[0])
+        raise CommandError(
+            f"--target {name}: the column holds dates ({first!r}, ...): a date is "
+            "not a class to predict nor a number; give a number made from it "
+            "(days since a start) for a regression target, or another column"
+        )
+
+
 def _write_page(out, page):
     """Write the page to --out, checked again as it is written (what is
     there may have changed during the analysis)."""
@@ -731,6 +745,15 @@ def run_report(args):
         raise CommandError(
             f"--max-rows {args.max_rows}: expected 3 or more (0 for every row)"
         )
+    if args.sep is not None:
+        # a tab typed as the two characters \t (shells pass them unchanged)
+        sep = "\t" if args.sep in ("\\t", "tab") else args.sep
+        if len(sep) != 1:
+            raise CommandError(
+                f"--sep {args.sep!r}: expected one character, such as ',' or ';' "
+                "or a tab ('\\t'); or leave --sep out"
+            )
+        args.sep = sep
     if args.hvg is not None and args.hvg < 1:
         raise CommandError(f"--hvg {args.hvg}: expected a number of genes, 1 or more")
     if args.hvg and args.batch:
@@ -792,6 +815,7 @@ def run_report(args):
     estimator = None
     task = None
     if y is not None:
+        _refuse_date_target(y, args.target)
         task = detect_task(y) if args.task == "auto" else args.task
         estimator = _make_estimator(args.estimator or "knn", task)
     try:
@@ -811,7 +835,14 @@ def run_report(args):
             feature_names=args.feature_names,
         )
     except ValueError as exc:
-        raise CommandError(str(exc)) from exc
+        message = str(exc)
+        if message.startswith("The target has") and args.max_rows:
+            message += (
+                f" The sample holds {X.shape[0]:,} rows (--max-rows "
+                f"{args.max_rows:,}): 5-fold cross-validation needs at least 5 "
+                "rows of each class; raise --max-rows."
+            )
+        raise CommandError(message) from exc
     if args.batch:
         label = _preprocessing_label(args.normalize, args.log, args.hvg)
         none = (

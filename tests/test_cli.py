@@ -909,3 +909,75 @@ def test_unique_headers_and_parquet_say_nothing(tmp_path):
     tab = tmp_path / "t.tsv"
     tab.write_text("x\tx\n1\t2\n", encoding="utf-8")
     assert renamed_headers(tab) == {"x.1": "x"}
+
+
+@pytest.fixture
+def awkward(tmp_path):
+    """60 rows: numbers, a class target, an empty column and dates."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "a": rng.normal(size=60),
+            "b": rng.normal(size=60) * 100,
+            "c": rng.normal(size=60),
+            "y": ["p", "q", "r"] * 20,
+            "nan_y": np.nan,
+            "when": pd.date_range("2020-01-01", periods=60).astype(str),
+        }
+    )
+    path = tmp_path / "awkward.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (
+            ["--target", "nan_y"],
+            "the target column 'nan_y' has no values: all 60 rows are empty",
+        ),
+        (
+            ["--target", "when"],
+            "--target when: the column holds dates ('2020-01-01', ...)",
+        ),
+        (
+            ["--target", "y", "--max-rows", "3"],
+            "The sample holds 3 rows (--max-rows 3): 5-fold cross-validation needs "
+            "at least 5 rows of each class; raise --max-rows.",
+        ),
+        (
+            ["--target", "y", "--sep", ""],
+            "--sep '': expected one character, such as ',' or ';' or a tab",
+        ),
+        (["--target", "y", "--sep", ",,"], "--sep ',,': expected one character"),
+    ],
+    ids=["all-missing-target", "date-target", "sample-too-small", "empty-sep", "sep"],
+)
+def test_awkward_targets_and_options_get_one_clear_line(
+    awkward, tmp_path, capsys, options, said
+):
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        ["report", str(awkward), *options, "--out", str(out)], capsys
+    )
+    assert code != 0
+    errors = [line for line in stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and said in errors[0], stderr
+    assert "Found array with 0 sample" not in stderr and "Py_UCS4" not in stderr
+    assert not out.exists()
+
+
+def test_a_tab_typed_as_backslash_t_is_a_tab(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)) * [1, 10, 100], columns=list("abc"))
+    frame["label"] = ["p", "q"] * 20
+    data = tmp_path / "t.txt"  # a name that does not say TSV
+    frame.to_csv(data, sep="\t", index=False)
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        ["report", str(data), "--target", "label", "--sep", "\\t", "--out", str(out)],
+        capsys,
+    )
+    assert code == 0, stderr
+    assert "python' engine" not in stderr and "Falling back" not in stderr

@@ -372,8 +372,8 @@ def sample_table(
                     )
             values = chunk[features].astype("float64")
             values.columns = [str(c) for c in features]
-            for partial_fit in fit_chunk.values():
-                partial_fit(values)
+            for partial_fit in fit_chunk.values() if len(values) else ():
+                partial_fit(values)  # (a chunk whose every target is missing: none)
             kept = ([] if target is None else [target]) + list(covariates)
             part = values if not kept else pd.concat([values, chunk[kept]], axis=1)
             n_rows += len(chunk)
@@ -390,6 +390,12 @@ def sample_table(
                 progress(f"read {n_rows + n_target_missing:,} rows")
     if features is None:
         raise ValueError(f"{path} has no rows")
+    if target is not None and n_rows == 0:
+        raise ValueError(
+            f"the target column {target!r} has no values: all "
+            f"{n_target_missing:,} rows are empty; expected a label or a number "
+            "on most rows"
+        )
     y = None
     if target is not None:
         y = sample.pop(target)
