@@ -655,7 +655,8 @@ def _load_file(args):
             f"The statistics of {streamed} come from one chunked pass over all "
             f"{table.n_rows:,} rows"
             + (
-                f"; {', '.join(on_sample)} (no partial_fit) are fitted on the sample."
+                f"; {', '.join(on_sample)} (no partial_fit) "
+                f"{'is' if len(on_sample) == 1 else 'are'} fitted on the sample."
                 if on_sample
                 else "."
             ),

@@ -258,7 +258,7 @@ def test_max_rows_streams_statistics_and_samples_diagnostics(
     assert "300 rows (50 sampled)" in page
     assert "Sample: 50 of 300 rows" in page
     assert "one chunked pass over all 300 rows" in page
-    assert "; robust (no partial_fit) are fitted on the sample" in page
+    assert "; robust (no partial_fit) is fitted on the sample" in page
     # the sample note comes before the verdict
     assert page.index("Sample: 50 of 300 rows") < page.index('id="verdict"')
 

@@ -158,6 +158,15 @@ def block_table(resolved, per_feature):
     return table
 
 
+def from_to(before, after, *, plural=False):
+    """``"goes from 70.2% to 72.8%"``, or ``"stays at 72.2%"`` when the two
+    figures read the same (both already formatted)."""
+    go, stay = ("go", "stay") if plural else ("goes", "stays")
+    if before == after:
+        return f"{stay} at {after}"
+    return f"{go} from {before} to {after}"
+
+
 def percent(x):
     return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
 

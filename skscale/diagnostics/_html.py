@@ -14,7 +14,7 @@ from string import Template
 
 import numpy as np
 
-from skscale.diagnostics._common import covariate_of, percent
+from skscale.diagnostics._common import covariate_of, from_to, percent
 from skscale.utils._text import visible
 
 # Each picture: one panel of this size in CSS pixels, drawn at _DPI_SCALE
@@ -388,20 +388,25 @@ def _changes(comparison):
             f"{int(m['n_neighbors'])} nearest neighbours are the same as unscaled"
         )
         if np.isfinite(m["purity_before"]):
-            line += (
-                f"; neighbours sharing the class go from {percent(m['purity_before'])}"
-                f" to {percent(m['purity_after'])}"
+            shift = from_to(
+                percent(m["purity_before"]), percent(m["purity_after"]), plural=True
             )
+            line += f"; neighbours sharing the class {shift}"
         items.append(line + ".")
         table = comparison.table
         if "none" in table.index:
             before_cond = table.loc["none", "condition_number"]
             after_cond = table.loc[name, "condition_number"]
             if np.isfinite(before_cond) or np.isfinite(after_cond):
+                before_text = _plain_number(before_cond)
+                after_text = _plain_number(after_cond)
+                shift = (
+                    f"stays at {after_text}"
+                    if before_text == after_text
+                    else f"goes from {before_text} unscaled to {after_text}"
+                )
                 items.append(
-                    "Loss surface: the condition number of the covariance goes from "
-                    f"{_plain_number(before_cond)} unscaled to "
-                    f"{_plain_number(after_cond)}."
+                    f"Loss surface: the condition number of the covariance {shift}."
                 )
     lines = "".join(f"<li>{_e(item)}</li>" for item in items)
     pictures = _change_pictures(comparison)

@@ -17,6 +17,7 @@ from skscale.diagnostics._common import (
     block_table,
     dask_pair,
     feature_names_of,
+    from_to,
     named_table,
     percent,
     prepare_pair,
@@ -155,10 +156,8 @@ class KNNDistortionReport(Report):
                     f"distances ({percent(local)} among neighbours)."
                 )
         if np.isfinite(m["purity_before"]):
-            text.append(
-                f"Neighbour label purity goes from {m['purity_before']:.2f} to "
-                f"{m['purity_after']:.2f}."
-            )
+            shift = from_to(f"{m['purity_before']:.2f}", f"{m['purity_after']:.2f}")
+            text.append(f"Neighbour label purity {shift}.")
         if self.sampling is not None:
             text.append(f"({self.sampling[0].upper()}{self.sampling[1:]}.)")
         return " ".join(text)

@@ -484,3 +484,12 @@ def test_recommend_without_scores():
         [],
         "It balances the blocks best: no block holds more than 60.0% of PC1.",
     )
+
+
+def test_a_figure_that_does_not_move_stays_at_it():
+    from skscale.diagnostics._common import from_to
+
+    assert from_to("72.2%", "72.2%") == "stays at 72.2%"
+    assert from_to("70.2%", "72.8%") == "goes from 70.2% to 72.8%"
+    assert from_to("0.70", "0.70", plural=True) == "stay at 0.70"
+    assert from_to("0.70", "0.73", plural=True) == "go from 0.70 to 0.73"
