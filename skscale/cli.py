@@ -603,7 +603,8 @@ def _load_file(args):
     X, y = table.X, table.y
     args.covariates, args.batch_labels = _split_batch(table.covariates, args.batch)
     notes = (
-        _renamed_notes(table.renamed)
+        ([table.layout_note] if table.layout_note else [])
+        + _renamed_notes(table.renamed)
         + _left_out_notes(table.left_out)
         + chosen["block_notes"]
         + _normalize_note(args.normalize, args.log, args.hvg)

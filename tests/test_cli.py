@@ -981,3 +981,21 @@ def test_a_tab_typed_as_backslash_t_is_a_tab(tmp_path, capsys):
     )
     assert code == 0, stderr
     assert "python' engine" not in stderr and "Falling back" not in stderr
+
+
+def test_a_latin_1_file_is_read_and_the_page_says_how(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {"poids": rng.normal(size=40), "taille_é": rng.normal(size=40) * 50}
+    )
+    frame["label"] = ["p", "q"] * 20
+    data = tmp_path / "latin.csv"
+    data.write_text(frame.to_csv(index=False), encoding="latin-1")
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        ["report", str(data), "--target", "label", "--out", str(out)], capsys
+    )
+    assert code == 0, stderr
+    page = out.read_text(encoding="utf-8")
+    assert "latin.csv is not UTF-8: read as Latin-1 (ISO-8859-1)." in page
+    assert "taille_é" in page

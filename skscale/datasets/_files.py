@@ -7,8 +7,11 @@ learn their statistics from every row.
 """
 
 import difflib
+import gzip
+import zipfile
 from contextlib import ExitStack, closing
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -17,17 +20,33 @@ from sklearn.base import clone
 from skscale.utils._sklearn_compat import streamed_fit_task
 
 
-def table_format(path):
-    """``"parquet"``, ``"tsv"`` or ``"csv"``, from the file name; the path is
-    checked to be an existing file."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"{path} is a folder; expected a CSV, TSV or Parquet file"
-        )
-    name = path.name.lower()
+class Layout(NamedTuple):
+    """How a table file is stored, from its first bytes (and its name)."""
+
+    kind: str  # "parquet", "tsv" or "csv"
+    encoding: str | None = None  # of a text file; None: UTF-8
+    compression: str | None = None  # "gzip" or "zip" for a text file
+    note: str | None = None  # what the reader should know, for the page
+
+
+# first bytes of the formats a person may pass by mistake, with what to do
+_NOT_TABLES = (
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an Excel workbook (.xls)",
+        "save it as CSV (File > Save As > CSV UTF-8) and pass that file",
+    ),
+    (
+        b"\x89HDF\r\n\x1a\n",
+        "an HDF5 file",
+        "if it holds an AnnData or a MuData, name it .h5ad or .h5mu",
+    ),
+    (b"%PDF", "a PDF document", "export the table it shows as CSV"),
+)
+_SNIFF_BYTES = 1 << 16
+
+
+def _by_name(path, name):
     if name.endswith((".parquet", ".pq")):
         return "parquet"
     if name.endswith((".tsv", ".tab", ".tsv.gz", ".tab.gz")):
@@ -37,6 +56,120 @@ def table_format(path):
     raise ValueError(
         f"cannot tell the format of {path}: expected a .csv, .tsv or .parquet file"
     )
+
+
+def _text_encoding(path, head):
+    """``(encoding, note)`` of text bytes: a byte-order mark says UTF-8 or
+    UTF-16; text that is not UTF-8 is read as Latin-1, with a note; binary
+    data is refused."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", f"{path.name} is UTF-16 text: read as UTF-16."
+    # UTF-16 without a byte-order mark: Latin letters have a zero byte on
+    # one side of every pair and none on the other (a dump of integers has
+    # zeros on both)
+    even, odd = head[0::2], head[1::2]
+    for zeros, letters, encoding in ((odd, even, "le"), (even, odd, "be")):
+        if head and zeros.count(0) > 0.9 * len(zeros) and letters.count(0) == 0:
+            return f"utf-16-{encoding}", f"{path.name} is UTF-16 text: read as UTF-16."
+    controls = sum(head.count(b) for b in (*range(9), 11, 12, *range(14, 32), 127))
+    if controls > 0.05 * len(head):  # text has next to none; random bytes 1 in 8
+        raise ValueError(
+            f"{path} is not a text table: it holds binary data (first bytes "
+            f"{head[:8].hex(' ')}); expected a CSV, TSV or Parquet file"
+        )
+    try:
+        # a multi-byte character may be cut at the end of what was read
+        head[: max(0, len(head) - 3)].decode("utf-8")
+    except UnicodeDecodeError:
+        return "latin-1", (
+            f"{path.name} is not UTF-8: read as Latin-1 (ISO-8859-1). Check the "
+            "accented names on the page; saving the file as UTF-8 makes sure."
+        )
+    return None, None
+
+
+def file_layout(path):
+    """How the table at ``path`` is stored: Parquet or text (CSV or TSV), its
+    encoding and compression, read from its first bytes, so that a gzip file
+    or a Parquet file named ``.csv``, UTF-16 and UTF-8 with a byte-order mark
+    are read as what they are; a workbook, an HDF5 file, a PDF or binary data
+    is named in a ValueError that says what to do. The path is checked to be
+    an existing file."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{path} is a folder; expected a CSV, TSV or Parquet file"
+        )
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    name = path.name.lower()
+    for magic, what, todo in _NOT_TABLES:
+        if head.startswith(magic):
+            raise ValueError(f"{path} is {what}, not a table skscale reads: {todo}")
+    if head.startswith(b"PAR1"):
+        note = None
+        if not name.endswith((".parquet", ".pq")):
+            note = f"{path.name} is a Parquet file (whatever its name): read as one."
+        return Layout("parquet", note=note)
+    if head.startswith(b"PK\x03\x04"):
+        return _zipped(path, name)
+    if head.startswith(b"\x1f\x8b"):
+        with gzip.open(path, "rb") as handle:
+            inner = handle.read(_SNIFF_BYTES)
+        kind = _by_name(path, name if name.endswith(".gz") else name + ".gz")
+        encoding, note = _text_encoding(path, inner)
+        if not name.endswith(".gz"):
+            note = " ".join(
+                filter(None, [f"{path.name} is gzip-compressed: read as such.", note])
+            )
+        return Layout(kind, encoding, "gzip", note)
+    kind = _by_name(path, name)
+    if kind == "parquet":
+        raise ValueError(
+            f"{path} is named as Parquet but is not a Parquet file (first bytes "
+            f"{head[:8].hex(' ')}); expected a Parquet file, or a name that says "
+            "what it is (.csv, .tsv)"
+        )
+    encoding, note = _text_encoding(path, head)
+    return Layout(kind, encoding, None, note)
+
+
+def _zipped(path, name):
+    with zipfile.ZipFile(path) as archive:
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+    if any(m.startswith("xl/") for m in members):
+        raise ValueError(
+            f"{path} is an Excel workbook (.xlsx), not a table skscale reads: save "
+            "it as CSV (File > Save As > CSV UTF-8) and pass that file"
+        )
+    texts = [m for m in members if m.lower().endswith((".csv", ".tsv", ".txt"))]
+    if len(members) != 1 or len(texts) != 1:
+        raise ValueError(
+            f"{path} is a ZIP archive of {len(members)} files; expected one table: "
+            "unzip it and pass the CSV or TSV file"
+        )
+    kind = "tsv" if texts[0].lower().endswith(".tsv") else "csv"
+    return Layout(kind, None, "zip", f"{path.name} is a ZIP archive: read {texts[0]}.")
+
+
+def table_format(path):
+    """``"parquet"``, ``"tsv"`` or ``"csv"``: :func:`file_layout`'s kind."""
+    return file_layout(path).kind
+
+
+def _text_options(layout):
+    """pandas' read_csv options for a text layout: its encoding and
+    compression (None: pandas' own defaults, UTF-8 and by the name)."""
+    options = {}
+    if layout.encoding is not None:
+        options["encoding"] = layout.encoding
+    if layout.compression is not None:
+        options["compression"] = layout.compression
+    return options
 
 
 def _parquet():
@@ -74,21 +207,26 @@ def read_table(path, *, sep=None):
     pandas.DataFrame
         The table as read, one column per column of the file.
     """
-    kind = table_format(path)
-    if kind == "parquet":
+    layout = file_layout(path)
+    if layout.kind == "parquet":
         return _parquet().read_table(path).to_pandas()
-    return pd.read_csv(path, sep=_separator(kind, sep))
+    return pd.read_csv(path, sep=_separator(layout.kind, sep), **_text_options(layout))
 
 
 def iter_table_chunks(path, chunksize, *, sep=None):
     """Read a CSV, TSV or Parquet file a chunk of rows at a time; the index of
     each chunk numbers its rows in the whole file (from 0)."""
-    kind = table_format(path)
-    if kind == "parquet":
+    layout = file_layout(path)
+    if layout.kind == "parquet":
         reader = _parquet().ParquetFile(path)
         chunks = (batch.to_pandas() for batch in reader.iter_batches(chunksize))
     else:
-        reader = pd.read_csv(path, sep=_separator(kind, sep), chunksize=chunksize)
+        reader = pd.read_csv(
+            path,
+            sep=_separator(layout.kind, sep),
+            chunksize=chunksize,
+            **_text_options(layout),
+        )
         chunks = reader
     # the file is closed when the generator is, also when its reader stops
     # early (an error in the caller's loop): see sample_table
@@ -105,12 +243,13 @@ def renamed_headers(path, *, sep=None):
     (``a,a,b`` is read as ``a, a.1, b``): ``{name read: name in the file}``
     for each renamed column, empty when every name is unique (and for
     Parquet, whose columns are unique)."""
-    kind = table_format(path)
-    if kind == "parquet":
+    layout = file_layout(path)
+    if layout.kind == "parquet":
         return {}
-    separator = _separator(kind, sep)
-    read = pd.read_csv(path, sep=separator, nrows=0).columns
-    raw = pd.read_csv(path, sep=separator, header=None, nrows=1, dtype=str)
+    separator = _separator(layout.kind, sep)
+    options = _text_options(layout)
+    read = pd.read_csv(path, sep=separator, nrows=0, **options).columns
+    raw = pd.read_csv(path, sep=separator, header=None, nrows=1, dtype=str, **options)
     written = [str(name) for name in raw.iloc[0].tolist()] if len(raw) else []
     if len(written) != len(read):
         return {}
@@ -179,6 +318,9 @@ class TableSample:
     renamed : dict of str -> str
         Columns renamed because the header repeats a name: name read ->
         name in the file (``{"a.1": "a"}``).
+    layout_note : str or None
+        How the file was read when that is not what its name says (a gzip
+        or Parquet file named ``.csv``, UTF-16, Latin-1).
     """
 
     def __init__(
@@ -193,8 +335,10 @@ class TableSample:
         covariates=None,
         max_rows=None,
         renamed=None,
+        layout_note=None,
     ):
         self.X = X
+        self.layout_note = layout_note
         self.max_rows = max_rows
         self.renamed = dict(renamed or {})
         self.y = y
@@ -414,4 +558,5 @@ def sample_table(
         covariates=covariate_table,
         max_rows=max_rows or None,
         renamed=renamed_headers(path, sep=sep),
+        layout_note=file_layout(path).note,
     )

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -162,3 +164,110 @@ def test_sample_table_returns_the_covariates_of_the_sampled_rows(tmp_path):
     original = frame.set_index(["a"]).loc[merged["a"]]
     assert (original["run"].to_numpy() == merged["run"].to_numpy()).all()
     assert np.allclose(original["age"].to_numpy(), merged["age"].to_numpy())
+
+
+def _awkward_table():
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "a": rng.normal(size=30),
+            "bé": rng.normal(size=30) * 100,  # an accent: the encoding shows
+            "label": ["p", "q", "r"] * 10,
+        }
+    )
+
+
+def _written(kind, path):
+    """The awkward table written as a person might hand it over."""
+    import gzip
+    import zipfile
+
+    text = _awkward_table().to_csv(index=False)
+    if kind == "utf-16":
+        path.write_text(text, encoding="utf-16")
+    elif kind == "utf-8 with a BOM":
+        path.write_text(text, encoding="utf-8-sig")
+    elif kind == "latin-1":
+        path.write_text(text, encoding="latin-1")
+    elif kind == "gzip named .csv":
+        path.write_bytes(gzip.compress(text.encode()))
+    elif kind == "parquet named .csv":
+        pytest.importorskip("pyarrow")
+        _awkward_table().to_parquet(path)
+    elif kind == "one csv zipped":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("table.csv", text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "note"),
+    [
+        ("utf-16", "is UTF-16 text: read as UTF-16."),
+        ("utf-8 with a BOM", None),
+        ("latin-1", "is not UTF-8: read as Latin-1 (ISO-8859-1)."),
+        ("gzip named .csv", "is gzip-compressed: read as such."),
+        ("parquet named .csv", "is a Parquet file (whatever its name): read as one."),
+        ("one csv zipped", "is a ZIP archive: read table.csv."),
+    ],
+)
+def test_files_are_read_as_what_their_first_bytes_say(tmp_path, kind, note):
+    path = _written(kind, tmp_path / "table.csv")
+    sample = sample_table(path, target="label")
+    assert list(sample.X.columns) == ["a", "bé"]  # no BOM, no mojibake
+    pd.testing.assert_frame_equal(
+        sample.X.reset_index(drop=True),
+        _awkward_table()[["a", "bé"]],
+        check_exact=False,
+        rtol=1e-12,
+    )
+    assert sample.y.tolist() == _awkward_table()["label"].tolist()
+    if note is None:
+        assert sample.layout_note is None
+    else:
+        assert sample.layout_note.startswith(f"table.csv {note}")
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("xlsx", "is an Excel workbook (.xlsx), not a table skscale reads: save it"),
+        ("xls", "is an Excel workbook (.xls)"),
+        ("hdf5", "is an HDF5 file, not a table skscale reads: if it holds an AnnData"),
+        ("junk", "is not a text table: it holds binary data (first bytes"),
+        ("zip of two", "is a ZIP archive of 2 files; expected one table"),
+        ("not parquet", "is named as Parquet but is not a Parquet file"),
+    ],
+)
+def test_files_that_are_not_tables_are_named(tmp_path, content, said):
+    import zipfile
+
+    path = tmp_path / ("t.parquet" if content == "not parquet" else "t.csv")
+    if content == "xlsx":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr("xl/workbook.xml", "<workbook/>")
+    elif content == "zip of two":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("a.csv", "x\n1\n")
+            archive.writestr("b.csv", "x\n2\n")
+    elif content == "xls":
+        path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
+    elif content == "hdf5":
+        path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(500))
+    elif content == "junk":
+        path.write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 2000)))
+    else:
+        path.write_text("a,b\n1,2\n", encoding="utf-8")
+    for read in (read_table, sample_table):
+        with pytest.raises(ValueError, match=re.escape(said)):
+            read(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf_16_without_a_byte_order_mark_is_recognised(tmp_path, encoding):
+    path = tmp_path / "t.csv"
+    path.write_bytes(_awkward_table().to_csv(index=False).encode(encoding))
+    sample = sample_table(path, target="label")
+    assert list(sample.X.columns) == ["a", "bé"]
+    assert "is UTF-16 text" in sample.layout_note
