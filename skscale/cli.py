@@ -355,6 +355,17 @@ def _renamed_notes(renamed):
     ]
 
 
+def _decimal_notes(columns):
+    if not columns:
+        return []
+    shown = ", ".join(map(repr, columns[:10]))
+    more = f" and {len(columns) - 10} more" if len(columns) > 10 else ""
+    return [
+        f'Numbers written with a decimal comma ("1,5") in {shown}{more}: read '
+        "as numbers (1.5), dots grouping thousands."
+    ]
+
+
 def _left_out_notes(left_out):
     notes = []
     identifiers = [
@@ -605,6 +616,7 @@ def _load_file(args):
     notes = (
         ([table.layout_note] if table.layout_note else [])
         + _renamed_notes(table.renamed)
+        + _decimal_notes(table.decimal_commas)
         + _left_out_notes(table.left_out)
         + chosen["block_notes"]
         + _normalize_note(args.normalize, args.log, args.hvg)

@@ -999,3 +999,30 @@ def test_a_latin_1_file_is_read_and_the_page_says_how(tmp_path, capsys):
     page = out.read_text(encoding="utf-8")
     assert "latin.csv is not UTF-8: read as Latin-1 (ISO-8859-1)." in page
     assert "taille_é" in page
+
+
+@pytest.mark.parametrize(("sep", "options"), [(",", []), (";", ["--sep", ";"])])
+def test_decimal_commas_are_compared_not_dropped(tmp_path, capsys, sep, options):
+    # quoted "1,5" in a comma file, and 1,5 in a ;-separated one: both gave
+    # "nothing to compare" or "no numeric column" before
+    rng = np.random.default_rng(6)
+    rows = [sep.join(["a", "b", "c", "label"])]
+    for i in range(40):
+        values = rng.normal(size=3) * [1, 10, 100]
+        # three decimals are taken as decimals in a ;-separated file only
+        digits = 4 if sep == "," else 3
+        cells = [f"{v:.{digits}f}".replace(".", ",") for v in values]
+        cells = [f'"{c}"' for c in cells] if sep == "," else cells
+        rows.append(sep.join([*cells, "pq"[i % 2]]))
+    data = tmp_path / "eu.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    code, stdout, stderr = _run(
+        ["report", str(data), "--target", "label", *options, "--out", str(out)],
+        capsys,
+    )
+    assert code == 0, stderr
+    assert "Recommended scaler:" in stdout
+    said = "Numbers written with a decimal comma (\"1,5\") in 'a', 'b', 'c'"
+    assert said in stderr
+    assert "Nothing to compare" not in out.read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ learn their statistics from every row.
 
 import difflib
 import gzip
+import re
 import zipfile
 from contextlib import ExitStack, closing
 from pathlib import Path
@@ -321,6 +322,9 @@ class TableSample:
     layout_note : str or None
         How the file was read when that is not what its name says (a gzip
         or Parquet file named ``.csv``, UTF-16, Latin-1).
+    decimal_commas : list of str
+        Columns whose numbers are written with a decimal comma (``"1,5"``),
+        read as numbers.
     """
 
     def __init__(
@@ -336,8 +340,10 @@ class TableSample:
         max_rows=None,
         renamed=None,
         layout_note=None,
+        decimal_commas=None,
     ):
         self.X = X
+        self.decimal_commas = list(decimal_commas or [])
         self.layout_note = layout_note
         self.max_rows = max_rows
         self.renamed = dict(renamed or {})
@@ -352,6 +358,64 @@ class TableSample:
     def sampled(self):
         """Whether ``X`` is a sample of the rows rather than all of them."""
         return len(self.X) < self.n_rows
+
+
+# A number written with a decimal comma ("1,5", "-0,25", "1.234,5": dots
+# group thousands), or a whole number; the comma and the decimal digits are
+# groups 2 and 3.
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(,(\d+))?\s*$")
+
+
+def _decimal_comma_columns(chunk, target, covariates, separator):
+    """The text columns of the first chunk whose every value is a number
+    written with a decimal comma (some of them with one). In a file whose
+    columns are not separated by commas, "1,234" is 1.234 (the European
+    convention of ; and a decimal comma); in a comma-separated one it is left
+    as it is when every comma has exactly three digits after it: the comma
+    may as well group thousands there."""
+    found = []
+    for column in chunk.columns:
+        series = chunk[column]
+        if column == target or column in covariates or series.dtype != object:
+            continue
+        values = series.dropna().astype(str)
+        if values.empty:
+            continue
+        if not values.str.fullmatch(_DECIMAL_COMMA).all():
+            continue
+        digits = values.str.extract(_DECIMAL_COMMA)[1].dropna()
+        if digits.empty or (separator == "," and (digits.str.len() == 3).all()):
+            continue
+        found.append(column)
+    return found
+
+
+def _chunk_separator(path, sep):
+    """The separator a text file is read with (None for Parquet)."""
+    layout = file_layout(path)
+    return None if layout.kind == "parquet" else _separator(layout.kind, sep)
+
+
+def _with_decimal_points(chunk, columns):
+    """The chunk with ``columns`` (decimal commas) read as numbers; a value
+    that is no such number is left as text, for the check that names it."""
+    if not columns:
+        return chunk
+    chunk = chunk.copy()
+    for column in columns:
+        text = chunk[column].astype("string").str.strip()
+        numbers = text.str.replace(".", "", regex=False).str.replace(
+            ",", ".", regex=False
+        )
+        converted = pd.to_numeric(numbers, errors="coerce").astype("float64")
+        bad = converted.isna() & text.notna()
+        if bad.any():  # kept as text beside the numbers: the check names it
+            mixed = converted.astype(object)
+            mixed[bad] = chunk[column][bad]
+            chunk[column] = mixed
+        else:
+            chunk[column] = converted
+    return chunk
 
 
 def _feature_columns(chunk, path, target, covariates=()):
@@ -470,7 +534,7 @@ def sample_table(
     keep_all = not callable(max_rows) and not max_rows
     covariates = [str(c) for c in covariates]
     rng = np.random.default_rng(random_state)
-    features = left_out = streaming = None
+    features = left_out = streaming = decimal = None
     sample = keys = None
     n_rows = n_target_missing = 0
     # closing the reader closes the file, also when a chunk raises; each
@@ -481,6 +545,11 @@ def sample_table(
         ExitStack() as tasks,
     ):
         for chunk in chunks:
+            if features is None:
+                decimal = _decimal_comma_columns(
+                    chunk, target, covariates, _chunk_separator(path, sep)
+                )
+            chunk = _with_decimal_points(chunk, decimal)
             if features is None:
                 features, left_out = _feature_columns(chunk, path, target, covariates)
                 if callable(max_rows):
@@ -559,4 +628,5 @@ def sample_table(
         max_rows=max_rows or None,
         renamed=renamed_headers(path, sep=sep),
         layout_note=file_layout(path).note,
+        decimal_commas=[str(c) for c in decimal or []],
     )

@@ -271,3 +271,51 @@ def test_utf_16_without_a_byte_order_mark_is_recognised(tmp_path, encoding):
     sample = sample_table(path, target="label")
     assert list(sample.X.columns) == ["a", "bé"]
     assert "is UTF-16 text" in sample.layout_note
+
+
+def _decimal_comma_file(path, sep, quote, chunks_of=None):
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=30), rng.normal(size=30) * 5000
+    q = '"' if quote else ""
+    rows = [sep.join(["a", "b", "thousands", "label"])]
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        cells = [
+            f"{x:.4f}".replace(".", ","),
+            f"{y:,.2f}".replace(",", " ").replace(".", ",").replace(" ", "."),
+            f"{1000 + i:,}",  # "1,000": a comma that may group thousands
+            "pq"[i % 2],
+        ]
+        rows.append(sep.join(q + c + q for c in cells))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return a, b
+
+
+@pytest.mark.parametrize(("sep", "quote"), [(",", True), (";", False)])
+@pytest.mark.parametrize("chunksize", [7, 100_000])
+def test_decimal_commas_are_read_as_numbers(tmp_path, sep, quote, chunksize):
+    path = tmp_path / "decimal.csv"
+    a, b = _decimal_comma_file(path, sep, quote)
+    sample = sample_table(
+        path, target="label", sep=None if sep == "," else sep, chunksize=chunksize
+    )
+    np.testing.assert_allclose(sample.X["a"], np.round(a, 4), rtol=0, atol=1e-12)
+    # "1.234,56": the dots group thousands
+    np.testing.assert_allclose(sample.X["b"], np.round(b, 2), rtol=0, atol=1e-9)
+    if sep == ",":
+        # every comma followed by three digits, in a comma file: left as the
+        # text it may be (the comma may group thousands)
+        assert sample.decimal_commas == ["a", "b"]
+        assert sample.left_out == {"thousands": "text"}
+    else:  # with ; between columns, "1,000" is 1.000
+        assert sample.decimal_commas == ["a", "b", "thousands"]
+        np.testing.assert_allclose(sample.X["thousands"], (1000 + np.arange(30)) / 1000)
+
+
+def test_a_later_value_that_is_no_number_is_named(tmp_path):
+    path = tmp_path / "decimal.csv"
+    _decimal_comma_file(path, ";", False)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[25] = "oops;" + lines[25].split(";", 1)[1]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"column 'a' holds 'oops' on row 25"):
+        sample_table(path, target="label", sep=";", chunksize=7)
