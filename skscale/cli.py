@@ -717,6 +717,23 @@ def _check_out(path):
     return out
 
 
+def _compared(notes, compare, *args, **kwargs):
+    """``compare(*args, **kwargs)``, with what it warns about the whole
+    comparison (not one candidate: those are on the page already) added to
+    the page's notes, and warned again for the progress."""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        comparison = compare(*args, **kwargs)
+    for record in said:
+        line = str(record.message).strip()
+        if line and not line.startswith("candidate "):
+            notes.append(line[0].upper() + line[1:])
+        warnings.warn_explicit(
+            record.message, record.category, record.filename, record.lineno
+        )
+    return comparison
+
+
 def _refuse_date_target(y, name):
     """A target of dates is neither classes (every day its own) nor a
     quantity the estimators read: refused in one line."""
@@ -833,7 +850,9 @@ def run_report(args):
         task = detect_task(y) if args.task == "auto" else args.task
         estimator = _make_estimator(args.estimator or "knn", task)
     try:
-        comparison = compare_scalers(
+        comparison = _compared(
+            notes,
+            compare_scalers,
             X,
             y,
             scalers=candidates,

@@ -1026,3 +1026,42 @@ def test_decimal_commas_are_compared_not_dropped(tmp_path, capsys, sep, options)
     said = "Numbers written with a decimal comma (\"1,5\") in 'a', 'b', 'c'"
     assert said in stderr
     assert "Nothing to compare" not in out.read_text(encoding="utf-8")
+
+
+def test_classes_with_one_row_are_said_and_the_folds_stay_valid(tmp_path, capsys):
+    # mtcars' carb: 7, 10, 3, 10 cars and a single car with 6 and with 8
+    rng = np.random.default_rng(8)
+    carb = [1] * 7 + [2] * 10 + [3] * 3 + [4] * 10 + [6, 8]
+    frame = pd.DataFrame(rng.normal(size=(32, 3)) * [1, 10, 100], columns=list("abc"))
+    frame["carb"] = carb
+    data = tmp_path / "cars.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        ["report", str(data), "--target", "carb", "--out", str(out)], capsys
+    )
+    assert code == 0, stderr
+    said = "2 of the target's classes have a single row (6, 8)"
+    assert said in stderr
+    assert html.escape(said[0].upper() + said[1:]) in out.read_text(encoding="utf-8")
+    assert "The least populated class" not in stderr  # scikit-learn's, unexplained
+
+
+def test_a_small_smallest_class_gets_fewer_folds_and_says_so(tmp_path, capsys):
+    rng = np.random.default_rng(9)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)) * [1, 10, 100], columns=list("abc"))
+    frame["label"] = ["p"] * 20 + ["q"] * 17 + ["r"] * 3
+    data = tmp_path / "t.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        ["report", str(data), "--target", "label", "--out", str(out)], capsys
+    )
+    assert code == 0, stderr
+    said = (
+        "the smallest class of the target ('r') has 3 rows: 3-fold "
+        "cross-validation, so that every fold holds one."
+    )
+    assert said in stderr
+    page = out.read_text(encoding="utf-8")
+    assert html.escape("The smallest class of the target ('r') has 3 rows") in page

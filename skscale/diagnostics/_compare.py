@@ -196,10 +196,7 @@ def _check_classes(y):
     """Refuse class targets that no classifier can learn from."""
     counts = pd.Series(y).value_counts()
     if len(counts) < 2:
-        label = counts.index[0]
-        label = (
-            label.item() if isinstance(label, np.generic) else label
-        )  # not np.int64(7)
+        label = _plain(counts.index[0])
         raise ValueError(
             f"The target has one class ({label!r}): there is nothing to "
             "predict; expected at least two classes."
@@ -212,16 +209,37 @@ def _check_classes(y):
         )
 
 
+def _plain(label):
+    """A class label as Python shows it (7, not np.int64(7))."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def default_cv(task, y, n_samples, random_state):
     """Shuffled (stratified) 5-fold cross-validation, repeated 5 times below
     500 rows; fewer folds when the smallest class is smaller than 5."""
     n_splits = 5
     stratify = task == "classification"
     if stratify:
-        smallest = int(pd.Series(y).value_counts().min())
+        counts = pd.Series(y).value_counts()
+        smallest = int(counts.min())
         stratify = smallest >= 2
         if stratify:
             n_splits = max(2, min(5, smallest))
+        if smallest == 1:
+            alone = [_plain(label) for label in counts.index[counts == 1]]
+            shown = ", ".join(map(repr, alone[:5])) + (" ..." if len(alone) > 5 else "")
+            warn_user(
+                f"{len(alone)} of the target's classes have a single row ({shown}): "
+                "such a row is tested once and never trained on, so no classifier "
+                "can predict it, and the folds cannot be stratified (plain shuffled "
+                "folds are used). Merge or drop those classes to score the others."
+            )
+        elif smallest < 5:
+            label = _plain(counts.index[counts == smallest][0])
+            warn_user(
+                f"the smallest class of the target ({label!r}) has {smallest} rows: "
+                f"{n_splits}-fold cross-validation, so that every fold holds one."
+            )
     if n_samples < REPEAT_BELOW:
         kind = RepeatedStratifiedKFold if stratify else RepeatedKFold
         return kind(n_splits=n_splits, n_repeats=N_REPEATS, random_state=random_state)

@@ -171,7 +171,8 @@ def test_default_cv_repeats_folds_on_small_tables():
     assert small.get_n_splits() == 25
     big = default_cv("regression", np.arange(800.0), 800, 0)
     assert isinstance(big, KFold) and big.get_n_splits() == 5
-    tiny_class = default_cv("classification", np.array([0] * 20 + [1] * 3), 23, 0)
+    with pytest.warns(UserWarning, match=r"\(1\) has 3 rows: 3-fold"):
+        tiny_class = default_cv("classification", np.array([0] * 20 + [1] * 3), 23, 0)
     assert tiny_class.get_n_splits() == 3 * 5  # 3 folds: the smallest class has 3
 
 

@@ -167,7 +167,13 @@ def test_check_classes():
     ],
 )
 def test_default_cv(task, y, n_samples, kind, n_splits):
-    cv = c.default_cv(task, y, n_samples, random_state=7)
+    counts = np.unique(y, return_counts=True)[1]
+    if task == "classification" and counts.min() < 5:  # said, with the reason
+        said = "a single row" if counts.min() == 1 else f"{n_splits}-fold cross-val"
+        with pytest.warns(UserWarning, match=said):
+            cv = c.default_cv(task, y, n_samples, random_state=7)
+    else:
+        cv = c.default_cv(task, y, n_samples, random_state=7)
     assert type(cv) is kind
     assert cv.get_n_splits() == n_splits * (
         c.N_REPEATS if "Repeated" in kind.__name__ else 1
