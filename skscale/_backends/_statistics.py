@@ -12,13 +12,32 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["Moments", "near_constant", "power_of_two_below", "squares_unsafe"]
+__all__ = [
+    "Moments",
+    "moments_unit",
+    "near_constant",
+    "power_of_two_below",
+    "squares_unsafe",
+]
 
 
 def power_of_two_below(x):
     """The largest power of two not above ``x`` (positive, finite; elementwise):
     finite even for ``x`` near 1.8e308 (rounding log2 up would give 2**1024)."""
     return np.ldexp(1.0, np.frexp(x)[1] - 1)
+
+
+# The smallest unit moments are held in: float64's smallest normal number. A
+# subnormal unit (data near 1e-311) has a reciprocal beyond float64, so that
+# merging it with another unit gave inf and NaN; values that small are held
+# in this unit instead, where their deviations are still well above zero.
+_SMALLEST_UNIT = 2.0**-1022
+
+
+def moments_unit(x):
+    """The unit for deviations of size ``x``: :func:`power_of_two_below`, but
+    never below float64's smallest normal number."""
+    return np.maximum(power_of_two_below(x), _SMALLEST_UNIT)
 
 
 # A spread (in a column's unit) outside this range has a square that float64
@@ -239,7 +258,7 @@ def _merged_unit(a, b, shift, unit, fresh):
     if not rescale.any():
         return unit
     unit = unit.copy()
-    unit[rescale] = power_of_two_below(spread[rescale] * unit[rescale])
+    unit[rescale] = moments_unit(spread[rescale] * unit[rescale])
     return unit
 
 

@@ -38,7 +38,7 @@ import scipy.sparse.linalg
 
 from skscale._backends import _compiled
 from skscale._backends._parallel import run_blocks
-from skscale._backends._statistics import Moments, power_of_two_below
+from skscale._backends._statistics import Moments, moments_unit
 from skscale.utils._validation import output_array, raise_for_infinite
 
 __all__ = [
@@ -101,7 +101,7 @@ def _unit_moments(block, weights, shift):
     usable = (largest > 0) & np.isfinite(largest)
     # the largest power of two not above the largest deviation: finite even
     # for deviations near 1.8e308 (rounding log2 up would give 2**1024 = inf)
-    unit[usable] = power_of_two_below(largest[usable])
+    unit[usable] = moments_unit(largest[usable])
     deviations /= unit
     present = (~missing).astype(np.float64)
     count = _weighted_sum(present, weights)

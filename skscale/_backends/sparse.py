@@ -23,7 +23,7 @@ from skscale._backends._statistics import (
     _SAFE_SPREAD_HIGH,
     _SAFE_SPREAD_LOW,
     Moments,
-    power_of_two_below,
+    moments_unit,
     squares_unsafe,
 )
 from skscale._backends.dense import (
@@ -267,7 +267,7 @@ def _sparse_moments_exact(X, sample_weight):
         rescale = (largest > 0) & (
             (largest < _SAFE_SPREAD_LOW) | (largest > _SAFE_SPREAD_HIGH)
         )
-        unit[rescale] = power_of_two_below(largest[rescale])
+        unit[rescale] = moments_unit(largest[rescale])
         deviations /= unit[columns]
     del magnitudes
     weighted_deviations = deviations if weights is None else weights * deviations

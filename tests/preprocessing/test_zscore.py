@@ -317,6 +317,27 @@ def test_property_chunked_partial_fit_equals_fit(X, data):
     assert_allclose(chunked.var_, whole.var_, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+@pytest.mark.parametrize("tiny", [2.22507386e-311, 5e-324, -3e-320])
+def test_subnormal_values_stream_as_they_fit(kind, tiny):
+    # hypothesis found [[2.2e-311], [0.0]] in two chunks: the first chunk's
+    # unit was subnormal, its reciprocal inf, and merging gave NaN ("spans a
+    # range beyond what float64 can scale")
+    X = np.array([[tiny, 1.0], [0.0, 2.0], [tiny / 2, 3.0], [0.0, 4.0]])
+    if kind == "sparse":
+        X = sp.csr_matrix(X)
+    chunked = ZScoreScaler(with_mean=kind == "dense")
+    for start in range(4):
+        chunked.partial_fit(X[start : start + 1])
+    whole = ZScoreScaler(with_mean=kind == "dense").fit(X)
+    dense = X.toarray() if kind == "sparse" else X
+    assert np.isfinite(chunked.var_).all() and np.isfinite(chunked.mean_).all()
+    assert_allclose(chunked.mean_, dense.mean(axis=0), rtol=1e-12, atol=0)
+    assert_allclose(chunked.mean_, whole.mean_, rtol=1e-12, atol=0)
+    assert_allclose(chunked.var_, whole.var_, rtol=1e-10, atol=0)
+    assert_allclose(chunked.scale_, whole.scale_, rtol=1e-10)
+
+
 def test_a_stream_near_1e301_keeps_an_exact_mean_and_scale():
     rng = np.random.default_rng(0)
     X = (1 + rng.random((20_000, 2))) * 1e301
