@@ -600,6 +600,11 @@ def _load_file(args):
         )
     except CommandError:
         raise
+    except UnicodeDecodeError as exc:  # its first 64 KiB read as UTF-8
+        raise CommandError(
+            f"cannot read {args.data}: it is UTF-8 at first but not throughout "
+            f"({exc}); save it as UTF-8"
+        ) from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
         raise CommandError(f"cannot read {args.data}: {exc}") from exc
     except (OSError, ValueError, ImportError) as exc:
@@ -727,7 +732,9 @@ def _compared(notes, compare, *args, **kwargs):
     for record in said:
         line = str(record.message).strip()
         if line and not line.startswith("candidate "):
-            notes.append(line[0].upper() + line[1:])
+            note = line[0].upper() + line[1:]
+            if note not in notes:
+                notes.append(note)
         warnings.warn_explicit(
             record.message, record.category, record.filename, record.lineno
         )
@@ -737,9 +744,12 @@ def _compared(notes, compare, *args, **kwargs):
 def _refuse_date_target(y, name):
     """A target of dates is neither classes (every day its own) nor a
     quantity the estimators read: refused in one line."""
+    import pandas as pd
+
     from skscale.datasets._files import _why_left_out
 
-    if _why_left_out(y.reset_index(drop=True)) == "dates":
+    y = pd.Series(y).reset_index(drop=True)
+    if _why_left_out(y) == "dates":
         first = str(y.dropna().iloc[0])
         raise CommandError(
             f"--target {name}: the column holds dates ({first!r}, ...): a date is "

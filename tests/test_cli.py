@@ -807,15 +807,10 @@ def test_user_strings_reach_the_terminal_printable(tmp_path, capsys, hostile, sh
             "a": rng.normal(size=40),
             "b": rng.normal(size=40) * 100,
             hostile: ["x", "y"] * 20,  # text: "Left out, not numeric: ..."
-            "label": ["p", "q"] * 20,
+            "target": ["p", "q"] * 20,
         }
     )
-    data = tmp_path / "t.csv"
-    frame.to_csv(data, index=False)
-    out = tmp_path / "r.html"
-    code, stdout, stderr = _run(
-        ["report", str(data), "--target", "label", "--out", str(out)], capsys
-    )
+    code, stdout, stderr, page = _report_on(frame, tmp_path, capsys)
     assert code == 0, stderr
     printed = stdout + stderr
     assert f"Left out, not numeric: {shown}" in stderr
@@ -823,7 +818,6 @@ def test_user_strings_reach_the_terminal_printable(tmp_path, capsys, hostile, sh
         assert raw not in printed
     assert not any(line.startswith("lines") for line in printed.splitlines())
     # on the page too: a bidirectional override cannot reverse what follows
-    page = out.read_text(encoding="utf-8")
     assert "\u202e" not in page and "\x1b" not in page
     # (a line break is whitespace in HTML, and stays one)
     assert html.escape(shown.replace("\\n", "\n")) in page
@@ -845,30 +839,20 @@ def test_block_patterns_match_anywhere_in_a_name(tmp_path, capsys):
             )
         }
     )
-    frame["label"] = ["p", "q"] * 20
-    data = tmp_path / "t.csv"
-    frame.to_csv(data, index=False)
-    out = tmp_path / "r.html"
-    code, _, stderr = _run(
-        [
-            "report",
-            str(data),
-            "--target",
-            "label",
-            "--block",
-            "lipids=16",
-            "--block",
-            r"stearic=18\.0$",
-            "--block",
-            "genes=ne_",
-            "--out",
-            str(out),
-        ],
+    frame["target"] = ["p", "q"] * 20
+    code, _, stderr, page = _report_on(
+        frame,
+        tmp_path,
         capsys,
+        "--block",
+        "lipids=16",
+        "--block",
+        r"stearic=18\.0$",
+        "--block",
+        "genes=ne_",
     )
     assert code == 0, stderr
     assert "no --block pattern matches" not in stderr  # every column placed
-    page = out.read_text(encoding="utf-8")
     for block in ("lipids", "stearic", "genes"):
         assert f"PC1 from {block}" in page
     cells = re.findall(r"<tr><td>(\w+)</td><td>(\d+)</td>", page)
@@ -1033,35 +1017,40 @@ def test_classes_with_one_row_are_said_and_the_folds_stay_valid(tmp_path, capsys
     rng = np.random.default_rng(8)
     carb = [1] * 7 + [2] * 10 + [3] * 3 + [4] * 10 + [6, 8]
     frame = pd.DataFrame(rng.normal(size=(32, 3)) * [1, 10, 100], columns=list("abc"))
-    frame["carb"] = carb
-    data = tmp_path / "cars.csv"
-    frame.to_csv(data, index=False)
-    out = tmp_path / "r.html"
-    code, _, stderr = _run(
-        ["report", str(data), "--target", "carb", "--out", str(out)], capsys
-    )
+    frame["target"] = carb
+    code, _, stderr, page = _report_on(frame, tmp_path, capsys)
     assert code == 0, stderr
     said = "2 of the target's classes have a single row (6, 8)"
     assert said in stderr
-    assert html.escape(said[0].upper() + said[1:]) in out.read_text(encoding="utf-8")
+    assert html.escape(said[0].upper() + said[1:]) in page
     assert "The least populated class" not in stderr  # scikit-learn's, unexplained
 
 
 def test_a_small_smallest_class_gets_fewer_folds_and_says_so(tmp_path, capsys):
     rng = np.random.default_rng(9)
     frame = pd.DataFrame(rng.normal(size=(40, 3)) * [1, 10, 100], columns=list("abc"))
-    frame["label"] = ["p"] * 20 + ["q"] * 17 + ["r"] * 3
-    data = tmp_path / "t.csv"
-    frame.to_csv(data, index=False)
-    out = tmp_path / "r.html"
-    code, _, stderr = _run(
-        ["report", str(data), "--target", "label", "--out", str(out)], capsys
-    )
+    frame["target"] = ["p"] * 20 + ["q"] * 17 + ["r"] * 3
+    code, _, stderr, page = _report_on(frame, tmp_path, capsys)
     assert code == 0, stderr
     said = (
         "the smallest class of the target ('r') has 3 rows: 3-fold "
         "cross-validation, so that every fold holds one."
     )
     assert said in stderr
-    page = out.read_text(encoding="utf-8")
     assert html.escape("The smallest class of the target ('r') has 3 rows") in page
+
+
+def test_a_file_that_stops_being_utf_8_late_says_so(tmp_path, capsys):
+    # the encoding is read from the first 64 KiB: a Latin-1 byte far below
+    # them is said in one line, not as a codec's traceback
+    rows = ["a,b,target"] + [f"{i},{i % 7},{'pq'[i % 2]}" for i in range(20_000)]
+    rows[-1] = "1,2,caf\xe9"
+    data = tmp_path / "late.csv"
+    data.write_bytes("\n".join(rows).encode("latin-1"))
+    out = tmp_path / "r.html"
+    code, _, stderr = _run(
+        ["report", str(data), "--target", "target", "--out", str(out)], capsys
+    )
+    assert code == 2
+    assert "it is UTF-8 at first but not throughout" in stderr
+    assert not out.exists()

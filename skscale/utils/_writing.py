@@ -72,13 +72,18 @@ def check_writable(path):
             f"{path}: the folder {folder} is not writable; expected a folder you "
             "may write into, or another --out"
         )
-    if found is not None and (
-        not found.st_mode & 0o222 or not os.access(path, os.W_OK)
-    ):
-        raise ValueError(
-            f"{path}: is read-only (mode {stat.S_IMODE(found.st_mode):o}); "
-            "expected a file you may write (chmod u+w) or a new name"
-        )
+    if found is not None:
+        mode = stat.S_IMODE(found.st_mode)
+        if not found.st_mode & 0o222:
+            raise ValueError(
+                f"{path}: is read-only (mode {mode:o}); expected a file you may "
+                "write (chmod u+w) or a new name"
+            )
+        if not os.access(path, os.W_OK):
+            raise ValueError(
+                f"{path}: is not writable by you (mode {mode:o}, owner "
+                f"{found.st_uid}); expected a file you may write or a new name"
+            )
     return found
 
 

@@ -133,3 +133,20 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(
         write_atomically(page, "<p>new</p>")
     assert page.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_a_file_of_someone_else_is_said_to_be_not_yours(tmp_path, monkeypatch):
+    theirs = tmp_path / "theirs.html"
+    theirs.write_text("theirs", encoding="utf-8")
+    theirs.chmod(0o644)
+    real_access = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode, **kw: (
+            False if os.fspath(path) == os.fspath(theirs) else real_access(path, mode)
+        ),
+    )
+    with pytest.raises(ValueError, match=r"is not writable by you \(mode 644, owner"):
+        write_atomically(theirs, "<p>page</p>")
+    assert theirs.read_text(encoding="utf-8") == "theirs"
