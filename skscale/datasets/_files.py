@@ -376,7 +376,8 @@ def _decimal_comma_columns(chunk, target, covariates, separator):
     found = []
     for column in chunk.columns:
         series = chunk[column]
-        if column == target or column in covariates or series.dtype != object:
+        # the target too: a regression target written 1,5 is a quantity
+        if column in covariates or series.dtype != object:
             continue
         values = series.dropna().astype(str)
         if values.empty:

@@ -319,3 +319,17 @@ def test_a_later_value_that_is_no_number_is_named(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"column 'a' holds 'oops' on row 25"):
         sample_table(path, target="label", sep=";", chunksize=7)
+
+
+def test_a_target_written_with_decimal_commas_is_a_quantity(tmp_path):
+    rng = np.random.default_rng(11)
+    x, y = rng.normal(size=30), rng.normal(size=30) * 3
+    rows = ["x;y"] + [
+        f"{a:.4f};{b:.3f}".replace(".", ",") for a, b in zip(x, y, strict=True)
+    ]
+    path = tmp_path / "target.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    sample = sample_table(path, target="y", sep=";")
+    assert sample.y.dtype == np.float64
+    np.testing.assert_allclose(sample.y, np.round(y, 3), atol=1e-12)
+    assert sample.decimal_commas == ["x", "y"]
