@@ -436,12 +436,10 @@ class SparseCentred(_Moments):
     def all_pair_distances(self):
         # sparse differences of n^2 / 2 pairs cost minutes on a few thousand
         # wide rows; the Gram matrix, in dense blocks of rows, seconds
-        n_samples, n_features = self.shape
+        n_samples = self.shape[0]
         norms = np.empty(n_samples)
         gram = np.empty((n_samples, n_samples))
-        step = max(1, _BLOCK_ELEMENTS // max(1, n_features))
-        for start in range(0, n_samples, step):
-            rows = np.arange(start, min(n_samples, start + step))
+        for rows in self._row_blocks():
             block = self.rows(rows)
             norms[rows] = np.einsum("ij,ij->i", block, block)
             gram[rows] = self.rows_times(block)

@@ -214,10 +214,11 @@ def read_table(path, *, sep=None):
     return pd.read_csv(path, sep=_separator(layout.kind, sep), **_text_options(layout))
 
 
-def iter_table_chunks(path, chunksize, *, sep=None):
+def iter_table_chunks(path, chunksize, *, sep=None, layout=None):
     """Read a CSV, TSV or Parquet file a chunk of rows at a time; the index of
-    each chunk numbers its rows in the whole file (from 0)."""
-    layout = file_layout(path)
+    each chunk numbers its rows in the whole file (from 0). ``layout``: the
+    file's :func:`file_layout`, when the caller has it already."""
+    layout = layout or file_layout(path)
     if layout.kind == "parquet":
         reader = _parquet().ParquetFile(path)
         chunks = (batch.to_pandas() for batch in reader.iter_batches(chunksize))
@@ -239,12 +240,12 @@ def iter_table_chunks(path, chunksize, *, sep=None):
             yield chunk
 
 
-def renamed_headers(path, *, sep=None):
+def renamed_headers(path, *, sep=None, layout=None):
     """The columns pandas renamed because the header repeats a name
     (``a,a,b`` is read as ``a, a.1, b``): ``{name read: name in the file}``
     for each renamed column, empty when every name is unique (and for
     Parquet, whose columns are unique)."""
-    layout = file_layout(path)
+    layout = layout or file_layout(path)
     if layout.kind == "parquet":
         return {}
     separator = _separator(layout.kind, sep)
@@ -391,12 +392,6 @@ def _decimal_comma_columns(chunk, target, covariates, separator):
     return found
 
 
-def _chunk_separator(path, sep):
-    """The separator a text file is read with (None for Parquet)."""
-    layout = file_layout(path)
-    return None if layout.kind == "parquet" else _separator(layout.kind, sep)
-
-
 def _with_decimal_points(chunk, columns):
     """The chunk with ``columns`` (decimal commas) read as numbers; a value
     that is no such number is left as text, for the check that names it."""
@@ -533,6 +528,9 @@ def sample_table(
         out and the streamed scalers.
     """
     keep_all = not callable(max_rows) and not max_rows
+    # the file's first bytes, read once: its kind, encoding and compression
+    layout = file_layout(path)
+    separator = None if layout.kind == "parquet" else _separator(layout.kind, sep)
     covariates = [str(c) for c in covariates]
     rng = np.random.default_rng(random_state)
     features = left_out = streaming = decimal = None
@@ -542,14 +540,12 @@ def sample_table(
     # streamed scaler's pass is one fit task of its callbacks (ProgressBar),
     # with one sub-task per chunk
     with (
-        closing(iter_table_chunks(path, chunksize, sep=sep)) as chunks,
+        closing(iter_table_chunks(path, chunksize, sep=sep, layout=layout)) as chunks,
         ExitStack() as tasks,
     ):
         for chunk in chunks:
             if features is None:
-                decimal = _decimal_comma_columns(
-                    chunk, target, covariates, _chunk_separator(path, sep)
-                )
+                decimal = _decimal_comma_columns(chunk, target, covariates, separator)
             chunk = _with_decimal_points(chunk, decimal)
             if features is None:
                 features, left_out = _feature_columns(chunk, path, target, covariates)
@@ -627,7 +623,7 @@ def sample_table(
         streamed=streaming if sampled else {},
         covariates=covariate_table,
         max_rows=max_rows or None,
-        renamed=renamed_headers(path, sep=sep),
-        layout_note=file_layout(path).note,
+        renamed=renamed_headers(path, sep=sep, layout=layout),
+        layout_note=layout.note,
         decimal_commas=[str(c) for c in decimal or []],
     )
