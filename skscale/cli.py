@@ -1078,7 +1078,12 @@ def main(argv=None):
             if comparison is None:
                 _say(message)
             else:
-                _say(f"Recommended scaler: {comparison.recommended}.")
+                baseline = comparison.baseline
+                if baseline is not None and not baseline.beaten:
+                    _say(f"No candidate beats {baseline.label}.")
+                    _say(f"By the diagnostics alone: {comparison.recommended}.")
+                else:
+                    _say(f"Recommended scaler: {comparison.recommended}.")
                 if comparison.also_fine:
                     _say(f"Also fine: {', '.join(comparison.also_fine)}.")
                 if comparison.metric:

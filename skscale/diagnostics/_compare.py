@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.linalg
 import scipy.stats
 from sklearn.base import clone
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import (
@@ -40,6 +41,7 @@ from skscale.diagnostics._pca import (
     pca_report,
     pca_space,
 )
+from skscale.diagnostics._verdict import ALPHA, Baseline, decide, find_dominance
 from skscale.preprocessing import BatchScaler, candidate_scalers
 from skscale.utils._validation import warn_user
 from skscale.utils._writing import write_atomically
@@ -47,9 +49,6 @@ from skscale.utils._writing import write_atomically
 # Below this many rows, the default cross-validation repeats its folds.
 REPEAT_BELOW = 500
 N_REPEATS = 5
-# One-sided level of the paired test: a candidate is "also fine" unless the
-# test says it is worse than the best at this level.
-ALPHA = 0.05
 # A numeric target with more distinct values than this (or any fraction) is a
 # regression target.
 MAX_CLASSES = 20
@@ -486,6 +485,20 @@ class ScalerComparison:
     warnings : dict of str -> list of str
         Warnings raised while each candidate was fitted or cross-validated,
         each said once with its count.
+    claims : list of Claim
+        The sentences of ``reason``, each with what it asserts (its kind,
+        the candidate it is about and those it compares it with).
+    dominated : dict of str -> Dominance
+        The candidates that leave one feature (else one block) with most of
+        PC1 and at least twice its fair share of the variance: PCA and
+        distances after them are mostly that feature. Weighed in the
+        recommendation.
+    baseline : Baseline or None
+        With an estimator: the cross-validated score of a prediction that
+        ignores the features (the training mean, or the most frequent class)
+        on the same folds, and whether the best candidate beats it
+        (``baseline.beaten``). When it does not, the scores cannot choose a
+        scaler, and the diagnostics alone decide.
     """
 
     def __init__(
@@ -512,6 +525,9 @@ class ScalerComparison:
         blocks,
         constant_columns=(),
         warnings=None,
+        claims=(),
+        dominated=None,
+        baseline=None,
     ):
         self.table = table
         self.recommended = recommended
@@ -534,6 +550,9 @@ class ScalerComparison:
         self.blocks = blocks
         self.constant_columns = list(constant_columns)
         self.warnings = {} if warnings is None else warnings
+        self.claims = list(claims)
+        self.dominated = {} if dominated is None else dominated
+        self.baseline = baseline
 
     def verdict(self):
         """The recommendation in one line.
@@ -542,8 +561,15 @@ class ScalerComparison:
         -------
         str
             ``"Use X."``, followed by ``" Also fine: Y, Z."`` when candidates
-            tie with X within noise.
+            tie with X within noise; ``"No candidate beats ...; by the
+            diagnostics alone, use X."`` when no cross-validated score beats
+            the baseline.
         """
+        if self.baseline is not None and not self.baseline.beaten:
+            return (
+                f"No candidate beats {self.baseline.label}; by the diagnostics "
+                f"alone, use {self.recommended}."
+            )
         text = f"Use {self.recommended}."
         if self.also_fine:
             text += f" Also fine: {', '.join(self.also_fine)}."
@@ -651,129 +677,34 @@ class ScalerComparison:
         return None
 
 
-# Differences below these are not reasons to prefer one tied candidate: half
-# a percentage point of purity, one point of a block's share of PC1, a tenth
-# of the number of features sharing PC1.
-_PURITY_TOLERANCE = 0.005
-_BALANCE_TOLERANCE = 0.01
-_SPREAD_TOLERANCE = 0.1
-
-
-def _largest_block_share(table, blocks):
-    return table[[f"pc1_share[{block}]" for block in blocks]].max(axis=1)
-
-
-def _recommend(table, *, blocks, classes, metric, p_values):
-    """Pick a candidate, name the ones as good, and say why.
-
-    With cross-validated scores: the best mean score and every candidate not
-    significantly worse (one-sided corrected paired t-test at 5%) form the
-    tied group; within it, the candidate that keeps the blocks most balanced
-    (with blocks), else whose neighbours most often share their class (class
-    targets), else that spreads PC1 over the most features (regression), is
-    recommended; a difference too small to show (half a point of purity, one
-    point of a block's share, a tenth of the spread) leaves the best score.
-    Without scores: the neighbour purity, else the block balance, else the
-    spread of PC1 decides.
-    """
-    if "cv_score_mean" in table and table["cv_score_mean"].notna().any():
-        scores = table["cv_score_mean"]
-        best = scores.idxmax()
-        tied = [best] + [
-            name
-            for name in table.index
-            if name != best and p_values.get(name, 0.0) >= ALPHA
-        ]
-
-        reason = (
-            f"'{best}' has the best cross-validated {metric}: {scores[best]:.3f} "
-            f"+/- {table.loc[best, 'cv_score_std']:.3f}"
-        )
-        if len(tied) == 1:
-            return best, [], reason + "; every other candidate is significantly worse."
-        ranked = sorted((n for n in tied if n != best), key=lambda n: -scores[n])
-        others = ", ".join(f"'{n}' ({scores[n]:.3f})" for n in ranked)
-        reason += (
-            f". {others} {'is' if len(ranked) == 1 else 'are'} within noise of it "
-            "(not significantly worse in a corrected paired t-test on the same "
-            "folds, one-sided 5%)."
-        )
-        group = table.loc[tied]
-        if blocks:
-            imbalance = _largest_block_share(group, blocks)
-            chosen = imbalance.idxmin()
-            if imbalance[best] - imbalance[chosen] < _BALANCE_TOLERANCE:
-                chosen = best  # no difference worth a word
-            reason += (
-                f" Among these, '{chosen}' keeps the blocks most balanced: no block "
-                f"holds more than {percent(imbalance[chosen])} of PC1"
-                + (
-                    f" ('{best}': {percent(imbalance[best])})."
-                    if chosen != best
-                    else "."
-                )
-            )
-        elif classes and group["purity"].notna().any():
-            purity = group["purity"]
-            chosen = purity.idxmax()
-            if purity[chosen] - purity[best] < _PURITY_TOLERANCE:
-                chosen = best
-                reason += (
-                    " Their neighbours share the class about as often as the best's "
-                    f"(purity {purity.min():.2f} to {purity.max():.2f}), so the best "
-                    "score decides."
-                )
-            else:
-                reason += (
-                    f" Among these, '{chosen}' keeps neighbours of the same class "
-                    f"together most often (purity {purity[chosen]:.2f}; '{best}': "
-                    f"{purity[best]:.2f})."
-                )
-        else:
-            spread = group["pc1_effective_features"]
-            chosen = spread.idxmax()
-            if spread[chosen] - spread[best] < _SPREAD_TOLERANCE * max(spread[best], 1):
-                chosen = best
-                reason += (
-                    " They spread PC1 over as many features, so the best score decides."
-                )
-            else:
-                reason += (
-                    f" Among these, '{chosen}' spreads PC1 over the most features "
-                    f"(about {spread[chosen]:.1f}; '{best}': {spread[best]:.1f}), so "
-                    "no single feature drives it."
-                )
-        return chosen, [name for name in tied if name != chosen], reason
-    if classes and "purity" in table and table["purity"].notna().any():
-        best = table["purity"].idxmax()
-        return (
-            best,
-            [],
-            (
-                f"Its nearest neighbours most often share their class "
-                f"(purity {table.loc[best, 'purity']:.2f})."
-            ),
-        )
-    if blocks:
-        imbalance = _largest_block_share(table, blocks)
-        best = imbalance.idxmin()
-        return (
-            best,
-            [],
-            (
-                "It balances the blocks best: no block holds more than "
-                f"{percent(imbalance[best])} of PC1."
-            ),
-        )
-    best = table["pc1_effective_features"].idxmax()
-    return (
-        best,
-        [],
-        (
-            "It spreads PC1 over the most features (about "
-            f"{table.loc[best, 'pc1_effective_features']:.1f})."
-        ),
+def _baseline(task, y, splits, scorer, best_scores, n_train, n_test):
+    """The :class:`Baseline`: a prediction that ignores the features (the
+    training mean; the most frequent class, with the class frequencies as
+    probabilities), scored on the same folds as the candidates, and whether
+    the best candidate's fold scores are significantly above it. None when
+    the scorer cannot score it."""
+    if task == "classification":
+        dummy = DummyClassifier(strategy="prior")
+        label = "always predicting the most frequent class"
+    else:
+        dummy = DummyRegressor(strategy="mean")
+        label = "always predicting the training mean"
+    score = get_scorer(scorer)
+    try:
+        scores = []
+        for train, test in splits:
+            model = clone(dummy).fit(np.zeros((len(train), 1)), y[train])
+            scores.append(score(model, np.zeros((len(test), 1)), y[test]))
+    except Exception:  # a scorer a constant prediction cannot feed
+        return None
+    scores = np.asarray(scores, dtype=np.float64)
+    folds = pd.DataFrame({"best": best_scores.to_numpy(), "baseline": scores}).T
+    p_value = float(
+        corrected_paired_pvalues(folds, "best", n_train, n_test)["baseline"]
     )
+    mean = float(np.mean(scores))
+    beaten = bool(best_scores.mean() > mean and p_value < ALPHA)
+    return Baseline(label, mean, p_value, beaten)
 
 
 def _cross_validated(scaler, steps, X, y, splits, scorer, batch_of_rows):
@@ -1211,19 +1142,26 @@ def compare_scalers(
         best = table["cv_score_mean"].idxmax()
         p_values = corrected_paired_pvalues(fold_scores, best, n_train, n_test)
         table["cv_p_value"] = p_values
-    block_names = list(resolved) if resolved is not None else None
-    recommended, also_fine, reason = _recommend(
+    baseline = None
+    if folds:
+        baseline = _baseline(
+            task_kind, y, splits, scorer, fold_scores.loc[best], n_train, n_test
+        )
+    dominated = find_dominance(reports, len(names))
+    verdict = decide(
         table,
-        blocks=block_names,
+        blocks=list(resolved) if resolved is not None else None,
         classes=labels is not None,
         metric=metric,
         p_values=dict(p_values),
+        dominated=dominated,
+        baseline=baseline,
     )
     return ScalerComparison(
         table=table,
-        recommended=recommended,
-        also_fine=also_fine,
-        reason=reason,
+        recommended=verdict.recommended,
+        also_fine=verdict.also_fine,
+        reason=verdict.reason,
         reports=reports,
         failed=failed,
         task=task_kind,
@@ -1245,4 +1183,7 @@ def compare_scalers(
         },
         constant_columns=constant,
         warnings=raised,
+        claims=verdict.claims,
+        dominated=dominated,
+        baseline=baseline,
     )

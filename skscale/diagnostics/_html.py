@@ -42,7 +42,7 @@ p,li{overflow-wrap:anywhere}
 .lead{color:#4a5263;margin:.2em 0 .8em}
 .facts{margin:.4em 0 1em;padding-left:1.2em;color:#333a48;font-size:.95em}
 .facts li{margin:.15em 0}
-.facts .warn{color:#8a4b00}
+.facts .warn,td .warn,#verdict .warn{color:#8a4b00}
 #verdict{border:2px solid #1f6fb4;background:#eef5fc;border-radius:8px;
 padding:12px 16px;margin:12px 0 8px}
 #verdict .use{font-size:1.35em;font-weight:700;margin:0 0 .2em}
@@ -216,8 +216,11 @@ def _columns(comparison):
         (
             "Its share of PC1",
             "That feature's squared loading: 100% means one feature is PC1 by "
-            "itself. Lower means PC1 is shared.",
-            lambda row: _percent(row["pc1_top_share"]),
+            "itself. Lower means PC1 is shared. &#9888; marks a feature (or "
+            "block) that holds most of PC1 and at least twice its fair share of "
+            "the variance: PCA and distances after that candidate are mostly it.",
+            lambda row: _percent(row["pc1_top_share"])
+            + _dominance_mark(comparison, row.name),
         ),
         (
             "Features sharing PC1",
@@ -247,6 +250,13 @@ def _columns(comparison):
         ),
     ]
     return columns
+
+
+def _dominance_mark(comparison, name):
+    found = comparison.dominated.get(name)
+    if found is None:
+        return ""
+    return f" <span class='warn' title='{_e(found.sentence())}'>&#9888;</span>"
 
 
 def _n_neighbors(comparison):
@@ -284,10 +294,30 @@ def _legend(columns):
 
 
 def _verdict(comparison):
-    parts = [f"<p class='use'>Use {_e(comparison.recommended)}.</p>"]
+    baseline = comparison.baseline
+    if baseline is not None and not baseline.beaten:
+        parts = [
+            f"<p class='use'>No candidate beats {_e(baseline.label)}.</p>",
+            f"<p>By the diagnostics alone: {_e(comparison.recommended)}.</p>",
+        ]
+    else:
+        parts = [f"<p class='use'>Use {_e(comparison.recommended)}.</p>"]
     if comparison.also_fine:
         parts.append(f"<p><b>Also fine:</b> {_e(', '.join(comparison.also_fine))}.</p>")
     parts.append(f"<p><b>Why:</b> {_e(comparison.reason)}</p>")
+    flagged = [
+        found.sentence()
+        for name, found in comparison.dominated.items()
+        if name != "none" and found.sentence() not in comparison.reason
+    ]
+    if flagged:
+        parts.append(
+            "<p class='warn'>&#9888; "
+            + _e("; ".join(flagged))
+            + ": PCA and distances after "
+            + ("it are" if len(flagged) == 1 else "them are")
+            + " mostly that one feature or block.</p>"
+        )
     if comparison.metric:
         parts.append(
             f"<p class='note'>Metric: {_e(comparison.metric)} "
@@ -581,8 +611,14 @@ def _details(comparison):
             "each fold. The per-fold differences to the best candidate go through "
             "the corrected resampled t-test of Nadeau and Bengio (2003), which "
             "allows for the overlap of the training sets; a candidate that is not "
-            "significantly worse (one-sided, 5%) is &ldquo;also fine&rdquo;. Among "
-            "the tied candidates, the one that keeps the blocks most balanced "
+            "significantly worse (one-sided, 5%) is &ldquo;also fine&rdquo;, and "
+            "the best must itself beat a prediction that ignores the features "
+            "(the training mean, or the most frequent class) on the same folds, "
+            "else the scores cannot choose and the diagnostics alone do. A "
+            "candidate that leaves one feature (or block) with most of PC1 and at "
+            "least twice its fair share of the variance gives way to a tied one "
+            "that does not. Among the tied candidates, the one that keeps the "
+            "blocks most balanced "
             "(with blocks), else whose neighbours most often share their class "
             "(class targets), else that spreads PC1 over the most features "
             "(regression), is recommended; a difference too small to show leaves "
@@ -593,7 +629,9 @@ def _details(comparison):
             "<p>Without a target to cross-validate, the candidate whose neighbours "
             "most often share their class is recommended (class targets); else "
             "the one that balances the blocks best; else the one that spreads PC1 "
-            "over the most features.</p>"
+            "over the most features; a candidate that leaves one feature (or "
+            "block) with most of PC1 and at least twice its fair share of the "
+            "variance is chosen only when every candidate does.</p>"
         )
     pca, _ = comparison.reports[comparison.recommended]
     if pca.blocks is not None:

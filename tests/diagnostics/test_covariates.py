@@ -168,7 +168,10 @@ def test_the_comparisons_covariate_pictures():
         covariates=covariates,
         random_state=0,
     )
-    for each in (comparison, scaled):
+    alone = compare_scalers(
+        X, y, scalers={"none": None}, covariates=covariates, random_state=0
+    )
+    for each in (comparison, alone, scaled):
         page = each.to_html()
         for covariate in ("batch", "age"):
             assert (
@@ -179,7 +182,7 @@ def test_the_comparisons_covariate_pictures():
                 f"alt='Share of each component&#x27;s variance explained by "
                 f"{covariate}, unscaled (grey) and {each.recommended} (blue)'" in page
             ) == (each.recommended != "none")
-    assert comparison.recommended == "none" and scaled.recommended != "none"
+    assert alone.recommended == "none" and scaled.recommended != "none"
     without = compare_scalers(X, y, random_state=0).to_html()
     assert "explained by batch" not in without
 
