@@ -219,8 +219,9 @@ def _columns(comparison):
             "itself. Lower means PC1 is shared. &#9888; marks a feature (or "
             "block) that holds most of PC1 and at least twice its fair share of "
             "the variance: PCA and distances after that candidate are mostly it.",
-            lambda row: _percent(row["pc1_top_share"])
-            + _dominance_mark(comparison, row.name),
+            lambda row: (
+                _percent(row["pc1_top_share"]) + _dominance_mark(comparison, row.name)
+            ),
         ),
         (
             "Features sharing PC1",
