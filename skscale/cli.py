@@ -399,20 +399,80 @@ def _example_covariates(args, available):
 
 
 def _covariate_names(args):
+    """The per-sample columns to read beside the features: the covariates,
+    the batch and the groups."""
     names = list(args.covariate or [])
-    if args.batch and args.batch not in names:
-        names.append(args.batch)
+    for column in (args.batch, args.groups):
+        if column and column not in names:
+            names.append(column)
     return names
 
 
-def _split_batch(covariates, batch):
-    """``(covariates, batch labels)``: the batch column taken out of the
-    covariates read with them (``--batch`` is not also a ``--covariate``)."""
-    if batch is None or covariates is None:
-        return covariates, None
-    labels = covariates[batch]
-    rest = covariates.drop(columns=batch)
-    return (rest if rest.shape[1] else None), labels
+def _split_columns(args, covariates):
+    """Set ``args.covariates``, ``args.batch_labels`` and ``args.group_labels``
+    from the per-sample columns read: the batch and the groups are taken out
+    of the covariates unless also asked for with ``--covariate``."""
+    args.batch_labels = args.group_labels = None
+    if covariates is not None:
+        if args.batch:
+            args.batch_labels = covariates[args.batch]
+        if args.groups:
+            args.group_labels = covariates[args.groups].reset_index(drop=True)
+        own = [
+            c
+            for c in (args.batch, args.groups)
+            if c and c not in (args.covariate or [])
+        ]
+        covariates = covariates.drop(columns=own)
+        if not covariates.shape[1]:
+            covariates = None
+    args.covariates = covariates
+
+
+# A date column orders the rows when at least this share of its values read
+# as dates and they never go back (or never forward).
+_DATES_READ = 0.9
+
+
+def _ordering_date(dates):
+    """``(column, first, last)`` of the first date column whose dates order
+    the rows, or None."""
+    import pandas as pd
+
+    for column in [] if dates is None else dates.columns:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            when = pd.to_datetime(dates[column], errors="coerce", format="mixed")
+        read = when.dropna()
+        if len(read) < 3 or len(read) < _DATES_READ * len(when) or read.nunique() < 3:
+            continue
+        if read.is_monotonic_increasing or read.is_monotonic_decreasing:
+            first, last = (str(dates[column][when.notna()].iloc[i]) for i in (0, -1))
+            return column, first, last
+    return None
+
+
+def _time_notes(args, dates):
+    """What the page says of time: a date that orders the rows makes
+    shuffled folds train on the future; ``--cv time`` keeps the order."""
+    from skscale.utils._text import visible
+
+    ordering = _ordering_date(dates)
+    if ordering is None:
+        if args.cv == "time":
+            return ["Time-ordered folds (--cv time): the rows in the file's order."]
+        return []
+    column, first, last = ordering
+    span = f"{visible(column)!r} orders the rows ({visible(first)} to {visible(last)})"
+    if args.cv == "time":
+        return [f"Time-ordered folds (--cv time): {span}."]
+    if args.groups:
+        return []
+    return [
+        f"The date column {span}: shuffled folds train on later rows to score "
+        "earlier ones, which flatters any target that follows time. Pass --cv "
+        "time to test each fold on rows after those it was trained on."
+    ]
 
 
 def _load_example(args):
@@ -422,8 +482,13 @@ def _load_example(args):
             f"--batch: the {args.example} example has no batches (its covariates: "
             f"{', '.join(available) or 'none'}; try --covariate)"
         )
+    if args.groups:
+        raise CommandError(
+            f"--groups: the {args.example} example has no groups (its covariates: "
+            f"{', '.join(available) or 'none'})"
+        )
     args.covariates = _example_covariates(args, available)
-    args.batch_labels = None
+    args.batch_labels = args.group_labels = None
     notes = []
     if args.block:
         blocks, notes = _parse_blocks(args.block, list(X.columns))
@@ -514,7 +579,7 @@ def _load_annotated(args):
         notes.append(
             f"Blocks: the {len(blocks)} modalities of the MuData ({', '.join(blocks)})."
         )
-    args.covariates, args.batch_labels = _split_batch(sample.covariates, args.batch)
+    _split_columns(args, sample.covariates)
     args.feature_names = names
     candidates = _candidates(
         blocks,
@@ -553,6 +618,8 @@ def _load_annotated(args):
             "--max-rows 0 uses every cell).",
         )
     notes += _normalize_note(args.normalize, args.log, args.hvg)
+    if args.target:
+        notes += _time_notes(args, None)
     if sample.n_target_missing:
         notes.append(
             f"{sample.n_target_missing:,} cells with a missing target were left out."
@@ -611,13 +678,15 @@ def _load_file(args):
         message = str(exc)
         if args.batch and message.startswith(f"no column {args.batch!r}"):
             message = "--batch: " + message.replace(" to keep as a covariate", "")
+        elif args.groups and message.startswith(f"no column {args.groups!r}"):
+            message = "--groups: " + message.replace(" to keep as a covariate", "")
         elif message.startswith("no column ") and "covariate" in message:
             message = "--covariate: " + message.replace(" to keep as a covariate", "")
         raise CommandError(message) from exc
     except Exception as exc:  # pandas' parser errors and the like
         raise CommandError(f"cannot read {args.data}: {exc}") from exc
     X, y = table.X, table.y
-    args.covariates, args.batch_labels = _split_batch(table.covariates, args.batch)
+    _split_columns(args, table.covariates)
     notes = (
         ([table.layout_note] if table.layout_note else [])
         + _renamed_notes(table.renamed)
@@ -625,6 +694,7 @@ def _load_file(args):
         + _left_out_notes(table.left_out)
         + chosen["block_notes"]
         + _normalize_note(args.normalize, args.log, args.hvg)
+        + (_time_notes(args, table.dates) if args.target else [])
     )
     if args.target is None:
         named = [c for c in X.columns if c.lower() in _TARGET_NAMES]
@@ -758,6 +828,18 @@ def _refuse_date_target(y, name):
         )
 
 
+def _time_folds(n_rows):
+    """Five time-ordered splits (fewer on a short table), each trained on the
+    rows before its test rows."""
+    from sklearn.model_selection import TimeSeriesSplit
+
+    if n_rows < 6:
+        raise CommandError(
+            f"--cv time: {n_rows} rows; time-ordered folds need at least 6"
+        )
+    return TimeSeriesSplit(n_splits=min(5, n_rows // 3))
+
+
 def _write_page(out, page):
     """Write the page to --out, checked again as it is written (what is
     there may have changed during the analysis)."""
@@ -804,7 +886,21 @@ def run_report(args):
         )
     if args.estimator and not args.target and not args.example:
         raise CommandError("--estimator needs --target: cross-validation needs y")
-    for option, names in (("--batch", [args.batch]), ("--covariate", args.covariate)):
+    if (args.groups or args.cv == "time") and not args.target and not args.example:
+        option = "--groups" if args.groups else "--cv time"
+        raise CommandError(
+            f"{option} needs --target: it shapes the cross-validation folds"
+        )
+    if args.groups and args.cv == "time":
+        raise CommandError(
+            "--groups with --cv time: give one of them (time-ordered folds keep "
+            "the rows in order; grouped folds keep each group together)"
+        )
+    for option, names in (
+        ("--batch", [args.batch]),
+        ("--covariate", args.covariate),
+        ("--groups", [args.groups]),
+    ):
         if args.target is not None and args.target in (names or []):
             raise CommandError(
                 f"{option} {args.target}: that column is the --target; a per-sample "
@@ -876,6 +972,8 @@ def run_report(args):
             covariates=args.covariates,
             batch=args.batch_labels,
             feature_names=args.feature_names,
+            cv=_time_folds(X.shape[0]) if args.cv == "time" else None,
+            groups=None if estimator is None else args.group_labels,
         )
     except ValueError as exc:
         message = str(exc)
@@ -1018,6 +1116,21 @@ def _parser():
         "gives the share of PC1's variance the batch explains",
     )
     report.add_argument(
+        "--cv",
+        choices=["shuffled", "time"],
+        default="shuffled",
+        help="the cross-validation folds: shuffled (stratified for classes, the "
+        "default) or time (each fold tested on rows after those it was trained "
+        "on, in the file's order: for rows ordered in time)",
+    )
+    report.add_argument(
+        "--groups",
+        metavar="COL",
+        help="a column whose rows belong together (a patient, a country seen in "
+        "several years): grouped folds keep each group on one side, so the score "
+        "is that of new groups",
+    )
+    report.add_argument(
         "--estimator",
         choices=["knn", "logistic", "ridge"],
         help="cross-validate this estimator after each scaler (default: knn)",
@@ -1080,7 +1193,7 @@ def main(argv=None):
             else:
                 baseline = comparison.baseline
                 if baseline is not None and not baseline.beaten:
-                    _say(f"No candidate beats {baseline.label}.")
+                    _say(f"{baseline.headline()}.")
                     _say(f"By the diagnostics alone: {comparison.recommended}.")
                 else:
                     _say(f"Recommended scaler: {comparison.recommended}.")

@@ -7,8 +7,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import Ridge
 
 from skscale.cli import main
+from skscale.preprocessing import ZScoreScaler
 
 
 @pytest.fixture
@@ -1054,3 +1056,172 @@ def test_a_file_that_stops_being_utf_8_late_says_so(tmp_path, capsys):
     assert code == 2
     assert "it is UTF-8 at first but not throughout" in stderr
     assert not out.exists()
+
+
+# --- folds that respect time and groups -------------------------------------
+
+
+def _economics(n=120, shuffled=False):
+    """economics' shape: a monthly date column orders the rows, and the
+    target follows time."""
+    rng = np.random.default_rng(11)
+    t = np.arange(n)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("1967-07-01", periods=n, freq="MS").strftime(
+                "%Y-%m-%d"
+            ),
+            "pce": t * 10 + rng.normal(size=n) * 50,
+            "pop": 200_000 + t * 200 + rng.normal(size=n) * 100,
+            "psavert": rng.normal(8, 2, n),
+        }
+    )
+    frame["target"] = t * 20 + rng.normal(size=n) * 200
+    return frame.sample(frac=1, random_state=0) if shuffled else frame
+
+
+def test_a_date_that_orders_the_rows_is_said_and_time_folds_are_offered(
+    tmp_path, capsys
+):
+    code, stdout, stderr, page = _report_on(
+        _economics(), tmp_path, capsys, "--estimator", "ridge"
+    )
+    assert code == 0, stderr
+    said = (
+        "The date column 'date' orders the rows (1967-07-01 to 1977-06-01): "
+        "shuffled folds train on later rows to score earlier ones"
+    )
+    assert said in stderr and said in html.unescape(page)
+    assert "Pass --cv time" in stderr
+    code, stdout, stderr, page = _report_on(
+        _economics(), tmp_path, capsys, "--estimator", "ridge", "--cv", "time"
+    )
+    assert code == 0, stderr
+    assert "Time-ordered folds (--cv time): 'date' orders the rows" in stderr
+    assert "time-ordered cross-validation (5 splits" in stdout
+    assert "shuffled folds train on later rows" not in page
+    # rows in no date order: nothing to say, and --cv time keeps the file order
+    code, _, stderr, _ = _report_on(
+        _economics(shuffled=True), tmp_path, capsys, "--estimator", "ridge"
+    )
+    assert code == 0, stderr
+    assert "orders the rows" not in stderr
+
+
+def test_time_folds_train_on_the_past_only():
+    from skscale.cli import _time_folds
+    from skscale.diagnostics import compare_scalers
+
+    frame = _economics()
+    X, y = frame[["pce", "pop", "psavert"]], frame["target"]
+    folds = _time_folds(len(X))
+    for train, test in folds.split(X):
+        assert train.max() < test.min()
+    comparison = compare_scalers(
+        X, y, estimator=Ridge(), cv=folds, scalers={"zscore": ZScoreScaler()}
+    )
+    assert comparison.cv_description.startswith("time-ordered cross-validation")
+    assert comparison.fold_scores.shape == (1, 5)
+
+
+def _repeated_countries(n_countries=30, years=6):
+    """hfi's shape: each country seen in several years, its rows alike."""
+    rng = np.random.default_rng(12)
+    rows = []
+    for i in range(n_countries):
+        base = rng.normal(size=3)
+        for _ in range(years):
+            x = base + rng.normal(scale=0.2, size=3)
+            rows.append(
+                {
+                    "country": f"country {i}",
+                    "a": x[0],
+                    "b": x[1] * 100,
+                    "c": x[2] * 1000,
+                    "target": base.sum() + rng.normal(scale=0.1),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_grouped_folds_keep_each_group_on_one_side(tmp_path, capsys):
+    from skscale.diagnostics import compare_scalers
+
+    frame = _repeated_countries()
+    code, stdout, stderr, page = _report_on(
+        frame, tmp_path, capsys, "--estimator", "ridge", "--groups", "country"
+    )
+    assert code == 0, stderr
+    assert "5-fold cross-validation by group" in stdout
+    assert "by group (no group is both trained and tested on)" in page
+    assert "'country'" not in stderr.split("Left out")[-1]  # not a left-out column
+    groups = frame["country"]
+    comparison = compare_scalers(
+        frame[["a", "b", "c"]],
+        frame["target"],
+        estimator=Ridge(),
+        groups=groups,
+        scalers={"zscore": ZScoreScaler()},
+        random_state=0,
+    )
+    shuffled = compare_scalers(
+        frame[["a", "b", "c"]],
+        frame["target"],
+        estimator=Ridge(),
+        scalers={"zscore": ZScoreScaler()},
+        random_state=0,
+    )
+    # the same country in training and test rows flatters the score
+    assert (
+        comparison.table.loc["zscore", "cv_score_mean"]
+        < shuffled.table.loc["zscore", "cv_score_mean"]
+    )
+
+
+def test_grouped_folds_are_disjoint_by_group():
+    from skscale.diagnostics._compare import grouped_cv
+
+    groups = np.repeat(np.arange(12), 4)
+    for task in ("classification", "regression"):
+        y = groups % 2 if task == "classification" else groups * 1.5
+        cv = grouped_cv(task, 12, 0)
+        for train, test in cv.split(np.zeros((48, 1)), y, groups):
+            assert not set(groups[train]) & set(groups[test])
+    with pytest.raises(ValueError, match="needs at least 2 groups"):
+        grouped_cv("regression", 1, 0)
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--groups", "nation"], "--groups: no column 'nation'"),
+        (
+            ["--groups", "country", "--cv", "time"],
+            "--groups with --cv time: give one of them",
+        ),
+        (["--groups", "target"], "--groups target: that column is the --target"),
+    ],
+)
+def test_bad_fold_options_get_one_line(tmp_path, capsys, options, said):
+    code, _, stderr, _ = _report_on(
+        _repeated_countries(), tmp_path, capsys, "--estimator", "ridge", *options
+    )
+    assert code != 0
+    assert said in stderr
+
+
+def test_fold_options_need_a_target_and_a_group_for_every_row(tmp_path, capsys):
+    frame = _repeated_countries()
+    data = tmp_path / "t.csv"
+    frame.to_csv(data, index=False)
+    for options in (["--groups", "country"], ["--cv", "time"]):
+        code, _, stderr = _run(
+            ["report", str(data), *options, "--out", str(tmp_path / "r.html")], capsys
+        )
+        assert code != 0 and "needs --target" in stderr
+    frame.loc[[3, 40], "country"] = np.nan
+    code, _, stderr, _ = _report_on(
+        frame, tmp_path, capsys, "--estimator", "ridge", "--groups", "country"
+    )
+    assert code != 0
+    assert "The groups 'country' is missing in 2 rows (positions [3, 40])" in stderr

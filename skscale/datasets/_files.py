@@ -326,6 +326,9 @@ class TableSample:
     decimal_commas : list of str
         Columns whose numbers are written with a decimal comma (``"1,5"``),
         read as numbers.
+    dates : pandas.DataFrame or None
+        The columns left out as dates, on the sampled rows (as read), to tell
+        whether a date orders the rows.
     """
 
     def __init__(
@@ -342,8 +345,10 @@ class TableSample:
         renamed=None,
         layout_note=None,
         decimal_commas=None,
+        dates=None,
     ):
         self.X = X
+        self.dates = dates
         self.decimal_commas = list(decimal_commas or [])
         self.layout_note = layout_note
         self.max_rows = max_rows
@@ -534,6 +539,7 @@ def sample_table(
     covariates = [str(c) for c in covariates]
     rng = np.random.default_rng(random_state)
     features = left_out = streaming = decimal = None
+    dates = []
     sample = keys = None
     n_rows = n_target_missing = 0
     # closing the reader closes the file, also when a chunk raises; each
@@ -549,6 +555,7 @@ def sample_table(
             chunk = _with_decimal_points(chunk, decimal)
             if features is None:
                 features, left_out = _feature_columns(chunk, path, target, covariates)
+                dates = [c for c, why in left_out.items() if why == "dates"]
                 if callable(max_rows):
                     max_rows = max_rows(len(features))
                     keep_all = not max_rows
@@ -585,6 +592,7 @@ def sample_table(
             for partial_fit in fit_chunk.values() if len(values) else ():
                 partial_fit(values)  # (a chunk whose every target is missing: none)
             kept = ([] if target is None else [target]) + list(covariates)
+            kept += [c for c in dates if c not in kept]
             part = values if not kept else pd.concat([values, chunk[kept]], axis=1)
             n_rows += len(chunk)
             sample = part if sample is None else pd.concat([sample, part])
@@ -609,6 +617,10 @@ def sample_table(
     y = None
     if target is not None:
         y = sample.pop(target)
+    date_table = None
+    if dates:
+        date_table = sample[dates].reset_index(drop=True)
+        sample = sample.drop(columns=[c for c in dates if c not in covariates])
     covariate_table = None
     if covariates:
         covariate_table = sample[list(covariates)].reset_index(drop=True)
@@ -626,4 +638,5 @@ def sample_table(
         renamed=renamed_headers(path, sep=sep, layout=layout),
         layout_note=layout.note,
         decimal_commas=[str(c) for c in decimal or []],
+        dates=date_table,
     )

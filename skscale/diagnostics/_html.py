@@ -298,7 +298,7 @@ def _verdict(comparison):
     baseline = comparison.baseline
     if baseline is not None and not baseline.beaten:
         parts = [
-            f"<p class='use'>No candidate beats {_e(baseline.label)}.</p>",
+            f"<p class='use'>{_e(baseline.headline())}.</p>",
             f"<p>By the diagnostics alone: {_e(comparison.recommended)}.</p>",
         ]
     else:

@@ -85,6 +85,14 @@ class Baseline:
     score: float
     p_value: float  # one-sided: the best candidate is not above it
     beaten: bool
+    best_score: float = -np.inf  # the best candidate's mean score
+
+    def headline(self):
+        """The first words of the verdict: "No candidate beats ..." (or
+        "clearly beats", when the best scores above the baseline but not
+        significantly)."""
+        how = "clearly beats" if self.best_score > self.score else "beats"
+        return f"No candidate {how} {self.label}"
 
 
 @dataclass
@@ -388,7 +396,7 @@ def _baseline_claim(table, baseline, metric):
         )
     return Claim(
         "baseline",
-        f"No candidate beats {baseline.label}: the best cross-validated {metric}, "
+        f"{baseline.headline()}: the best cross-validated {metric}, "
         f"'{best}' with {scores[best]:.3f}, {compared}. However scaled, these "
         "features do not help the estimator predict the target, so the scores "
         "cannot choose a scaler: the diagnostics alone do.",
