@@ -176,3 +176,56 @@ def test_the_verdict_is_on_screen_without_scrolling_on_a_desktop(seen):
 
 def test_the_page_declares_a_viewport(seen):
     assert seen[420]["viewportMetas"] >= 1, "no <meta name='viewport'>"
+
+
+# The candidates table with blocks, a covariate, scores and purity: 13
+# columns, wider than the page's text column.
+_TABLE = """() => {
+    const box = document.querySelector(".scroll.wide");
+    const table = box.querySelector("table");
+    const swipe = document.querySelector(".swipe");
+    return {
+        tableWidth: table.scrollWidth,
+        boxWidth: box.clientWidth,
+        boxLeft: box.getBoundingClientRect().left,
+        boxRight: box.getBoundingClientRect().right,
+        pageWidth: document.documentElement.scrollWidth,
+        swipeShown: getComputedStyle(swipe).display !== "none",
+        columns: table.querySelectorAll("thead th").length,
+    };
+}"""
+
+
+@pytest.fixture(scope="module")
+def wide_table(browser, tmp_path_factory):
+    path = tmp_path_factory.mktemp("wide") / "report.html"
+    argv = ["report", "--example", "nutrimouse", "--covariate", "diet"]
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert main([*argv, "--out", str(path)]) == 0
+    result = {}
+    for width in WIDTHS:
+        page = browser.new_page(viewport={"width": width, "height": HEIGHT})
+        try:
+            page.goto(path.as_uri(), wait_until="load")
+            result[width] = page.evaluate(_TABLE)
+        finally:
+            page.close()
+    return result
+
+
+def test_a_wide_candidates_table_shows_every_column_on_a_desktop(wide_table):
+    # at 1400 px the table used to stop at about 1150 px, three columns
+    # hidden behind a scroll that was easy to miss
+    m = wide_table[1400]
+    assert m["columns"] == 13
+    assert m["tableWidth"] <= m["boxWidth"] + 1, m
+    assert m["boxLeft"] >= 0 and m["boxRight"] <= 1400, m
+    assert m["pageWidth"] <= 1401, m
+    assert not m["swipeShown"]
+
+
+def test_on_a_phone_the_table_says_it_scrolls(wide_table):
+    m = wide_table[420]
+    assert m["tableWidth"] > m["boxWidth"]  # it does scroll, inside its box
+    assert m["pageWidth"] <= 421, m  # the page itself does not
+    assert m["swipeShown"]

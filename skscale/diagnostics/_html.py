@@ -20,6 +20,10 @@ from skscale.utils._text import visible
 # Each picture: one panel of this size in CSS pixels, drawn at _DPI_SCALE
 # times the pixels for sharp text on high-density screens.
 _PANEL_WIDTH, _PANEL_HEIGHT = 440, 330
+_SWIPE = (
+    "<p class='note swipe'>The table scrolls sideways: more columns to the right.</p>"
+)
+_LEGEND_ROW = 19  # pixels per line of a legend under a plot
 _DPI_SCALE = 1.5
 _FONT_PT = 10.5
 
@@ -79,6 +83,11 @@ dl.legend dd{margin:0;color:#333a48}
 footer{margin-top:2em;font-size:.85em;color:#6a7283}
 @media (max-width:600px){dl.legend{grid-template-columns:1fr}
 dl.legend dd{margin-bottom:.4em}}
+.wide{position:relative}
+@media (min-width:1240px){.scroll.wide{width:max-content;min-width:100%;
+max-width:min(100vw - 64px,1600px);left:50%;transform:translateX(-50%)}}
+.swipe{display:none}
+@media (max-width:1000px){.swipe{display:block;margin:.2em 0 0}}
 </style>
 </head>
 <body>
@@ -91,9 +100,10 @@ $verdict
 </section>
 $changes
 <h2>All candidates</h2>
-<div class="scroll">
+<div class="scroll wide">
 $table
 </div>
+$swipe
 $legend
 $comparison_pictures
 $details
@@ -192,7 +202,10 @@ def _columns(comparison):
                 f"PC1 from {block}",
                 f"Share of PC1 (sum of squared loadings) held by the {block} "
                 "block. Balanced blocks share PC1 rather than one owning it.",
-                lambda row, b=block: _percent(row[f"pc1_share[{b}]"]),
+                lambda row, b=block: (
+                    _percent(row[f"pc1_share[{b}]"])
+                    + _dominance_mark(comparison, row.name, "block", b)
+                ),
             )
         )
     for column in table.columns:
@@ -220,7 +233,8 @@ def _columns(comparison):
             "block) that holds most of PC1 and at least twice its fair share of "
             "the variance: PCA and distances after that candidate are mostly it.",
             lambda row: (
-                _percent(row["pc1_top_share"]) + _dominance_mark(comparison, row.name)
+                _percent(row["pc1_top_share"])
+                + _dominance_mark(comparison, row.name, "feature")
             ),
         ),
         (
@@ -253,9 +267,11 @@ def _columns(comparison):
     return columns
 
 
-def _dominance_mark(comparison, name):
+def _dominance_mark(comparison, name, kind, block=None):
+    """&#9888; on the cell of the feature (or block) that dominates PC1
+    after the candidate ``name``, with the sentence as its tooltip."""
     found = comparison.dominated.get(name)
-    if found is None:
+    if found is None or found.kind != kind or (block and found.name != block):
         return ""
     return f" <span class='warn' title='{_e(found.sentence())}'>&#9888;</span>"
 
@@ -448,7 +464,7 @@ def _changes(comparison):
 # --- pictures ---------------------------------------------------------------
 
 
-def _panel(draw, caption, *, show_caption=True):
+def _panel(draw, caption, *, show_caption=True, height=_PANEL_HEIGHT):
     """Draw one panel with ``draw(ax)`` into a figure of the shown size;
     returns the ``<figure>`` element (``caption`` as its alternative text, and
     under it unless the panel's title says it already), or None without
@@ -461,7 +477,7 @@ def _panel(draw, caption, *, show_caption=True):
     dpi = 100 * _DPI_SCALE
     with rc_context({"font.size": _FONT_PT, "axes.titlesize": _FONT_PT + 1}):
         figure = Figure(
-            figsize=(_PANEL_WIDTH / 100, _PANEL_HEIGHT / 100),
+            figsize=(_PANEL_WIDTH / 100, height / 100),
             dpi=dpi,
             layout="constrained",
         )
@@ -471,7 +487,7 @@ def _panel(draw, caption, *, show_caption=True):
         figure.savefig(buffer, format="png", dpi=dpi)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return (
-        f"<figure><img width='{_PANEL_WIDTH}' height='{_PANEL_HEIGHT}' "
+        f"<figure><img width='{_PANEL_WIDTH}' height='{height}' "
         f"alt='{_e(caption)}' src='data:image/png;base64,{data}'>"
         + (f"<figcaption>{_e(caption)}</figcaption>" if show_caption else "")
         + "</figure>"
@@ -488,6 +504,15 @@ def _grid(figures):
     return f"<div class='grid'>{''.join(shown)}</div>"
 
 
+def score_panel_height(y):
+    """Pixels of a score panel: taller by the legend under it, for many or
+    long classes."""
+    from skscale.diagnostics._plotting import legend_lines
+
+    lines = 0 if y is None else legend_lines(y)
+    return _PANEL_HEIGHT + (_LEGEND_ROW * lines + 10 if lines else 0)
+
+
 def _change_pictures(comparison):
     from skscale.diagnostics import _plotting as plots
 
@@ -495,6 +520,8 @@ def _change_pictures(comparison):
     pca, knn = comparison.reports[name]
     y, target = comparison.y, comparison.target_name or "target"
     whens = ("before",) if name == "none" else ("before", "after")
+    # a legend of many classes goes under the plot: the panel grows for it
+    height = score_panel_height(y)
     figures = []
     for when in whens:
         label = "unscaled" if when == "before" else name
@@ -505,6 +532,7 @@ def _change_pictures(comparison):
                 ),
                 f"Samples on PC1 and PC2, {label}"
                 + (f", coloured by {target}" if y is not None else ""),
+                height=height,
             )
         )
     if name != "none":
@@ -678,6 +706,7 @@ def render_comparison(comparison, *, title=None, description=None, notes=()):
         verdict=_verdict(comparison),
         changes=_changes(comparison),
         table=_table(comparison, columns),
+        swipe=_SWIPE,
         legend=_legend(columns),
         comparison_pictures=_comparison_pictures(comparison),
         details=_details(comparison),
@@ -698,6 +727,7 @@ def render_notice(*, title, message, notes=()):
         verdict=f"<p class='use'>Nothing to compare.</p><p>{_e(message)}</p>",
         changes="",
         table="<p class='note'>No candidates were compared.</p>",
+        swipe="",
         legend="",
         comparison_pictures="",
         details="",

@@ -207,6 +207,68 @@ def _classes(target):
         return unique
 
 
+# With more classes than this, or a label longer than _BESIDE_LABEL, the
+# legend goes under the plot, in columns, so that the plot keeps its width;
+# a label longer than _WRAP is wrapped onto at most _WRAP_LINES lines.
+_LEGEND_BESIDE = 8
+_BESIDE_LABEL = 12
+_WRAP = 24
+_WRAP_LINES = 2
+
+
+def _legend_label(value):
+    import textwrap
+
+    lines = textwrap.wrap(
+        str(value), _WRAP, max_lines=_WRAP_LINES, placeholder="\u2026"
+    )
+    return "\n".join(lines) or str(value)
+
+
+def _legend_layout(labels):
+    """(labels as drawn, placement keywords or None for beside the plot,
+    text lines the legend takes under the plot)."""
+    shown = [_legend_label(label) for label in labels]
+    if len(labels) <= _LEGEND_BESIDE and all(
+        len(str(label)) <= _BESIDE_LABEL for label in labels
+    ):
+        return [str(label) for label in labels], None, 0
+    longest = max(len(line) for label in shown for line in label.split("\n"))
+    columns = (
+        4 if longest <= 8 else 3 if longest <= 14 else 2 if longest <= _WRAP else 1
+    )
+    rows = -(-len(shown) // columns)
+    lines = rows * max(label.count("\n") + 1 for label in shown)
+    place = {
+        "loc": "upper center",
+        "bbox_to_anchor": (0.5, -0.2),
+        "ncol": columns,
+        "frameon": False,
+        "fontsize": _SMALL,
+        "columnspacing": 1.0,
+        "handletextpad": 0.3,
+    }
+    return shown, place, lines
+
+
+def _legend_entries(target):
+    """The score plot's legend entries for ``target``, in order, or None for
+    a colour bar (a continuous target)."""
+    if not _is_categorical(target):
+        return None
+    return (["missing"] if target.isna().any() else []) + [
+        str(value) for value in _classes(target)
+    ]
+
+
+def legend_lines(y):
+    """Text lines the score plot's legend takes under the plot for ``y``
+    (0 when it sits beside the plot, or is a colour bar)."""
+    target = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y)
+    entries = _legend_entries(target)
+    return 0 if entries is None else _legend_layout(entries)[2]
+
+
 def _scatter_by_target(ax, x, y, target, target_name):
     import matplotlib
 
@@ -227,20 +289,20 @@ def _scatter_by_target(ax, x, y, target, target_name):
         )
     if _is_categorical(target):
         classes = _classes(target)
+        labels, place, _ = _legend_layout(_legend_entries(target))
+        labels = labels[1:] if missing.any() else labels
         colours = matplotlib.colormaps["tab10" if len(classes) <= 10 else "tab20"]
-        for i, value in enumerate(classes):
+        for i, (value, label) in enumerate(zip(classes, labels, strict=True)):
             keep = (target == value).to_numpy() & ~missing
             ax.scatter(
-                x[keep],
-                y[keep],
-                s=size,
-                alpha=alpha,
-                color=colours(i),
-                label=str(value),
+                x[keep], y[keep], s=size, alpha=alpha, color=colours(i), label=label
             )
-        # beside the axes, never over the points
+        # beside the axes, never over the points; many classes or long
+        # labels go under them, in columns, so that the plot keeps its width
         legend = ax.legend(
-            title=target_name, markerscale=max(1.0, 25 / size), **outside
+            title=None if target_name is None else _short(target_name),
+            markerscale=max(1.0, 25 / size),
+            **(outside if place is None else place),
         )
         for handle in legend.legend_handles:
             handle.set_alpha(1.0)
@@ -331,6 +393,10 @@ def scores_panel(report, ax, *, when, y=None, target_name=None):
         ax.set_ylabel(_axis_label(report, "PC2", when))
     ax.axhline(0.0, color="#e0e0e0", linewidth=0.8, zorder=0)
     ax.axvline(0.0, color="#e0e0e0", linewidth=0.8, zorder=0)
+    # few ticks: wide numbers ("-2000") must not run together
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
     if y is None:
         ax.scatter(x, y_scores, s=25, color=_AFTER if when == "after" else _BEFORE)
         return

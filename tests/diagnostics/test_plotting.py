@@ -1,5 +1,6 @@
 """The pictures: panel functions, figure functions and the reports' plot()."""
 
+import itertools
 from types import SimpleNamespace
 
 import numpy as np
@@ -550,3 +551,55 @@ def test_pca_report_methods_pass_every_argument_on(wine, mice, mice_pca):
     legend = given[1].get_legend()
     assert legend.get_title().get_text() == "what they ate"
     assert sorted(legend_texts(given[1])) == sorted(mice.diet.unique())
+
+
+def _html_score_panel(y):
+    """The score panel as the page draws it, its figure laid out."""
+    from skscale.diagnostics._html import _PANEL_WIDTH, score_panel_height
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(len(y), 4)) * [1, 10, 100, 1000]
+    report = pca_dominance(X, ZScoreScaler().fit_transform(X))
+    height = score_panel_height(y)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = Figure(
+        figsize=(_PANEL_WIDTH / 100, height / 100), dpi=150, layout="constrained"
+    )
+    FigureCanvasAgg(figure)
+    ax = figure.subplots()
+    scores_panel(report, ax, when="after", y=y, target_name="labs")
+    figure.canvas.draw()
+    return figure, ax
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        # NCI60: 14 classes, "RENAL" was cut and "UNKNOWN" missing
+        (
+            "CNS RENAL BREAST NSCLC UNKNOWN OVARIAN MELANOMA PROSTATE LEUKEMIA "
+            "K562B-repro K562A-repro COLON MCF7A-repro MCF7D-repro"
+        ).split(),
+        # long labels squeezed the plot to about 70 px
+        [f"a rather long class label number {i} that runs on" for i in range(4)],
+    ],
+)
+def test_a_legend_of_many_or_long_classes_fits_and_leaves_the_plot_wide(labels):
+    y = pd.Series(np.resize(labels, 140))
+    figure, ax = _html_score_panel(y)
+    renderer = figure.canvas.get_renderer()
+    whole = figure.bbox
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= whole.x0 - 1 and legend.x1 <= whole.x1 + 1
+    assert legend.y0 >= whole.y0 - 1 and legend.y1 <= whole.y1 + 1
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(set(texts)) == len(labels)  # every class, told apart
+    # the plot keeps most of the panel's width
+    assert ax.get_window_extent(renderer).width >= 0.6 * whole.width
+    # and no two x tick labels overlap
+    ticks = [
+        t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()
+    ]
+    for left, right in itertools.pairwise(ticks):
+        assert left.x1 <= right.x0
