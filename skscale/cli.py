@@ -206,14 +206,22 @@ def _preprocessing_label(normalize, log, hvg=None):
 
 
 def _candidates(
-    blocks, names, normalize=None, columns=None, log=False, hvg=None, sparse=False
+    blocks,
+    names,
+    normalize=None,
+    columns=None,
+    log=False,
+    hvg=None,
+    sparse=False,
+    by_position=False,
 ):
     """The candidate scalers, each after the ``--normalize`` normaliser (a
     pipeline, so that the normaliser is fitted inside each fold too).
 
     After a normaliser (or the log) the blocks are given by position in
     ``columns`` (the table's numeric columns): those steps hand on an array,
-    without names. For a sparse matrix (``sparse``) the blocks are positions
+    without names; and with ``by_position``, for a table handed on as an
+    array. For a sparse matrix (``sparse``) the blocks are positions
     already, and the candidates are those that keep it sparse.
     """
     from sklearn.pipeline import make_pipeline
@@ -231,7 +239,7 @@ def _candidates(
             "block's columns would change from fold to fold; give one of them"
         )
     label = _preprocessing_label(normalize, log, hvg)
-    if label is not None and blocks is not None and not sparse:
+    if (label is not None or by_position) and blocks is not None and not sparse:
         position = {column: j for j, column in enumerate(columns)}
         blocks = {
             block: [position[column] for column in members]
@@ -637,6 +645,7 @@ def _load_annotated(args):
 def _load_file(args):
     """One chunked pass over the file: a sample for the diagnostics, the
     streaming scalers' statistics from every row."""
+    import numpy as np
     import pandas as pd
     from sklearn.base import clone
 
@@ -649,7 +658,13 @@ def _load_file(args):
     def candidates(columns):
         chosen["blocks"], chosen["block_notes"] = _parse_blocks(args.block, columns)
         chosen["candidates"] = _candidates(
-            chosen["blocks"], names, args.normalize, columns, log=args.log, hvg=args.hvg
+            chosen["blocks"],
+            names,
+            args.normalize,
+            columns,
+            log=args.log,
+            hvg=args.hvg,
+            by_position=True,
         )
         # per-batch scaling fits each candidate per batch: nothing streams
         return {} if args.batch else chosen["candidates"]
@@ -776,6 +791,13 @@ def _load_file(args):
             f"{table.n_target_missing:,} rows with a missing target were left out."
         )
     prefit = table.sampled and not args.batch
+    if not prefit:
+        # an array with its names beside it: scikit-learn checks a
+        # DataFrame's dtypes column by column on every fit and transform of
+        # every fold (58 of 150 s on 20,000 columns); the candidates' blocks
+        # are positions, and nothing was fitted on the names
+        args.feature_names = [str(c) for c in X.columns]
+        X = X.to_numpy(dtype=np.float64)
     return X, y, chosen["blocks"], candidates_now, description, notes, prefit
 
 
@@ -854,6 +876,9 @@ def _write_page(out, page):
 def run_report(args):
     """Build the comparison and write the HTML report; returns the output path
     and the comparison (None when there was nothing to compare)."""
+    import numpy as np
+    import pandas as pd
+
     from skscale.diagnostics import compare_scalers
     from skscale.diagnostics._common import covariate_column
     from skscale.diagnostics._compare import detect_task
@@ -923,7 +948,9 @@ def run_report(args):
     title = args.example or Path(args.data).name
     candidates = _count_candidates(X, args, candidates, prefit, notes)
     if args.normalize or args.log or args.hvg:  # one clear error, not one per
-        data = X  # candidate
+        data = X  # candidate; an array with names is checked under them
+        if args.feature_names is not None and isinstance(X, np.ndarray):
+            data = pd.DataFrame(X, columns=args.feature_names, copy=False)
         options = _preprocessing_options(args.normalize, args.log, args.hvg)
         steps = _preprocessing(args.normalize, args.log, args.hvg)
         for option, step in zip(options, steps, strict=True):

@@ -485,7 +485,7 @@ def test_without_a_target_the_page_says_so(table, tmp_path, capsys):
 def test_a_candidate_failing_on_the_sample_is_one_line(
     table, tmp_path, capsys, monkeypatch
 ):
-    from sklearn.preprocessing import RobustScaler
+    from skscale.preprocessing._candidates import _RobustScaler as RobustScaler
 
     def broken(self, X, y=None):
         raise RuntimeError("no luck\nmore")

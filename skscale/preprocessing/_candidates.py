@@ -1,8 +1,14 @@
 """The candidate scalers: one list of names for compare_scalers, the command and
 GridSearchCV grids."""
 
-from sklearn.preprocessing import MaxAbsScaler, RobustScaler
+import numpy as np
+from scipy import stats
+from sklearn.preprocessing import MaxAbsScaler
+from sklearn.preprocessing import RobustScaler as _SklearnRobustScaler
+from sklearn.preprocessing._data import _handle_zeros_in_scale
+from sklearn.utils.validation import FLOAT_DTYPES
 
+from skscale._backends import is_sparse
 from skscale.preprocessing._block_scaler import BlockScaler
 from skscale.preprocessing._metabolomics import (
     LevelScaler,
@@ -12,7 +18,64 @@ from skscale.preprocessing._metabolomics import (
 )
 from skscale.preprocessing._minmax import MinMaxScaler
 from skscale.preprocessing._zscore import ZScoreScaler
-from skscale.utils._sklearn_compat import validate_params
+from skscale.utils._sklearn_compat import _fit_context, validate_data, validate_params
+
+
+class _RobustScaler(_SklearnRobustScaler):
+    """scikit-learn's RobustScaler, the same numbers, fitted faster on wide
+    dense data.
+
+    scikit-learn takes each column's quantiles in its own ``nanpercentile``
+    call (1.3 s a fit on 20,000 columns, 26 fits in a comparison); here the
+    columns without NaN go through one ``percentile`` call along the rows,
+    which computes each column exactly as the one-column call does, and only
+    the columns with NaN go one by one. Sparse input is scikit-learn's own
+    path.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # the float dtypes are kept, as by scikit-learn's own (whose tag omits
+        # float32 and float16)
+        tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Compute the median and quantiles used for scaling.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        if is_sparse(X):  # scikit-learn's own path, validation included
+            return super().fit.__wrapped__(self, X, y)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan")
+        q_min, q_max = self.quantile_range
+        if not 0 <= q_min <= q_max <= 100:
+            raise ValueError(f"Invalid quantile range: {self.quantile_range}")
+        self.center_ = np.nanmedian(X, axis=0) if self.with_centering else None
+        if not self.with_scaling:
+            self.scale_ = None
+            return self
+        quantiles = np.percentile(X, self.quantile_range, axis=0)
+        for j in np.flatnonzero(np.isnan(X).any(axis=0)):
+            quantiles[:, j] = np.nanpercentile(X[:, j], self.quantile_range)
+        scale = _handle_zeros_in_scale(quantiles[1] - quantiles[0], copy=False)
+        if self.unit_variance:
+            adjust = stats.norm.ppf(q_max / 100.0) - stats.norm.ppf(q_min / 100.0)
+            scale = scale / adjust
+        self.scale_ = scale
+        return self
+
 
 # name -> (factory, in the default list, what it does); block_mfa needs blocks.
 _CANDIDATES = {
@@ -20,7 +83,7 @@ _CANDIDATES = {
     "zscore": (lambda blocks: ZScoreScaler(), True, "z-scores (StandardScaler)"),
     "minmax": (lambda blocks: MinMaxScaler(), True, "each column onto [0, 1]"),
     "robust": (
-        lambda blocks: RobustScaler(),
+        lambda blocks: _RobustScaler(),
         True,
         "median and interquartile range (scikit-learn's RobustScaler)",
     ),
@@ -50,7 +113,7 @@ _SPARSE_CANDIDATES = {
     "none": lambda blocks: "passthrough",
     "zscore": lambda blocks: ZScoreScaler(with_mean=False),
     "maxabs": lambda blocks: MaxAbsScaler(),
-    "robust": lambda blocks: RobustScaler(with_centering=False),
+    "robust": lambda blocks: _RobustScaler(with_centering=False),
     "block_mfa": lambda blocks: BlockScaler(
         blocks, weighting="mfa", scaler=ZScoreScaler(with_mean=False)
     ),
