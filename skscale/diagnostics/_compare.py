@@ -738,6 +738,18 @@ def _baseline(task, y, splits, scorer, best_scores, n_train, n_test):
     return Baseline(label, mean, p_value, beaten, best)
 
 
+def _refuse_missing(labels, name, expected):
+    """A ValueError naming the first rows whose label is missing."""
+    if not labels.isna().any():
+        return
+    rows = np.flatnonzero(labels.isna().to_numpy())
+    more = f" and {rows.size - 5} more" if rows.size > 5 else ""
+    raise ValueError(
+        f"{name} is missing in {rows.size} row{'s' if rows.size > 1 else ''} "
+        f"(positions {rows[:5].tolist()}{more}); expected {expected} for every row."
+    )
+
+
 def _labels_of_every_row(values, name, n_rows):
     """One label per row, none missing, as a NumPy array (grouped folds)."""
     labels = pd.Series(
@@ -748,13 +760,7 @@ def _labels_of_every_row(values, name, n_rows):
             f"{name} has {labels.shape[0]} entries but X has {n_rows} rows; "
             "expected one label per row."
         )
-    if labels.isna().any():
-        rows = np.flatnonzero(labels.isna().to_numpy())
-        more = f" and {rows.size - 5} more" if rows.size > 5 else ""
-        raise ValueError(
-            f"{name} is missing in {rows.size} row{'s' if rows.size > 1 else ''} "
-            f"(positions {rows[:5].tolist()}{more}); expected a label for every row."
-        )
+    _refuse_missing(labels, name, "a label")
     return (
         labels.astype(str).to_numpy() if labels.dtype == object else labels.to_numpy()
     )
@@ -1002,14 +1008,7 @@ def compare_scalers(
         batch_labels = _covariate_columns({batch_name: batch}, matrix.shape[0])[
             batch_name
         ]
-        if batch_labels.isna().any():
-            rows = np.flatnonzero(batch_labels.isna().to_numpy())
-            more = f" and {rows.size - 5} more" if rows.size > 5 else ""
-            raise ValueError(
-                f"The batch {batch_name!r} is missing in {rows.size} "
-                f"row{'s' if rows.size > 1 else ''} (positions "
-                f"{rows[:5].tolist()}{more}); expected a batch label for every row."
-            )
+        _refuse_missing(batch_labels, f"The batch {batch_name!r}", "a batch label")
         # batches are groups, whatever their labels (plates 1, 2, 3 too)
         batch_labels = batch_labels.astype("category")
         if covariate_columns is None:
