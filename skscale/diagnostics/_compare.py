@@ -873,7 +873,14 @@ def compare_scalers(
     (regression) the one that spreads PC1 over the most features, so that no
     single feature drives it. A difference too small to show leaves the best
     score. Without an estimator, neighbour purity (class labels), then block
-    balance, then the spread of PC1 decide.
+    balance, then the spread of PC1 decide. Two checks come first: the best
+    score must beat a prediction that ignores the features (the training
+    mean, or the most frequent class) on the same folds, else the scores
+    cannot choose and the diagnostics alone decide (``baseline``); and a
+    candidate that leaves one feature (or block) with most of PC1 and of the
+    variance (``dominated``) gives way to one within noise that does not.
+    Every sentence of ``reason`` is a claim built from the numbers it quotes
+    (``claims``).
 
     Columns that ``blocks`` leaves out form one more block, ``"other"``, with
     a warning: otherwise they would escape the balance that block scaling is
