@@ -750,22 +750,6 @@ def _refuse_missing(labels, name, expected):
     )
 
 
-def _labels_of_every_row(values, name, n_rows):
-    """One label per row, none missing, as a NumPy array (grouped folds)."""
-    labels = pd.Series(
-        np.asarray(values).ravel() if not hasattr(values, "iloc") else values
-    )
-    if labels.shape[0] != n_rows:
-        raise ValueError(
-            f"{name} has {labels.shape[0]} entries but X has {n_rows} rows; "
-            "expected one label per row."
-        )
-    _refuse_missing(labels, name, "a label")
-    return (
-        labels.astype(str).to_numpy() if labels.dtype == object else labels.to_numpy()
-    )
-
-
 def _cross_validated(scaler, steps, X, y, splits, scorer, batch_of_rows):
     """The test scores of ``scaler`` then ``steps`` (the imputer, the
     estimator) on each split, fitted on its training rows. With each row's
@@ -1028,12 +1012,15 @@ def compare_scalers(
             raise ValueError(
                 "groups need an estimator: they shape the cross-validation folds."
             )
+        # read as the batch is: one value per row, none missing
         named = getattr(groups, "name", None)
-        group_labels = _labels_of_every_row(
-            groups,
-            "groups" if named is None else f"The groups {named!r}",
-            matrix.shape[0],
-        )
+        group_name = "groups" if named is None else named
+        column = _covariate_columns({group_name: groups}, matrix.shape[0])[group_name]
+        _refuse_missing(column, f"The groups {group_name!r}", "a label")
+        # mixed text and numbers must still sort into groups
+        group_labels = (
+            column.astype(str) if column.dtype == object else column
+        ).to_numpy()
     n_target_missing = 0
     task_kind = metric = scorer = None
     bounds = (-np.inf, np.inf)

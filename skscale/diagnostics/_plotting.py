@@ -264,8 +264,7 @@ def _legend_entries(target):
 def legend_lines(y):
     """Text lines the score plot's legend takes under the plot for ``y``
     (0 when it sits beside the plot, or is a colour bar)."""
-    target = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y)
-    entries = _legend_entries(target)
+    entries = _legend_entries(_as_target(y, len(y)))
     return 0 if entries is None else _legend_layout(entries)[2]
 
 

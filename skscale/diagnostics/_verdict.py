@@ -160,10 +160,6 @@ def find_dominance(reports, n_features):
     return found
 
 
-def _names(names):
-    return ", ".join(f"'{n}'" for n in names)
-
-
 def _them(names, one, several):
     return one if len(names) == 1 else several
 
