@@ -1225,3 +1225,44 @@ def test_fold_options_need_a_target_and_a_group_for_every_row(tmp_path, capsys):
     )
     assert code != 0
     assert "The groups 'country' is missing in 2 rows (positions [3, 40])" in stderr
+
+
+def test_every_row_is_refused_before_reading_when_it_would_not_fit(
+    table, tmp_path, capsys, monkeypatch
+):
+    import skscale.utils._memory as memory
+
+    big = pd.concat([table] * 50, ignore_index=True)  # 3,000 rows
+    data = tmp_path / "big.csv"
+    big.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    argv = ["report", str(data), "--target", "label", "--max-rows", "0"]
+    # 3,000 rows x 4 columns need about 300 MB and the base; 301 MB is free
+    monkeypatch.setattr(memory, "available_memory", lambda: 301e6)
+    code, stdout, stderr = _run([*argv, "--out", str(out)], capsys)
+    assert code == 2 and not out.exists() and stdout == ""
+    line = stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        "skscale: error: --max-rows 0: every row of big.csv (about 3,000 rows x 4 "
+        "columns) needs about 301 MB of memory and 301 MB is available; "
+    ), line
+    assert "no sample would fit" in line
+    assert "read " not in stderr  # refused before the rest of the file
+    monkeypatch.setattr(memory, "available_memory", lambda: 334e6)
+    code, _, stderr = _run([*argv, "--out", str(out)], capsys)
+    # 0.9 x 334 MB leaves 0.6 MB past the base: 1,875 rows of 5 x 64 bytes
+    assert code == 2 and "--max-rows 1,800 would fit" in stderr
+    # with room, it says what it will take, and runs
+    monkeypatch.setattr(memory, "available_memory", lambda: 8e9)
+    code, _, stderr = _run([*argv, "--out", str(out)], capsys)
+    assert code == 0 and out.exists()
+    assert (
+        "every row: about 3,000 rows x 4 columns, about 301 MB of the 8.0 GB of "
+        "memory available" in stderr
+    )
+    # a sample is not checked: it is small by construction
+    monkeypatch.setattr(memory, "available_memory", lambda: 1.0)
+    code, _, stderr = _run(
+        ["report", str(data), "--target", "label", "--out", str(out)], capsys
+    )
+    assert code == 0 and "every row" not in stderr

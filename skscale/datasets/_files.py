@@ -9,7 +9,9 @@ learn their statistics from every row.
 import difflib
 import gzip
 import re
+import time
 import zipfile
+import zlib
 from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import NamedTuple
@@ -19,6 +21,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from skscale.utils._sklearn_compat import streamed_fit_task
+from skscale.utils._text import duration
 
 
 class Layout(NamedTuple):
@@ -189,6 +192,65 @@ def _separator(kind, sep):
             raise ValueError("sep applies to CSV and TSV files, not to Parquet")
         return sep
     return "\t" if kind == "tsv" else ","
+
+
+# bytes read from a text file's start to estimate its number of rows
+_ESTIMATE_BYTES = 1 << 22
+
+
+def _estimate_rows(path, layout=None):
+    """``(rows, exact)``: the number of data rows of a table file, estimated
+    cheaply. Exact for Parquet (its metadata) and for a text file read to its
+    end within 4 MiB; otherwise the lines in its first 4 MiB scaled to the
+    file's size (for a compressed file, the lines per compressed byte),
+    rounded to three figures. A quoted field that spans lines counts as
+    several; the estimate only sizes the work."""
+    layout = layout or file_layout(path)
+    path = Path(path)
+    if layout.kind == "parquet":
+        return int(_parquet().ParquetFile(path).metadata.num_rows), True
+    size = path.stat().st_size
+    if layout.compression == "zip":
+        with zipfile.ZipFile(path) as archive:
+            member = archive.infolist()[0]
+            size = member.file_size  # the table's own bytes
+            with archive.open(member) as handle:
+                head = handle.read(_ESTIMATE_BYTES)
+        compressed = len(head)
+    elif layout.compression == "gzip":
+        inflate = zlib.decompressobj(wbits=31)
+        with path.open("rb") as handle:
+            raw = handle.read(_ESTIMATE_BYTES)
+        head = inflate.decompress(raw)
+        compressed = len(raw)
+    else:
+        with path.open("rb") as handle:
+            head = handle.read(_ESTIMATE_BYTES)
+        compressed = len(head)
+    lines = head.count(b"\n")
+    if compressed >= size:  # read to the end: count, less the header
+        return max(0, lines + (not head.endswith(b"\n")) - 1), True
+    rows = max(1, round(lines * size / max(1, compressed)) - 1)
+    return int(float(f"{rows:.3g}")), False
+
+
+class _ReadingProgress:
+    """The progress line of a chunked read: rows read, of about how many,
+    and the time left at the pace so far."""
+
+    def __init__(self, rows, exact):
+        self.rows, self.exact = rows, exact
+        self.started = time.perf_counter()
+
+    def message(self, done):
+        if not self.rows or done >= self.rows:
+            return f"read {done:,} rows"
+        elapsed = time.perf_counter() - self.started
+        left = elapsed / max(1, done) * (self.rows - done)
+        return (
+            f"read {done:,} of {'' if self.exact else 'about '}{self.rows:,} rows "
+            f"({done / self.rows:.0%}; {duration(left)} left)"
+        )
 
 
 def read_table(path, *, sep=None):
@@ -487,6 +549,7 @@ def sample_table(
     random_state=0,
     progress=None,
     covariates=(),
+    before_reading=None,
 ):
     """Read a table in one chunked pass, sampling rows and streaming scalers.
 
@@ -521,10 +584,19 @@ def sample_table(
     random_state : int, default=0
         Seed of the sample.
     progress : callable, default=None
-        Called with a short message after each chunk.
+        Called with a short message after each chunk: the rows read, of how
+        many (estimated from the file's size and first rows, exact for
+        Parquet), and the time left.
     covariates : sequence of str, default=()
         Columns kept out of the features and returned, on the sampled rows,
         as ``covariates`` (a batch, a diet: to read PCA against).
+    before_reading : callable, default=None
+        Called once the first chunk has been read, before the rest is:
+        ``before_reading(n_rows, features, every_row)`` with the number of
+        rows (estimated from the file's size and first rows, exact for
+        Parquet), the feature column names and
+        whether every row will be kept. It may raise to stop (a table too
+        large for memory, say) before the rest of the file is read.
 
     Returns
     -------
@@ -541,7 +613,9 @@ def sample_table(
     features = left_out = streaming = decimal = None
     dates = []
     sample = keys = None
+    parts = []
     n_rows = n_target_missing = 0
+    reading = _ReadingProgress(*_estimate_rows(path, layout))
     # closing the reader closes the file, also when a chunk raises; each
     # streamed scaler's pass is one fit task of its callbacks (ProgressBar),
     # with one sub-task per chunk
@@ -559,6 +633,8 @@ def sample_table(
                 if callable(max_rows):
                     max_rows = max_rows(len(features))
                     keep_all = not max_rows
+                if before_reading is not None:
+                    before_reading(reading.rows, list(map(str, features)), keep_all)
                 candidates = (
                     scalers(list(map(str, features))) if callable(scalers) else scalers
                 )
@@ -595,8 +671,10 @@ def sample_table(
             kept += [c for c in dates if c not in kept]
             part = values if not kept else pd.concat([values, chunk[kept]], axis=1)
             n_rows += len(chunk)
-            sample = part if sample is None else pd.concat([sample, part])
-            if not keep_all:
+            if keep_all:  # joined once at the end: no copy of all rows per chunk
+                parts.append(part)
+            else:
+                sample = part if sample is None else pd.concat([sample, part])
                 chunk_keys = rng.random(len(part))
                 keys = (
                     chunk_keys if keys is None else np.concatenate([keys, chunk_keys])
@@ -605,9 +683,12 @@ def sample_table(
                     keep = np.sort(np.argpartition(keys, max_rows)[:max_rows])
                     sample, keys = sample.iloc[keep], keys[keep]
             if progress is not None:
-                progress(f"read {n_rows + n_target_missing:,} rows")
+                progress(reading.message(n_rows + n_target_missing))
     if features is None:
         raise ValueError(f"{path} has no rows")
+    if keep_all:
+        sample = pd.concat(parts) if len(parts) > 1 else parts[0]
+        del parts
     if target is not None and n_rows == 0:
         raise ValueError(
             f"the target column {target!r} has no values: all "

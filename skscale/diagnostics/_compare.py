@@ -46,6 +46,7 @@ from skscale.diagnostics._pca import (
 )
 from skscale.diagnostics._verdict import ALPHA, Baseline, decide, find_dominance
 from skscale.preprocessing import BatchScaler, candidate_scalers
+from skscale.utils._text import duration
 from skscale.utils._validation import warn_user
 from skscale.utils._writing import write_atomically
 
@@ -750,19 +751,27 @@ def _refuse_missing(labels, name, expected):
     )
 
 
-def _cross_validated(scaler, steps, X, y, splits, scorer, batch_of_rows):
+def _cross_validated(scaler, steps, X, y, splits, scorer, batch_of_rows, on_fold):
     """The test scores of ``scaler`` then ``steps`` (the imputer, the
-    estimator) on each split, fitted on its training rows. With each row's
-    batch, the scaler is a :class:`BatchScaler` given the batches of the
-    rows it sees, in fit and in transform (training and test rows alike)."""
+    estimator) on each split, fitted on its training rows; ``on_fold(i)`` is
+    called before split ``i`` is fitted. With each row's batch, the scaler is
+    a :class:`BatchScaler` given the batches of the rows it sees, in fit and
+    in transform (training and test rows alike)."""
     if batch_of_rows is None:
         pipeline = Pipeline([("scale", scaler), *steps])
-        return cross_validate(
-            pipeline, X, y, cv=splits, scoring=scorer, error_score="raise"
-        )["test_score"]
+        scores = []
+        for i, split in enumerate(splits):  # one split at a time: progress
+            on_fold(i)
+            scores.extend(
+                cross_validate(
+                    pipeline, X, y, cv=[split], scoring=scorer, error_score="raise"
+                )["test_score"]
+            )
+        return np.array(scores, dtype=np.float64)
     scorer = get_scorer(scorer)
     scores = []
-    for train, test in splits:
+    for i, (train, test) in enumerate(splits):
+        on_fold(i)
         X_train, X_test = take_rows(X, train), take_rows(X, test)
         if scaler is not None:
             batched = BatchScaler(scaler=clone(scaler))
@@ -771,6 +780,56 @@ def _cross_validated(scaler, steps, X, y, splits, scorer, batch_of_rows):
         model = clone(Pipeline(steps)).fit(X_train, y[train])
         scores.append(scorer(model, X_test, y[test]))
     return np.array(scores, dtype=np.float64)
+
+
+# above this many rows, the k-NN columns are measured on a random sample,
+# and the time of the cross-validation is estimated before it starts
+KNN_MAX_ROWS = 50_000
+# the training rows of the two fits that estimate it (smaller fits are
+# dominated by fixed costs and understate how the time grows)
+_PROBE_ROWS = (20_000, 40_000)
+
+
+def _cross_validation_time(scaler, steps, X, y, splits, scorer, seed):
+    """Seconds a candidate's cross-validation will take, about: ``scaler``
+    then ``steps`` fitted and scored on 20,000 and 40,000 training rows of
+    the first split (a quarter as many test rows). How the time grows with
+    the rows is measured (a linear model's with their number), except for
+    neighbours searched by brute force, whose time grows with their square
+    by construction (the small fits say less). Returns the seconds and that
+    power."""
+    rng = np.random.default_rng(seed)
+    train, test = splits[0]
+    scorer = get_scorer(scorer)
+    seconds = []
+    for m in _PROBE_ROWS:
+        fit_rows = rng.choice(train, size=min(m, train.size), replace=False)
+        score_rows = rng.choice(test, size=min(m // 4, test.size), replace=False)
+        start = time.perf_counter()
+        model = Pipeline([("scale", clone(scaler)), *steps])
+        model = clone(model).fit(take_rows(X, fit_rows), y[fit_rows])
+        scorer(model, take_rows(X, score_rows), y[score_rows])
+        seconds.append(time.perf_counter() - start)
+    power = float(np.clip(np.log2(seconds[1] / max(seconds[0], 1e-9)), 1.0, 2.0))
+    if getattr(model[-1], "_fit_method", None) == "brute":
+        power = 2.0  # every test row against every training row
+    per_fold = np.mean(
+        [seconds[1] * (tr.size / _PROBE_ROWS[1]) ** power for tr, _ in splits]
+    )
+    return per_fold * len(splits), power
+
+
+def _knn_sample(n_samples, seed):
+    """The rows the k-NN diagnostics use (None: every row) and the sentence
+    that says so in their report."""
+    if n_samples <= KNN_MAX_ROWS:
+        return None, None
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(n_samples, size=KNN_MAX_ROWS, replace=False))
+    return rows, (
+        f"neighbours searched among {KNN_MAX_ROWS:,} of the {n_samples:,} rows, "
+        "sampled at random"
+    )
 
 
 def _check_candidates(scalers):
@@ -803,16 +862,24 @@ class _Progress:
     def __init__(self, callback, n_candidates):
         self.callback = callback
         self.total = n_candidates
-        self.started = time.perf_counter()
+        self.started = self.last = time.perf_counter()
 
-    def __call__(self, index, name, step):
+    def __call__(self, index, name, step, done=0.0):
+        """Say ``step`` of candidate ``index``, ``done`` (a fraction) of
+        whose work is behind it. A step within a candidate (``done`` > 0) is
+        said only when the last message is 10 s old: a long run shows it is
+        moving, a short one is not flooded."""
         if self.callback is None:
             return
+        now = time.perf_counter()
+        if done > 0 and now - self.last < 10:
+            return
+        self.last = now
         message = f"[{index + 1}/{self.total}] {name!r}: {step}"
-        if index > 0:
-            elapsed = time.perf_counter() - self.started
-            left = elapsed / index * (self.total - index)
-            message += f" (about {left:.0f} s left)"
+        behind = index + done
+        if behind > 0:
+            left = (now - self.started) / behind * (self.total - behind)
+            message += f" ({duration(left)} left)"
         self.callback(message)
 
 
@@ -1072,7 +1139,17 @@ def compare_scalers(
     resolved, block_labels = block_of_features(blocks, X, names, len(names))
     constant = [names[j] for j in np.flatnonzero(before.constant)]
     before_space = pca_space(before, 2)
-    side = KNNSide(before, n_neighbors, 5000, seed, labels)
+    # neighbours among a sample of rows on a long table: every row's
+    # distance to 5,000 queries grows with the rows (15 min a candidate at
+    # 9,000,000 rows), while the sample's neighbourhoods tell the same
+    knn_rows, knn_sampling = _knn_sample(n_samples, seed)
+    side = KNNSide(
+        before if knn_rows is None else centred_table(matrix[knn_rows]),
+        n_neighbors,
+        5000,
+        seed,
+        labels if labels is None or knn_rows is None else labels[knn_rows],
+    )
 
     splits = None
     cv_description = None
@@ -1119,7 +1196,13 @@ def compare_scalers(
                 pca.covariates = covariate_table(
                     covariate_columns, spaces, n_samples, pca.components.index
                 )
-            knn = knn_report(side, after, names, n_cells, resolved, block_labels)
+            if knn_rows is not None:
+                after = centred_table(scaled[knn_rows])
+                if kept is not None:
+                    after = after.in_place_of(kept, matrix.shape[1])
+            knn = knn_report(
+                side, after, names, n_cells, resolved, block_labels, knn_sampling
+            )
             pc1 = pca.components.iloc[0]
             row = {
                 "pc1_evr": pc1["evr_after"],
@@ -1132,8 +1215,17 @@ def compare_scalers(
                 "condition_number": condition,
                 "max_gd_step": 2.0 / largest if largest > 0 else np.inf,
             }
+            # the cross-validation copies rows of X fold by fold: free these first
+            del scaled, after
             if estimator is not None:
-                say(index, name, f"cross-validating {type(estimator).__name__}")
+                what = f"cross-validating {type(estimator).__name__}"
+                say(index, name, what)
+
+                def on_fold(i):
+                    if i > 0:  # the first fold was said with the step
+                        step = f"{what}, fold {i + 1} of {len(splits)}"
+                        say(index, name, step, done=i / len(splits))
+
                 steps = [("impute", SimpleImputer(keep_empty_features=True))]
                 steps = (steps if n_missing else []) + [("estimator", clone(estimator))]
                 scores = _cross_validated(
@@ -1144,6 +1236,7 @@ def compare_scalers(
                     splits,
                     scorer,
                     batch_of_rows,
+                    on_fold,
                 )
                 folds[name] = scores
                 row["cv_score_mean"] = float(np.mean(scores))
@@ -1162,6 +1255,26 @@ def compare_scalers(
         return (pca, knn), row
 
     say = _Progress(progress, len(scalers))
+    if progress is not None and splits is not None and n_samples > KNN_MAX_ROWS:
+        probe = next((s for s in scalers.values() if s != "passthrough"), "passthrough")
+        probe_steps = [("estimator", estimator)]
+        if before.n_missing:
+            probe_steps.insert(0, ("impute", SimpleImputer(keep_empty_features=True)))
+        seconds, power = _cross_validation_time(
+            None if probe == "passthrough" else probe,
+            probe_steps,
+            X,
+            y,
+            splits,
+            scorer,
+            seed,
+        )
+        progress(
+            f"the cross-validation will take {duration(seconds * len(scalers))} "
+            f"({len(splits)} folds x {len(scalers)} candidates; "
+            f"{type(estimator).__name__}'s time grows as the rows to the "
+            f"power {power:.1f})"
+        )
     rows, reports, failed, folds, raised = {}, {}, {}, {}, {}
     told = {}  # warning template -> the candidates that raised it
     for index, (name, scaler) in enumerate(scalers.items()):

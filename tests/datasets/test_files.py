@@ -333,3 +333,83 @@ def test_a_target_written_with_decimal_commas_is_a_quantity(tmp_path):
     assert sample.y.dtype == np.float64
     np.testing.assert_allclose(sample.y, np.round(y, 3), atol=1e-12)
     assert sample.decimal_commas == ["x", "y"]
+
+
+def _numbered_csv(path, n_rows):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=n_rows).round(6), "y": rng.integers(0, 9, n_rows)}
+    )
+    frame.to_csv(path, index=False)
+    return frame
+
+
+@pytest.mark.parametrize("compression", [None, "gzip"])
+def test_row_estimate_is_exact_on_a_small_file_and_close_on_a_large_one(
+    tmp_path, compression
+):
+    from skscale.datasets._files import _estimate_rows
+
+    suffix = ".csv.gz" if compression else ".csv"
+    small = tmp_path / f"small{suffix}"
+    _numbered_csv(small, 1234).to_csv(small, index=False, compression=compression)
+    assert _estimate_rows(small) == (1234, True)
+    large = tmp_path / f"large{suffix}"
+    # past the 4 MiB read: about 14 bytes a row, some 6 compressed
+    n_rows = 2_000_000 if compression else 600_000
+    _numbered_csv(large, n_rows).to_csv(large, index=False, compression=compression)
+    rows, exact = _estimate_rows(large)
+    assert not exact and abs(rows - n_rows) < 0.02 * n_rows
+
+
+def test_row_estimate_of_parquet_is_its_metadata(tmp_path):
+    pytest.importorskip("pyarrow")
+    from skscale.datasets._files import _estimate_rows
+
+    path = tmp_path / "t.parquet"
+    _numbered_csv(tmp_path / "t.csv", 777).to_parquet(path)
+    assert _estimate_rows(path) == (777, True)
+
+
+def test_progress_says_rows_of_how_many_and_the_time_left(tmp_path):
+    path = tmp_path / "t.csv"
+    _numbered_csv(path, 1000)
+    messages = []
+    sample_table(path, max_rows=100, chunksize=300, progress=messages.append)
+    assert messages[0].startswith("read 300 of 1,000 rows (30%; about ")
+    assert messages[0].endswith(" left)")
+    assert messages[-1] == "read 1,000 rows"
+
+
+def test_before_reading_sees_the_size_and_can_stop_the_read(tmp_path):
+    path = tmp_path / "t.csv"
+    _numbered_csv(path, 1000)
+    seen, messages = [], []
+
+    def refuse(n_rows, features, every_row):
+        seen.append((n_rows, features, every_row))
+        raise MemoryError("too large")
+
+    with pytest.raises(MemoryError, match="too large"):
+        sample_table(
+            path,
+            max_rows=0,
+            chunksize=300,
+            progress=messages.append,
+            before_reading=refuse,
+        )
+    assert seen == [(1000, ["x", "y"], True)]
+    assert messages == []  # stopped after the first chunk, before any more
+    sample_table(path, max_rows=50, before_reading=lambda *size: seen.append(size))
+    assert seen[-1] == (1000, ["x", "y"], False)
+
+
+def test_every_row_is_kept_in_file_order(frame, tmp_path):
+    path = tmp_path / "t.csv"
+    big = pd.concat([frame] * 7, ignore_index=True)
+    big.to_csv(path, index=False)
+    table = sample_table(path, target="label", max_rows=0, chunksize=13)
+    # "row" repeats once the frame is stacked: a feature, not an identifier
+    expected = big[["row", "x", "y"]].astype("float64")
+    pd.testing.assert_frame_equal(table.X.reset_index(drop=True), expected)
+    assert table.y.tolist() == big["label"].tolist()

@@ -1,3 +1,4 @@
+import re
 import warnings
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 import scipy.stats
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_diabetes, load_wine
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import Ridge, RidgeClassifier
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import (
     KFold,
@@ -826,3 +827,98 @@ def test_a_candidate_that_makes_new_columns_is_refused_by_name(wine):
             scalers={"pca": make_pipeline(ZScoreScaler(), PCA(3))},
             random_state=0,
         )
+
+
+def test_knn_columns_of_a_long_table_come_from_a_sample_of_rows(monkeypatch):
+    import skscale.diagnostics._compare as compare
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 4)) * [1.0, 10.0, 100.0, 1000.0]
+    y = (X[:, 0] + rng.normal(size=400) > 0).astype(int)
+    monkeypatch.setattr(compare, "KNN_MAX_ROWS", 150)
+    comparison = compare_scalers(
+        X, y, scalers={"zscore": ZScoreScaler()}, random_state=0
+    )
+    knn = comparison.reports["zscore"][1]
+    assert knn.sampling == (
+        "neighbours searched among 150 of the 400 rows, sampled at random"
+    )
+    assert knn.metrics["n_samples"] == 150
+    # the same numbers as knn_distortion on those rows, scaled on every row
+    seed = np.random.RandomState(0).randint(2**31 - 1)
+    rows, _ = compare._knn_sample(400, seed)
+    scaled = StandardScaler().fit_transform(X)
+    direct = knn_distortion(X[rows], scaled[rows], y=y[rows])
+    for metric in ("overlap", "trustworthiness", "purity_after", "spearman"):
+        assert_allclose(knn.metrics[metric], direct.metrics[metric], rtol=1e-12)
+    # PCA keeps every row
+    full = pca_dominance(X, scaled)
+    assert_allclose(
+        comparison.table.loc["zscore", "pc1_evr"],
+        full.components["evr_after"].iloc[0],
+        rtol=1e-12,
+    )
+
+
+def test_folds_are_said_when_a_candidate_is_slow(monkeypatch):
+    import skscale.diagnostics._compare as compare
+
+    clock = iter(np.arange(0.0, 1000.0, 7.0))  # 7 s between readings
+    monkeypatch.setattr(compare.time, "perf_counter", lambda: next(clock))
+    messages = []
+    X, y = load_wine(return_X_y=True)
+    compare_scalers(
+        X,
+        y,
+        scalers={"zscore": ZScoreScaler()},
+        estimator=KNeighborsClassifier(),
+        cv=4,
+        progress=messages.append,
+    )
+    steps = [m for m in messages if m.startswith("[1/1]")]
+    # readings at 7, 14 (the two steps), 21 (fold 2: 7 s after the last
+    # message, not said) and 28 s (fold 3, said: half the work in 28 s)
+    assert steps[:2] == [
+        "[1/1] 'zscore': scaling and diagnostics",
+        "[1/1] 'zscore': cross-validating KNeighborsClassifier",
+    ]
+    assert steps[2:] == [
+        "[1/1] 'zscore': cross-validating KNeighborsClassifier, fold 3 of 4 "
+        "(about 28 s left)",
+    ]
+
+
+def test_a_long_cross_validation_is_estimated_before_it_starts(monkeypatch):
+    import skscale.diagnostics._compare as compare
+
+    monkeypatch.setattr(compare, "KNN_MAX_ROWS", 100)
+    monkeypatch.setattr(compare, "_PROBE_ROWS", (40, 80))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3))  # 500 rows or more: 5 folds, not repeated
+    X[rng.random(X.shape) < 0.05] = np.nan  # the probe imputes as the folds do
+    y = (rng.random(600) > 0.5).astype(int)
+    scalers = {"zscore": ZScoreScaler(), "none": "passthrough"}
+    for estimator, power in (
+        (KNeighborsClassifier(algorithm="brute"), r"2\.0"),
+        (RidgeClassifier(), r"[12]\.\d"),
+    ):
+        messages = []
+        compare_scalers(
+            X, y, scalers=scalers, estimator=estimator, progress=messages.append
+        )
+        name = type(estimator).__name__
+        assert re.fullmatch(
+            r"the cross-validation will take about \d+ s \(5 folds x 2 candidates; "
+            rf"{name}'s time grows as the rows to the power {power}\)",
+            messages[0],
+        ), messages[0]
+    # a table within the limit gets no estimate (its run is short)
+    messages = []
+    compare_scalers(
+        X[:90],
+        y[:90],
+        scalers=scalers,
+        estimator=RidgeClassifier(),
+        progress=messages.append,
+    )
+    assert not any("will take" in m for m in messages)

@@ -45,3 +45,31 @@ def test_check_sample_weight():
     ]:
         with pytest.raises(ValueError, match=message):
             check_sample_weight(weights, 3)
+
+
+@pytest.mark.parametrize(
+    "seconds, said",
+    [
+        (0.2, "about 1 s"),
+        (42.4, "about 42 s"),
+        (89, "about 89 s"),
+        (95, "about 2 min"),
+        (61 * 60, "about 61 min"),
+        (2 * 3600 + 11 * 60, "about 2 h 10 min"),
+        (2 * 3600 + 57 * 60, "about 3 h"),
+        (5 * 86400, "about 5 days"),
+    ],
+)
+def test_durations_read_as_a_person_says_them(seconds, said):
+    from skscale.utils._text import duration
+
+    assert duration(seconds) == said
+
+
+def test_available_memory_and_sizes():
+    from skscale.utils._memory import available_memory, size_text
+
+    room = available_memory()
+    assert room is None or room > 0
+    assert size_text(301e6) == "301 MB"
+    assert size_text(11.24e9) == "11.2 GB"
