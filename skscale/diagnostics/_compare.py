@@ -4,6 +4,7 @@ import re
 import time
 import warnings
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -806,7 +807,7 @@ def _cross_validation_time(scaler, steps, X, y, splits, scorer, seed):
         fit_rows = rng.choice(train, size=min(m, train.size), replace=False)
         score_rows = rng.choice(test, size=min(m // 4, test.size), replace=False)
         start = time.perf_counter()
-        model = Pipeline([("scale", clone(scaler)), *steps])
+        model = Pipeline([("scale", None if scaler is None else clone(scaler)), *steps])
         model = clone(model).fit(take_rows(X, fit_rows), y[fit_rows])
         scorer(model, take_rows(X, score_rows), y[score_rows])
         seconds.append(time.perf_counter() - start)
@@ -1045,16 +1046,119 @@ def compare_scalers(
         raise ValueError(
             f"n_neighbors must be a positive integer; got {n_neighbors!r}."
         )
-    rng = check_random_state(random_state)
-    seed = int(rng.randint(2**31 - 1))
-
+    seed = int(check_random_state(random_state).randint(2**31 - 1))
     matrix = as_matrix(X, "X")
     names = feature_names_of(X, matrix.shape[1], feature_names)
+    rows = _row_labels(covariates, batch, groups, matrix.shape[0], prefit, estimator)
+    target = _prepare_target(y, matrix.shape[0], task, estimator, scoring)
+    if target.keep is not None:  # rows whose target is missing are left out
+        matrix, X, rows = (
+            matrix[target.keep],
+            take_rows(X, target.keep),
+            rows.take(target.keep),
+        )
+    n_samples = matrix.shape[0]
+    if n_samples < 3:
+        raise ValueError(f"compare_scalers needs at least 3 rows; got {n_samples}.")
+    blocks = complete_blocks(blocks, X, names)
+    if scalers is None:
+        scalers = candidate_scalers(blocks, sparse=is_sparse(matrix))
+    bench = _Bench(
+        X, matrix, names, blocks, target, rows, estimator, cv, n_neighbors, seed, prefit
+    )
+    outcome = _evaluate_all(bench, scalers, progress)
+    table = pd.DataFrame.from_dict(outcome.rows, orient="index")
+    table.index.name = "scaler"
+    if target.labels is None:
+        table = table.drop(columns="purity")
+    fold_scores = baseline = None
+    p_values = {}
+    if outcome.folds:
+        fold_scores = pd.DataFrame.from_dict(outcome.folds, orient="index")
+        fold_scores.columns = [f"fold{i}" for i in range(fold_scores.shape[1])]
+        fold_scores.index.name = "scaler"
+        best = table["cv_score_mean"].idxmax()
+        p_values = corrected_paired_pvalues(
+            fold_scores, best, bench.n_train, bench.n_test
+        )
+        table["cv_p_value"] = p_values
+        baseline = _baseline(
+            target.task,
+            target.y,
+            bench.splits,
+            target.scorer,
+            fold_scores.loc[best],
+            bench.n_train,
+            bench.n_test,
+        )
+    dominated = find_dominance(outcome.reports, len(names))
+    verdict = decide(
+        table,
+        blocks=list(bench.resolved) if bench.resolved is not None else None,
+        classes=target.labels is not None,
+        metric=target.metric,
+        p_values=dict(p_values),
+        dominated=dominated,
+        baseline=baseline,
+    )
+    return ScalerComparison(
+        table=table,
+        recommended=verdict.recommended,
+        also_fine=verdict.also_fine,
+        reason=verdict.reason,
+        reports=outcome.reports,
+        failed=outcome.failed,
+        task=target.task,
+        scoring=target.scorer,
+        metric=target.metric,
+        score_bounds=target.bounds,
+        fold_scores=fold_scores,
+        cv_description=bench.cv_description,
+        y=target.y,
+        target_name=target.name,
+        feature_names=names,
+        n_samples=n_samples,
+        n_missing=bench.n_missing,
+        n_target_missing=target.n_missing,
+        blocks=None
+        if bench.resolved is None
+        else {
+            block: [names[j] for j in columns]
+            for block, columns in bench.resolved.items()
+        },
+        constant_columns=bench.constant,
+        warnings=outcome.raised,
+        claims=verdict.claims,
+        dominated=dominated,
+        baseline=baseline,
+    )
+
+
+class _RowLabels(NamedTuple):
+    """Per-row labels beside ``X``: the covariates (a DataFrame, the batch
+    among them), the batch (categorical Series) and the groups (array)."""
+
+    covariates: pd.DataFrame | None
+    batch: pd.Series | None
+    groups: np.ndarray | None
+
+    def take(self, keep):
+        """The labels of the rows ``keep`` (a boolean mask)."""
+        return _RowLabels(
+            None
+            if self.covariates is None
+            else self.covariates[keep].reset_index(drop=True),
+            None if self.batch is None else self.batch[keep].reset_index(drop=True),
+            None if self.groups is None else self.groups[keep],
+        )
+
+
+def _row_labels(covariates, batch, groups, n_rows, prefit, estimator):
+    """Check and read ``compare_scalers``' per-row labels (:class:`_RowLabels`):
+    one value per row, no batch or group missing."""
     covariate_columns = None
     if covariates is not None:
-        covariate_columns = pd.DataFrame(
-            _covariate_columns(covariates, matrix.shape[0])
-        )
+        covariate_columns = pd.DataFrame(_covariate_columns(covariates, n_rows))
     batch_labels = None
     if batch is not None:
         if prefit:
@@ -1063,9 +1167,7 @@ def compare_scalers(
                 "candidate on the rows of each batch."
             )
         batch_name = "batch" if getattr(batch, "name", None) is None else batch.name
-        batch_labels = _covariate_columns({batch_name: batch}, matrix.shape[0])[
-            batch_name
-        ]
+        batch_labels = _covariate_columns({batch_name: batch}, n_rows)[batch_name]
         _refuse_missing(batch_labels, f"The batch {batch_name!r}", "a batch label")
         # batches are groups, whatever their labels (plates 1, 2, 3 too)
         batch_labels = batch_labels.astype("category")
@@ -1082,209 +1184,291 @@ def compare_scalers(
         # read as the batch is: one value per row, none missing
         named = getattr(groups, "name", None)
         group_name = "groups" if named is None else named
-        column = _covariate_columns({group_name: groups}, matrix.shape[0])[group_name]
+        column = _covariate_columns({group_name: groups}, n_rows)[group_name]
         _refuse_missing(column, f"The groups {group_name!r}", "a label")
         # mixed text and numbers must still sort into groups
         group_labels = (
             column.astype(str) if column.dtype == object else column
         ).to_numpy()
-    n_target_missing = 0
-    task_kind = metric = scorer = None
-    bounds = (-np.inf, np.inf)
-    labels = None
-    target_name = getattr(y, "name", None)
-    if y is not None:
-        y_values = pd.Series(np.asarray(y).ravel() if not hasattr(y, "iloc") else y)
-        if y_values.shape[0] != matrix.shape[0]:
-            raise ValueError(
-                f"y has {y_values.shape[0]} entries but X has {matrix.shape[0]} rows; "
-                "expected one target value per row."
-            )
-        keep = y_values.notna().to_numpy()
-        n_target_missing = int((~keep).sum())
-        if not keep.any():
-            raise ValueError("Every value of the target y is missing.")
-        if n_target_missing:
-            matrix = matrix[keep]
-            X = take_rows(X, keep)
-            if covariate_columns is not None:
-                covariate_columns = covariate_columns[keep].reset_index(drop=True)
-            if batch_labels is not None:
-                batch_labels = batch_labels[keep].reset_index(drop=True)
-            if group_labels is not None:
-                group_labels = group_labels[keep]
-        y = y_values[keep].to_numpy()
-        whole = y.dtype.kind == "f" and np.all(y == np.round(y))
-        if whole and detect_task(y) == "classification":
-            y = y.astype(np.int64)  # class 1, not 1.0, once missing values are gone
-        task_kind = _check_task(task, y)
-        if task_kind == "classification":
-            if estimator is not None:
-                _check_classes(y)  # classes a classifier cannot be scored on
-            labels = y
-        if estimator is not None:
-            scorer = _check_scoring(scoring, task_kind)
-            metric = metric_name(scorer)
-            bounds = score_bounds(scorer)
-    n_samples = matrix.shape[0]
-    if n_samples < 3:
-        raise ValueError(f"compare_scalers needs at least 3 rows; got {n_samples}.")
-    blocks = complete_blocks(blocks, X, names)
-    if scalers is None:
-        scalers = candidate_scalers(blocks, sparse=is_sparse(matrix))
+    return _RowLabels(covariate_columns, batch_labels, group_labels)
 
-    # the unscaled side, once for every candidate
-    before = centred_table(matrix)
-    n_missing = before.n_missing
-    resolved, block_labels = block_of_features(blocks, X, names, len(names))
-    constant = [names[j] for j in np.flatnonzero(before.constant)]
-    before_space = pca_space(before, 2)
-    # neighbours among a sample of rows on a long table: every row's
-    # distance to 5,000 queries grows with the rows (15 min a candidate at
-    # 9,000,000 rows), while the sample's neighbourhoods tell the same
-    knn_rows, knn_sampling = _knn_sample(n_samples, seed)
-    side = KNNSide(
-        before if knn_rows is None else centred_table(matrix[knn_rows]),
-        n_neighbors,
-        5000,
-        seed,
-        labels if labels is None or knn_rows is None else labels[knn_rows],
+
+class _Target(NamedTuple):
+    """The target as the comparison uses it, and how it is scored."""
+
+    y: np.ndarray | None  # the rows with a target
+    keep: np.ndarray | None  # those rows (a mask); None: every row
+    n_missing: int
+    name: str | None
+    task: str | None  # "classification", "regression" or None (no target)
+    labels: np.ndarray | None  # y, when it holds classes
+    scorer: object = None
+    metric: str | None = None
+    bounds: tuple = (-np.inf, np.inf)
+
+
+def _prepare_target(y, n_rows, task, estimator, scoring):
+    """The :class:`_Target` of ``y`` (None: no target): missing values left
+    out and counted, its task detected or checked, whole-number classes as
+    integers, the classes and the scorer checked when an estimator will be
+    cross-validated."""
+    named = getattr(y, "name", None)
+    name = None if named is None else str(named)
+    if y is None:
+        return _Target(None, None, 0, name, None, None)
+    values = pd.Series(np.asarray(y).ravel() if not hasattr(y, "iloc") else y)
+    if values.shape[0] != n_rows:
+        raise ValueError(
+            f"y has {values.shape[0]} entries but X has {n_rows} rows; "
+            "expected one target value per row."
+        )
+    keep = values.notna().to_numpy()
+    n_missing = int((~keep).sum())
+    if not keep.any():
+        raise ValueError("Every value of the target y is missing.")
+    y = values[keep].to_numpy()
+    whole = y.dtype.kind == "f" and np.all(y == np.round(y))
+    if whole and detect_task(y) == "classification":
+        y = y.astype(np.int64)  # class 1, not 1.0, once missing values are gone
+    task = _check_task(task, y)
+    labels = None
+    if task == "classification":
+        if estimator is not None:
+            _check_classes(y)  # classes a classifier cannot be scored on
+        labels = y
+    scored = {}
+    if estimator is not None:
+        scorer = _check_scoring(scoring, task)
+        scored = {
+            "scorer": scorer,
+            "metric": metric_name(scorer),
+            "bounds": score_bounds(scorer),
+        }
+    return _Target(
+        y, keep if n_missing else None, n_missing, name, task, labels, **scored
     )
 
-    splits = None
-    cv_description = None
-    if estimator is not None:
-        if cv is None and group_labels is not None:
-            cv = grouped_cv(task_kind, len(np.unique(group_labels)), seed)
-        elif cv is None:
-            cv = default_cv(task_kind, y, n_samples, seed)
-        else:
-            cv = check_cv(cv, y, classifier=task_kind == "classification")
-        splits = list(cv.split(matrix, y, group_labels))
-        cv_description = _describe_cv(cv, len(splits))
-        n_train = float(np.mean([len(train) for train, _ in splits]))
-        n_test = float(np.mean([len(test) for _, test in splits]))
 
-    batch_of_rows = None if batch_labels is None else np.asarray(batch_labels)
+class _Bench:
+    """What every candidate is measured against, computed once: the
+    unscaled table's PCA and neighbours, the blocks, and the folds; and
+    :meth:`evaluate`, which measures one candidate."""
 
-    def _run_candidate(index, name, scaler):
-        """The candidate's reports and table row, or the exception it raised."""
-        try:
-            if scaler == "passthrough":
-                scaled = matrix
-            elif batch_of_rows is not None:  # each batch with its own statistics
-                fitted = BatchScaler(scaler=clone(scaler))
-                scaled = fitted.fit_transform(X, batch_labels=batch_of_rows)
-                scaled = as_matrix(scaled, "the scaled data")
-            else:
-                fitted = scaler if prefit else clone(scaler).fit(X)
-                scaled = as_matrix(fitted.transform(X), "the scaled data")
-            kept = None
-            if scaled.shape != matrix.shape:
-                kept = _kept_columns(fitted, names, matrix.shape, scaled.shape)
-            after = centred_table(scaled)
-            # what the estimator sees: the kept columns only
-            largest, condition = _covariance_spectrum(after)
-            if kept is not None:  # a dropped column is one scaled by 0
-                after = after.in_place_of(kept, matrix.shape[1])
-            with np.errstate(over="ignore", under="ignore"):
-                largest = largest * after.unit * after.unit  # in the data's units
-            n_cells = n_missing + after.n_missing
-            spaces = {"before": before_space, "after": pca_space(after, 2)}
-            pca = pca_report(spaces, names, n_samples, n_cells, blocks, X)
-            if covariate_columns is not None:
-                pca.covariates = covariate_table(
-                    covariate_columns, spaces, n_samples, pca.components.index
-                )
-            if knn_rows is not None:
-                after = centred_table(scaled[knn_rows])
-                if kept is not None:
-                    after = after.in_place_of(kept, matrix.shape[1])
-            knn = knn_report(
-                side, after, names, n_cells, resolved, block_labels, knn_sampling
-            )
-            pc1 = pca.components.iloc[0]
-            row = {
-                "pc1_evr": pc1["evr_after"],
-                "pc1_top_feature": pc1["top_feature_after"],
-                "pc1_top_share": pc1["top_share_after"],
-                "pc1_effective_features": pc1["effective_features_after"],
-                "knn_overlap": knn.metrics["overlap"],
-                "trustworthiness": knn.metrics["trustworthiness"],
-                "purity": knn.metrics["purity_after"],
-                "condition_number": condition,
-                "max_gd_step": 2.0 / largest if largest > 0 else np.inf,
-            }
-            # the cross-validation copies rows of X fold by fold: free these first
-            del scaled, after
-            if estimator is not None:
-                what = f"cross-validating {type(estimator).__name__}"
-                say(index, name, what)
-
-                def on_fold(i):
-                    if i > 0:  # the first fold was said with the step
-                        step = f"{what}, fold {i + 1} of {len(splits)}"
-                        say(index, name, step, done=i / len(splits))
-
-                steps = [("impute", SimpleImputer(keep_empty_features=True))]
-                steps = (steps if n_missing else []) + [("estimator", clone(estimator))]
-                scores = _cross_validated(
-                    None if scaler == "passthrough" else scaler,
-                    steps,
-                    X,
-                    y,
-                    splits,
-                    scorer,
-                    batch_of_rows,
-                    on_fold,
-                )
-                folds[name] = scores
-                row["cv_score_mean"] = float(np.mean(scores))
-                row["cv_score_std"] = float(np.std(scores))
-            if pca.blocks is not None:
-                for block, share in pca.blocks["pc1_share_after"].items():
-                    row[f"pc1_share[{block}]"] = share
-            if pca.covariates is not None:
-                first = pca.components.index[0]
-                for covariate in covariate_columns.columns:
-                    row[covariate_column(covariate)] = pca.covariates.loc[
-                        (covariate, first), "r2_after"
-                    ]
-        except Exception as exc:  # one failing candidate never stops the others
-            return exc
-        return (pca, knn), row
-
-    say = _Progress(progress, len(scalers))
-    if progress is not None and splits is not None and n_samples > KNN_MAX_ROWS:
-        probe = next((s for s in scalers.values() if s != "passthrough"), "passthrough")
-        probe_steps = [("estimator", estimator)]
-        if before.n_missing:
-            probe_steps.insert(0, ("impute", SimpleImputer(keep_empty_features=True)))
-        seconds, power = _cross_validation_time(
-            None if probe == "passthrough" else probe,
-            probe_steps,
-            X,
-            y,
-            splits,
-            scorer,
+    def __init__(
+        self,
+        X,
+        matrix,
+        names,
+        blocks,
+        target,
+        rows,
+        estimator,
+        cv,
+        n_neighbors,
+        seed,
+        prefit,
+    ):
+        self.X, self.matrix, self.names, self.blocks = X, matrix, names, blocks
+        self.target, self.rows, self.estimator = target, rows, estimator
+        self.seed, self.prefit = seed, prefit
+        n_samples = matrix.shape[0]
+        self.before = before = centred_table(matrix)
+        self.n_missing = before.n_missing
+        self.resolved, self.block_labels = block_of_features(
+            blocks, X, names, len(names)
+        )
+        self.constant = [names[j] for j in np.flatnonzero(before.constant)]
+        self.before_space = pca_space(before, 2)
+        # neighbours among a sample of rows on a long table: every row's
+        # distance to 5,000 queries grows with the rows (15 min a candidate
+        # at 9,000,000 rows), while the sample's neighbourhoods tell the same
+        self.knn_rows, self.knn_sampling = _knn_sample(n_samples, seed)
+        labels = target.labels
+        self.side = KNNSide(
+            before if self.knn_rows is None else centred_table(matrix[self.knn_rows]),
+            n_neighbors,
+            5000,
             seed,
+            labels
+            if labels is None or self.knn_rows is None
+            else labels[self.knn_rows],
+        )
+        self.splits = self.cv_description = None
+        self.n_train = self.n_test = None
+        if estimator is not None:
+            y, task = target.y, target.task
+            if cv is None and rows.groups is not None:
+                cv = grouped_cv(task, len(np.unique(rows.groups)), seed)
+            elif cv is None:
+                cv = default_cv(task, y, n_samples, seed)
+            else:
+                cv = check_cv(cv, y, classifier=task == "classification")
+            self.splits = list(cv.split(matrix, y, rows.groups))
+            self.cv_description = _describe_cv(cv, len(self.splits))
+            self.n_train = float(np.mean([len(train) for train, _ in self.splits]))
+            self.n_test = float(np.mean([len(test) for _, test in self.splits]))
+        self.batch_of_rows = None if rows.batch is None else np.asarray(rows.batch)
+
+    def steps(self):
+        """The steps after the scaler in each fold: the imputer when a value
+        is missing, then the estimator."""
+        steps = [("estimator", clone(self.estimator))]
+        if self.n_missing:
+            steps.insert(0, ("impute", SimpleImputer(keep_empty_features=True)))
+        return steps
+
+    def estimate(self, scalers, progress):
+        """Say how long the cross-validation will take, on a long table."""
+        if self.splits is None or self.matrix.shape[0] <= KNN_MAX_ROWS:
+            return
+        probe = next((s for s in scalers.values() if s != "passthrough"), None)
+        seconds, power = _cross_validation_time(
+            probe,
+            self.steps(),
+            self.X,
+            self.target.y,
+            self.splits,
+            self.target.scorer,
+            self.seed,
         )
         progress(
             f"the cross-validation will take {duration(seconds * len(scalers))} "
-            f"({len(splits)} folds x {len(scalers)} candidates; "
-            f"{type(estimator).__name__}'s time grows as the rows to the "
+            f"({len(self.splits)} folds x {len(scalers)} candidates; "
+            f"{type(self.estimator).__name__}'s time grows as the rows to the "
             f"power {power:.1f})"
         )
-    rows, reports, failed, folds, raised = {}, {}, {}, {}, {}
+
+    def scaled(self, scaler):
+        """``X`` after the candidate, as a matrix, and the fitted scaler."""
+        if scaler == "passthrough":
+            return self.matrix, None
+        if self.batch_of_rows is not None:  # each batch with its own statistics
+            fitted = BatchScaler(scaler=clone(scaler))
+            scaled = fitted.fit_transform(self.X, batch_labels=self.batch_of_rows)
+            return as_matrix(scaled, "the scaled data"), fitted
+        fitted = scaler if self.prefit else clone(scaler).fit(self.X)
+        return as_matrix(fitted.transform(self.X), "the scaled data"), fitted
+
+    def evaluate(self, scaler, on_fold):
+        """The candidate's ``(pca, knn)`` reports, its table row and its fold
+        scores (None without an estimator); ``on_fold(i, n)`` is called
+        before fold ``i`` of ``n`` is fitted."""
+        matrix, names, n_samples = self.matrix, self.names, self.matrix.shape[0]
+        scaled, fitted = self.scaled(scaler)
+        kept = None
+        if scaled.shape != matrix.shape:
+            kept = _kept_columns(fitted, names, matrix.shape, scaled.shape)
+        after = centred_table(scaled)
+        # what the estimator sees: the kept columns only
+        largest, condition = _covariance_spectrum(after)
+        if kept is not None:  # a dropped column is one scaled by 0
+            after = after.in_place_of(kept, matrix.shape[1])
+        with np.errstate(over="ignore", under="ignore"):
+            largest = largest * after.unit * after.unit  # in the data's units
+        n_cells = self.n_missing + after.n_missing
+        spaces = {"before": self.before_space, "after": pca_space(after, 2)}
+        pca = pca_report(spaces, names, n_samples, n_cells, self.blocks, self.X)
+        covariates = self.rows.covariates
+        if covariates is not None:
+            pca.covariates = covariate_table(
+                covariates, spaces, n_samples, pca.components.index
+            )
+        if self.knn_rows is not None:
+            after = centred_table(scaled[self.knn_rows])
+            if kept is not None:
+                after = after.in_place_of(kept, matrix.shape[1])
+        knn = knn_report(
+            self.side,
+            after,
+            names,
+            n_cells,
+            self.resolved,
+            self.block_labels,
+            self.knn_sampling,
+        )
+        # the cross-validation copies rows of X fold by fold: free these first
+        del scaled, after
+        pc1 = pca.components.iloc[0]
+        row = {
+            "pc1_evr": pc1["evr_after"],
+            "pc1_top_feature": pc1["top_feature_after"],
+            "pc1_top_share": pc1["top_share_after"],
+            "pc1_effective_features": pc1["effective_features_after"],
+            "knn_overlap": knn.metrics["overlap"],
+            "trustworthiness": knn.metrics["trustworthiness"],
+            "purity": knn.metrics["purity_after"],
+            "condition_number": condition,
+            "max_gd_step": 2.0 / largest if largest > 0 else np.inf,
+        }
+        scores = None
+        if self.estimator is not None:
+            scores = _cross_validated(
+                None if scaler == "passthrough" else scaler,
+                self.steps(),
+                self.X,
+                self.target.y,
+                self.splits,
+                self.target.scorer,
+                self.batch_of_rows,
+                lambda i: on_fold(i, len(self.splits)),
+            )
+            row["cv_score_mean"] = float(np.mean(scores))
+            row["cv_score_std"] = float(np.std(scores))
+        if pca.blocks is not None:
+            for block, share in pca.blocks["pc1_share_after"].items():
+                row[f"pc1_share[{block}]"] = share
+        if pca.covariates is not None:
+            first = pca.components.index[0]
+            for covariate in covariates.columns:
+                row[covariate_column(covariate)] = pca.covariates.loc[
+                    (covariate, first), "r2_after"
+                ]
+        return (pca, knn), row, scores
+
+
+class _Outcome(NamedTuple):
+    """Every candidate's results: table rows, reports, fold scores, the
+    failures (name -> first line) and the warnings each raised."""
+
+    rows: dict
+    reports: dict
+    folds: dict
+    failed: dict
+    raised: dict
+
+
+def _evaluate_all(bench, scalers, progress):
+    """Evaluate each candidate on ``bench``: one that fails is reported and
+    left out, never stopping the others; each warning is said once, with the
+    candidates that repeat it. Raises when every candidate failed."""
+    say = _Progress(progress, len(scalers))
+    if progress is not None:
+        bench.estimate(scalers, progress)
+    what = (
+        None
+        if bench.estimator is None
+        else f"cross-validating {type(bench.estimator).__name__}"
+    )
+    outcome = _Outcome({}, {}, {}, {}, {})
     told = {}  # warning template -> the candidates that raised it
     for index, (name, scaler) in enumerate(scalers.items()):
         say(index, name, "scaling and diagnostics")
+
+        def on_fold(i, n, index=index, name=name):
+            if i == 0:
+                say(index, name, what)
+            else:  # said when the run is slow
+                say(index, name, f"{what}, fold {i + 1} of {n}", done=i / n)
+
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            outcome = _run_candidate(index, name, scaler)
+            try:
+                result = bench.evaluate(scaler, on_fold)
+            except Exception as exc:  # one failing candidate never stops the others
+                result = exc
         said = _said_once(caught)
         if said:
-            raised[name] = said
+            outcome.raised[name] = said
         for line in said:  # a warning every candidate repeats is said once
             key = warning_template(_COUNTED.sub("", line))
             if key in told:
@@ -1294,82 +1478,26 @@ def compare_scalers(
             warn_user(f"candidate {name!r}: {line}")
             if progress is not None:
                 progress(f"candidate {name!r} warned: {line}")
-        if isinstance(outcome, Exception):
-            failed[name] = first_line(outcome)
+        if isinstance(result, Exception):
+            outcome.failed[name] = first_line(result)
             if progress is not None:
-                progress(f"candidate {name!r} failed: {failed[name]}")
+                progress(f"candidate {name!r} failed: {outcome.failed[name]}")
             continue
-        reports[name], rows[name] = outcome
+        outcome.reports[name], outcome.rows[name], scores = result
+        if scores is not None:
+            outcome.folds[name] = scores
     if progress is not None:
         for names in told.values():
             if len(names) > 1:
                 others = ", ".join(repr(n) for n in names[1:])
                 who = "candidate" if len(names) == 2 else "candidates"
                 progress(f"{who} {others} warned the same as {names[0]!r}")
-    if not rows:
-        reasons = set(failed.values())
+    if not outcome.rows:
+        reasons = set(outcome.failed.values())
         if len(reasons) == 1:
             raise ValueError(
                 f"Every candidate scaler failed with the same error: {reasons.pop()}"
             )
-        details = "; ".join(f"{name!r}: {why}" for name, why in failed.items())
+        details = "; ".join(f"{name!r}: {why}" for name, why in outcome.failed.items())
         raise ValueError(f"Every candidate scaler failed: {details}")
-
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "scaler"
-    if labels is None:
-        table = table.drop(columns="purity")
-    fold_scores = None
-    p_values = {}
-    if folds:
-        fold_scores = pd.DataFrame.from_dict(folds, orient="index")
-        fold_scores.columns = [f"fold{i}" for i in range(fold_scores.shape[1])]
-        fold_scores.index.name = "scaler"
-        best = table["cv_score_mean"].idxmax()
-        p_values = corrected_paired_pvalues(fold_scores, best, n_train, n_test)
-        table["cv_p_value"] = p_values
-    baseline = None
-    if folds:
-        baseline = _baseline(
-            task_kind, y, splits, scorer, fold_scores.loc[best], n_train, n_test
-        )
-    dominated = find_dominance(reports, len(names))
-    verdict = decide(
-        table,
-        blocks=list(resolved) if resolved is not None else None,
-        classes=labels is not None,
-        metric=metric,
-        p_values=dict(p_values),
-        dominated=dominated,
-        baseline=baseline,
-    )
-    return ScalerComparison(
-        table=table,
-        recommended=verdict.recommended,
-        also_fine=verdict.also_fine,
-        reason=verdict.reason,
-        reports=reports,
-        failed=failed,
-        task=task_kind,
-        scoring=scorer,
-        metric=metric,
-        score_bounds=bounds,
-        fold_scores=fold_scores,
-        cv_description=cv_description,
-        y=y,
-        target_name=None if target_name is None else str(target_name),
-        feature_names=names,
-        n_samples=n_samples,
-        n_missing=n_missing,
-        n_target_missing=n_target_missing,
-        blocks=None
-        if resolved is None
-        else {
-            block: [names[j] for j in columns] for block, columns in resolved.items()
-        },
-        constant_columns=constant,
-        warnings=raised,
-        claims=verdict.claims,
-        dominated=dominated,
-        baseline=baseline,
-    )
+    return outcome
