@@ -10,56 +10,29 @@
     skscale report --example nutrimouse|wine
     skscale --version
 
-The command only parses arguments, calls library functions
-(:func:`skscale.datasets.sample_table`, :func:`skscale.diagnostics.compare_scalers`,
-:meth:`~skscale.diagnostics.ScalerComparison.to_html`) and prints. Errors are
-one line on stderr and a non-zero exit status, never a traceback.
+The command parses and checks the options, hands them to
+:func:`skscale.report._analysis.analyse` (reading, the candidates,
+:func:`skscale.diagnostics.compare_scalers`), writes the page it returns
+(:mod:`skscale.report._writing`) and prints the progress and the verdict.
+Errors are one line on stderr and a non-zero exit status, never a traceback.
 """
 
 import argparse
-import re
 import sys
 import time
 import warnings
 from pathlib import Path
 
-EXIT_USAGE = 2
+from skscale.report._analysis import (
+    _NORMALIZERS,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_MAX_VALUES,
+    MIN_DEFAULT_ROWS,
+    ReportError,
+)
+
+EXIT_USAGE = 2  # a ReportError: a problem with the user's input
 EXIT_FAILURE = 1
-DEFAULT_MAX_ROWS = 20_000
-# A wider table gets fewer rows by default: the k-NN diagnostics and the
-# cross-validated k-NN grow with rows^2 x columns, and 20,000 rows of 2,000
-# genes took six minutes. At most this many values, and never fewer than
-# MIN_DEFAULT_ROWS rows (an explicit --max-rows is taken as it is).
-DEFAULT_MAX_VALUES = 20_000_000
-MIN_DEFAULT_ROWS = 5_000
-
-
-def default_max_rows(n_columns):
-    """The sample size when --max-rows is not given, for ``n_columns``
-    features: 20,000 rows up to 1,000 columns, fewer beyond, at least 5,000."""
-    by_width = DEFAULT_MAX_VALUES // max(1, n_columns)
-    return max(MIN_DEFAULT_ROWS, min(DEFAULT_MAX_ROWS, by_width))
-
-
-def _max_rows(args):
-    """--max-rows for the readers: the number given, or the width's default."""
-    return default_max_rows if args.max_rows is None else args.max_rows
-
-
-def _max_rows_option(max_rows, given, n_columns):
-    """How the page names the sample size: the option as given, or the
-    default it came from."""
-    if given is not None:
-        return f"--max-rows {max_rows:,}"
-    return f"--max-rows {max_rows:,}, the default for {n_columns:,} columns"
-
-
-# Column names that suggest a target the user forgot to name.
-_TARGET_NAMES = {"target", "label", "labels", "class", "y", "outcome", "response"}
-
-
-class CommandError(Exception):
-    """A problem with the user's input: printed as one line, exit status 2."""
 
 
 def _say(text, file=None):
@@ -76,896 +49,70 @@ def _progress(message):
     _say(f"skscale: {message}", file=sys.stderr)
 
 
-def _parse_blocks(specs, columns):
-    """Blocks from ``--block NAME=REGEX``, and the notes they need: the
-    numeric columns no pattern matches form one more block, "other"."""
-    from skscale.diagnostics._compare import rest_block
-
-    blocks = {}
-    for spec in specs or []:
-        name, sep, pattern = spec.partition("=")
-        if not sep or not name or not pattern:
-            raise CommandError(f"--block {spec!r}: expected NAME=REGEX")
-        try:
-            regex = re.compile(pattern)
-        except re.error as exc:
-            raise CommandError(
-                f"--block {spec!r}: bad regular expression: {exc}"
-            ) from exc
-        matched = [c for c in columns if regex.search(c)]
-        if not matched:
-            raise CommandError(
-                f"--block {spec!r}: the pattern matches no numeric column"
-            )
-        blocks[name] = matched
-    if not blocks:
-        return None, []
-    try:
-        rest = rest_block(blocks, None, list(columns))
-    except ValueError as exc:  # overlapping patterns
-        raise CommandError(f"--block: {exc}") from exc
-    if rest is None:
-        return blocks, []
-    name, others = rest
-    note = (
-        f"Block {name!r}: the {len(others):,} numeric columns that no --block "
-        "pattern matches, so that they are balanced with the others rather than "
-        "left unscaled."
-    )
-    return {**blocks, name: others}, [note]
-
-
-def _make_estimator(name, task):
-    classification = task == "classification"
-    if name == "knn":
-        from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
-
-        return KNeighborsClassifier() if classification else KNeighborsRegressor()
-    if name == "logistic":
-        if not classification:
-            raise CommandError(
-                "--estimator logistic needs a class target; this one is a "
-                "regression target (use --task classification if it holds classes)"
-            )
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression(max_iter=2000)
-    from sklearn.linear_model import Ridge, RidgeClassifier
-
-    return RidgeClassifier() if classification else Ridge()
-
-
-def _example(name):
-    if name == "nutrimouse":
-        from skscale.datasets import load_nutrimouse
-
-        mice = load_nutrimouse()
-        description = (
-            "nutrimouse (Martin et al. 2007, shipped with skscale): hepatic gene "
-            "expression (120 genes) and fatty acids (21 lipids) of 40 mice; the "
-            "target is the genotype (wild type or PPAR-alpha knockout)."
-        )
-        covariates = {"diet": mice.diet, "genotype": mice.genotype}
-        return mice.data, mice.genotype, mice.blocks, description, covariates
-    from sklearn.datasets import load_wine
-
-    wine = load_wine(as_frame=True)
-    description = (
-        "scikit-learn's wine data: 13 chemical measurements of 178 wines from three "
-        "cultivars (the target)."
-    )
-    return wine.data, wine.target, None, description, {}
-
-
-def _candidate_names(scalers):
-    if not scalers:
-        return None
-    return [s.strip() for s in scalers.split(",") if s.strip()]
-
-
-# --normalize: the per-sample normalisation put before every candidate
-_NORMALIZERS = {
-    "total": ("TotalSumNormalizer", {}),
-    "pqn": ("PQNormalizer", {}),
-    "median_ratio": ("MedianRatioNormalizer", {}),
-    "clr": ("CLRTransformer", {"pseudocount": 1.0}),
-    "quantile": ("QuantileNormalizer", {}),
-}
-
-
-def _normalizer(name):
-    import skscale.preprocessing
-
-    cls_name, params = _NORMALIZERS[name]
-    return getattr(skscale.preprocessing, cls_name)(**params)
-
-
-def _preprocessing(normalize, log, hvg=None):
-    """Fresh steps put before every candidate: the ``--normalize`` normaliser,
-    then ``--log``'s log1p, then ``--hvg``'s gene selection."""
-    from skscale.preprocessing import HighlyVariableGenes, LogTransformer
-
-    steps = [] if normalize is None else [_normalizer(normalize)]
-    steps += [LogTransformer()] if log else []
-    return steps + ([HighlyVariableGenes(n_top_genes=hvg)] if hvg else [])
-
-
-def _preprocessing_options(normalize, log, hvg=None):
-    """The options of :func:`_preprocessing`'s steps, in their order."""
-    options = [f"--normalize {normalize}"] if normalize else []
-    options += ["--log"] if log else []
-    return options + ([f"--hvg {hvg}"] if hvg else [])
-
-
-def _preprocessing_label(normalize, log, hvg=None):
-    """What the steps before every candidate are called ("total",
-    "log1p", "total + log1p + hvg 2000"), or None."""
-    parts = ([normalize] if normalize else []) + (["log1p"] if log else [])
-    parts += [f"hvg {hvg}"] if hvg else []
-    return " + ".join(parts) or None
-
-
-def _candidates(
-    blocks,
-    names,
-    normalize=None,
-    columns=None,
-    log=False,
-    hvg=None,
-    sparse=False,
-    by_position=False,
-):
-    """The candidate scalers, each after the ``--normalize`` normaliser (a
-    pipeline, so that the normaliser is fitted inside each fold too).
-
-    After a normaliser (or the log) the blocks are given by position in
-    ``columns`` (the table's numeric columns): those steps hand on an array,
-    without names; and with ``by_position``, for a table handed on as an
-    array. For a sparse matrix (``sparse``) the blocks are positions
-    already, and the candidates are those that keep it sparse.
-    """
-    from sklearn.pipeline import make_pipeline
-
-    from skscale.preprocessing import candidate_scalers
-
-    if names and "block_mfa" in names and blocks is None:
-        raise CommandError(
-            "--scalers block_mfa scales blocks of columns: add --block NAME=REGEX "
-            "(one per block)"
-        )
-    if hvg and blocks is not None:
-        raise CommandError(
-            "--hvg with --block: the genes kept are chosen in each fold, so a "
-            "block's columns would change from fold to fold; give one of them"
-        )
-    label = _preprocessing_label(normalize, log, hvg)
-    if (label is not None or by_position) and blocks is not None and not sparse:
-        position = {column: j for j, column in enumerate(columns)}
-        blocks = {
-            block: [position[column] for column in members]
-            for block, members in blocks.items()
-        }
-    try:
-        candidates = candidate_scalers(blocks, names=names, sparse=sparse)
-    except ValueError as exc:
-        raise CommandError(f"--scalers: {exc}") from exc
-    if label is None:
-        return candidates
-
-    def steps(scaler):
-        before = _preprocessing(normalize, log, hvg)
-        if scaler == "passthrough":
-            return before[0] if len(before) == 1 else make_pipeline(*before)
-        return make_pipeline(*before, scaler)
-
-    # "none" becomes the normalisation (and log) alone, named for what it is
-    return {
-        f"{label} only" if scaler == "passthrough" else name: steps(scaler)
-        for name, scaler in candidates.items()
-    }
-
-
-def _normalize_note(normalize, log=False, hvg=None):
-    label = _preprocessing_label(normalize, log, hvg)
-    if label is None:
-        return []
-    said = []
-    if normalize is not None:
-        cls_name, params = _NORMALIZERS[normalize]
-        shown = ", ".join(f"{k}={v}" for k, v in params.items())
-        said.append(
-            f"{cls_name}({shown}) (--normalize {normalize}), the per-sample "
-            "normalisation"
-        )
-    if log:
-        said.append("LogTransformer() (--log), log(x + 1)")
-    if hvg:
-        said.append(
-            f"HighlyVariableGenes(n_top_genes={hvg}) (--hvg {hvg}), scanpy's "
-            "seurat selection of the most variable columns"
-        )
-    what = (
-        "these steps"
-        if len(said) > 1
-        else ("the log" if log else ("the selection" if hvg else "the normalisation"))
-    )
-    return [
-        f"Every candidate runs after {', then '.join(said)}, "
-        f"{'each ' if len(said) > 1 else ''}fitted on the "
-        f"training rows of each fold; '{label} only' is {what} alone."
-    ]
-
-
-def _count_candidates(X, args, candidates, prefit, notes):
-    """``candidates``, and normalise -> log1p (-> z-score) among them when
-    the table looks like counts and no step was asked for; the note that says
-    so goes into ``notes``."""
-    from sklearn.base import clone
-    from sklearn.pipeline import make_pipeline
-
-    from skscale._backends import is_sparse
-    from skscale.diagnostics._compare import count_summary
-    from skscale.preprocessing import (
-        LogTransformer,
-        TotalSumNormalizer,
-        candidate_scalers,
-    )
-
-    summary = count_summary(X)
-    if summary is None or args.normalize or args.log or args.hvg:
-        return candidates
-    seen = (
-        f"The table looks like counts: every value in its {X.shape[1]:,} columns "
-        f"is a whole number of at least 0 (up to {summary['largest']:,.0f}; "
-        f"{summary['zeros']:.0%} are 0). Counts usually need each row normalised "
-        "to a common total and logged first"
-    )
-    if args.scalers:
-        notes.append(
-            f"{seen}: --normalize total --log runs every candidate after those "
-            "steps, fitted inside each fold."
-        )
-        return candidates
-    added = {
-        "total + log1p": make_pipeline(TotalSumNormalizer(), LogTransformer()),
-        "total + log1p + zscore": make_pipeline(
-            TotalSumNormalizer(),
-            LogTransformer(),
-            candidate_scalers(names=["zscore"], sparse=is_sparse(X))["zscore"],
-        ),
-    }
-    if prefit:  # the other candidates were fitted on the sample: these too
-        added = {name: clone(steps).fit(X) for name, steps in added.items()}
-    notes.append(
-        f"{seen}: the candidates 'total + log1p' and 'total + log1p + zscore' do "
-        "so (TotalSumNormalizer, then LogTransformer's log(x + 1), fitted inside "
-        "each fold); --normalize total --log runs every candidate after those "
-        "steps."
-    )
-    return {**candidates, **added}
-
-
-def _renamed_notes(renamed):
-    """A note, first on the page, when the header repeats names: which, and
-    what they were read as."""
-    if not renamed:
-        return []
-    groups = {}
-    for new, old in renamed.items():
-        groups.setdefault(old, [old]).append(new)
-    said = "; ".join(
-        f"{old!r} {len(names)} times, read as {', '.join(map(repr, names))}"
-        for old, names in groups.items()
-    )
-    return [
-        f"The header repeats column names: {said}. Rename them in the file to "
-        "say which is which; the page uses the names read."
-    ]
-
-
-def _decimal_notes(columns):
-    if not columns:
-        return []
-    shown = ", ".join(map(repr, columns[:10]))
-    more = f" and {len(columns) - 10} more" if len(columns) > 10 else ""
-    return [
-        f'Numbers written with a decimal comma ("1,5") in {shown}{more}: read '
-        "as numbers (1.5), dots grouping thousands."
-    ]
-
-
-def _left_out_notes(left_out):
-    notes = []
-    identifiers = [
-        f"{c} (a saved row index)" if c.startswith("Unnamed: ") else c
-        for c, why in left_out.items()
-        if why == "identifier"
-    ]
-    if identifiers:
-        notes.append(
-            f"Left out as identifiers (a different whole number on every row): "
-            f"{', '.join(identifiers)}."
-        )
-    others = [f"{c} ({why})" for c, why in left_out.items() if why != "identifier"]
-    if others:
-        more = f" and {len(others) - 20} more" if len(others) > 20 else ""
-        notes.append(f"Left out, not numeric: {', '.join(others[:20])}{more}.")
-    return notes
-
-
-def _example_covariates(args, available):
-    missing = [c for c in args.covariate or [] if c not in available]
-    if missing:
-        offered = ", ".join(available) or "none"
-        raise CommandError(
-            f"--covariate {missing[0]!r}: the {args.example} example has no such "
-            f"column (its covariates: {offered})"
-        )
-    if not args.covariate:
-        return None
-    return {name: available[name].reset_index(drop=True) for name in args.covariate}
-
-
-def _covariate_names(args):
-    """The per-sample columns to read beside the features: the covariates,
-    the batch and the groups."""
-    names = list(args.covariate or [])
-    for column in (args.batch, args.groups):
-        if column and column not in names:
-            names.append(column)
-    return names
-
-
-def _split_columns(args, covariates):
-    """Set ``args.covariates``, ``args.batch_labels`` and ``args.group_labels``
-    from the per-sample columns read: the batch and the groups are taken out
-    of the covariates unless also asked for with ``--covariate``."""
-    args.batch_labels = args.group_labels = None
-    if covariates is not None:
-        if args.batch:
-            args.batch_labels = covariates[args.batch]
-        if args.groups:
-            args.group_labels = covariates[args.groups].reset_index(drop=True)
-        own = [
-            c
-            for c in (args.batch, args.groups)
-            if c and c not in (args.covariate or [])
-        ]
-        covariates = covariates.drop(columns=own)
-        if not covariates.shape[1]:
-            covariates = None
-    args.covariates = covariates
-
-
-# A date column orders the rows when at least this share of its values read
-# as dates and they never go back (or never forward).
-_DATES_READ = 0.9
-
-
-def _ordering_date(dates):
-    """``(column, first, last)`` of the first date column whose dates order
-    the rows, or None."""
-    import pandas as pd
-
-    for column in [] if dates is None else dates.columns:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            when = pd.to_datetime(dates[column], errors="coerce", format="mixed")
-        read = when.dropna()
-        if len(read) < 3 or len(read) < _DATES_READ * len(when) or read.nunique() < 3:
-            continue
-        if read.is_monotonic_increasing or read.is_monotonic_decreasing:
-            first, last = (str(dates[column][when.notna()].iloc[i]) for i in (0, -1))
-            return column, first, last
-    return None
-
-
-def _time_notes(args, dates):
-    """What the page says of time: a date that orders the rows makes
-    shuffled folds train on the future; ``--cv time`` keeps the order."""
-    from skscale.utils._text import visible
-
-    ordering = _ordering_date(dates)
-    if ordering is None:
-        if args.cv == "time":
-            return ["Time-ordered folds (--cv time): the rows in the file's order."]
-        return []
-    column, first, last = ordering
-    span = f"{visible(column)!r} orders the rows ({visible(first)} to {visible(last)})"
-    if args.cv == "time":
-        return [f"Time-ordered folds (--cv time): {span}."]
-    if args.groups:
-        return []
-    return [
-        f"The date column {span}: shuffled folds train on later rows to score "
-        "earlier ones, which flatters any target that follows time. Pass --cv "
-        "time to test each fold on rows after those it was trained on."
-    ]
-
-
-def _load_example(args):
-    X, y, blocks, description, available = _example(args.example)
-    if args.batch:
-        raise CommandError(
-            f"--batch: the {args.example} example has no batches (its covariates: "
-            f"{', '.join(available) or 'none'}; try --covariate)"
-        )
-    if args.groups:
-        raise CommandError(
-            f"--groups: the {args.example} example has no groups (its covariates: "
-            f"{', '.join(available) or 'none'})"
-        )
-    args.covariates = _example_covariates(args, available)
-    args.batch_labels = args.group_labels = None
-    notes = []
-    if args.block:
-        blocks, notes = _parse_blocks(args.block, list(X.columns))
-    names = _candidate_names(args.scalers)
-    candidates = _candidates(
-        blocks, names, args.normalize, list(X.columns), log=args.log, hvg=args.hvg
-    )
-    notes += _normalize_note(args.normalize, args.log, args.hvg)
-    return X, y, blocks, candidates, description, notes, False
-
-
-_ANNOTATED_SUFFIXES = (".h5ad", ".h5mu")
-
-
-# A sample read sparse is held dense for the comparison when that takes at
-# most this many bytes and this share of its values is stored: BLAS on dense
-# rows then beats sparse products (the diagnostics' distances and the
-# estimator's), and the file itself is still read row by row, never dense.
-_DENSE_SAMPLE_BYTES = 1 << 30
-_DENSE_SAMPLE_SHARE = 0.02
-
-
-def _dense_if_cheaper(X):
-    """``(X, note)``: the sampled cells as a dense array (and a sentence
-    saying so) when that is small and the matrix not very sparse, else
-    ``(X, None)``."""
-    n_values = X.shape[0] * X.shape[1]
-    share = X.nnz / max(1, n_values)
-    size = n_values * 8
-    if size > _DENSE_SAMPLE_BYTES or share < _DENSE_SAMPLE_SHARE:
-        return X, None
-    note = (
-        f"The {X.shape[0]:,} cells read are held dense for the comparison "
-        f"({size / 2**20:,.0f} MiB; {share:.0%} of their values are stored): "
-        "the distances and the cross-validated estimator are faster on dense "
-        "rows. The file itself is read row by row, never made dense."
-    )
-    return X.toarray(), note
-
-
-def _load_annotated(args):
-    """A random sample of the cells of an ``.h5ad``/``.h5mu`` file, read
-    from disk row by row (sparse stays sparse); a MuData's modalities are
-    the blocks."""
-    from skscale._backends import is_sparse
-    from skscale.scverse import read_sample
-
-    name = Path(args.data).name
-    if args.sep is not None:
-        raise CommandError(f"--sep: {name} is not a text file")
-    if args.block and args.data.lower().endswith(".h5mu"):
-        raise CommandError(
-            "--block: the blocks of a .h5mu file are its modalities; leave --block out"
-        )
-    _progress(f"reading {args.data}")
-    try:
-        sample = read_sample(
-            args.data,
-            target=args.target,
-            layer=args.layer,
-            covariates=_covariate_names(args),
-            max_rows=_max_rows(args),
-        )
-    except ImportError as exc:
-        raise CommandError(
-            f"reading {name} needs anndata: pip install 'skscale[scverse]' ({exc})"
-        ) from exc
-    except KeyError as exc:
-        raise CommandError(exc.args[0] if exc.args else str(exc)) from exc
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"cannot read {args.data}: {exc}") from exc
-    X, names = sample.X, sample.feature_names
-    notes = []
-    if is_sparse(X):
-        X, held_dense = _dense_if_cheaper(X)
-        if held_dense:
-            notes.append(held_dense)
-    sparse = is_sparse(X)
-    blocks = sample.blocks
-    if args.block:
-        by_name, notes = _parse_blocks(args.block, names)
-        position = {column: j for j, column in enumerate(names)}
-        blocks = {
-            block: [position[column] for column in members]
-            for block, members in by_name.items()
-        }
-    elif blocks is not None:
-        notes.append(
-            f"Blocks: the {len(blocks)} modalities of the MuData ({', '.join(blocks)})."
-        )
-    _split_columns(args, sample.covariates)
-    args.feature_names = names
-    candidates = _candidates(
-        blocks,
-        _candidate_names(args.scalers),
-        args.normalize,
-        names,
-        log=args.log,
-        hvg=args.hvg,
-        sparse=sparse,
-    )
-    read = sample.X
-    stored = (
-        f"a sparse matrix with {read.nnz:,} stored values "
-        f"({read.nnz / max(1, read.shape[0] * read.shape[1]):.1%} of the cells)"
-        if is_sparse(read)
-        else "a dense matrix"
-    )
-    notes.append(
-        f"Values: {sample.source} of {name}, read as {stored}"
-        + (
-            "; the candidates scale without centring, so that it stays sparse "
-            "(which changes no diagnostic, and no estimator that fits an "
-            "intercept)."
-            if sparse
-            else "."
-        )
-    )
-    n_read = X.shape[0] + sample.n_target_missing
-    if sample.sampled:
-        notes.insert(
-            0,
-            f"Sample: {n_read:,} of {sample.n_rows:,} cells, drawn at random and "
-            "read from the file without loading the others, are used for the "
-            "diagnostics and the cross-validation "
-            f"({_max_rows_option(sample.max_rows, args.max_rows, X.shape[1])}; "
-            "--max-rows 0 uses every cell).",
-        )
-    notes += _normalize_note(args.normalize, args.log, args.hvg)
-    if args.target:
-        notes += _time_notes(args, None)
-    if sample.n_target_missing:
-        notes.append(
-            f"{sample.n_target_missing:,} cells with a missing target were left out."
-        )
-    target = f"; target {args.target!r}" if args.target else ""
-    cells = (
-        f"{sample.n_rows:,} cells ({n_read:,} sampled)"
-        if sample.sampled
-        else f"{sample.n_rows:,} cells"
-    )
-    description = f"{name}: {cells}, {X.shape[1]:,} features{target}."
-    return X, sample.y, blocks, candidates, description, notes, False
-
-
-# Peak memory of a report that keeps every row, measured on 300,000 and
-# 1,000,000 rows of 18 columns: about 270 MB, plus 7.3 float64 copies of each
-# cell (the table, its centred copy, a fold's training rows and the copies
-# the scaler, imputer and estimator make of them); 8 copies are counted.
-_BASE_BYTES = 300e6
-_BYTES_PER_CELL = 8 * 8
-
-
-def _memory_needed(n_rows, n_columns):
-    """Bytes a report on every one of ``n_rows`` rows (``n_columns``
-    features and the target) needs at its peak, about."""
-    return _BASE_BYTES + n_rows * (n_columns + 1) * _BYTES_PER_CELL
-
-
-def _check_memory(args, n_rows, features, every_row):
-    """Before the whole file is read with --max-rows 0: refuse a table whose
-    report would not fit in the memory available, naming the sample size
-    that would; otherwise say how much it will take."""
-    from skscale.utils._memory import available_memory, size_text
-
-    if not every_row:
-        return
-    needed = _memory_needed(n_rows, len(features))
-    available = available_memory()
-    shape = f"about {n_rows:,} rows x {len(features):,} columns"
-    if available is None:
-        _progress(f"every row: {shape}, about {size_text(needed)} of memory")
-        return
-    if needed > 0.9 * available:
-        fits = int((0.9 * available - _BASE_BYTES) / ((len(features) + 1) * 8 * 8))
-        if fits >= 100:  # two figures, rounded down
-            step = 10 ** (len(str(fits)) - 2)
-            fits = fits // step * step
-        hint = f"--max-rows {fits:,} would fit" if fits >= 3 else "no sample would fit"
-        raise CommandError(
-            f"--max-rows 0: every row of {Path(args.data).name} ({shape}) needs "
-            f"about {size_text(needed)} of memory and {size_text(available)} is "
-            f"available; {hint} (or leave --max-rows out: a random sample for the "
-            "diagnostics and the cross-validation, the streaming scalers' "
-            "statistics from every row)"
-        )
-    _progress(
-        f"every row: {shape}, about {size_text(needed)} of the "
-        f"{size_text(available)} of memory available"
-    )
-
-
-def _load_file(args):
-    """One chunked pass over the file: a sample for the diagnostics, the
-    streaming scalers' statistics from every row."""
-    import numpy as np
-    import pandas as pd
-    from sklearn.base import clone
-
-    from skscale.datasets import sample_table
-    from skscale.diagnostics._compare import first_line
-
-    names = _candidate_names(args.scalers)
-    chosen = {}
-
-    def candidates(columns):
-        chosen["blocks"], chosen["block_notes"] = _parse_blocks(args.block, columns)
-        chosen["candidates"] = _candidates(
-            chosen["blocks"],
-            names,
-            args.normalize,
-            columns,
-            log=args.log,
-            hvg=args.hvg,
-            by_position=True,
-        )
-        # per-batch scaling fits each candidate per batch: nothing streams
-        return {} if args.batch else chosen["candidates"]
-
-    _progress(f"reading {args.data}")
-    try:
-        table = sample_table(
-            args.data,
-            target=args.target,
-            max_rows=_max_rows(args),
-            scalers=candidates,
-            sep=args.sep,
-            progress=_progress,
-            covariates=_covariate_names(args),
-            before_reading=lambda *size: _check_memory(args, *size),
-        )
-    except CommandError:
-        raise
-    except UnicodeDecodeError as exc:  # its first 64 KiB read as UTF-8
-        raise CommandError(
-            f"cannot read {args.data}: it is UTF-8 at first but not throughout "
-            f"({exc}); save it as UTF-8"
-        ) from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
-        raise CommandError(f"cannot read {args.data}: {exc}") from exc
-    except (OSError, ValueError, ImportError) as exc:
-        message = str(exc)
-        if args.batch and message.startswith(f"no column {args.batch!r}"):
-            message = "--batch: " + message.replace(" to keep as a covariate", "")
-        elif args.groups and message.startswith(f"no column {args.groups!r}"):
-            message = "--groups: " + message.replace(" to keep as a covariate", "")
-        elif message.startswith("no column ") and "covariate" in message:
-            message = "--covariate: " + message.replace(" to keep as a covariate", "")
-        raise CommandError(message) from exc
-    except Exception as exc:  # pandas' parser errors and the like
-        raise CommandError(f"cannot read {args.data}: {exc}") from exc
-    X, y = table.X, table.y
-    _split_columns(args, table.covariates)
-    notes = (
-        ([table.layout_note] if table.layout_note else [])
-        + _renamed_notes(table.renamed)
-        + _decimal_notes(table.decimal_commas)
-        + _left_out_notes(table.left_out)
-        + chosen["block_notes"]
-        + _normalize_note(args.normalize, args.log, args.hvg)
-        + (_time_notes(args, table.dates) if args.target else [])
-    )
-    if args.target is None:
-        named = [c for c in X.columns if c.lower() in _TARGET_NAMES]
-        notes.append(
-            "No --target: the recommendation rests on the diagnostics alone, with no "
-            "cross-validated score."
-            + (
-                f" The column {named[0]!r} is scaled as a feature; if it is what "
-                f"you want to predict, pass --target {named[0]}."
-                if named
-                else ""
-            )
-        )
-    name = Path(args.data).name
-    target = f"; target {args.target!r}" if args.target else ""
-    if table.sampled and args.batch:
-        notes.insert(
-            0,
-            f"Sample: {len(X):,} of {table.n_rows:,} rows, drawn at random, are used "
-            "for the diagnostics and the cross-validation; with --batch every "
-            "candidate is fitted on the sample, batch by batch "
-            f"({_max_rows_option(table.max_rows, args.max_rows, X.shape[1])}; "
-            "--max-rows 0 uses every row).",
-        )
-        description = (
-            f"{name}: {table.n_rows:,} rows ({len(X):,} sampled), "
-            f"{X.shape[1]:,} numeric columns{target}."
-        )
-        candidates_now = chosen["candidates"]
-    elif table.sampled:
-        notes.insert(
-            0,
-            f"Sample: {len(X):,} of {table.n_rows:,} rows, drawn at random, are used "
-            "for the diagnostics and the cross-validation "
-            f"({_max_rows_option(table.max_rows, args.max_rows, X.shape[1])}; "
-            "--max-rows 0 uses every row).",
-        )
-        streamed = ", ".join(table.streamed) or "no candidate"
-        on_sample = [
-            n
-            for n, s in chosen["candidates"].items()
-            if n not in table.streamed and s != "passthrough"
-        ]
-        notes.insert(
-            1,
-            f"The statistics of {streamed} come from one chunked pass over all "
-            f"{table.n_rows:,} rows"
-            + (
-                f"; {', '.join(on_sample)} (no partial_fit) "
-                f"{'is' if len(on_sample) == 1 else 'are'} fitted on the sample."
-                if on_sample
-                else "."
-            ),
-        )
-        description = (
-            f"{name}: {table.n_rows:,} rows ({len(X):,} sampled), "
-            f"{X.shape[1]:,} numeric columns{target}."
-        )
-        candidates_now = {}
-        for n, s in chosen["candidates"].items():
-            if n in table.streamed or s == "passthrough":
-                candidates_now[n] = table.streamed.get(n, s)
-                continue
-            try:
-                candidates_now[n] = clone(s).fit(X)
-            except Exception as exc:  # one failing candidate never stops the others
-                line = first_line(exc)
-                _progress(f"candidate {n!r} failed: {line}")
-                notes.append(f"Candidate {n} failed: {line}")
-        if not candidates_now:
-            raise CommandError("every candidate scaler failed on the sample")
-    else:
-        description = (
-            f"{name}: {len(X):,} rows, {X.shape[1]:,} numeric columns{target}."
-        )
-        candidates_now = chosen["candidates"]
-    if table.n_target_missing:
-        notes.append(
-            f"{table.n_target_missing:,} rows with a missing target were left out."
-        )
-    prefit = table.sampled and not args.batch
-    if not prefit:
-        # an array with its names beside it: scikit-learn checks a
-        # DataFrame's dtypes column by column on every fit and transform of
-        # every fold (58 of 150 s on 20,000 columns); the candidates' blocks
-        # are positions, and nothing was fitted on the names
-        args.feature_names = [str(c) for c in X.columns]
-        X = X.to_numpy(dtype=np.float64)
-    return X, y, chosen["blocks"], candidates_now, description, notes, prefit
-
-
 def _check_out(path):
     """The --out path, checked before any work: a new file, or a regular
-    file the user may write (skscale.utils._writing says why not)."""
-    from skscale.utils._writing import check_writable
+    file the user may write (skscale.report._writing says why not)."""
+    from skscale.report._writing import check_writable
 
     out = Path(path)
     try:
         check_writable(out)
     except ValueError as exc:
-        raise CommandError(f"--out {exc}") from None
+        raise ReportError(f"--out {exc}") from None
     return out
-
-
-def _compared(notes, compare, *args, **kwargs):
-    """``compare(*args, **kwargs)``, with what it warns about the whole
-    comparison (not one candidate: those are on the page already) added to
-    the page's notes, and warned again for the progress."""
-    with warnings.catch_warnings(record=True) as said:
-        warnings.simplefilter("always")
-        comparison = compare(*args, **kwargs)
-    for record in said:
-        line = str(record.message).strip()
-        if line and not line.startswith("candidate "):
-            note = line[0].upper() + line[1:]
-            if note not in notes:
-                notes.append(note)
-        warnings.warn_explicit(
-            record.message, record.category, record.filename, record.lineno
-        )
-    return comparison
-
-
-def _refuse_date_target(y, name):
-    """A target of dates is neither classes (every day its own) nor a
-    quantity the estimators read: refused in one line."""
-    import pandas as pd
-
-    from skscale.datasets._files import _why_left_out
-
-    y = pd.Series(y).reset_index(drop=True)
-    if _why_left_out(y) == "dates":
-        first = str(y.dropna().iloc[0])
-        raise CommandError(
-            f"--target {name}: the column holds dates ({first!r}, ...): a date is "
-            "not a class to predict nor a number; give a number made from it "
-            "(days since a start) for a regression target, or another column"
-        )
-
-
-def _time_folds(n_rows):
-    """Five time-ordered splits (fewer on a short table), each trained on the
-    rows before its test rows."""
-    from sklearn.model_selection import TimeSeriesSplit
-
-    if n_rows < 6:
-        raise CommandError(
-            f"--cv time: {n_rows} rows; time-ordered folds need at least 6"
-        )
-    return TimeSeriesSplit(n_splits=min(5, n_rows // 3))
 
 
 def _write_page(out, page):
     """Write the page to --out, checked again as it is written (what is
     there may have changed during the analysis)."""
-    from skscale.utils._writing import write_atomically
+    from skscale.report._writing import write_atomically
 
     try:
         write_atomically(out, page)
     except ValueError as exc:
-        raise CommandError(f"--out {exc}") from None
+        raise ReportError(f"--out {exc}") from None
 
 
 def run_report(args):
-    """Build the comparison and write the HTML report; returns the output path
-    and the comparison (None when there was nothing to compare)."""
-    import numpy as np
-    import pandas as pd
-
-    from skscale.diagnostics import compare_scalers
-    from skscale.diagnostics._common import covariate_column
-    from skscale.diagnostics._compare import detect_task
-    from skscale.diagnostics._html import render_notice
+    """Check the options, run the analysis and write the HTML report;
+    returns the output path, the comparison (None when there was nothing to
+    compare) and the message that says why."""
+    from skscale.report._analysis import _is_annotated, analyse
 
     started = time.perf_counter()
     if args.example and args.data:
-        raise CommandError("give DATA or --example, not both")
+        raise ReportError("give DATA or --example, not both")
     if not (args.example or args.data):
-        raise CommandError("give a DATA file to report on, or --example")
+        raise ReportError("give a DATA file to report on, or --example")
     if args.max_rows is not None and args.max_rows != 0 and args.max_rows < 3:
-        raise CommandError(
+        raise ReportError(
             f"--max-rows {args.max_rows}: expected 3 or more (0 for every row)"
         )
     if args.sep is not None:
         # a tab typed as the two characters \t (shells pass them unchanged)
         sep = "\t" if args.sep in ("\\t", "tab") else args.sep
         if len(sep) != 1:
-            raise CommandError(
+            raise ReportError(
                 f"--sep {args.sep!r}: expected one character, such as ',' or ';' "
                 "or a tab ('\\t'); or leave --sep out"
             )
         args.sep = sep
     if args.hvg is not None and args.hvg < 1:
-        raise CommandError(f"--hvg {args.hvg}: expected a number of genes, 1 or more")
+        raise ReportError(f"--hvg {args.hvg}: expected a number of genes, 1 or more")
     if args.hvg and args.batch:
-        raise CommandError(
+        raise ReportError(
             "--hvg with --batch: each batch would keep its own genes, and the "
             "batches could not be put back together; give one of them"
         )
     if args.estimator and not args.target and not args.example:
-        raise CommandError("--estimator needs --target: cross-validation needs y")
+        raise ReportError("--estimator needs --target: cross-validation needs y")
     if (args.groups or args.cv == "time") and not args.target and not args.example:
         option = "--groups" if args.groups else "--cv time"
-        raise CommandError(
+        raise ReportError(
             f"{option} needs --target: it shapes the cross-validation folds"
         )
     if args.groups and args.cv == "time":
-        raise CommandError(
+        raise ReportError(
             "--groups with --cv time: give one of them (time-ordered folds keep "
             "the rows in order; grouped folds keep each group together)"
         )
@@ -975,125 +122,23 @@ def run_report(args):
         ("--groups", [args.groups]),
     ):
         if args.target is not None and args.target in (names or []):
-            raise CommandError(
+            raise ReportError(
                 f"{option} {args.target}: that column is the --target; a per-sample "
                 "variable to read PCA against must be another column"
             )
-    annotated = bool(args.data) and args.data.lower().endswith(_ANNOTATED_SUFFIXES)
-    if args.layer is not None and not annotated:
-        raise CommandError(
+    if args.layer is not None and not _is_annotated(args.data):
+        raise ReportError(
             "--layer reads a layer of an .h5ad or .h5mu file; "
             f"{Path(args.data).name if args.data else 'the example'} has no layers"
         )
     out = _check_out(args.out)
-    args.feature_names = None
-    if args.example:
-        X, y, blocks, candidates, description, notes, prefit = _load_example(args)
-    elif annotated:
-        X, y, blocks, candidates, description, notes, prefit = _load_annotated(args)
-    else:
-        X, y, blocks, candidates, description, notes, prefit = _load_file(args)
-    title = args.example or Path(args.data).name
-    candidates = _count_candidates(X, args, candidates, prefit, notes)
-    if args.normalize or args.log or args.hvg:  # one clear error, not one per
-        data = X  # candidate; an array with names is checked under them
-        if args.feature_names is not None and isinstance(X, np.ndarray):
-            data = pd.DataFrame(X, columns=args.feature_names, copy=False)
-        options = _preprocessing_options(args.normalize, args.log, args.hvg)
-        steps = _preprocessing(args.normalize, args.log, args.hvg)
-        for option, step in zip(options, steps, strict=True):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    data = step.fit_transform(data)
-            except ValueError as exc:
-                raise CommandError(f"{option}: {exc}") from exc
-    for note in notes:
-        _progress(note)
-    if X.shape[1] == 1:
-        column = (args.feature_names or list(X.columns))[0]
-        message = (
-            f"The table has one numeric column ({column!r}): scaling "
-            "multiplies it by a constant and shifts it, which changes no principal "
-            "component, no ranking of distances and no neighbour, so there is "
-            "nothing to compare."
-        )
-        _write_page(out, render_notice(title=title, message=message, notes=notes))
-        return out.resolve(), None, message
-    if X.shape[0] < 3:
-        raise CommandError(
-            f"the table has {X.shape[0]} usable rows; expected 3 or more"
-        )
-    estimator = None
-    task = None
-    if y is not None:
-        _refuse_date_target(y, args.target)
-        task = detect_task(y) if args.task == "auto" else args.task
-        estimator = _make_estimator(args.estimator or "knn", task)
-    try:
-        comparison = _compared(
-            notes,
-            compare_scalers,
-            X,
-            y,
-            scalers=candidates,
-            blocks=blocks,
-            estimator=estimator,
-            task=task or "auto",
-            scoring=args.scoring,
-            random_state=0,
-            progress=_progress,
-            prefit=prefit,
-            covariates=args.covariates,
-            batch=args.batch_labels,
-            feature_names=args.feature_names,
-            cv=_time_folds(X.shape[0]) if args.cv == "time" else None,
-            groups=None if estimator is None else args.group_labels,
-        )
-    except ValueError as exc:
-        message = str(exc)
-        if message.startswith("The target has") and args.max_rows:
-            message += (
-                f" The sample holds {X.shape[0]:,} rows (--max-rows "
-                f"{args.max_rows:,}): 5-fold cross-validation needs at least 5 "
-                "rows of each class; raise --max-rows."
-            )
-        raise CommandError(message) from exc
-    if args.batch:
-        label = _preprocessing_label(args.normalize, args.log, args.hvg)
-        none = (
-            f"'{label} only' is the normalisation alone, batch by batch"
-            if label
-            else "'none' is unscaled"
-        )
-        notes.append(
-            f"Every candidate scales each batch of {args.batch!r} with its own "
-            f"statistics (BatchScaler, fitted inside each fold); {none}."
-        )
-    reported = [] if args.covariates is None else list(args.covariates)
-    for covariate in reported + ([args.batch] if args.batch else []):
-        shares = comparison.table[covariate_column(covariate)]
-        unscaled = (
-            f"{shares['none']:.0%} of PC1's variance in the unscaled data and "
-            if "none" in shares.index and not (args.normalize or args.log or args.hvg)
-            else ""
-        )
-        notes.append(
-            f"Covariate {covariate!r} explains {unscaled}"
-            f"{shares[comparison.recommended]:.0%} of PC1's variance after "
-            f"{comparison.recommended} (column 'PC1 from {covariate}')."
-        )
-    if estimator is not None:
-        notes.append(
-            f"Cross-validated estimator: {type(estimator).__name__} after each "
-            f"scaler, {comparison.cv_description}."
-        )
-    _progress("drawing the pictures and writing the report")
-    _write_page(
-        out, comparison.to_html(title=title, description=description, notes=notes)
-    )
-    _progress(f"done in {time.perf_counter() - started:.1f} s")
-    return out.resolve(), comparison, None
+    analysis = analyse(args, _progress)
+    if analysis.comparison is not None:
+        _progress("drawing the pictures and writing the report")
+    _write_page(out, analysis.page())
+    if analysis.comparison is not None:
+        _progress(f"done in {time.perf_counter() - started:.1f} s")
+    return out.resolve(), analysis.comparison, analysis.message
 
 
 def _scaler_help():
@@ -1279,7 +324,7 @@ def main(argv=None):
                 _say(f"Why: {comparison.reason}")
             _say(f"Report written to {out}")
             return 0
-    except CommandError as exc:
+    except ReportError as exc:
         _progress(f"error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:

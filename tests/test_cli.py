@@ -887,7 +887,7 @@ def test_repeated_header_names_are_said_first(tmp_path, capsys):
 
 
 def test_unique_headers_and_parquet_say_nothing(tmp_path):
-    from skscale.datasets._files import renamed_headers
+    from skscale.report._reading import renamed_headers
 
     plain = tmp_path / "plain.csv"
     plain.write_text("a,a.1,b\n1,2,3\n", encoding="utf-8")  # a.1 is its own name
@@ -1109,8 +1109,8 @@ def test_a_date_that_orders_the_rows_is_said_and_time_folds_are_offered(
 
 
 def test_time_folds_train_on_the_past_only():
-    from skscale.cli import _time_folds
     from skscale.diagnostics import compare_scalers
+    from skscale.report._analysis import _time_folds
 
     frame = _economics()
     X, y = frame[["pce", "pop", "psavert"]], frame["target"]

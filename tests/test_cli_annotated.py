@@ -147,7 +147,7 @@ def test_layer_needs_an_annotated_file_and_blocks_of_h5mu_are_modalities(
 
 
 def test_the_default_sample_shrinks_with_the_width(tmp_path, capsys, monkeypatch):
-    import skscale.cli as cli
+    import skscale.report._analysis as cli
 
     assert cli.default_max_rows(141) == 20_000
     assert cli.default_max_rows(1_000) == 20_000

@@ -47,9 +47,9 @@ from skscale.diagnostics._pca import (
 )
 from skscale.diagnostics._verdict import ALPHA, Baseline, decide, find_dominance
 from skscale.preprocessing import BatchScaler, candidate_scalers
+from skscale.report._writing import write_atomically
 from skscale.utils._text import duration
 from skscale.utils._validation import warn_user
-from skscale.utils._writing import write_atomically
 
 # Below this many rows, the default cross-validation repeats its folds.
 REPEAT_BELOW = 500
@@ -641,7 +641,7 @@ class ScalerComparison:
         return " ".join(text)
 
     def _repr_html_(self):
-        from skscale.diagnostics._html import comparison_fragment
+        from skscale.report._html import comparison_fragment
 
         return comparison_fragment(self)
 
@@ -695,7 +695,7 @@ class ScalerComparison:
         str or None
             The page, when ``path`` is None.
         """
-        from skscale.diagnostics._html import render_comparison
+        from skscale.report._html import render_comparison
 
         page = render_comparison(
             self, title=title, description=description, notes=list(notes)

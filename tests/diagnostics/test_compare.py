@@ -1,6 +1,5 @@
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -748,28 +747,6 @@ def test_html_page_has_the_title_and_the_description(wine_comparison, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
-
-
-def test_write_atomically_renames_a_temporary_of_the_same_folder(tmp_path, monkeypatch):
-    import os
-
-    from skscale.utils import _writing
-
-    renamed = []
-    real_replace = os.replace
-
-    def spy(source, target):
-        renamed.append((source, target))
-        return real_replace(source, target)
-
-    monkeypatch.setattr(_writing.os, "replace", spy)
-    target = tmp_path / "report.html"
-    _writing.write_atomically(target, "<p>µ</p>")
-    ((source, destination),) = renamed
-    source = Path(source)
-    assert source.parent == tmp_path and Path(destination) == target
-    assert source.name.startswith(".report.html.") and source.name.endswith(".tmp")
-    assert target.read_bytes() == "<p>µ</p>".encode()
 
 
 def test_a_candidate_that_selects_columns_is_compared_on_what_it_kept(wine):

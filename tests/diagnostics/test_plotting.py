@@ -555,7 +555,7 @@ def test_pca_report_methods_pass_every_argument_on(wine, mice, mice_pca):
 
 def _html_score_panel(y):
     """The score panel as the page draws it, its figure laid out."""
-    from skscale.diagnostics._html import _PANEL_WIDTH, score_panel_height
+    from skscale.report._html import _PANEL_WIDTH, score_panel_height
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(len(y), 4)) * [1, 10, 100, 1000]

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from skscale.datasets import read_table, sample_table
-from skscale.datasets._files import iter_table_chunks
 from skscale.preprocessing import MinMaxScaler, ZScoreScaler, candidate_scalers
+from skscale.report._reading import iter_table_chunks
 
 
 @pytest.fixture
@@ -348,7 +348,7 @@ def _numbered_csv(path, n_rows):
 def test_row_estimate_is_exact_on_a_small_file_and_close_on_a_large_one(
     tmp_path, compression
 ):
-    from skscale.datasets._files import _estimate_rows
+    from skscale.report._reading import _estimate_rows
 
     suffix = ".csv.gz" if compression else ".csv"
     small = tmp_path / f"small{suffix}"
@@ -364,7 +364,7 @@ def test_row_estimate_is_exact_on_a_small_file_and_close_on_a_large_one(
 
 def test_row_estimate_of_parquet_is_its_metadata(tmp_path):
     pytest.importorskip("pyarrow")
-    from skscale.datasets._files import _estimate_rows
+    from skscale.report._reading import _estimate_rows
 
     path = tmp_path / "t.parquet"
     _numbered_csv(tmp_path / "t.csv", 777).to_parquet(path)

@@ -5,11 +5,12 @@ replaced file keeps its mode. Each hostile target is left as it was."""
 import os
 import stat
 import time
+from pathlib import Path
 
 import pytest
 
 from skscale.cli import main
-from skscale.utils._writing import check_writable, write_atomically
+from skscale.report._writing import check_writable, write_atomically
 
 
 def _report(out, capsys):
@@ -150,3 +151,25 @@ def test_a_file_of_someone_else_is_said_to_be_not_yours(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"is not writable by you \(mode 644, owner"):
         write_atomically(theirs, "<p>page</p>")
     assert theirs.read_text(encoding="utf-8") == "theirs"
+
+
+def test_write_atomically_renames_a_temporary_of_the_same_folder(tmp_path, monkeypatch):
+    import os
+
+    from skscale.report import _writing
+
+    renamed = []
+    real_replace = os.replace
+
+    def spy(source, target):
+        renamed.append((source, target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(_writing.os, "replace", spy)
+    target = tmp_path / "report.html"
+    _writing.write_atomically(target, "<p>µ</p>")
+    ((source, destination),) = renamed
+    source = Path(source)
+    assert source.parent == tmp_path and Path(destination) == target
+    assert source.name.startswith(".report.html.") and source.name.endswith(".tmp")
+    assert target.read_bytes() == "<p>µ</p>".encode()
