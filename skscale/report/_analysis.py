@@ -14,6 +14,7 @@ input is a :class:`ReportError`.
 
 import re
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
 from typing import NamedTuple
 
@@ -728,9 +729,53 @@ def _check_memory(args, progress, n_rows, features, every_row):
     )
 
 
+def _can_stream(scaler):
+    return (
+        scaler != "passthrough"
+        and hasattr(scaler, "partial_fit")
+        and getattr(scaler, "quantile_range", None) is None
+    )
+
+
+class _StreamedFits:
+    """Fresh clones of the candidates that can stream (``partial_fit``, no
+    quantiles), fitted chunk by chunk as the file is read: called with each
+    chunk's feature values. Used as a context manager: each candidate's pass
+    is one fit task of its callbacks (one ``ProgressBar``, a sub-task per
+    chunk), ended when the reading is, also when it fails."""
+
+    def __init__(self, candidates=None):
+        self.fitted = {}
+        self._fits = {}
+        self._tasks = ExitStack()
+        if candidates:
+            self.start(candidates)
+
+    def start(self, candidates):
+        """Begin streaming those of ``candidates`` that can."""
+        from sklearn.base import clone
+
+        from skscale.utils._sklearn_compat import streamed_fit_task
+
+        for name, scaler in candidates.items():
+            if _can_stream(scaler):
+                self.fitted[name] = fitted = clone(scaler)
+                self._fits[name] = self._tasks.enter_context(streamed_fit_task(fitted))
+
+    def __call__(self, values):
+        for partial_fit in self._fits.values():
+            partial_fit(values)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self._tasks.__exit__(*exc)
+
+
 def _load_file(args, progress):
     """One chunked pass over the file: a sample for the diagnostics, the
-    streaming scalers' statistics from every row."""
+    streaming candidates' statistics from every row."""
     import numpy as np
     import pandas as pd
     from sklearn.base import clone
@@ -740,8 +785,10 @@ def _load_file(args, progress):
 
     names = _candidate_names(args.scalers)
     chosen = {}
+    streams = _StreamedFits()
 
-    def candidates(columns):
+    def before_reading(n_rows, columns, every_row):
+        _check_memory(args, progress, n_rows, columns, every_row)
         chosen["blocks"], chosen["block_notes"] = _parse_blocks(args.block, columns)
         chosen["candidates"] = _candidates(
             chosen["blocks"],
@@ -752,21 +799,24 @@ def _load_file(args, progress):
             hvg=args.hvg,
             by_position=True,
         )
-        # per-batch scaling fits each candidate per batch: nothing streams
-        return {} if args.batch else chosen["candidates"]
+        # every row kept: each fold fits its own; per-batch scaling fits each
+        # candidate per batch: nothing streams
+        if not (every_row or args.batch):
+            streams.start(chosen["candidates"])
 
     progress(f"reading {args.data}")
     try:
-        table = sample_table(
-            args.data,
-            target=args.target,
-            max_rows=_max_rows(args),
-            scalers=candidates,
-            sep=args.sep,
-            progress=progress,
-            covariates=_covariate_names(args),
-            before_reading=lambda *size: _check_memory(args, progress, *size),
-        )
+        with streams:
+            table = sample_table(
+                args.data,
+                target=args.target,
+                max_rows=_max_rows(args),
+                sep=args.sep,
+                progress=progress,
+                covariates=_covariate_names(args),
+                before_reading=before_reading,
+                on_chunk=streams,
+            )
     except ReportError:
         raise
     except UnicodeDecodeError as exc:  # its first 64 KiB read as UTF-8
@@ -834,11 +884,11 @@ def _load_file(args, progress):
             f"({_max_rows_option(table.max_rows, args.max_rows, X.shape[1])}; "
             "--max-rows 0 uses every row).",
         )
-        streamed = ", ".join(table.streamed) or "no candidate"
+        streamed = ", ".join(streams.fitted) or "no candidate"
         on_sample = [
             n
             for n, s in chosen["candidates"].items()
-            if n not in table.streamed and s != "passthrough"
+            if n not in streams.fitted and s != "passthrough"
         ]
         notes.insert(
             1,
@@ -857,8 +907,8 @@ def _load_file(args, progress):
         )
         candidates_now = {}
         for n, s in chosen["candidates"].items():
-            if n in table.streamed or s == "passthrough":
-                candidates_now[n] = table.streamed.get(n, s)
+            if n in streams.fitted or s == "passthrough":
+                candidates_now[n] = streams.fitted.get(n, s)
                 continue
             try:
                 candidates_now[n] = clone(s).fit(X)

@@ -1,9 +1,10 @@
 """Reading a user's table: CSV, TSV or Parquet, whole or a chunk at a time.
 
 :func:`sample_table` is what ``skscale report`` runs on a file: one pass that
-keeps a uniform random sample of rows for the diagnostics and, when the table
-is larger than the sample, lets the scalers that can stream (``partial_fit``)
-learn their statistics from every row.
+keeps a uniform random sample of rows for the diagnostics and hands each
+chunk of feature values to a callable, so that statistics that stream (the
+candidates' ``partial_fit``, in :mod:`skscale.report._analysis`) learn from
+every row. Reading fits nothing itself.
 """
 
 import difflib
@@ -12,15 +13,13 @@ import re
 import time
 import zipfile
 import zlib
-from contextlib import ExitStack, closing
+from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
-from skscale.utils._sklearn_compat import streamed_fit_task
 from skscale.utils._text import duration
 
 
@@ -371,9 +370,6 @@ class TableSample:
         Columns that are not features, with why: ``"text"``, ``"dates"``,
         ``"true/false"``, ``"empty"`` or ``"identifier"`` (whole numbers, a
         different one on every row).
-    streamed : dict of str -> estimator
-        Scalers fitted by ``partial_fit`` over every row; empty when every row
-        is in the sample (nothing to stream then).
     covariates : pandas.DataFrame or None
         The covariate columns asked for, on the sampled rows (as read: text
         stays text).
@@ -401,7 +397,6 @@ class TableSample:
         n_rows,
         n_target_missing,
         left_out,
-        streamed,
         covariates=None,
         max_rows=None,
         renamed=None,
@@ -420,7 +415,6 @@ class TableSample:
         self.n_rows = n_rows
         self.n_target_missing = n_target_missing
         self.left_out = left_out
-        self.streamed = streamed
 
     @property
     def sampled(self):
@@ -530,31 +524,24 @@ def _feature_columns(chunk, path, target, covariates=()):
     return features, left_out
 
 
-def _can_stream(scaler):
-    return (
-        scaler != "passthrough"
-        and hasattr(scaler, "partial_fit")
-        and getattr(scaler, "quantile_range", None) is None
-    )
-
-
 def sample_table(
     path,
     *,
     target=None,
     max_rows=20_000,
-    scalers=None,
     sep=None,
     chunksize=100_000,
     random_state=0,
     progress=None,
     covariates=(),
     before_reading=None,
+    on_chunk=None,
 ):
-    """Read a table in one chunked pass, sampling rows and streaming scalers.
+    """Read a table in one chunked pass, keeping a random sample of rows.
 
-    A uniform random sample of rows is kept for the diagnostics, and the
-    streaming scalers learn their statistics from every row.
+    A uniform random sample of rows is kept for the diagnostics, and each
+    chunk of every row's feature values can be handed on (``on_chunk``), for
+    statistics that stream over the whole file.
 
     Numeric columns are the features; text, dates, true/false and empty
     columns are left out, and so is a column of whole numbers that differ on
@@ -571,12 +558,6 @@ def sample_table(
         Size of the uniform random sample kept in memory; ``0`` or ``None``
         keeps every row. A callable is given the number of feature columns
         and returns the size, for a sample that depends on the width.
-    scalers : dict or callable, default=None
-        Candidates to fit over every row by ``partial_fit`` when the table is
-        larger than the sample (those without ``partial_fit``, or with a
-        ``quantile_range``, cannot stream and are skipped). A callable is
-        called with the feature column names and returns the dict, for
-        candidates that depend on them (blocks chosen by name).
     sep : str, default=None
         Column separator of a text file.
     chunksize : int, default=100_000
@@ -597,12 +578,34 @@ def sample_table(
         Parquet), the feature column names and
         whether every row will be kept. It may raise to stop (a table too
         large for memory, say) before the rest of the file is read.
+    on_chunk : callable, default=None
+        Called with the feature values of each chunk of rows (a float64
+        DataFrame of the rows with a target, named as the features), in file
+        order: every row passes through it once, sampled or not (for example
+        a scaler's ``partial_fit``).
 
     Returns
     -------
     TableSample
-        The sampled rows (features and target), the counts, the columns left
-        out and the streamed scalers.
+        The sampled rows (features and target), the counts and the columns
+        left out.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import pandas as pd
+    >>> from skscale.datasets import sample_table
+    >>> from skscale.preprocessing import ZScoreScaler
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> frame = pd.DataFrame({"x": [i / 2 for i in range(100)], "site": ["a"] * 100})
+    >>> frame.to_csv(path, index=False)
+    >>> scaler = ZScoreScaler()
+    >>> table = sample_table(path, max_rows=10, chunksize=30,
+    ...                      on_chunk=scaler.partial_fit)
+    >>> table.X.shape, table.n_rows, table.left_out
+    ((10, 1), 100, {'site': 'text'})
+    >>> float(scaler.mean_[0])  # learnt from every row, not the sample
+    24.75
     """
     keep_all = not callable(max_rows) and not max_rows
     # the file's first bytes, read once: its kind, encoding and compression
@@ -610,19 +613,14 @@ def sample_table(
     separator = None if layout.kind == "parquet" else _separator(layout.kind, sep)
     covariates = [str(c) for c in covariates]
     rng = np.random.default_rng(random_state)
-    features = left_out = streaming = decimal = None
+    features = left_out = decimal = None
     dates = []
     sample = keys = None
     parts = []
     n_rows = n_target_missing = 0
     reading = _ReadingProgress(*_estimate_rows(path, layout))
-    # closing the reader closes the file, also when a chunk raises; each
-    # streamed scaler's pass is one fit task of its callbacks (ProgressBar),
-    # with one sub-task per chunk
-    with (
-        closing(iter_table_chunks(path, chunksize, sep=sep, layout=layout)) as chunks,
-        ExitStack() as tasks,
-    ):
+    # closing the reader closes the file, also when a chunk raises
+    with closing(iter_table_chunks(path, chunksize, sep=sep, layout=layout)) as chunks:
         for chunk in chunks:
             if features is None:
                 decimal = _decimal_comma_columns(chunk, target, covariates, separator)
@@ -635,19 +633,6 @@ def sample_table(
                     keep_all = not max_rows
                 if before_reading is not None:
                     before_reading(reading.rows, list(map(str, features)), keep_all)
-                candidates = (
-                    scalers(list(map(str, features))) if callable(scalers) else scalers
-                )
-                streaming = {
-                    name: clone(scaler)
-                    for name, scaler in (candidates or {}).items()
-                    if _can_stream(scaler)
-                }
-                fit_chunk = {
-                    name: tasks.enter_context(streamed_fit_task(scaler))
-                    for name, scaler in streaming.items()
-                    if not keep_all
-                }
             if target is not None:
                 missing = chunk[target].isna().to_numpy()
                 n_target_missing += int(missing.sum())
@@ -665,8 +650,8 @@ def sample_table(
                     )
             values = chunk[features].astype("float64")
             values.columns = [str(c) for c in features]
-            for partial_fit in fit_chunk.values() if len(values) else ():
-                partial_fit(values)  # (a chunk whose every target is missing: none)
+            if on_chunk is not None and len(values):
+                on_chunk(values)  # (a chunk whose every target is missing: none)
             kept = ([] if target is None else [target]) + list(covariates)
             kept += [c for c in dates if c not in kept]
             part = values if not kept else pd.concat([values, chunk[kept]], axis=1)
@@ -706,14 +691,12 @@ def sample_table(
     if covariates:
         covariate_table = sample[list(covariates)].reset_index(drop=True)
         sample = sample.drop(columns=list(covariates))
-    sampled = len(sample) < n_rows
     return TableSample(
         X=sample,
         y=y,
         n_rows=n_rows,
         n_target_missing=n_target_missing,
         left_out=left_out,
-        streamed=streaming if sampled else {},
         covariates=covariate_table,
         max_rows=max_rows or None,
         renamed=renamed_headers(path, sep=sep, layout=layout),

@@ -190,7 +190,7 @@ def sub_estimator_task(estimator, sub_estimator, task_name):
 @contextlib.contextmanager
 def streamed_fit_task(estimator, n_chunks=None):
     """One task for a fit fed chunk by chunk through ``partial_fit``, as the
-    command's streaming pass over a file does (:func:`~skscale.datasets.sample_table`).
+    command's streaming pass over a file does (``skscale.report._analysis``).
 
     Yields the function to call instead of ``estimator.partial_fit``: each call
     is one sub-task ("chunk of rows") of the one task, so that ``ProgressBar``

@@ -6,6 +6,7 @@ import pytest
 
 from skscale.datasets import read_table, sample_table
 from skscale.preprocessing import MinMaxScaler, ZScoreScaler, candidate_scalers
+from skscale.report._analysis import _StreamedFits
 from skscale.report._reading import iter_table_chunks
 
 
@@ -45,13 +46,16 @@ def test_chunks_number_rows_through_the_file(frame, tmp_path, suffix):
 def test_sample_is_uniform_and_streamed_statistics_see_every_row(frame, tmp_path):
     path = tmp_path / "t.csv"
     frame.to_csv(path, index=False)
-    table = sample_table(
-        path,
-        target="label",
-        max_rows=50,
-        scalers=candidate_scalers(),
-        chunksize=70,
-    )
+    streams = _StreamedFits(candidate_scalers())
+    chunks = []
+    with streams:
+        table = sample_table(
+            path,
+            target="label",
+            max_rows=50,
+            chunksize=70,
+            on_chunk=lambda values: (chunks.append(len(values)), streams(values)),
+        )
     assert table.sampled and table.n_rows == 300 and len(table.X) == 50
     assert list(table.X.columns) == ["x", "y"]
     assert table.y.name == "label" and len(table.y) == 50
@@ -62,14 +66,15 @@ def test_sample_is_uniform_and_streamed_statistics_see_every_row(frame, tmp_path
     assert list(table.y) == list(frame.loc[rows, "label"])
     # uniform over the file: rows from every chunk
     assert len(np.unique(rows // 70)) == 5
-    # streaming candidates learnt the whole file, not the sample
+    # every row went through on_chunk, chunk by chunk: the streaming
+    # candidates learnt the whole file, not the sample
+    assert chunks == [70, 70, 70, 70, 20]
     numeric = frame[["x", "y"]]
-    assert set(table.streamed) == {"zscore", "minmax", "pareto"}
-    np.testing.assert_allclose(table.streamed["zscore"].mean_, numeric.mean())
-    np.testing.assert_allclose(
-        table.streamed["zscore"].var_, numeric.var(ddof=0), rtol=1e-12
-    )
-    np.testing.assert_allclose(table.streamed["minmax"].data_max_, numeric.max())
+    fitted = streams.fitted
+    assert set(fitted) == {"zscore", "minmax", "pareto"}
+    np.testing.assert_allclose(fitted["zscore"].mean_, numeric.mean())
+    np.testing.assert_allclose(fitted["zscore"].var_, numeric.var(ddof=0), rtol=1e-12)
+    np.testing.assert_allclose(fitted["minmax"].data_max_, numeric.max())
     assert table.left_out == {
         "row": "identifier",
         "when": "dates",
@@ -81,25 +86,31 @@ def test_sample_is_uniform_and_streamed_statistics_see_every_row(frame, tmp_path
 def test_small_tables_are_kept_whole(frame, tmp_path):
     path = tmp_path / "t.csv"
     frame.to_csv(path, index=False)
-    table = sample_table(path, max_rows=1000, scalers={"z": ZScoreScaler()})
+    table = sample_table(path, max_rows=1000)
     assert not table.sampled and len(table.X) == 300
-    assert table.streamed == {}  # nothing to stream: the sample is the table
     everything = sample_table(path, max_rows=0)
     assert len(everything.X) == 300 and not everything.sampled
 
 
-def test_scalers_may_depend_on_the_columns(frame, tmp_path):
+def test_streams_may_start_once_the_columns_are_known(frame, tmp_path):
     path = tmp_path / "t.csv"
     frame.to_csv(path, index=False)
     seen = []
+    streams = _StreamedFits()
 
-    def make(columns):
+    def start(n_rows, columns, every_row):
         seen.append(columns)
-        return {"minmax": MinMaxScaler(quantile_range=(5, 95)), "z": ZScoreScaler()}
+        streams.start(
+            {"minmax": MinMaxScaler(quantile_range=(5, 95)), "z": ZScoreScaler()}
+        )
 
-    table = sample_table(path, max_rows=20, scalers=make, chunksize=100)
+    with streams:
+        sample_table(
+            path, max_rows=20, chunksize=100, before_reading=start, on_chunk=streams
+        )
     assert seen == [["x", "y"]]  # called once, with the feature names
-    assert list(table.streamed) == ["z"]  # percentiles cannot stream
+    assert list(streams.fitted) == ["z"]  # percentiles cannot stream
+    assert streams.fitted["z"].n_samples_seen_ == 300
 
 
 def test_missing_targets_are_dropped_and_counted(frame, tmp_path):

@@ -187,21 +187,22 @@ def test_a_skscale_scaler_inside_a_pipeline_joins_its_task_tree(capsys):
 
 
 def _streamed(tmp_path, callbacks, n_rows=25, chunksize=5):
-    """sample_table's pass over a CSV of ``n_rows`` in chunks of ``chunksize``,
-    streaming a ZScoreScaler that has ``callbacks`` set."""
+    """The report's pass over a CSV of ``n_rows`` in chunks of ``chunksize``
+    (sample_table handing each chunk to _StreamedFits), streaming a
+    ZScoreScaler that has ``callbacks`` set."""
     import pandas as pd
 
     from skscale.datasets import sample_table
     from skscale.preprocessing import ZScoreScaler
+    from skscale.report._analysis import _StreamedFits
 
     X = np.random.default_rng(1).normal(size=(n_rows, 3)) * [1, 10, 100]
     path = tmp_path / "table.csv"
     pd.DataFrame(X, columns=list("abc")).to_csv(path, index=False)
     scaler = ZScoreScaler().set_callbacks(*callbacks)
-    table = sample_table(
-        path, max_rows=10, chunksize=chunksize, scalers={"zscore": scaler}
-    )
-    return X, table.streamed["zscore"]
+    with _StreamedFits({"zscore": scaler}) as streams:
+        sample_table(path, max_rows=10, chunksize=chunksize, on_chunk=streams)
+    return X, streams.fitted["zscore"]
 
 
 def test_the_streaming_pass_is_one_task_with_a_subtask_per_chunk(tmp_path):
@@ -236,12 +237,13 @@ def test_a_failing_chunk_still_tears_the_callbacks_down(tmp_path):
 
     from skscale.datasets import sample_table
     from skscale.preprocessing import ZScoreScaler
+    from skscale.report._analysis import _StreamedFits
 
     path = tmp_path / "table.csv"
     pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0, np.inf]}).to_csv(path, index=False)
     recorder = SubtaskRecorder()
     scaler = ZScoreScaler().set_callbacks(recorder)
-    with pytest.raises(ValueError, match="inf"):
-        sample_table(path, max_rows=2, chunksize=3, scalers={"z": scaler})
+    with pytest.raises(ValueError, match="inf"), _StreamedFits({"z": scaler}) as fits:
+        sample_table(path, max_rows=2, chunksize=3, on_chunk=fits)
     assert recorder.record.count("setup") == recorder.record.count("teardown") == 1
     assert scaler._skl_callbacks == [recorder]
