@@ -1266,3 +1266,34 @@ def test_every_row_is_refused_before_reading_when_it_would_not_fit(
         ["report", str(data), "--target", "label", "--out", str(out)], capsys
     )
     assert code == 0 and "every row" not in stderr
+
+
+def test_a_long_table_says_its_knn_columns_come_from_a_sample(
+    table, tmp_path, capsys, monkeypatch
+):
+    import skscale.diagnostics._compare as compare
+
+    monkeypatch.setattr(compare, "KNN_MAX_ROWS", 100)
+    big = pd.concat([table] * 5, ignore_index=True)  # 300 rows
+    data = tmp_path / "big.csv"
+    big.to_csv(data, index=False)
+    out = tmp_path / "r.html"
+    code, _, _ = _run(
+        [
+            "report",
+            str(data),
+            "--target",
+            "label",
+            "--max-rows",
+            "0",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
+    page = html.unescape(out.read_text(encoding="utf-8"))
+    assert code == 0
+    assert (
+        "k-NN columns: neighbours searched among 100 of the 300 rows, sampled at "
+        "random; PCA and the cross-validation use every row." in page
+    )

@@ -1105,6 +1105,13 @@ def analyse(args, progress):
             f"{shares[comparison.recommended]:.0%} of PC1's variance after "
             f"{comparison.recommended} (column 'PC1 from {covariate}')."
         )
+    sampling = {knn.sampling for _, knn in comparison.reports.values()} - {None}
+    if sampling:  # a long table: the k-NN columns come from a sample of rows
+        notes.append(
+            f"k-NN columns: {sampling.pop()}; PCA"
+            + (" and the cross-validation use" if estimator is not None else " uses")
+            + " every row."
+        )
     if estimator is not None:
         notes.append(
             f"Cross-validated estimator: {type(estimator).__name__} after each "
