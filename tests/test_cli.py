@@ -1275,23 +1275,9 @@ def test_a_long_table_says_its_knn_columns_come_from_a_sample(
 
     monkeypatch.setattr(compare, "KNN_MAX_ROWS", 100)
     big = pd.concat([table] * 5, ignore_index=True)  # 300 rows
-    data = tmp_path / "big.csv"
-    big.to_csv(data, index=False)
-    out = tmp_path / "r.html"
-    code, _, _ = _run(
-        [
-            "report",
-            str(data),
-            "--target",
-            "label",
-            "--max-rows",
-            "0",
-            "--out",
-            str(out),
-        ],
-        capsys,
-    )
-    page = html.unescape(out.read_text(encoding="utf-8"))
+    big = big.rename(columns={"label": "target"})
+    code, _, _, page = _report_on(big, tmp_path, capsys, "--max-rows", "0")
+    page = html.unescape(page)
     assert code == 0
     assert (
         "k-NN columns: neighbours searched among 100 of the 300 rows, sampled at "
