@@ -37,11 +37,33 @@ def _cgroup_room():
     return None
 
 
+def _address_space_room():
+    """Bytes left under this process's address-space limit (``ulimit -v``),
+    or None without one: past it an allocation fails with MemoryError."""
+    try:
+        import resource
+
+        limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if limit == resource.RLIM_INFINITY:
+            return None
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return max(0, limit - int(line.split()[1]) * 1024)
+    except (ImportError, OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def available_memory():
-    """Bytes of memory this process can still use without swapping: the
-    system's available memory, or the room left under a container's limit
-    when that is less; None where neither can be read."""
-    known = [room for room in (_meminfo_available(), _cgroup_room()) if room]
+    """Bytes of memory this process can still use without swapping or
+    failing: the system's available memory, or the room left under a
+    container's limit or the process's address-space limit when that is
+    less; None where none can be read."""
+    known = [
+        room
+        for room in (_meminfo_available(), _cgroup_room(), _address_space_room())
+        if room is not None
+    ]
     if not known and hasattr(os, "sysconf"):
         try:
             pages = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

@@ -73,3 +73,22 @@ def test_available_memory_and_sizes():
     assert room is None or room > 0
     assert size_text(301e6) == "301 MB"
     assert size_text(11.24e9) == "11.2 GB"
+
+
+def test_an_address_space_limit_counts_as_the_memory_left():
+    import subprocess
+    import sys
+
+    pytest.importorskip("resource")
+    code = (
+        "import resource; "
+        "resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.RLIM_INFINITY)); "
+        "from skscale.utils._memory import available_memory; "
+        "print(available_memory())"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    room = int(run.stdout)
+    # what the limit leaves past the interpreter's own mappings
+    assert 0 < room < 4 * 2**30
